@@ -1,0 +1,158 @@
+#pragma once
+// The layer abstraction: LayerImpl (what a layer computes, subclass it for custom layers),
+// Layer (a shared handle, what layers::Dense(...) returns), and KerasTensor (a symbolic
+// tensor of the functional API, carrying its shape and the call that produced it).
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "keras/errors.h"
+#include "keras/initializers.h"
+#include "keras/shape.h"
+#include "keras/tensor.h"
+
+namespace keras {
+
+class LayerImpl;
+class Layer;
+struct Node;
+
+// A weight of a layer. Keras's order of a layer's variables is the order of creation.
+struct Variable {
+  std::string name;  // "kernel", "bias", "moving_mean"...
+  Tensor value;
+  bool trainable = true;
+};
+
+// What a forward pass may depend on besides inputs and weights.
+struct CallContext {
+  bool training = false;
+};
+
+// A symbolic tensor: the output `index` of a call (`node`) of a layer.
+class KerasTensor {
+ public:
+  KerasTensor() = default;
+  KerasTensor(std::shared_ptr<Node> node, int index) : node_(std::move(node)), index_(index) {}
+
+  const Shape& shape() const;
+  const std::shared_ptr<Node>& node() const { return node_; }
+  int index() const { return index_; }
+  bool defined() const { return node_ != nullptr; }
+
+ private:
+  std::shared_ptr<Node> node_;
+  int index_ = 0;
+};
+
+// One call of a layer on symbolic inputs (Keras's Node).
+struct Node {
+  std::shared_ptr<LayerImpl> layer;
+  std::vector<KerasTensor> inputs;  // empty for an InputLayer
+  std::vector<Shape> output_shapes;
+  int index_in_layer = 0;  // Keras's node_index: "a[0][0]" is layer a, node 0, tensor 0
+};
+
+// Base class of every layer. A layer's computation is a const function of its inputs and
+// weights, so one layer may run on many threads at once.
+class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
+ public:
+  // An empty `name` gets Keras's automatic name from `prefix` (conv2d, conv2d_1, ...).
+  LayerImpl(std::string name, const std::string& prefix);
+  virtual ~LayerImpl() = default;
+  LayerImpl(const LayerImpl&) = delete;
+  LayerImpl& operator=(const LayerImpl&) = delete;
+
+  // Keras's class name, e.g. "Conv2D"; it keys the layer registry.
+  virtual std::string class_name() const = 0;
+  const std::string& name() const { return name_; }
+  bool trainable() const { return trainable_; }
+  virtual void set_trainable(bool trainable) { trainable_ = trainable; }
+
+  // Creates the weights for these input shapes (batch included, maybe None) on first use and
+  // returns the output shapes. Throws ValueError naming the layer when the shapes don't fit.
+  std::vector<Shape> build(const std::vector<Shape>& input_shapes);
+  bool built() const { return built_; }
+  const std::vector<Shape>& build_input_shapes() const { return build_input_shapes_; }
+
+  virtual std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) const = 0;
+  // The forward pass on concrete tensors.
+  virtual std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const = 0;
+
+  // Keras's get_config(): the layer's own arguments (Keras 3 spelling), name and trainable included.
+  virtual nlohmann::json get_config() const;
+
+  virtual std::vector<Variable*> variables();
+  std::vector<const Variable*> variables() const;
+  std::vector<Tensor> get_weights() const;
+  // Replaces the weights in get_weights() order; shapes must match exactly.
+  void set_weights(const std::vector<Tensor>& weights);
+  virtual Dim count_params() const;
+  Dim count_trainable_params() const;
+
+  // Calls registered with this layer, in call order (weak: the graph owns nodes).
+  std::vector<std::shared_ptr<Node>> inbound_nodes() const;
+  std::shared_ptr<Node> add_node(std::vector<KerasTensor> inputs);
+
+  // True for layers taking a list of tensors (Concatenate, Add...): summary and config
+  // code treat their inputs as a list.
+  virtual bool takes_list_input() const { return false; }
+  // Models used as layers report themselves as such (summary shows "Functional").
+  virtual bool is_model() const { return false; }
+
+ protected:
+  // Hook for build(): create weights here with add_weight.
+  virtual void build_weights(const std::vector<Shape>& input_shapes);
+  Variable& add_weight(const std::string& name, const Shape& shape, const Initializer& init,
+                       bool trainable = true);
+  // Checks the number of inputs; throws ValueError naming the layer.
+  void expect_inputs(const std::vector<Shape>& input_shapes, size_t n) const;
+  [[noreturn]] void fail(const std::string& message) const;
+
+ private:
+  std::string name_;
+  bool trainable_ = true;
+  bool built_ = false;
+  std::vector<Shape> build_input_shapes_;
+  std::vector<Variable> variables_;
+  std::vector<std::weak_ptr<Node>> nodes_;
+  int next_node_index_ = 0;
+};
+
+// A shared handle to a layer: copies refer to the same layer (and weights), as Python names do.
+class Layer {
+ public:
+  Layer() = default;
+  Layer(std::shared_ptr<LayerImpl> impl) : impl_(std::move(impl)) {}  // NOLINT: implicit on purpose
+
+  // The functional API: calling a layer on symbolic tensors records a node.
+  // Returns the call's first output; outputs_of() gives all of them (LSTM return_state...).
+  KerasTensor operator()(const KerasTensor& input) const;
+  KerasTensor operator()(const std::vector<KerasTensor>& inputs) const;
+  // Eager call on concrete tensors (inference mode).
+  Tensor operator()(const Tensor& input) const;
+
+  LayerImpl* operator->() const { return impl_.get(); }
+  LayerImpl& operator*() const { return *impl_; }
+  const std::shared_ptr<LayerImpl>& impl() const { return impl_; }
+  explicit operator bool() const { return impl_ != nullptr; }
+  // The implementation as a concrete class, or nullptr.
+  template <class T>
+  T* as() const {
+    return dynamic_cast<T*>(impl_.get());
+  }
+
+  const std::string& name() const { return impl_->name(); }
+  std::vector<Tensor> get_weights() const { return impl_->get_weights(); }
+  void set_weights(const std::vector<Tensor>& w) const { impl_->set_weights(w); }
+  Dim count_params() const { return impl_->count_params(); }
+
+ private:
+  std::shared_ptr<LayerImpl> impl_;
+};
+
+// All outputs of a multi-output call, e.g. auto [seq, h, c] = ...
+std::vector<KerasTensor> outputs_of(const KerasTensor& any_output);
+
+}  // namespace keras

@@ -1,0 +1,50 @@
+#pragma once
+// keras.layers core: Dense, Activation, Dropout, Embedding (InputLayer: see keras::Input).
+#include <optional>
+#include <string>
+
+#include "keras/initializers.h"
+#include "keras/layer.h"
+
+namespace keras::layers {
+
+struct DenseOptions {
+  Dim units = 0;
+  std::string activation;  // empty = linear
+  bool use_bias = true;
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer bias_initializer = "zeros";
+  std::string name;
+};
+// y = activation(x @ kernel + bias) over the last axis of any rank; kernel (in, units).
+Layer Dense(const DenseOptions& options);
+Layer Dense(Dim units, const std::string& activation = "");
+
+struct ActivationOptions {
+  std::string activation;
+  std::string name;
+};
+Layer Activation(const ActivationOptions& options);
+Layer Activation(const std::string& activation);
+
+struct DropoutOptions {
+  double rate = 0.0;
+  std::optional<int64_t> seed;
+  std::string name;
+};
+// Identity at inference; inverted dropout in training.
+Layer Dropout(const DropoutOptions& options);
+Layer Dropout(double rate);
+
+struct EmbeddingOptions {
+  Dim input_dim = 0;
+  Dim output_dim = 0;
+  Initializer embeddings_initializer = "uniform";
+  bool mask_zero = false;
+  std::string name;
+};
+// Row lookup: integer indices (given as floats) -> rows of embeddings (input_dim, output_dim).
+Layer Embedding(const EmbeddingOptions& options);
+Layer Embedding(Dim input_dim, Dim output_dim);
+
+}  // namespace keras::layers

@@ -1,0 +1,74 @@
+#pragma once
+// The functional graph: a model as a directed acyclic graph of layer calls (Keras's Functional),
+// and Sequential as a functional graph rebuilt from a list of layers.
+#include <map>
+#include <optional>
+
+#include "keras/model.h"
+
+namespace keras {
+
+class FunctionalImpl : public LayerImpl {
+ public:
+  FunctionalImpl(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name);
+
+  std::string class_name() const override { return "Functional"; }
+  bool is_model() const override { return true; }
+  void set_trainable(bool trainable) override;
+
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) const override;
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
+  nlohmann::json get_config() const override;
+  std::vector<Variable*> variables() override;
+  Dim count_params() const override;
+
+  // model.layers in Keras's order (by decreasing depth, ties in discovery order).
+  virtual std::vector<Layer> layers() const;
+  // True when the graph is a chain (summary then omits the "Connected to" column).
+  bool is_sequential_like() const;
+  bool has_graph() const { return !outputs_.empty(); }
+  const std::vector<KerasTensor>& inputs() const { return inputs_; }
+  const std::vector<KerasTensor>& outputs() const { return outputs_; }
+  // Nodes of this graph in execution order (inputs first).
+  const std::vector<std::shared_ptr<Node>>& nodes() const { return nodes_; }
+  // Throws ValueError unless every input matches the model's input shapes.
+  void check_inputs(const std::vector<Tensor>& inputs) const;
+
+ protected:
+  // For Sequential, whose graph comes later.
+  FunctionalImpl(std::string name, const std::string& prefix);
+  void set_graph(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs);
+
+ private:
+  std::vector<KerasTensor> inputs_;
+  std::vector<KerasTensor> outputs_;
+  std::vector<std::shared_ptr<Node>> nodes_;
+  std::vector<Layer> layers_;
+};
+
+class SequentialImpl : public FunctionalImpl {
+ public:
+  explicit SequentialImpl(std::string name);
+
+  std::string class_name() const override { return "Sequential"; }
+  std::vector<Layer> layers() const override { return layers_; }
+  std::vector<Variable*> variables() override;
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) const override;
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
+  nlohmann::json get_config() const override;
+
+  // Keras rebuilds the graph after each add; the constructor adds all layers, then rebuilds once.
+  void add(const Layer& layer, bool rebuild = true);
+  void rebuild_if_possible();
+  void pop();
+  void build_for(const Shape& input_shape);
+  // The InputLayer, if the model has one.
+  const Layer& input_layer() const { return input_layer_; }
+
+ private:
+  void rebuild();
+  Layer input_layer_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace keras

@@ -1,0 +1,135 @@
+#include "keras/layer.h"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/naming.h"
+#include "keras/errors.h"
+
+namespace keras {
+
+const Shape& KerasTensor::shape() const {
+  if (!node_) throw ValueError("Undefined KerasTensor");
+  return node_->output_shapes.at(static_cast<size_t>(index_));
+}
+
+std::vector<KerasTensor> outputs_of(const KerasTensor& any_output) {
+  std::vector<KerasTensor> out;
+  for (int i = 0; i < static_cast<int>(any_output.node()->output_shapes.size()); ++i)
+    out.emplace_back(any_output.node(), i);
+  return out;
+}
+
+LayerImpl::LayerImpl(std::string name, const std::string& prefix)
+    : name_(name.empty() ? naming::uniquify(prefix) : std::move(name)) {}
+
+std::vector<Shape> LayerImpl::build(const std::vector<Shape>& input_shapes) {
+  if (!built_) {
+    build_weights(input_shapes);
+    build_input_shapes_ = input_shapes;
+    built_ = true;
+  }
+  return compute_output_shape(input_shapes);
+}
+
+void LayerImpl::build_weights(const std::vector<Shape>&) {}
+
+nlohmann::json LayerImpl::get_config() const {
+  return {{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}};
+}
+
+std::vector<Variable*> LayerImpl::variables() {
+  std::vector<Variable*> v;
+  for (Variable& var : variables_) v.push_back(&var);
+  return v;
+}
+
+std::vector<const Variable*> LayerImpl::variables() const {
+  auto mutable_vars = const_cast<LayerImpl*>(this)->variables();
+  return {mutable_vars.begin(), mutable_vars.end()};
+}
+
+std::vector<Tensor> LayerImpl::get_weights() const {
+  std::vector<Tensor> w;
+  for (const Variable* v : variables()) w.push_back(v->value);
+  return w;
+}
+
+void LayerImpl::set_weights(const std::vector<Tensor>& weights) {
+  auto vars = variables();
+  if (weights.size() != vars.size())
+    fail("set_weights() expects a list of " + std::to_string(vars.size()) + " weights, but received " +
+         std::to_string(weights.size()) + " weights");
+  for (size_t i = 0; i < vars.size(); ++i) {
+    if (weights[i].shape() != vars[i]->value.shape())
+      fail("weight " + std::to_string(i) + " (" + vars[i]->name + ") has shape " + vars[i]->value.shape().str() +
+           ", but the value given has shape " + weights[i].shape().str());
+  }
+  for (size_t i = 0; i < vars.size(); ++i) vars[i]->value = weights[i];
+}
+
+Dim LayerImpl::count_params() const {
+  Dim n = 0;
+  for (const Variable* v : variables()) n += v->value.size();
+  return n;
+}
+
+Dim LayerImpl::count_trainable_params() const {
+  if (!trainable_) return 0;
+  Dim n = 0;
+  for (const Variable* v : variables())
+    if (v->trainable) n += v->value.size();
+  return n;
+}
+
+std::vector<std::shared_ptr<Node>> LayerImpl::inbound_nodes() const {
+  std::vector<std::shared_ptr<Node>> nodes;
+  for (const auto& w : nodes_)
+    if (auto n = w.lock()) nodes.push_back(std::move(n));
+  return nodes;
+}
+
+std::shared_ptr<Node> LayerImpl::add_node(std::vector<KerasTensor> inputs) {
+  std::vector<Shape> shapes;
+  for (const KerasTensor& t : inputs) shapes.push_back(t.shape());
+  auto node = std::make_shared<Node>();
+  node->layer = shared_from_this();
+  node->inputs = std::move(inputs);
+  node->output_shapes = build(shapes);
+  node->index_in_layer = next_node_index_++;
+  nodes_.push_back(node);
+  return node;
+}
+
+Variable& LayerImpl::add_weight(const std::string& name, const Shape& shape, const Initializer& init,
+                                bool trainable) {
+  variables_.push_back(Variable{name, init(shape), trainable});
+  return variables_.back();
+}
+
+void LayerImpl::expect_inputs(const std::vector<Shape>& input_shapes, size_t n) const {
+  if (input_shapes.size() != n)
+    fail("expects " + std::to_string(n) + " input(s), but it received " + std::to_string(input_shapes.size()) +
+         " input tensors");
+}
+
+void LayerImpl::fail(const std::string& message) const {
+  throw ValueError("Layer \"" + name_ + "\" (" + class_name() + "): " + message);
+}
+
+KerasTensor Layer::operator()(const KerasTensor& input) const {
+  auto node = impl_->add_node({input});
+  return KerasTensor(node, 0);
+}
+
+KerasTensor Layer::operator()(const std::vector<KerasTensor>& inputs) const {
+  return KerasTensor(impl_->add_node(inputs), 0);
+}
+
+Tensor Layer::operator()(const Tensor& input) const {
+  Shape s = input.shape();
+  if (s.rank() > 0) s[0] = None;
+  impl_->build({s});
+  return impl_->call({input}, CallContext{}).at(0);
+}
+
+}  // namespace keras

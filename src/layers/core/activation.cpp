@@ -1,0 +1,56 @@
+#include <nlohmann/json.hpp>
+
+#include "keras/layers/core.h"
+#include "layers/core/input_layer.h"
+#include "layers/from_config.h"
+#include "ops/activations.h"
+#include "saving/config_utils.h"
+
+namespace keras::layers {
+
+namespace {
+
+class ActivationImpl : public LayerImpl {
+ public:
+  explicit ActivationImpl(const ActivationOptions& o)
+      : LayerImpl(o.name, "activation"), activation_name_(o.activation), fn_(ops::activation(o.activation)) {}
+  std::string class_name() const override { return "Activation"; }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
+    expect_inputs(in, 1);
+    return in;
+  }
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
+    Tensor y = inputs.at(0);
+    fn_(y);
+    return {std::move(y)};
+  }
+  nlohmann::json get_config() const override {
+    auto c = LayerImpl::get_config();
+    c["activation"] = activation_name_.empty() ? "linear" : activation_name_;
+    return c;
+  }
+
+ private:
+  std::string activation_name_;
+  ops::ActivationFn fn_;
+};
+
+}  // namespace
+
+Layer Activation(const ActivationOptions& options) { return Layer(std::make_shared<ActivationImpl>(options)); }
+Layer Activation(const std::string& activation) { return Activation(ActivationOptions{.activation = activation}); }
+
+Layer activation_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
+  using namespace saving;
+  Layer l = Activation(ActivationOptions{.activation = get_activation(c, "activation", ctx), .name = get_string(c, "name")});
+  l->set_trainable(get_bool(c, "trainable", true));
+  return l;
+}
+
+Layer input_layer_from_config(const nlohmann::json& c, const ConfigContext&) {
+  auto shape = saving::get_batch_shape(c);
+  if (!shape) throw ValueError("InputLayer config needs batch_shape or batch_input_shape");
+  return Layer(std::make_shared<InputLayerImpl>(*shape, saving::get_string(c, "name")));
+}
+
+}  // namespace keras::layers

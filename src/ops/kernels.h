@@ -1,0 +1,60 @@
+#pragma once
+// The numeric kernel interface. Layers call kernels only through this table, so a fast
+// backend replaces the bodies, not the callers (as ggml's backend table). The reference
+// kernels (plain loops) stay for tests. Layout: NHWC activations, Keras weight layouts.
+#include <string>
+
+#include "keras/shape.h"
+
+namespace keras::ops {
+
+// A 2-D convolution over NHWC input (1-D convolutions use height 1). Padding is explicit:
+// callers resolve Keras's 'same'/'valid'/'causal' into pad_top/pad_left (and the output size).
+struct Conv2DArgs {
+  Dim batch = 1, in_h = 1, in_w = 1, in_c = 1;
+  Dim out_h = 1, out_w = 1, out_c = 1;  // out_c: filters (conv), in_c*depth_multiplier (depthwise)
+  Dim k_h = 1, k_w = 1;
+  Dim stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  Dim pad_top = 0, pad_left = 0;
+  Dim groups = 1;
+};
+
+struct Pool2DArgs {
+  Dim batch = 1, in_h = 1, in_w = 1, channels = 1;
+  Dim out_h = 1, out_w = 1;
+  Dim pool_h = 1, pool_w = 1, stride_h = 1, stride_w = 1;
+  Dim pad_top = 0, pad_left = 0;
+};
+
+struct Kernels {
+  const char* name;
+  // Row-major C[m,n] = alpha * op(A)[m,k] @ op(B)[k,n] + beta * C.
+  void (*gemm)(bool trans_a, bool trans_b, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda,
+               const float* b, Dim ldb, float beta, float* c, Dim ldc);
+  // y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C/groups,F]); no bias.
+  void (*conv2d)(const Conv2DArgs& args, const float* x, const float* w, float* y);
+  // y[N,OH,OW,C*M] with w[KH,KW,C,M]; output channel c*M+m.
+  void (*depthwise_conv2d)(const Conv2DArgs& args, const float* x, const float* w, float* y);
+  // The transpose (gradient w.r.t. input) of conv2d: x[N,H,W,C] -> y[N,OH,OW,F] with
+  // w[KH,KW,F,C]; args describe the forward conv from y to x (in_* = x, out_* = y).
+  void (*conv2d_transpose)(const Conv2DArgs& args, const float* x, const float* w, float* y);
+  // Max over real cells (padding never wins).
+  void (*max_pool2d)(const Pool2DArgs& args, const float* x, float* y);
+  // Mean over real cells (padded cells excluded from the divisor, as Keras).
+  void (*avg_pool2d)(const Pool2DArgs& args, const float* x, float* y);
+};
+
+const Kernels& reference_kernels();
+// The kernels layers use; the fastest available unless set_kernels() chose otherwise.
+const Kernels& kernels();
+void set_kernels(const Kernels& k);
+
+// Keras's padding arithmetic (KERAS_SPEC §2.2): output length and the leading pad.
+struct Padding1D {
+  Dim out = 0;
+  Dim pad_before = 0;
+};
+// padding: "valid", "same" or "causal"; throws ValueError when the output would be empty.
+Padding1D conv_padding(Dim in, Dim kernel, Dim stride, Dim dilation, const std::string& padding);
+
+}  // namespace keras::ops

@@ -1,0 +1,133 @@
+// Reference kernels: plain loops, written for clarity; tests compare fast kernels to these.
+#include <algorithm>
+#include <limits>
+
+#include "ops/kernels.h"
+
+namespace keras::ops {
+
+namespace {
+
+void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
+          float beta, float* c, Dim ldc) {
+  for (Dim i = 0; i < m; ++i) {
+    float* ci = c + i * ldc;
+    for (Dim j = 0; j < n; ++j) ci[j] = beta == 0 ? 0.0f : beta * ci[j];
+    for (Dim p = 0; p < k; ++p) {
+      float av = alpha * (ta ? a[p * lda + i] : a[i * lda + p]);
+      if (av == 0) continue;
+      if (!tb) {
+        const float* bp = b + p * ldb;
+        for (Dim j = 0; j < n; ++j) ci[j] += av * bp[j];
+      } else {
+        for (Dim j = 0; j < n; ++j) ci[j] += av * b[j * ldb + p];
+      }
+    }
+  }
+}
+
+void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) {
+  Dim cg = g.in_c / g.groups, fg = g.out_c / g.groups;
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim oh = 0; oh < g.out_h; ++oh)
+      for (Dim ow = 0; ow < g.out_w; ++ow) {
+        float* out = y + ((n * g.out_h + oh) * g.out_w + ow) * g.out_c;
+        std::fill(out, out + g.out_c, 0.0f);
+        for (Dim p = 0; p < g.k_h; ++p) {
+          Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
+          if (ih < 0 || ih >= g.in_h) continue;
+          for (Dim q = 0; q < g.k_w; ++q) {
+            Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
+            if (iw < 0 || iw >= g.in_w) continue;
+            const float* in = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+            const float* kern = w + (p * g.k_w + q) * cg * g.out_c;
+            for (Dim f = 0; f < g.out_c; ++f) {
+              Dim group = f / fg;
+              float acc = 0;
+              for (Dim c = 0; c < cg; ++c) acc += in[group * cg + c] * kern[c * g.out_c + f];
+              out[f] += acc;
+            }
+          }
+        }
+      }
+}
+
+void depthwise_conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) {
+  Dim mult = g.out_c / g.in_c;
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim oh = 0; oh < g.out_h; ++oh)
+      for (Dim ow = 0; ow < g.out_w; ++ow) {
+        float* out = y + ((n * g.out_h + oh) * g.out_w + ow) * g.out_c;
+        std::fill(out, out + g.out_c, 0.0f);
+        for (Dim p = 0; p < g.k_h; ++p) {
+          Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
+          if (ih < 0 || ih >= g.in_h) continue;
+          for (Dim q = 0; q < g.k_w; ++q) {
+            Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
+            if (iw < 0 || iw >= g.in_w) continue;
+            const float* in = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+            const float* kern = w + (p * g.k_w + q) * g.in_c * mult;
+            for (Dim c = 0; c < g.in_c; ++c)
+              for (Dim m = 0; m < mult; ++m) out[c * mult + m] += in[c] * kern[c * mult + m];
+          }
+        }
+      }
+}
+
+void conv2d_transpose(const Conv2DArgs& g, const float* x, const float* w, float* y) {
+  // Scatter each input pixel through the kernel: the adjoint of conv2d from y to x.
+  std::fill(y, y + g.batch * g.out_h * g.out_w * g.out_c, 0.0f);
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim ih = 0; ih < g.in_h; ++ih)
+      for (Dim iw = 0; iw < g.in_w; ++iw) {
+        const float* in = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+        for (Dim p = 0; p < g.k_h; ++p) {
+          Dim oh = ih * g.stride_h + p * g.dilation_h - g.pad_top;
+          if (oh < 0 || oh >= g.out_h) continue;
+          for (Dim q = 0; q < g.k_w; ++q) {
+            Dim ow = iw * g.stride_w + q * g.dilation_w - g.pad_left;
+            if (ow < 0 || ow >= g.out_w) continue;
+            float* out = y + ((n * g.out_h + oh) * g.out_w + ow) * g.out_c;
+            const float* kern = w + (p * g.k_w + q) * g.out_c * g.in_c;
+            for (Dim f = 0; f < g.out_c; ++f) {
+              float acc = 0;
+              for (Dim c = 0; c < g.in_c; ++c) acc += in[c] * kern[f * g.in_c + c];
+              out[f] += acc;
+            }
+          }
+        }
+      }
+}
+
+template <bool kMax>
+void pool2d(const Pool2DArgs& g, const float* x, float* y) {
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim oh = 0; oh < g.out_h; ++oh)
+      for (Dim ow = 0; ow < g.out_w; ++ow)
+        for (Dim c = 0; c < g.channels; ++c) {
+          float acc = kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+          Dim count = 0;
+          for (Dim p = 0; p < g.pool_h; ++p) {
+            Dim ih = oh * g.stride_h + p - g.pad_top;
+            if (ih < 0 || ih >= g.in_h) continue;
+            for (Dim q = 0; q < g.pool_w; ++q) {
+              Dim iw = ow * g.stride_w + q - g.pad_left;
+              if (iw < 0 || iw >= g.in_w) continue;
+              float v = x[((n * g.in_h + ih) * g.in_w + iw) * g.channels + c];
+              acc = kMax ? std::max(acc, v) : acc + v;
+              ++count;
+            }
+          }
+          y[((n * g.out_h + oh) * g.out_w + ow) * g.channels + c] =
+              kMax ? acc : acc / static_cast<float>(std::max<Dim>(count, 1));
+        }
+}
+
+}  // namespace
+
+const Kernels& reference_kernels() {
+  static const Kernels k{"reference", gemm, conv2d, depthwise_conv2d, conv2d_transpose, pool2d<true>, pool2d<false>};
+  return k;
+}
+
+}  // namespace keras::ops

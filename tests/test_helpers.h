@@ -1,0 +1,30 @@
+#pragma once
+// The one shared test helper: oracle fixtures, tolerance checks, paths.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "keras/keras.h"
+
+namespace keras::testing {
+
+// The project's source tree and where shared/ would be beside it.
+std::filesystem::path source_dir();
+std::filesystem::path shared_models_dir();  // ../shared/keras-models, may not exist
+
+// |got - want| <= atol + rtol * |want| everywhere, shapes equal; reports the worst element.
+::testing::AssertionResult AllClose(const Tensor& got, const Tensor& want, double atol = 1e-5, double rtol = 1e-4);
+
+// An oracle fixture (tests/fixtures/layers/*.json, see tests/fixtures/generate/README.md).
+struct Fixture {
+  std::string name;
+  std::string oracle;
+  std::string model_json;
+  std::vector<Tensor> weights, inputs, outputs;
+};
+Fixture load_fixture(const std::filesystem::path& path);
+std::vector<std::filesystem::path> fixture_files(const std::string& subdir = "layers");
+
+}  // namespace keras::testing

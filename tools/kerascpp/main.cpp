@@ -1,0 +1,3 @@
+#include <iostream>
+
+int main() { std::cerr << "kerascpp: not built yet\n"; return 1; }
