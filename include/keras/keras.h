@@ -1,9 +1,17 @@
 #pragma once
 // keras.cpp: Keras in C++. Include this one header for the whole public API.
+#include "keras/applications.h"
 #include "keras/errors.h"
 #include "keras/initializers.h"
+#include "keras/io.h"
 #include "keras/layer.h"
+#include "keras/layers/activations.h"
+#include "keras/layers/convolutional.h"
 #include "keras/layers/core.h"
+#include "keras/layers/merging.h"
+#include "keras/layers/normalization.h"
+#include "keras/layers/pooling.h"
+#include "keras/layers/reshaping.h"
 #include "keras/model.h"
 #include "keras/saving.h"
 #include "keras/shape.h"

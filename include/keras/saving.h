@@ -1,6 +1,7 @@
 #pragma once
 // Reading and writing Keras model configurations, and the layer registry that maps Keras
 // class names ("Dense", "Conv2D"...) to layers — users may register their own layers.
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -26,6 +27,8 @@ void register_layer(const std::string& class_name, LayerFactory factory);
 // initialised as Keras would (glorot_uniform, zeros...). Throws UnsupportedLayers naming every
 // layer class the library cannot build.
 Model model_from_json(const std::string& json_text, const ConfigContext& ctx = {});
+// Loads a model from a file: for now an architecture .json (weights initialised as Keras would).
+Model load_model(const std::filesystem::path& path);
 Model model_from_config(const nlohmann::json& model_config, const ConfigContext& ctx = {});
 
 }  // namespace keras

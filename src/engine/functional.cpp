@@ -239,7 +239,12 @@ std::vector<Variable*> SequentialImpl::variables() {
 }
 
 void SequentialImpl::rebuild_if_possible() {
-  if (input_layer_ && !layers_.empty()) rebuild();
+  if (layers_.empty()) return;
+  if (input_layer_) return rebuild();
+  // As Keras 3: a first layer that knows its input shape (a functional model) builds the model.
+  if (auto* first = dynamic_cast<FunctionalImpl*>(layers_[0].impl().get()); first && first->has_graph() &&
+      first->inputs().size() == 1 && layers_.size() > 1)
+    build_for(first->inputs()[0].shape());
 }
 
 void SequentialImpl::add(const Layer& layer, bool rebuild_now) {

@@ -86,6 +86,10 @@ Initializer get_initializer(const json& c, const std::string& key, const Initial
 }
 
 std::string get_data_format(const json& c) {
+  // Keras 1 spelled it dim_ordering: "th" (Theano, channels first) or "tf"; "default" meant
+  // the keras.json setting, which we take to be TensorFlow's.
+  if (!present(c, "data_format") && present(c, "dim_ordering"))
+    return get_string(c, "dim_ordering") == "th" ? "channels_first" : "channels_last";
   std::string f = get_string(c, "data_format", "channels_last");
   if (f != "channels_last" && f != "channels_first")
     throw ValueError("The `data_format` argument must be one of \"channels_first\", \"channels_last\". Received: " + f);

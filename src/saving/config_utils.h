@@ -25,7 +25,7 @@ std::optional<double> get_optional_double(const json& c, const std::string& key)
 // An activation given as a string, null, or a serialized function object.
 std::string get_activation(const json& c, const std::string& key, const ConfigContext& ctx);
 Initializer get_initializer(const json& c, const std::string& key, const Initializer& fallback);
-// "channels_last" unless the config says "channels_first".
+// "channels_last" unless the config says "channels_first" (Keras 1: dim_ordering "th").
 std::string get_data_format(const json& c);
 // The shape an input-capable layer declares: batch_shape, batch_input_shape or input_shape.
 std::optional<Shape> get_batch_shape(const json& c);

@@ -1,0 +1,31 @@
+#pragma once
+// keras.layers normalization layers: BatchNormalization.
+#include <string>
+
+#include "keras/initializers.h"
+#include "keras/layer.h"
+#include "keras/layers/axes.h"
+
+namespace keras::layers {
+
+struct BatchNormalizationOptions {
+  Axes axis = -1;  // the feature axis (1 after a channels_first conv); several axes: Keras 2 only
+  double momentum = 0.99;
+  double epsilon = 1e-3;
+  bool center = true;  // add beta
+  bool scale = true;   // multiply by gamma
+  Initializer beta_initializer = "zeros";
+  Initializer gamma_initializer = "ones";
+  Initializer moving_mean_initializer = "zeros";
+  Initializer moving_variance_initializer = "ones";
+  bool synchronized = false;
+  std::string name;
+};
+// Inference: y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta.
+// Training (CallContext::training on a trainable layer): the batch's mean and (biased) variance
+// over every axis but `axis` replace the moving statistics.
+// Weights, in order: gamma (if scale), beta (if center), moving_mean, moving_variance (the last
+// two non-trainable); each of shape (C,) with C the size of `axis`.
+Layer BatchNormalization(const BatchNormalizationOptions& options = {});
+
+}  // namespace keras::layers

@@ -1,0 +1,97 @@
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "keras/layers/merging.h"
+#include "layers/from_config.h"
+#include "layers/merging/merge_utils.h"
+#include "saving/config_utils.h"
+
+namespace keras::layers {
+
+namespace {
+
+class ConcatenateImpl : public LayerImpl {
+ public:
+  explicit ConcatenateImpl(const ConcatenateOptions& o) : LayerImpl(o.name, "concatenate"), axis_(o.axis) {}
+  std::string class_name() const override { return "Concatenate"; }
+  bool takes_list_input() const override { return true; }
+
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
+    if (in.empty())
+      fail("A `Concatenate` layer should be called on a list of at least 1 input. Received: input_shape=[]");
+    int rank = in[0].rank();
+    std::string mismatch = "A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
+                           "axis. Received: input_shape=" + merging::shapes_repr(in);
+    for (const Shape& s : in)
+      if (s.rank() != rank) fail(mismatch);
+    if (axis_ < -rank || axis_ >= rank)
+      fail("axis " + std::to_string(axis_) + " is out of bounds for inputs of rank " + std::to_string(rank) +
+           ". Received: input_shape=" + merging::shapes_repr(in));
+    int axis = axis_ < 0 ? axis_ + rank : axis_;
+    // Unknown sizes (None) match anything, as in Keras.
+    for (int d = 0; d < rank; ++d) {
+      if (d == axis) continue;
+      std::set<Dim> sizes;
+      for (const Shape& s : in)
+        if (s[d] >= 0) sizes.insert(s[d]);
+      if (sizes.size() > 1) fail(mismatch);
+    }
+    Shape out = in[0];
+    for (size_t i = 1; i < in.size(); ++i) {
+      if (out[axis] < 0 || in[i][axis] < 0) {
+        out[axis] = None;
+        break;
+      }
+      out[axis] += in[i][axis];
+    }
+    return {out};
+  }
+
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
+    std::vector<Shape> shapes;
+    for (const Tensor& t : inputs) shapes.push_back(t.shape());
+    Shape out_shape = compute_output_shape(shapes)[0];
+    int axis = out_shape.normalize_axis(axis_);
+    Dim outer = 1;
+    for (int d = 0; d < axis; ++d) outer *= out_shape[d];
+    Dim out_row = out_shape.num_elements() / std::max<Dim>(outer, 1);
+    Tensor out(out_shape);
+    Dim offset = 0;
+    // Each input contributes a contiguous block per outer index.
+    for (const Tensor& t : inputs) {
+      Dim block = t.size() / std::max<Dim>(outer, 1);
+      for (Dim o = 0; o < outer; ++o)
+        if (block > 0)
+          std::memcpy(out.data() + o * out_row + offset, t.data() + o * block, static_cast<size_t>(block) * sizeof(float));
+      offset += block;
+    }
+    return {std::move(out)};
+  }
+
+  nlohmann::json get_config() const override {
+    auto c = LayerImpl::get_config();
+    c["axis"] = axis_;
+    return c;
+  }
+
+ private:
+  int axis_;
+};
+
+}  // namespace
+
+Layer Concatenate(const ConcatenateOptions& options) { return Layer(std::make_shared<ConcatenateImpl>(options)); }
+Layer Concatenate(int axis) { return Concatenate(ConcatenateOptions{.axis = axis}); }
+
+KerasTensor concatenate(const std::vector<KerasTensor>& inputs, int axis) { return Concatenate(axis)(inputs); }
+
+Layer concatenate_from_config(const nlohmann::json& c, const ConfigContext&) {
+  using namespace saving;
+  Layer l = Concatenate(ConcatenateOptions{.axis = static_cast<int>(get_int(c, "axis", -1)), .name = get_string(c, "name")});
+  l->set_trainable(get_bool(c, "trainable", true));
+  return l;
+}
+
+}  // namespace keras::layers

@@ -1,0 +1,116 @@
+// GlobalAveragePooling1D/2D and GlobalMaxPooling1D/2D: a reduction over every spatial axis.
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "keras/layers/pooling.h"
+#include "layers/from_config.h"
+#include "layers/shape_checks.h"
+#include "saving/config_utils.h"
+
+namespace keras::layers {
+
+namespace {
+
+enum class Reduce { kMean, kMax };
+
+class GlobalPoolingImpl : public LayerImpl {
+ public:
+  GlobalPoolingImpl(const GlobalPoolingOptions& o, Reduce reduce, int spatial, std::string class_name,
+                    const std::string& prefix)
+      : LayerImpl(o.name, prefix),
+        data_format_(detail::standardize_data_format(o.data_format)),
+        keepdims_(o.keepdims),
+        reduce_(reduce),
+        spatial_(spatial),
+        class_name_(std::move(class_name)) {}
+  std::string class_name() const override { return class_name_; }
+
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
+    expect_inputs(in, 1);
+    detail::check_ndim(name(), in[0], spatial_ + 2);
+    Dim channels = channels_first() ? in[0][1] : in[0][-1];
+    Shape out{in[0][0]};
+    if (channels_first()) out.push_back(channels);
+    if (keepdims_)
+      for (int i = 0; i < spatial_; ++i) out.push_back(1);
+    if (!channels_first()) out.push_back(channels);
+    return {out};
+  }
+
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
+    const Tensor& x = inputs.at(0);
+    Tensor y(compute_output_shape({x.shape()})[0]);
+    Dim n = x.dim(0), c = channels_first() ? x.dim(1) : x.dim(-1);
+    Dim steps = n * c == 0 ? 0 : x.size() / (n * c);
+    // channels_last reads x[b, s, ch] at (b*steps + s)*c + ch; channels_first x[b, ch, s].
+    Dim s_stride = channels_first() ? 1 : c, c_stride = channels_first() ? steps : 1;
+    for (Dim b = 0; b < n; ++b)
+      for (Dim ch = 0; ch < c; ++ch) {
+        const float* p = x.data() + b * steps * c + ch * c_stride;
+        float acc = reduce_ == Reduce::kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+        for (Dim s = 0; s < steps; ++s) acc = reduce_ == Reduce::kMax ? std::max(acc, p[s * s_stride]) : acc + p[s * s_stride];
+        y[b * c + ch] = reduce_ == Reduce::kMax ? acc : acc / static_cast<float>(steps);
+      }
+    return {std::move(y)};
+  }
+
+  nlohmann::json get_config() const override {
+    auto c = LayerImpl::get_config();
+    c["data_format"] = data_format_;
+    c["keepdims"] = keepdims_;
+    return c;
+  }
+
+ private:
+  bool channels_first() const { return data_format_ == "channels_first"; }
+  std::string data_format_;
+  bool keepdims_;
+  Reduce reduce_;
+  int spatial_;
+  std::string class_name_;
+};
+
+Layer make(const GlobalPoolingOptions& o, Reduce r, int spatial, const char* class_name, const char* prefix) {
+  return Layer(std::make_shared<GlobalPoolingImpl>(o, r, spatial, class_name, prefix));
+}
+
+// Keras 1 had neither keepdims nor data_format on the 1-D layers (dim_ordering on 2-D).
+GlobalPoolingOptions options_from(const nlohmann::json& c) {
+  using namespace saving;
+  return {.data_format = get_data_format(c), .keepdims = get_bool(c, "keepdims", false), .name = get_string(c, "name")};
+}
+
+Layer finish(Layer l, const nlohmann::json& c) {
+  l->set_trainable(saving::get_bool(c, "trainable", true));
+  return l;
+}
+
+}  // namespace
+
+Layer GlobalAveragePooling1D(const GlobalPoolingOptions& o) {
+  return make(o, Reduce::kMean, 1, "GlobalAveragePooling1D", "global_average_pooling1d");
+}
+Layer GlobalAveragePooling2D(const GlobalPoolingOptions& o) {
+  return make(o, Reduce::kMean, 2, "GlobalAveragePooling2D", "global_average_pooling2d");
+}
+Layer GlobalMaxPooling1D(const GlobalPoolingOptions& o) {
+  return make(o, Reduce::kMax, 1, "GlobalMaxPooling1D", "global_max_pooling1d");
+}
+Layer GlobalMaxPooling2D(const GlobalPoolingOptions& o) {
+  return make(o, Reduce::kMax, 2, "GlobalMaxPooling2D", "global_max_pooling2d");
+}
+
+Layer global_average_pooling1d_from_config(const nlohmann::json& c, const ConfigContext&) {
+  return finish(GlobalAveragePooling1D(options_from(c)), c);
+}
+Layer global_average_pooling2d_from_config(const nlohmann::json& c, const ConfigContext&) {
+  return finish(GlobalAveragePooling2D(options_from(c)), c);
+}
+Layer global_max_pooling1d_from_config(const nlohmann::json& c, const ConfigContext&) {
+  return finish(GlobalMaxPooling1D(options_from(c)), c);
+}
+Layer global_max_pooling2d_from_config(const nlohmann::json& c, const ConfigContext&) {
+  return finish(GlobalMaxPooling2D(options_from(c)), c);
+}
+
+}  // namespace keras::layers

@@ -1,0 +1,178 @@
+// The kerascpp command-line tool, run as a user runs it.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "keras/io.h"
+#include "test_helpers.h"
+
+namespace keras {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+
+CliRun kerascpp(const std::string& args) {
+  const char* exe = std::getenv("KERASCPP");
+  std::string bin = exe ? exe : std::string(KERAS_BINARY_DIR) + "/kerascpp";
+  fs::path err_file = fs::temp_directory_path() / ("kerascpp_err_" + std::to_string(::getpid()));
+  std::string cmd = bin + " " + args + " 2>" + err_file.string();
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  std::ifstream e(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
+  fs::remove(err_file);
+  return r;
+}
+
+std::string model_path(const std::string& name) {
+  return (testing::source_dir() / "tests" / "fixtures" / "models" / name).string();
+}
+
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("kerascpp_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+// KERAS_SPEC §7.2: Keras 3.16's summary of the keras.io MNIST convnet, printed off a terminal.
+const char* kMnistSummaryKeras3 =
+    "Model: \"sequential\"\n"
+    "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓\n"
+    "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃\n"
+    "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩\n"
+    "│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ max_pooling2d (MaxPooling2D)    │ (None, 13, 13, 32)     │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ conv2d_1 (Conv2D)               │ (None, 11, 11, 64)     │        18,496 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ max_pooling2d_1 (MaxPooling2D)  │ (None, 5, 5, 64)       │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ flatten (Flatten)               │ (None, 1600)           │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ dropout (Dropout)               │ (None, 1600)           │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ dense (Dense)                   │ (None, 10)             │        16,010 │\n"
+    "└─────────────────────────────────┴────────────────────────┴───────────────┘\n"
+    " Total params: 34,826 (136.04 KB)\n"
+    " Trainable params: 34,826 (136.04 KB)\n"
+    " Non-trainable params: 0 (0.00 B)\n";
+
+TEST(Cli, SummaryOfMnistConvnetIsKeras3Text) {
+  CliRun r = kerascpp("summary " + model_path("mnist_convnet.json"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, kMnistSummaryKeras3);
+}
+
+TEST(Cli, SummaryOfVgg16HeadShowsTheSeedNumbers) {
+  CliRun r = kerascpp("summary " + model_path("vgg16_head.json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  // VGG16 base (no top) on 128x128x3: 14,714,688 params, output 4x4x512 = 8192 after Flatten;
+  // Dense(256): 8192*256+256 = 2,097,408; Dense(1): 257.
+  EXPECT_NE(r.out.find("│ vgg16 (Functional)              │ (None, 4, 4, 512)      │    14,714,688 │"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("│ flatten (Flatten)               │ (None, 8192)           │             0 │"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("│ dense (Dense)                   │ (None, 256)            │     2,097,408 │"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("│ dense_1 (Dense)                 │ (None, 1)              │           257 │"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" Total params: 16,812,353 (64.13 MB)\n"), std::string::npos) << r.out;
+}
+
+TEST(Cli, PredictFlattenGivesCOrder) {
+  TempDir dir;
+  io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 3, 2, 4}));
+  CliRun r = kerascpp("predict " + model_path("flatten_channels_last.json") + " " + (dir / "x.npy").string() + " -o " +
+                   (dir / "y.npy").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(io::load_npy(dir / "y.npy"), Tensor::arange(0, 24).reshape({1, 24}));
+}
+
+TEST(Cli, PredictFlattenChannelsFirstMovesChannelsLast) {
+  TempDir dir;
+  io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 3, 2, 4}));
+  CliRun r = kerascpp("predict " + model_path("flatten_channels_first.json") + " " + (dir / "x.npy").string() +
+                   " -o " + (dir / "y.npy").string() + " --batch-size 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  // x[0, c, h, w] = 8c + 4h + w, flattened in (h, w, c) order, c fastest: 0, 8, 16, 1, 9, 17, ...
+  std::vector<float> want;
+  for (int h = 0; h < 2; ++h)
+    for (int w = 0; w < 4; ++w)
+      for (int c = 0; c < 3; ++c) want.push_back(static_cast<float>(8 * c + 4 * h + w));
+  EXPECT_EQ(io::load_npy(dir / "y.npy"), Tensor({1, 24}, want));
+}
+
+TEST(Cli, PredictWithWrongInputShapeFailsCleanly) {
+  TempDir dir;
+  io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 4, 2, 3}));
+  CliRun r = kerascpp("predict " + model_path("flatten_channels_last.json") + " " + (dir / "x.npy").string() + " -o " +
+                   (dir / "y.npy").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("(None, 3, 2, 4)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(1, 4, 2, 3)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "y.npy"));
+}
+
+TEST(Cli, FailedPredictLeavesExistingOutputUntouched) {
+  TempDir dir;
+  io::save_npy(dir / "y.npy", Tensor({2}, {7, 8}));
+  std::ofstream(dir / "bad.npy") << "not numpy";
+  CliRun r = kerascpp("predict " + model_path("flatten_channels_last.json") + " " + (dir / "bad.npy").string() +
+                   " -o " + (dir / "y.npy").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("bad.npy"), std::string::npos) << r.err;
+  EXPECT_EQ(io::load_npy(dir / "y.npy"), Tensor({2}, {7, 8}));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / ""), fs::directory_iterator()), 2);  // no temp files left
+}
+
+TEST(Cli, MissingModelFileIsOneLineError) {
+  CliRun r = kerascpp("summary /nonexistent/model.json");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "kerascpp: error: /nonexistent/model.json: cannot open file\n");
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST(Cli, UnknownCommandAndOptionsFail) {
+  EXPECT_EQ(kerascpp("frobnicate").status, 1);
+  EXPECT_EQ(kerascpp("summary --bogus x.json").status, 1);
+  EXPECT_EQ(kerascpp("predict " + model_path("flatten_channels_last.json")).status, 1);
+}
+
+TEST(Cli, HelpForEachCommand) {
+  for (const char* c : {"--help", "summary --help", "predict --help"}) {
+    CliRun r = kerascpp(c);
+    EXPECT_EQ(r.status, 0) << c;
+    EXPECT_NE(r.out.find("usage: kerascpp"), std::string::npos) << c;
+  }
+}
+
+TEST(Cli, UnsupportedLayerIsNamed) {
+  TempDir dir;
+  std::ofstream(dir / "m.json") << R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+    {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}},
+    {"class_name": "Lambda", "config": {"name": "lambda"}},
+    {"class_name": "FancyFlatten", "config": {"name": "ff"}}]}})";
+  CliRun r = kerascpp("summary " + (dir / "m.json").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Lambda \"lambda\" (Python code cannot be loaded), FancyFlatten \"ff\""), std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace keras
