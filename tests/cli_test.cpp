@@ -144,7 +144,7 @@ TEST(Cli, FailedPredictLeavesExistingOutputUntouched) {
 TEST(Cli, MissingModelFileIsOneLineError) {
   CliRun r = kerascpp("summary /nonexistent/model.json");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "kerascpp: error: /nonexistent/model.json: cannot open file\n");
+  EXPECT_EQ(r.err, "kerascpp: error: /nonexistent/model.json: no such file\n");
   EXPECT_TRUE(r.out.empty());
 }
 

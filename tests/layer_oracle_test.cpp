@@ -17,14 +17,7 @@ TEST_P(LayerOracle, PredictsWhatTheOraclePredicted) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(testing::AllClose(got[i], f.outputs[i])) << "output " << i;
 }
 
-std::string case_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
-  std::string s = info.param.stem().string();
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
-
-INSTANTIATE_TEST_SUITE_P(Fixtures, LayerOracle, ::testing::ValuesIn(testing::fixture_files("layers")), case_name);
+INSTANTIATE_TEST_SUITE_P(Fixtures, LayerOracle, ::testing::ValuesIn(testing::fixture_files("layers")), testing::fixture_case_name);
 
 TEST(LayerOracleFiles, ArePresent) { EXPECT_GE(testing::fixture_files("layers").size(), 50u); }
 

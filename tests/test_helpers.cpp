@@ -67,4 +67,11 @@ std::vector<std::filesystem::path> fixture_files(const std::string& subdir) {
   return files;
 }
 
+std::string fixture_case_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
+  std::string s = info.param.stem().string();
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
 }  // namespace keras::testing

@@ -26,5 +26,7 @@ struct Fixture {
 };
 Fixture load_fixture(const std::filesystem::path& path);
 std::vector<std::filesystem::path> fixture_files(const std::string& subdir = "layers");
+// A gtest-safe test name for a parameterized fixture test: the file stem.
+std::string fixture_case_name(const ::testing::TestParamInfo<std::filesystem::path>& info);
 
 }  // namespace keras::testing

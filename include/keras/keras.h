@@ -12,6 +12,7 @@
 #include "keras/layers/normalization.h"
 #include "keras/layers/pooling.h"
 #include "keras/layers/reshaping.h"
+#include "keras/layers/rnn.h"
 #include "keras/model.h"
 #include "keras/saving.h"
 #include "keras/shape.h"

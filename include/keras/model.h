@@ -1,6 +1,7 @@
 #pragma once
 // Models: the functional Model (a graph of layer calls) and Sequential (a stack of layers).
 // Both are layers too, so a model can be called inside another model.
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -54,6 +55,14 @@ class Model : public Layer {
   Dim count_params() const;
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& weights) const;
+  // Keras's model.load_weights(): a Keras 2 .h5 (weights-only or full model, matched by layer
+  // order), a Keras 3 .weights.h5, or a .keras archive. Throws FileError / ValueError.
+  void load_weights(const std::filesystem::path& path) const;
+  // Keras's model.save(): ".keras" writes the Keras 3 archive, ".h5"/".hdf5" the HDF5 model
+  // layout (with Keras 3 configs, as Keras 3 writes it). The file appears complete or not at all.
+  void save(const std::filesystem::path& path) const;
+  // ".weights.h5": Keras 3's weights file; other ".h5"/".hdf5": Keras 2's weights-only layout.
+  void save_weights(const std::filesystem::path& path) const;
 
   // Keras's model.summary(); writes to std::cout unless `os` is given.
   void summary(const SummaryOptions& options = {}) const;

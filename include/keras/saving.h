@@ -27,7 +27,10 @@ void register_layer(const std::string& class_name, LayerFactory factory);
 // initialised as Keras would (glorot_uniform, zeros...). Throws UnsupportedLayers naming every
 // layer class the library cannot build.
 Model model_from_json(const std::string& json_text, const ConfigContext& ctx = {});
-// Loads a model from a file: for now an architecture .json (weights initialised as Keras would).
+// Loads a model from a file, recognised by its content (not its extension): a Keras 3 .keras
+// archive, a Keras 1/2 (or Keras 3 legacy) full-model .h5, or an architecture .json (weights
+// initialised as Keras would). Throws FileError for unreadable files, UnsupportedLayers naming
+// every layer the library cannot run.
 Model load_model(const std::filesystem::path& path);
 Model model_from_config(const nlohmann::json& model_config, const ConfigContext& ctx = {});
 

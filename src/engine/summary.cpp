@@ -298,6 +298,7 @@ std::vector<Text> wrap_cell(const Text& text, int width, bool right) {
     rstrip_end(line, width);
     if (right) line = rstrip(line);
     truncate(line, width, /*ellipsis=*/true);
+    if (length(line) > width) line.resize(static_cast<size_t>(width));  // "…" in no room at all
     line = right ? spaces(width - length(line)) + line : line + spaces(width - length(line));
   }
   return lines;

@@ -64,6 +64,12 @@ KERAS_LAYER_FACTORY(maximum_from_config);
 KERAS_LAYER_FACTORY(minimum_from_config);
 KERAS_LAYER_FACTORY(dot_from_config);
 KERAS_LAYER_FACTORY(merge_from_config);
+// rnn
+KERAS_LAYER_FACTORY(simple_rnn_from_config);
+KERAS_LAYER_FACTORY(lstm_from_config);
+KERAS_LAYER_FACTORY(gru_from_config);
+KERAS_LAYER_FACTORY(bidirectional_from_config);
+KERAS_LAYER_FACTORY(time_distributed_from_config);
 
 #undef KERAS_LAYER_FACTORY
 

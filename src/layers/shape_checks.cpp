@@ -21,22 +21,24 @@ static std::string incompatible(const std::string& layer) {
 
 void check_ndim(const std::string& layer, const Shape& shape, int ndim) {
   if (shape.rank() != ndim)
-    throw ValueError(incompatible(layer) + "expected ndim=" + std::to_string(ndim) + ", found ndim=" +
-                     std::to_string(shape.rank()) + ". Full shape received: " + shape.str());
+    throw ValueError(incompatible(layer) + "expected ndim=" + std::to_string(ndim) +
+                     ", found ndim=" + std::to_string(shape.rank()) + ". Full shape received: " + shape.str());
 }
 
 void check_min_ndim(const std::string& layer, const Shape& shape, int min_ndim) {
   if (shape.rank() < min_ndim)
-    throw ValueError(incompatible(layer) + "expected min_ndim=" + std::to_string(min_ndim) + ", found ndim=" +
-                     std::to_string(shape.rank()) + ". Full shape received: " + shape.str());
+    throw ValueError(incompatible(layer) + "expected min_ndim=" + std::to_string(min_ndim) +
+                     ", found ndim=" + std::to_string(shape.rank()) + ". Full shape received: " + shape.str());
 }
 
 std::string standardize_data_format(const std::string& data_format) {
   std::string f = data_format;
   std::transform(f.begin(), f.end(), f.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (f != "channels_first" && f != "channels_last")
-    throw ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. Received: "
-                     "data_format=" + data_format);
+    throw ValueError(
+        "The `data_format` argument must be one of {'channels_first', 'channels_last'}. Received: "
+        "data_format=" +
+        data_format);
   return f;
 }
 
@@ -82,8 +84,6 @@ Sides2D sides2d_from_json(const nlohmann::json& v, const std::string& arg) {
   throw bad_value(arg, v, "an integer, 2 integers or 2 pairs of integers");
 }
 
-nlohmann::json sides2d_to_json(const Sides2D& s) {
-  return nlohmann::json::array({s.rows.vec(), s.cols.vec()});
-}
+nlohmann::json sides2d_to_json(const Sides2D& s) { return nlohmann::json::array({s.rows.vec(), s.cols.vec()}); }
 
 }  // namespace keras::layers::detail

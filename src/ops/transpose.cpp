@@ -10,8 +10,10 @@ namespace {
 
 void check_rank(int rank) {
   if (rank < 3)
-    throw ValueError("A channels_first/channels_last transpose needs a tensor of rank >= 3 (batch, channels and at "
-                     "least one spatial axis); received rank " + std::to_string(rank));
+    throw ValueError(
+        "A channels_first/channels_last transpose needs a tensor of rank >= 3 (batch, channels and at "
+        "least one spatial axis); received rank " +
+        std::to_string(rank));
 }
 
 // Both moves are the same 3-D transpose of a (N, A, B) view: (N, A, B) -> (N, B, A), with

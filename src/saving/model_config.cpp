@@ -6,6 +6,7 @@
 
 #include "keras/errors.h"
 #include "layers/core/input_layer.h"
+#include "layers/rnn/recurrent.h"
 #include "saving/config_utils.h"
 #include "saving/registry.h"
 
@@ -65,7 +66,14 @@ json serialize_layer(const LayerImpl& layer) {
     const auto& shapes = layer.build_input_shapes();
     json in = json::array();
     for (const Shape& s : shapes) in.push_back(shape_to_json(s));
-    j["build_config"] = {{"input_shape", shapes.size() == 1 ? in[0] : in}};
+    if (shapes.size() > 1 && layers::rnn::takes_initial_state(layer)) {
+      // Keras 3 builds an RNN as build(sequences_shape, initial_state_shape).
+      json states = json::array();
+      for (size_t i = 1; i < in.size(); ++i) states.push_back(in[i]);
+      j["build_config"] = {{"shapes_dict", {{"sequences_shape", in[0]}, {"initial_state_shape", states}}}};
+    } else {
+      j["build_config"] = {{"input_shape", shapes.size() == 1 ? in[0] : in}};
+    }
   }
   return j;
 }
@@ -79,14 +87,20 @@ json functional_config(const FunctionalImpl& model) {
     for (const auto& node : nodes_in(model, *l)) {
       if (node->inputs.empty()) continue;
       json args = json::array();
-      if (l->takes_list_input() || node->inputs.size() > 1) {
+      json kwargs = json::object();
+      if (layers::rnn::takes_initial_state(*l) && node->inputs.size() > 1) {
+        args.push_back(keras_tensor_config(node->inputs[0]));
+        json states = json::array();
+        for (size_t i = 1; i < node->inputs.size(); ++i) states.push_back(keras_tensor_config(node->inputs[i]));
+        kwargs["initial_state"] = states;
+      } else if (l->takes_list_input() || node->inputs.size() > 1) {
         json list = json::array();
         for (const KerasTensor& t : node->inputs) list.push_back(keras_tensor_config(t));
         args.push_back(list);
       } else {
         args.push_back(keras_tensor_config(node->inputs[0]));
       }
-      inbound.push_back({{"args", args}, {"kwargs", json::object()}});
+      inbound.push_back({{"args", args}, {"kwargs", kwargs}});
     }
     entry["inbound_nodes"] = inbound;
     layers.push_back(entry);
@@ -146,17 +160,28 @@ std::string entry_name(const json& entry) {
   return "?";
 }
 
+void find_unsupported(const json& model_config, std::vector<std::string>& out);
+
+void find_unsupported_entry(const json& entry, std::vector<std::string>& out) {
+  std::string cls = entry.value("class_name", "");
+  if (is_model_class(cls)) {
+    find_unsupported(entry, out);
+    return;
+  }
+  if (!find_layer_factory(cls)) {
+    std::string why = cls == "Lambda" ? " (Python code cannot be loaded)" : "";
+    out.push_back(cls + " \"" + entry_name(entry) + "\"" + why);
+    return;
+  }
+  // Wrappers (Bidirectional, TimeDistributed) hold their layers in the config.
+  const json& c = entry.contains("config") && entry["config"].is_object() ? entry["config"] : json::object();
+  for (const char* key : {"layer", "backward_layer"})
+    if (c.contains(key) && c[key].is_object() && c[key].contains("class_name")) find_unsupported_entry(c[key], out);
+}
+
 // Every layer entry whose class has no factory, as `Class "name"`, depth first.
 void find_unsupported(const json& model_config, std::vector<std::string>& out) {
-  for (const json& entry : layer_list(model_config)) {
-    std::string cls = entry.value("class_name", "");
-    if (is_model_class(cls)) {
-      find_unsupported(entry, out);
-    } else if (!find_layer_factory(cls)) {
-      std::string why = cls == "Lambda" ? " (Python code cannot be loaded)" : "";
-      out.push_back(cls + " \"" + entry_name(entry) + "\"" + why);
-    }
-  }
+  for (const json& entry : layer_list(model_config)) find_unsupported_entry(entry, out);
 }
 
 Model build_model(const json& model_config, const ConfigContext& ctx);
@@ -230,6 +255,9 @@ std::vector<TensorRef> parse_inbound_node(const json& node) {
   std::vector<TensorRef> refs;
   if (node.is_object()) {  // Keras 3: {"args": [...], "kwargs": {...}}
     collect_k3_refs(node.value("args", json::array()), refs);
+    // Recurrent layers take their initial states as a keyword: lstm(x, initial_state=[h, c]).
+    const json& kwargs = node.value("kwargs", json::object());
+    if (kwargs.is_object() && kwargs.contains("initial_state")) collect_k3_refs(kwargs["initial_state"], refs);
   } else if (node.is_array()) {  // Keras 1/2: [[name, node_index, tensor_index, kwargs], ...]
     for (const json& r : node) refs.push_back(parse_ref(r));
   } else {

@@ -88,6 +88,12 @@ std::map<std::string, LayerFactory>& table() {
       {"Minimum", layers::minimum_from_config},
       {"Dot", layers::dot_from_config},
       {"Merge", layers::merge_from_config},  // Keras 1: one class, `mode` picks the operation
+      // rnn
+      {"SimpleRNN", layers::simple_rnn_from_config},
+      {"LSTM", layers::lstm_from_config},
+      {"GRU", layers::gru_from_config},
+      {"Bidirectional", layers::bidirectional_from_config},
+      {"TimeDistributed", layers::time_distributed_from_config},
   };
   return t;
 }

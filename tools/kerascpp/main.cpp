@@ -26,6 +26,7 @@ const char* kMainHelp =
     "commands:\n"
     "  summary   print a model's summary, as Keras's model.summary()\n"
     "  predict   run a model on .npy inputs and write .npy outputs\n"
+    "  convert   rewrite a model file in another format (.keras, .h5)\n"
     "\n"
     "Run 'kerascpp COMMAND --help' for a command's options.\n";
 
@@ -33,22 +34,37 @@ const char* kSummaryHelp =
     "usage: kerascpp summary MODEL [--style keras3|keras2] [--line-length N]\n"
     "\n"
     "Prints the model's summary exactly as Keras does (Keras 3's table by default).\n"
-    "MODEL: a Keras architecture .json (model.to_json(), Keras 2 or 3).\n"
+    "MODEL: a Keras 3 .keras archive, a Keras 1/2/3 .h5 model file, or an architecture .json\n"
+    "(model.to_json(), Keras 1, 2 or 3); recognised by content, not by extension.\n"
     "\n"
     "options:\n"
     "  --style S         keras3 (default) or keras2 (tf.keras 2.13+ plain table)\n"
     "  --line-length N   table width (default: as Keras, 76 when not on a terminal)\n";
 
 const char* kPredictHelp =
-    "usage: kerascpp predict MODEL IN.npy [IN2.npy ...] -o OUT.npy [-o OUT2.npy ...] [--batch-size N]\n"
+    "usage: kerascpp predict MODEL IN.npy [IN2.npy ...] -o OUT.npy [-o OUT2.npy ...] [--weights W]\n"
+    "                        [--batch-size N]\n"
     "\n"
     "Runs the model on the inputs (one .npy per model input, batch axis first) and writes one\n"
-    "float32 .npy per model output. MODEL: a Keras architecture .json (weights initialised as\n"
+    "float32 .npy per model output. MODEL: a Keras 3 .keras archive, a Keras 1/2/3 .h5 model\n"
+    "file, or an architecture .json (then give --weights, or the weights are initialised as\n"
     "Keras would: glorot_uniform kernels, zero biases).\n"
     "\n"
     "options:\n"
     "  -o, --output F    output file, once per model output\n"
+    "  --weights W       load weights from W: a Keras 2 .h5 (weights-only or full model),\n"
+    "                    a Keras 3 .weights.h5, or a .keras archive\n"
     "  --batch-size N    samples per batch (default 32)\n";
+
+const char* kConvertHelp =
+    "usage: kerascpp convert IN OUT [--weights W]\n"
+    "\n"
+    "Loads the model IN (.keras, .h5 or .json) and saves it as OUT, in the format OUT's extension\n"
+    "names: .keras (Keras 3 archive) or .h5/.hdf5 (HDF5 model file). OUT appears complete or not\n"
+    "at all.\n"
+    "\n"
+    "options:\n"
+    "  --weights W       load weights from W first (for an architecture .json)\n";
 
 bool is_help(const std::string& a) { return a == "-h" || a == "--help"; }
 
@@ -95,7 +111,7 @@ int cmd_summary(const std::vector<std::string>& args) {
 }
 
 int cmd_predict(const std::vector<std::string>& args) {
-  std::string model_path;
+  std::string model_path, weights_path;
   std::vector<std::string> inputs, outputs;
   keras::PredictOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -107,6 +123,8 @@ int cmd_predict(const std::vector<std::string>& args) {
     } else if (args[i] == "--batch-size") {
       options.batch_size = parse_int("--batch-size", next_value(args, i));
       if (options.batch_size <= 0) throw UsageError("--batch-size must be positive");
+    } else if (args[i] == "--weights") {
+      weights_path = next_value(args, i);
     } else if (!args[i].empty() && args[i][0] == '-') {
       throw UsageError("unknown option " + args[i]);
     } else if (model_path.empty()) {
@@ -119,6 +137,7 @@ int cmd_predict(const std::vector<std::string>& args) {
   if (inputs.empty()) throw UsageError("predict needs at least one input .npy file");
   if (outputs.empty()) throw UsageError("predict needs -o OUT.npy");
   keras::Model model = keras::load_model(model_path);
+  if (!weights_path.empty()) model.load_weights(weights_path);
   if (inputs.size() != model.inputs().size())
     throw UsageError("model " + model_path + " has " + std::to_string(model.inputs().size()) + " input(s), " +
                      std::to_string(inputs.size()) + " .npy file(s) given");
@@ -138,6 +157,28 @@ int cmd_predict(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_convert(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  std::string weights_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (is_help(args[i])) {
+      std::cout << kConvertHelp;
+      return 0;
+    } else if (args[i] == "--weights") {
+      weights_path = next_value(args, i);
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      throw UsageError("unknown option " + args[i]);
+    } else {
+      paths.push_back(args[i]);
+    }
+  }
+  if (paths.size() != 2) throw UsageError("convert needs IN and OUT (see kerascpp convert --help)");
+  keras::Model model = keras::load_model(paths[0]);
+  if (!weights_path.empty()) model.load_weights(weights_path);
+  model.save(paths[1]);
+  return 0;
+}
+
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
@@ -153,7 +194,7 @@ int main(int argc, char** argv) {
     return args.empty() ? 1 : 0;
   }
   const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
-      {"summary", cmd_summary}, {"predict", cmd_predict}};
+      {"summary", cmd_summary}, {"predict", cmd_predict}, {"convert", cmd_convert}};
   auto it = commands.find(args[0]);
   try {
     if (it == commands.end()) throw UsageError("unknown command \"" + args[0] + "\" (see kerascpp --help)");

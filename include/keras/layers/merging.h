@@ -2,6 +2,7 @@
 // keras.layers merging layers: Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum,
 // Dot. They take a list of tensors: layers::Add()({a, b}), or the functional helpers
 // layers::add({a, b}), layers::concatenate({a, b}, 1).
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,8 @@ struct DotOptions {
 };
 // Batchwise dot product of 2 inputs along the given axes (Keras's batch_dot).
 Layer Dot(const DotOptions& options);
-Layer Dot(Axes axes, bool normalize = false);
+Layer Dot(int axes, bool normalize = false);
+Layer Dot(std::initializer_list<int> axes, bool normalize = false);  // Dot({1, 2})
 
 // The functional interface (keras.layers.add(...) etc.).
 KerasTensor concatenate(const std::vector<KerasTensor>& inputs, int axis = -1);
@@ -47,6 +49,6 @@ KerasTensor multiply(const std::vector<KerasTensor>& inputs);
 KerasTensor average(const std::vector<KerasTensor>& inputs);
 KerasTensor maximum(const std::vector<KerasTensor>& inputs);
 KerasTensor minimum(const std::vector<KerasTensor>& inputs);
-KerasTensor dot(const std::vector<KerasTensor>& inputs, Axes axes, bool normalize = false);
+KerasTensor dot(const std::vector<KerasTensor>& inputs, Axes axes = -1, bool normalize = false);
 
 }  // namespace keras::layers

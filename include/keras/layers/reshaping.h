@@ -2,6 +2,7 @@
 // keras.layers reshaping: Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D,
 // Cropping1D/2D, UpSampling1D/2D. Arguments, defaults and errors are Keras's
 // (KERAS_SPEC §1, §5.4). No weights.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct FlattenOptions {
 };
 // (batch, d1, ..., dk) -> (batch, d1*...*dk), or (batch, None) if any di is unknown;
 // (batch,) -> (batch, 1).
+//
+// The pair and pair-of-pairs arguments below also take braced lists, read as Keras reads
+// tuples: ZeroPadding2D({1, 2}) is ((1, 1), (2, 2)), Cropping2D({{2, 2}, {4, 4}}) is
+// ((2, 2), (4, 4)), Cropping1D({0, 2}) is (0, 2); a list of another length does not compile.
 Layer Flatten(const FlattenOptions& options = {});
 
 struct ReshapeOptions {
@@ -62,6 +67,11 @@ struct ZeroPadding1DOptions {
 };
 Layer ZeroPadding1D(const ZeroPadding1DOptions& options = {});
 Layer ZeroPadding1D(IntPair padding);
+template <std::size_t N>
+Layer ZeroPadding1D(const Dim (&padding)[N]) {
+  static_assert(N == 2, "padding takes 2 integers");
+  return ZeroPadding1D(IntPair(padding[0], padding[1]));
+}
 
 struct ZeroPadding2DOptions {
   Sides2D padding = 1;
@@ -70,6 +80,16 @@ struct ZeroPadding2DOptions {
 };
 Layer ZeroPadding2D(const ZeroPadding2DOptions& options = {});
 Layer ZeroPadding2D(Sides2D padding);
+template <std::size_t N>
+Layer ZeroPadding2D(const Dim (&padding)[N]) {
+  static_assert(N == 2, "padding takes 2 integers");
+  return ZeroPadding2D(Sides2D(padding[0], padding[1]));
+}
+template <std::size_t N, std::size_t M>
+Layer ZeroPadding2D(const Dim (&padding)[N][M]) {
+  static_assert(N == 2 && M == 2, "padding takes ((top, bottom), (left, right))");
+  return ZeroPadding2D(Sides2D(IntPair(padding[0][0], padding[0][1]), IntPair(padding[1][0], padding[1][1])));
+}
 
 struct Cropping1DOptions {
   IntPair cropping = 1;  // (start, end) steps removed
@@ -77,6 +97,11 @@ struct Cropping1DOptions {
 };
 Layer Cropping1D(const Cropping1DOptions& options = {});
 Layer Cropping1D(IntPair cropping);
+template <std::size_t N>
+Layer Cropping1D(const Dim (&cropping)[N]) {
+  static_assert(N == 2, "cropping takes 2 integers");
+  return Cropping1D(IntPair(cropping[0], cropping[1]));
+}
 
 struct Cropping2DOptions {
   Sides2D cropping = 0;
@@ -85,6 +110,16 @@ struct Cropping2DOptions {
 };
 Layer Cropping2D(const Cropping2DOptions& options = {});
 Layer Cropping2D(Sides2D cropping);
+template <std::size_t N>
+Layer Cropping2D(const Dim (&cropping)[N]) {
+  static_assert(N == 2, "cropping takes 2 integers");
+  return Cropping2D(Sides2D(cropping[0], cropping[1]));
+}
+template <std::size_t N, std::size_t M>
+Layer Cropping2D(const Dim (&cropping)[N][M]) {
+  static_assert(N == 2 && M == 2, "cropping takes ((top, bottom), (left, right))");
+  return Cropping2D(Sides2D(IntPair(cropping[0][0], cropping[0][1]), IntPair(cropping[1][0], cropping[1][1])));
+}
 
 struct UpSampling1DOptions {
   Dim size = 2;  // each step repeated size times
@@ -103,5 +138,10 @@ struct UpSampling2DOptions {
 };
 Layer UpSampling2D(const UpSampling2DOptions& options = {});
 Layer UpSampling2D(IntPair size);
+template <std::size_t N>
+Layer UpSampling2D(const Dim (&size)[N]) {
+  static_assert(N == 2, "size takes 2 integers");
+  return UpSampling2D(IntPair(size[0], size[1]));
+}
 
 }  // namespace keras::layers

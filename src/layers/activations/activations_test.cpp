@@ -1,6 +1,7 @@
 // Activation layers against hand-computed values from Keras's formulas and docstrings
 // (keras/src/layers/activations/*.py, keras/src/activations/activations.py).
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "layers/from_config.h"

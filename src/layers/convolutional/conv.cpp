@@ -38,20 +38,40 @@ Layer make(const ConvSpec& spec, bool trainable = true) {
 }  // namespace
 
 Layer Conv1D(const Conv1DOptions& o) {
-  return make({.kind = Kind::kConv, .rank = 1, .filters = o.filters, .kernel_size = {o.kernel_size},
-               .strides = {o.strides}, .dilation_rate = {o.dilation_rate}, .padding = o.padding,
-               .data_format = o.data_format, .groups = o.groups, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.kernel_initializer, .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kConv,
+               .rank = 1,
+               .filters = o.filters,
+               .kernel_size = {o.kernel_size},
+               .strides = {o.strides},
+               .dilation_rate = {o.dilation_rate},
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .groups = o.groups,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.kernel_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer Conv1D(Dim filters, Dim kernel_size, const std::string& activation) {
   return Conv1D(Conv1DOptions{.filters = filters, .kernel_size = kernel_size, .activation = activation});
 }
 
 Layer Conv2D(const Conv2DOptions& o) {
-  return make({.kind = Kind::kConv, .rank = 2, .filters = o.filters, .kernel_size = o.kernel_size.vec(),
-               .strides = o.strides.vec(), .dilation_rate = o.dilation_rate.vec(), .padding = o.padding,
-               .data_format = o.data_format, .groups = o.groups, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.kernel_initializer, .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kConv,
+               .rank = 2,
+               .filters = o.filters,
+               .kernel_size = o.kernel_size.vec(),
+               .strides = o.strides.vec(),
+               .dilation_rate = o.dilation_rate.vec(),
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .groups = o.groups,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.kernel_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer Conv2D(Dim filters, IntPair kernel_size, const std::string& activation) {
   return Conv2D(Conv2DOptions{.filters = filters, .kernel_size = kernel_size, .activation = activation});

@@ -63,10 +63,20 @@ Layer make(const ConvSpec& spec, bool trainable = true) {
 Layer Conv1DTranspose(const Conv1DTransposeOptions& o) {
   std::optional<std::vector<Dim>> op;
   if (o.output_padding) op = std::vector<Dim>{*o.output_padding};
-  return make({.kind = Kind::kTranspose, .rank = 1, .filters = o.filters, .kernel_size = {o.kernel_size},
-               .strides = {o.strides}, .dilation_rate = {o.dilation_rate}, .output_padding = op,
-               .padding = o.padding, .data_format = o.data_format, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.kernel_initializer, .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kTranspose,
+               .rank = 1,
+               .filters = o.filters,
+               .kernel_size = {o.kernel_size},
+               .strides = {o.strides},
+               .dilation_rate = {o.dilation_rate},
+               .output_padding = op,
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.kernel_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer Conv1DTranspose(Dim filters, Dim kernel_size, const std::string& activation) {
   return Conv1DTranspose(
@@ -76,10 +86,20 @@ Layer Conv1DTranspose(Dim filters, Dim kernel_size, const std::string& activatio
 Layer Conv2DTranspose(const Conv2DTransposeOptions& o) {
   std::optional<std::vector<Dim>> op;
   if (o.output_padding) op = o.output_padding->vec();
-  return make({.kind = Kind::kTranspose, .rank = 2, .filters = o.filters, .kernel_size = o.kernel_size.vec(),
-               .strides = o.strides.vec(), .dilation_rate = o.dilation_rate.vec(), .output_padding = op,
-               .padding = o.padding, .data_format = o.data_format, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.kernel_initializer, .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kTranspose,
+               .rank = 2,
+               .filters = o.filters,
+               .kernel_size = o.kernel_size.vec(),
+               .strides = o.strides.vec(),
+               .dilation_rate = o.dilation_rate.vec(),
+               .output_padding = op,
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.kernel_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer Conv2DTranspose(Dim filters, IntPair kernel_size, const std::string& activation) {
   return Conv2DTranspose(

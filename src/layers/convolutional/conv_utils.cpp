@@ -66,10 +66,14 @@ std::string tuple_str(const std::vector<Dim>& v) {
 std::string class_name_of(Kind kind, int rank) {
   std::string r = rank == 1 ? "1D" : "2D";
   switch (kind) {
-    case Kind::kConv: return "Conv" + r;
-    case Kind::kDepthwise: return "DepthwiseConv" + r;
-    case Kind::kSeparable: return "SeparableConv" + r;
-    case Kind::kTranspose: return "Conv" + r + "Transpose";
+    case Kind::kConv:
+      return "Conv" + r;
+    case Kind::kDepthwise:
+      return "DepthwiseConv" + r;
+    case Kind::kSeparable:
+      return "SeparableConv" + r;
+    case Kind::kTranspose:
+      return "Conv" + r + "Transpose";
   }
   return "Conv" + r;
 }
@@ -119,9 +123,11 @@ ConvBase::ConvBase(ConvSpec spec)
 void ConvBase::validate() const {
   const ConvSpec& s = spec_;
   for (const auto& [v, name] : {std::pair{&s.kernel_size, "kernel_size"}, std::pair{&s.strides, "strides"},
-                                 std::pair{&s.dilation_rate, "dilation_rate"}})
+                                std::pair{&s.dilation_rate, "dilation_rate"}})
     if (std::string e = tuple_error(*v, s.rank, name); !e.empty()) fail(e);
-  bool causal_ok = s.kind == Kind::kConv && s.rank == 1;
+  // Keras 3 allows 'causal' on Conv1D only; tf.keras also on SeparableConv1D and
+  // DepthwiseConv1D, and its files must load.
+  bool causal_ok = s.kind != Kind::kTranspose && s.rank == 1;
   if (s.padding != "valid" && s.padding != "same" && !(causal_ok && s.padding == "causal"))
     fail(std::string("The `padding` argument must be a list/tuple or one of ") +
          (causal_ok ? "{'valid', 'same', 'causal'}" : "{'valid', 'same'}") + ". Received: " + s.padding);
@@ -132,8 +138,10 @@ void ConvBase::validate() const {
     fail("The `data_format` argument must be one of {'channels_first', 'channels_last'}. Received: data_format=" +
          s.data_format);
   if ((s.kind == Kind::kDepthwise || s.kind == Kind::kSeparable) && s.depth_multiplier <= 0)
-    fail("Invalid value for argument `depth_multiplier`. Expected a strictly positive value. Received "
-         "depth_multiplier=" + std::to_string(s.depth_multiplier) + ".");
+    fail(
+        "Invalid value for argument `depth_multiplier`. Expected a strictly positive value. Received "
+        "depth_multiplier=" +
+        std::to_string(s.depth_multiplier) + ".");
   if (s.kind != Kind::kDepthwise && s.filters <= 0)
     fail("Invalid value for argument `filters`. Expected a strictly positive value. Received filters=" +
          std::to_string(s.filters) + ".");
@@ -174,8 +182,8 @@ void ConvBase::check_input(const Shape& s) const {
   Dim expected = build_input_shapes()[0].rank() == want ? channels_of(build_input_shapes()[0]) : None;
   if (expected >= 0 && channels_of(s) != expected)
     throw ValueError(head + "expected axis " + (spec_.data_format == "channels_last" ? "-1" : "1") +
-                     " of input shape to have value " + std::to_string(expected) +
-                     ", but received input with shape " + s.str());
+                     " of input shape to have value " + std::to_string(expected) + ", but received input with shape " +
+                     s.str());
 }
 
 ops::Padding1D ConvBase::axis_geometry(int axis, Dim in, const Shape& full_input) const {

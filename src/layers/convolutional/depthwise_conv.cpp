@@ -39,20 +39,38 @@ Layer make(const ConvSpec& spec, bool trainable = true) {
 }  // namespace
 
 Layer DepthwiseConv1D(const DepthwiseConv1DOptions& o) {
-  return make({.kind = Kind::kDepthwise, .rank = 1, .depth_multiplier = o.depth_multiplier,
-               .kernel_size = {o.kernel_size}, .strides = {o.strides}, .dilation_rate = {o.dilation_rate},
-               .padding = o.padding, .data_format = o.data_format, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.depthwise_initializer, .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kDepthwise,
+               .rank = 1,
+               .depth_multiplier = o.depth_multiplier,
+               .kernel_size = {o.kernel_size},
+               .strides = {o.strides},
+               .dilation_rate = {o.dilation_rate},
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.depthwise_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer DepthwiseConv1D(Dim kernel_size, const std::string& activation) {
   return DepthwiseConv1D(DepthwiseConv1DOptions{.kernel_size = kernel_size, .activation = activation});
 }
 
 Layer DepthwiseConv2D(const DepthwiseConv2DOptions& o) {
-  return make({.kind = Kind::kDepthwise, .rank = 2, .depth_multiplier = o.depth_multiplier,
-               .kernel_size = o.kernel_size.vec(), .strides = o.strides.vec(), .dilation_rate = o.dilation_rate.vec(),
-               .padding = o.padding, .data_format = o.data_format, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.depthwise_initializer, .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kDepthwise,
+               .rank = 2,
+               .depth_multiplier = o.depth_multiplier,
+               .kernel_size = o.kernel_size.vec(),
+               .strides = o.strides.vec(),
+               .dilation_rate = o.dilation_rate.vec(),
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.depthwise_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer DepthwiseConv2D(IntPair kernel_size, const std::string& activation) {
   return DepthwiseConv2D(DepthwiseConv2DOptions{.kernel_size = kernel_size, .activation = activation});

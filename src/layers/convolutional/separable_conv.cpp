@@ -50,11 +50,21 @@ Layer make(const ConvSpec& spec, bool trainable = true) {
 }  // namespace
 
 Layer SeparableConv1D(const SeparableConv1DOptions& o) {
-  return make({.kind = Kind::kSeparable, .rank = 1, .filters = o.filters, .depth_multiplier = o.depth_multiplier,
-               .kernel_size = {o.kernel_size}, .strides = {o.strides}, .dilation_rate = {o.dilation_rate},
-               .padding = o.padding, .data_format = o.data_format, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.depthwise_initializer, .pointwise_initializer = o.pointwise_initializer,
-               .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kSeparable,
+               .rank = 1,
+               .filters = o.filters,
+               .depth_multiplier = o.depth_multiplier,
+               .kernel_size = {o.kernel_size},
+               .strides = {o.strides},
+               .dilation_rate = {o.dilation_rate},
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.depthwise_initializer,
+               .pointwise_initializer = o.pointwise_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer SeparableConv1D(Dim filters, Dim kernel_size, const std::string& activation) {
   return SeparableConv1D(
@@ -62,11 +72,21 @@ Layer SeparableConv1D(Dim filters, Dim kernel_size, const std::string& activatio
 }
 
 Layer SeparableConv2D(const SeparableConv2DOptions& o) {
-  return make({.kind = Kind::kSeparable, .rank = 2, .filters = o.filters, .depth_multiplier = o.depth_multiplier,
-               .kernel_size = o.kernel_size.vec(), .strides = o.strides.vec(), .dilation_rate = o.dilation_rate.vec(),
-               .padding = o.padding, .data_format = o.data_format, .activation = o.activation, .use_bias = o.use_bias,
-               .kernel_initializer = o.depthwise_initializer, .pointwise_initializer = o.pointwise_initializer,
-               .bias_initializer = o.bias_initializer, .name = o.name});
+  return make({.kind = Kind::kSeparable,
+               .rank = 2,
+               .filters = o.filters,
+               .depth_multiplier = o.depth_multiplier,
+               .kernel_size = o.kernel_size.vec(),
+               .strides = o.strides.vec(),
+               .dilation_rate = o.dilation_rate.vec(),
+               .padding = o.padding,
+               .data_format = o.data_format,
+               .activation = o.activation,
+               .use_bias = o.use_bias,
+               .kernel_initializer = o.depthwise_initializer,
+               .pointwise_initializer = o.pointwise_initializer,
+               .bias_initializer = o.bias_initializer,
+               .name = o.name});
 }
 Layer SeparableConv2D(Dim filters, IntPair kernel_size, const std::string& activation) {
   return SeparableConv2D(

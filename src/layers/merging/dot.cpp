@@ -132,10 +132,13 @@ class DotImpl : public LayerImpl {
 }  // namespace
 
 Layer Dot(const DotOptions& options) { return Layer(std::make_shared<DotImpl>(options)); }
-Layer Dot(Axes axes, bool normalize) { return Dot(DotOptions{.axes = std::move(axes), .normalize = normalize}); }
+Layer Dot(int axes, bool normalize) { return Dot(DotOptions{.axes = axes, .normalize = normalize}); }
+Layer Dot(std::initializer_list<int> axes, bool normalize) {
+  return Dot(DotOptions{.axes = Axes(axes), .normalize = normalize});
+}
 
 KerasTensor dot(const std::vector<KerasTensor>& inputs, Axes axes, bool normalize) {
-  return Dot(std::move(axes), normalize)(inputs);
+  return Dot(DotOptions{.axes = std::move(axes), .normalize = normalize})(inputs);
 }
 
 Layer dot_from_config(const nlohmann::json& c, const ConfigContext&) {

@@ -48,7 +48,8 @@ class GlobalPoolingImpl : public LayerImpl {
       for (Dim ch = 0; ch < c; ++ch) {
         const float* p = x.data() + b * steps * c + ch * c_stride;
         float acc = reduce_ == Reduce::kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
-        for (Dim s = 0; s < steps; ++s) acc = reduce_ == Reduce::kMax ? std::max(acc, p[s * s_stride]) : acc + p[s * s_stride];
+        for (Dim s = 0; s < steps; ++s)
+          acc = reduce_ == Reduce::kMax ? std::max(acc, p[s * s_stride]) : acc + p[s * s_stride];
         y[b * c + ch] = reduce_ == Reduce::kMax ? acc : acc / static_cast<float>(steps);
       }
     return {std::move(y)};

@@ -1,10 +1,11 @@
 // MaxPooling1D/2D and AveragePooling1D/2D: one implementation; 1-D pools are 2-D pools of
 // height 1 so both run on the same kernels.
+#include "keras/layers/pooling.h"
+
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "keras/layers/pooling.h"
 #include "layers/from_config.h"
 #include "layers/shape_checks.h"
 #include "ops/kernels.h"
@@ -50,8 +51,8 @@ class PoolingImpl : public LayerImpl {
       if (len < 0) continue;  // unknown stays unknown
       if (spec_.padding == "valid" && len < spec_.pool_size[i])
         throw ValueError("Computed output size would be zero or negative. Received: `inputs.shape=" + in[0].str() +
-                         "`, `pool_size=" + detail::tuple_str(spec_.pool_size) + "`, `strides=" +
-                         detail::tuple_str(spec_.strides) + "`, `padding=" + spec_.padding + "`.");
+                         "`, `pool_size=" + detail::tuple_str(spec_.pool_size) +
+                         "`, `strides=" + detail::tuple_str(spec_.strides) + "`, `padding=" + spec_.padding + "`.");
       s[1 + i] = axis_padding(len, i).out;
     }
     return {channels_first() ? ops::to_channels_first(s) : s};
@@ -65,25 +66,23 @@ class PoolingImpl : public LayerImpl {
       transposed = ops::to_channels_last(*x);
       x = &transposed;
     }
+    // A 1-D pool is a 2-D pool of height 1: (N, steps, C) is (N, 1, steps, C).
+    bool one_d = spatial() == 1;
     ops::Pool2DArgs a;
     a.batch = x->dim(0);
     a.channels = x->dim(-1);
-    // 1-D: (N, steps, C) is (N, 1, steps, C).
-    int h = spatial() == 2 ? 0 : -1, w = spatial() - 1;
-    a.in_h = h < 0 ? 1 : x->dim(1);
-    a.in_w = x->dim(1 + w);
-    a.pool_h = h < 0 ? 1 : spec_.pool_size[0];
-    a.stride_h = h < 0 ? 1 : spec_.strides[0];
-    a.pool_w = spec_.pool_size[static_cast<size_t>(w)];
-    a.stride_w = spec_.strides[static_cast<size_t>(w)];
-    if (h >= 0) {
-      auto p = axis_padding(a.in_h, 0);
-      a.out_h = p.out;
-      a.pad_top = p.pad_before;
-    }
-    auto p = axis_padding(a.in_w, w);
-    a.out_w = p.out;
-    a.pad_left = p.pad_before;
+    a.in_h = one_d ? 1 : x->dim(1);
+    a.in_w = x->dim(-2);
+    a.pool_h = one_d ? 1 : spec_.pool_size[0];
+    a.stride_h = one_d ? 1 : spec_.strides[0];
+    a.pool_w = spec_.pool_size.back();
+    a.stride_w = spec_.strides.back();
+    auto rows = ops::conv_padding(a.in_h, a.pool_h, a.stride_h, 1, spec_.padding);
+    auto cols = ops::conv_padding(a.in_w, a.pool_w, a.stride_w, 1, spec_.padding);
+    a.out_h = rows.out;
+    a.pad_top = rows.pad_before;
+    a.out_w = cols.out;
+    a.pad_left = cols.pad_before;
     Tensor y(channels_first() ? ops::to_channels_last(out_shape) : out_shape);
     if (y.size() > 0) {
       const auto& k = ops::kernels();
@@ -157,7 +156,9 @@ Layer finish(Layer l, const nlohmann::json& c) {
 
 }  // namespace
 
-Layer MaxPooling1D(const Pooling1DOptions& o) { return make_pool1d(PoolMode::kMax, o, "MaxPooling1D", "max_pooling1d"); }
+Layer MaxPooling1D(const Pooling1DOptions& o) {
+  return make_pool1d(PoolMode::kMax, o, "MaxPooling1D", "max_pooling1d");
+}
 Layer MaxPooling1D(Dim pool_size, std::optional<Dim> strides, const std::string& padding) {
   return MaxPooling1D(Pooling1DOptions{.pool_size = pool_size, .strides = strides, .padding = padding});
 }
@@ -167,7 +168,9 @@ Layer AveragePooling1D(const Pooling1DOptions& o) {
 Layer AveragePooling1D(Dim pool_size, std::optional<Dim> strides, const std::string& padding) {
   return AveragePooling1D(Pooling1DOptions{.pool_size = pool_size, .strides = strides, .padding = padding});
 }
-Layer MaxPooling2D(const Pooling2DOptions& o) { return make_pool2d(PoolMode::kMax, o, "MaxPooling2D", "max_pooling2d"); }
+Layer MaxPooling2D(const Pooling2DOptions& o) {
+  return make_pool2d(PoolMode::kMax, o, "MaxPooling2D", "max_pooling2d");
+}
 Layer MaxPooling2D(IntPair pool_size, std::optional<IntPair> strides, const std::string& padding) {
   return MaxPooling2D(Pooling2DOptions{.pool_size = pool_size, .strides = strides, .padding = padding});
 }

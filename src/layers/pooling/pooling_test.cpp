@@ -48,6 +48,9 @@ TEST(MaxPooling2D, MnistShapesFloor) {
   EXPECT_EQ(layers::MaxPooling2D({.pool_size = {2, 2}})(x).shape(), (Shape{None, 13, 13, 32}));
   auto y = Input({11, 11, 64});
   EXPECT_EQ(layers::MaxPooling2D(2)(y).shape(), (Shape{None, 5, 5, 64}));
+  // A braced pair is pool_size, as Keras's MaxPooling2D((2, 3)).
+  EXPECT_EQ(layers::MaxPooling2D({2, 3})(Input({4, 6, 1})).shape(), (Shape{None, 2, 2, 1}));
+  EXPECT_EQ(layers::AvgPool2D({3, 2})(Input({7, 4, 1})).shape(), (Shape{None, 2, 2, 1}));
   auto z = Input({None, 7, 3});
   EXPECT_EQ(layers::MaxPooling2D(2, std::nullopt, "same")(z).shape(), (Shape{None, None, 4, 3}));
 }
@@ -94,17 +97,23 @@ TEST(AveragePooling1D, ChannelsFirst) {
 }
 
 TEST(Pooling, Errors) {
-  EXPECT_NE(error_of([] { run(layers::MaxPooling2D(3), Tensor({1, 2, 2, 1})); })
-                .find("Computed output size would be zero or negative"),
+  EXPECT_NE(error_of([] {
+              run(layers::MaxPooling2D(3), Tensor({1, 2, 2, 1}));
+            }).find("Computed output size would be zero or negative"),
             std::string::npos);
-  EXPECT_NE(error_of([] { run(layers::MaxPooling2D({.name = "p"}), Tensor({1, 4, 4})); })
+  EXPECT_NE(error_of([] {
+              run(layers::MaxPooling2D({.name = "p"}), Tensor({1, 4, 4}));
+            })
                 .find("Input 0 of layer \"p\" is incompatible with the layer: expected ndim=4, found ndim=3. Full "
                       "shape received: (None, 4, 4)"),
             std::string::npos);
-  EXPECT_NE(error_of([] { layers::MaxPooling2D(2, std::nullopt, "full"); })
-                .find("Argument `padding` must be either 'valid' or 'same'. Received: padding=full"),
+  EXPECT_NE(error_of([] {
+              layers::MaxPooling2D(2, std::nullopt, "full");
+            }).find("Argument `padding` must be either 'valid' or 'same'. Received: padding=full"),
             std::string::npos);
-  EXPECT_NE(error_of([] { layers::AveragePooling2D({.pool_size = {0, 2}}); })
+  EXPECT_NE(error_of([] {
+              layers::AveragePooling2D({.pool_size = {0, 2}});
+            })
                 .find("The `pool_size` argument must be a tuple of 2 integers. Received pool_size=(0, 2), including "
                       "values {0} that do not satisfy `value > 0`"),
             std::string::npos);
@@ -117,8 +126,8 @@ TEST(GlobalPooling, AverageAndMaxOverSpatialAxes) {
   EXPECT_TRUE(AllClose(run(layers::GlobalAveragePooling2D(), x), Tensor({1, 2}, {3, 4})));
   EXPECT_EQ(run(layers::GlobalMaxPooling2D(), x), Tensor({1, 2}, {6, 7}));
   // channels_first: channel 0 = {0..3}, channel 1 = {4..7}.
-  EXPECT_TRUE(AllClose(run(layers::GlobalAveragePooling2D({.data_format = "channels_first"}), x),
-                       Tensor({1, 2}, {1.5, 5.5})));
+  EXPECT_TRUE(
+      AllClose(run(layers::GlobalAveragePooling2D({.data_format = "channels_first"}), x), Tensor({1, 2}, {1.5, 5.5})));
   EXPECT_EQ(run(layers::GlobalMaxPooling2D({.data_format = "channels_first", .keepdims = true}), x),
             Tensor({1, 2, 1, 1}, {3, 7}));
   EXPECT_EQ(run(layers::GlobalAvgPool2D({.keepdims = true}), x).shape(), (Shape{1, 1, 1, 2}));

@@ -41,8 +41,8 @@ class PadCropImpl : public LayerImpl {
  public:
   struct Spec {
     std::string class_name, prefix, name, data_format;
-    int spatial;  // 1 or 2
-    int grow;     // +1 padding, -1 cropping
+    int spatial;         // 1 or 2
+    int grow;            // +1 padding, -1 cropping
     IntPair rows, cols;  // (before, after) on each spatial axis; rows unused in 1-D
   };
   explicit PadCropImpl(Spec s) : LayerImpl(s.name, s.prefix), spec_(std::move(s)) {
@@ -67,7 +67,8 @@ class PadCropImpl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
     const Tensor& x = inputs.at(0);
     Tensor y(compute_output_shape({x.shape()})[0]);
-    View s = view_of(x.shape(), spec_.spatial, channels_first()), d = view_of(y.shape(), spec_.spatial, channels_first());
+    View s = view_of(x.shape(), spec_.spatial, channels_first()),
+         d = view_of(y.shape(), spec_.spatial, channels_first());
     Dim dy = spec_.spatial == 2 ? spec_.grow * spec_.rows.first : 0;
     Dim dx = spec_.grow * axis(spec_.spatial - 1).first;
     shifted_copy(x.data(), s, y.data(), d, dy, dx);
@@ -91,8 +92,10 @@ class PadCropImpl : public LayerImpl {
     if (spec_.spatial == 1)
       fail("`cropping` parameter of `Cropping1D` layer must be smaller than the input length. Received: input_shape=" +
            in.str() + ", cropping=" + spec_.cols.str());
-    fail("Values in `cropping` argument should be smaller than the corresponding spatial dimension of the input. "
-         "Received: input_shape=" + in.str() + ", cropping=(" + spec_.rows.str() + ", " + spec_.cols.str() + ")");
+    fail(
+        "Values in `cropping` argument should be smaller than the corresponding spatial dimension of the input. "
+        "Received: input_shape=" +
+        in.str() + ", cropping=(" + spec_.rows.str() + ", " + spec_.cols.str() + ")");
   }
 
   Spec spec_;
@@ -152,7 +155,8 @@ Layer zero_padding2d_from_config(const nlohmann::json& c, const ConfigContext&) 
 
 Layer cropping1d_from_config(const nlohmann::json& c, const ConfigContext&) {
   Cropping1DOptions o{.name = saving::get_string(c, "name")};
-  if (c.contains("cropping") && !c["cropping"].is_null()) o.cropping = detail::pair_from_json(c["cropping"], "cropping");
+  if (c.contains("cropping") && !c["cropping"].is_null())
+    o.cropping = detail::pair_from_json(c["cropping"], "cropping");
   return finish(Cropping1D(o), c);
 }
 

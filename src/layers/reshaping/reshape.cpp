@@ -16,8 +16,10 @@ class ReshapeImpl : public LayerImpl {
   explicit ReshapeImpl(const ReshapeOptions& o) : LayerImpl(o.name, "reshape"), target_(o.target_shape) {
     for (Dim d : target_)
       if (d < -1)
-        throw ValueError("Each dimension in `target_shape` must be a non-negative integer, or `-1` for a single "
-                         "unknown dimension. Received: target_shape=" + detail::tuple_str(target_) + ".");
+        throw ValueError(
+            "Each dimension in `target_shape` must be a non-negative integer, or `-1` for a single "
+            "unknown dimension. Received: target_shape=" +
+            detail::tuple_str(target_) + ".");
     if (std::count(target_.begin(), target_.end(), Dim{-1}) > 1)
       throw ValueError("There must be at most one unknown dimension (-1) in `target_shape`. Received: target_shape=" +
                        detail::tuple_str(target_) + ".");
@@ -63,9 +65,10 @@ class ReshapeImpl : public LayerImpl {
       return out;
     }
     if (known == 0 || size % known != 0)
-      fail("The total size of the tensor must be unchanged, however, the input size cannot by divided by the "
-           "specified dimensions in target_shape. Received: input_shape=" + sample.str() +
-           ", target_shape=" + detail::tuple_str(target_));
+      fail(
+          "The total size of the tensor must be unchanged, however, the input size cannot by divided by the "
+          "specified dimensions in target_shape. Received: input_shape=" +
+          sample.str() + ", target_shape=" + detail::tuple_str(target_));
     *unknown = size / known;
     return out;
   }
@@ -77,7 +80,8 @@ class ReshapeImpl : public LayerImpl {
 Tensor transpose(const Tensor& x, const std::vector<int>& perm) {
   int rank = x.rank();
   std::vector<Dim> in_strides(static_cast<size_t>(rank), 1), out_dims(static_cast<size_t>(rank));
-  for (int i = rank - 2; i >= 0; --i) in_strides[static_cast<size_t>(i)] = in_strides[static_cast<size_t>(i) + 1] * x.dim(i + 1);
+  for (int i = rank - 2; i >= 0; --i)
+    in_strides[static_cast<size_t>(i)] = in_strides[static_cast<size_t>(i) + 1] * x.dim(i + 1);
   // Walking the output in order, output axis a advances the input by the stride of axis perm[a].
   std::vector<Dim> step(static_cast<size_t>(rank));
   for (int a = 0; a < rank; ++a) {
@@ -107,9 +111,10 @@ class PermuteImpl : public LayerImpl {
     std::sort(sorted.begin(), sorted.end());
     for (size_t i = 0; i < sorted.size(); ++i)
       if (sorted[i] != static_cast<int>(i) + 1)
-        throw ValueError("Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must be "
-                         "consecutive and start from 1. Received dims=" +
-                         detail::tuple_str(std::vector<Dim>(dims_.begin(), dims_.end())));
+        throw ValueError(
+            "Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must be "
+            "consecutive and start from 1. Received dims=" +
+            detail::tuple_str(std::vector<Dim>(dims_.begin(), dims_.end())));
   }
   std::string class_name() const override { return "Permute"; }
 
@@ -156,8 +161,7 @@ class RepeatVectorImpl : public LayerImpl {
     Tensor y(compute_output_shape({x.shape()})[0]);
     Dim batch = x.dim(0), features = x.dim(1);
     for (Dim b = 0; b < batch; ++b)
-      for (Dim r = 0; r < n_; ++r)
-        std::copy_n(x.data() + b * features, features, y.data() + (b * n_ + r) * features);
+      for (Dim r = 0; r < n_; ++r) std::copy_n(x.data() + b * features, features, y.data() + (b * n_ + r) * features);
     return {std::move(y)};
   }
 
@@ -173,11 +177,12 @@ class RepeatVectorImpl : public LayerImpl {
 
 std::vector<Dim> ints_of(const nlohmann::json& c, const std::string& key) {
   if (!c.contains(key) || !c.at(key).is_array())
-    throw ValueError("Config argument `" + key + "` should be a list of integers, received: " +
-                     (c.contains(key) ? c.at(key).dump() : "nothing"));
+    throw ValueError("Config argument `" + key +
+                     "` should be a list of integers, received: " + (c.contains(key) ? c.at(key).dump() : "nothing"));
   std::vector<Dim> v;
   for (const auto& e : c.at(key)) {
-    if (!e.is_number_integer()) throw ValueError("Config argument `" + key + "` should be a list of integers, received: " + c.at(key).dump());
+    if (!e.is_number_integer())
+      throw ValueError("Config argument `" + key + "` should be a list of integers, received: " + c.at(key).dump());
     v.push_back(e.get<Dim>());
   }
   return v;
@@ -191,7 +196,9 @@ Layer finish(Layer l, const nlohmann::json& c) {
 }  // namespace
 
 Layer Reshape(const ReshapeOptions& options) { return Layer(std::make_shared<ReshapeImpl>(options)); }
-Layer Reshape(std::vector<Dim> target_shape) { return Reshape(ReshapeOptions{.target_shape = std::move(target_shape)}); }
+Layer Reshape(std::vector<Dim> target_shape) {
+  return Reshape(ReshapeOptions{.target_shape = std::move(target_shape)});
+}
 Layer Permute(const PermuteOptions& options) { return Layer(std::make_shared<PermuteImpl>(options)); }
 Layer Permute(std::vector<int> dims) { return Permute(PermuteOptions{.dims = std::move(dims)}); }
 Layer RepeatVector(const RepeatVectorOptions& options) { return Layer(std::make_shared<RepeatVectorImpl>(options)); }
@@ -203,7 +210,8 @@ Layer reshape_from_config(const nlohmann::json& c, const ConfigContext&) {
 
 Layer permute_from_config(const nlohmann::json& c, const ConfigContext&) {
   auto dims = ints_of(c, "dims");
-  return finish(Permute({.dims = std::vector<int>(dims.begin(), dims.end()), .name = saving::get_string(c, "name")}), c);
+  return finish(Permute({.dims = std::vector<int>(dims.begin(), dims.end()), .name = saving::get_string(c, "name")}),
+                c);
 }
 
 Layer repeat_vector_from_config(const nlohmann::json& c, const ConfigContext&) {

@@ -31,8 +31,8 @@ TEST(Flatten, SeedExampleChannelsLastAndFirst) {
   EXPECT_EQ(last.predict(x), Tensor::arange(0, 24).reshape({1, 24}));
   // transpose (0, 2, 3, 1) of x: element (h, w, c) is x[c, h, w] = 8c + 4h + w.
   Model first(inputs, layers::Flatten({.data_format = "channels_first"})(inputs));
-  EXPECT_EQ(first.predict(x), Tensor({1, 24}, {0, 8, 16, 1, 9, 17, 2, 10, 18, 3, 11, 19,
-                                               4, 12, 20, 5, 13, 21, 6, 14, 22, 7, 15, 23}));
+  EXPECT_EQ(first.predict(x),
+            Tensor({1, 24}, {0, 8, 16, 1, 9, 17, 2, 10, 18, 3, 11, 19, 4, 12, 20, 5, 13, 21, 6, 14, 22, 7, 15, 23}));
 }
 
 TEST(Flatten, KerasVerifiedChannelsFirstExample) {
@@ -72,13 +72,19 @@ TEST(Reshape, InfersTheUnknownDimension) {
 }
 
 TEST(Reshape, KerasErrors) {
-  EXPECT_TRUE(contains(error_of([] { layers::Reshape({-1, -1}); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         layers::Reshape({-1, -1});
+                       }),
                        "There must be at most one unknown dimension (-1) in `target_shape`. Received: "
                        "target_shape=(-1, -1)"));
-  EXPECT_TRUE(contains(error_of([] { layers::Reshape({5, 5})(Input({12})); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         layers::Reshape({5, 5})(Input({12}));
+                       }),
                        "The total size of the tensor must be unchanged. Received: input_shape=(12,), "
                        "target_shape=(5, 5)"));
-  EXPECT_TRUE(contains(error_of([] { layers::Reshape({-1, 5})(Input({3, 4})); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         layers::Reshape({-1, 5})(Input({3, 4}));
+                       }),
                        "input size cannot by divided by the specified dimensions in target_shape. Received: "
                        "input_shape=(3, 4), target_shape=(-1, 5)"));
   EXPECT_THROW(layers::Reshape({-2, 6}), ValueError);
@@ -93,7 +99,9 @@ TEST(Permute, SwapsAxesOneBased) {
   for (Dim k = 0; k < 4; ++k)
     for (Dim i = 0; i < 2; ++i)
       for (Dim j = 0; j < 3; ++j) EXPECT_EQ(got.at({0, k, i, j}), static_cast<float>(12 * i + 4 * j + k));
-  EXPECT_TRUE(contains(error_of([] { layers::Permute({1, 3}); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         layers::Permute({1, 3});
+                       }),
                        "Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must be "
                        "consecutive and start from 1. Received dims=(1, 3)"));
   EXPECT_TRUE(contains(error_of([] { layers::Permute({2, 1})(Input({2, 3, 4})); }), "expected ndim=3, found ndim=4"));
@@ -117,13 +125,13 @@ TEST(ZeroPadding2D, AsymmetricAndChannelsFirst) {
   EXPECT_EQ(pad->get_config()["padding"], nlohmann::json({{1, 0}, {0, 2}}));
   auto cf = layers::ZeroPadding2D({.padding = {1, 0}, .data_format = "channels_first"});
   EXPECT_EQ(cf(Tensor({1, 2, 1, 1}, {5, 6})), Tensor({1, 2, 3, 1}, {0, 5, 0, 0, 6, 0}));
-  EXPECT_EQ(layers::ZeroPadding2D(Sides2D{{1, 2}, {0, 3}})(Input({3, 4, 2})).shape(), (Shape{None, 6, 7, 2}));
+  EXPECT_EQ(layers::ZeroPadding2D({{1, 2}, {0, 3}})(Input({3, 4, 2})).shape(), (Shape{None, 6, 7, 2}));
   EXPECT_EQ(layers::ZeroPadding2D(2)(Input({None, 4, 2})).shape(), (Shape{None, None, 8, 2}));
 }
 
 TEST(ZeroPadding1D, KerasDocstringExample) {
   Tensor x = Tensor::arange(0, 12).reshape({2, 2, 3});
-  Tensor want({2, 6, 3}, {0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5,  0, 0, 0, 0, 0, 0,
+  Tensor want({2, 6, 3}, {0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4,  5,  0, 0, 0, 0, 0, 0,
                           0, 0, 0, 0, 0, 0, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0});
   EXPECT_EQ(layers::ZeroPadding1D(2)(x), want);
   EXPECT_EQ(layers::ZeroPadding1D({1, 0})(Tensor({1, 2, 1}, {7, 8})), Tensor({1, 3, 1}, {0, 7, 8}));
@@ -135,7 +143,9 @@ TEST(Cropping2D, RemovesRowsAndColumns) {
   EXPECT_EQ(layers::Cropping2D({.cropping = {{1, 0}, {0, 1}}})(x), Tensor({1, 2, 2, 1}, {4, 5, 7, 8}));
   auto cf = layers::Cropping2D({.cropping = 1, .data_format = "channels_first"});
   EXPECT_EQ(cf(Tensor::arange(0, 9).reshape({1, 1, 3, 3})), Tensor({1, 1, 1, 1}, {4}));
-  EXPECT_TRUE(contains(error_of([] { layers::Cropping2D({{2, 1}, {0, 0}})(Input({3, 4, 1})); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         layers::Cropping2D({{2, 1}, {0, 0}})(Input({3, 4, 1}));
+                       }),
                        "Values in `cropping` argument should be smaller than the corresponding spatial dimension of "
                        "the input. Received: input_shape=(None, 3, 4, 1), cropping=((2, 1), (0, 0))"));
   EXPECT_THROW(layers::Cropping2D(-1), ValueError);
@@ -145,7 +155,9 @@ TEST(Cropping1D, KerasTestCases) {
   Tensor x = Tensor::arange(0, 10).reshape({1, 5, 2});
   EXPECT_EQ(layers::Cropping1D({1, 2})(x), Tensor({1, 2, 2}, {2, 3, 4, 5}));
   EXPECT_EQ(layers::Cropping1D()(x).shape(), (Shape{1, 3, 2}));
-  EXPECT_TRUE(contains(error_of([] { layers::Cropping1D({2, 3})(Input({5, 7})); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         layers::Cropping1D({2, 3})(Input({5, 7}));
+                       }),
                        "`cropping` parameter of `Cropping1D` layer must be smaller than the input length"));
 }
 
@@ -164,8 +176,8 @@ TEST(UpSampling2D, BilinearUsesHalfPixelCentres) {
   auto up = layers::UpSampling2D({.size = 2, .interpolation = "bilinear"});
   EXPECT_TRUE(AllClose(up(x), Tensor({1, 4, 4, 1}, {0, 1, 3, 4, 2, 3, 5, 6, 6, 7, 9, 10, 8, 9, 11, 12})));
   auto cf = layers::UpSampling2D({.size = {1, 2}, .data_format = "channels_first", .interpolation = "BILINEAR"});
-  EXPECT_TRUE(AllClose(cf(Tensor({1, 2, 1, 2}, {0, 4, 10, 20})),
-                       Tensor({1, 2, 1, 4}, {0, 1, 3, 4, 10, 12.5, 17.5, 20})));
+  EXPECT_TRUE(
+      AllClose(cf(Tensor({1, 2, 1, 2}, {0, 4, 10, 20})), Tensor({1, 2, 1, 4}, {0, 1, 3, 4, 10, 12.5, 17.5, 20})));
   EXPECT_THROW(layers::UpSampling2D({.interpolation = "bicubic"}), ValueError);
   EXPECT_THROW(layers::UpSampling2D({.interpolation = "linear"}), ValueError);
   EXPECT_EQ(layers::UpSampling2D({2, 3})(Input({None, 4, 5})).shape(), (Shape{None, None, 12, 5}));
@@ -194,7 +206,8 @@ TEST(Reshaping, ConfigsOfEveryKerasVersion) {
   auto up2 = layers::up_sampling2d_from_config({{"size", {2, 3}}, {"interpolation", "bilinear"}}, ctx);
   EXPECT_EQ(up2->get_config()["size"], nlohmann::json({2, 3}));
   EXPECT_EQ(up2->get_config()["interpolation"], "bilinear");
-  auto flat = layers::flatten_from_config({{"name", "f"}, {"data_format", "channels_first"}, {"trainable", false}}, ctx);
+  auto flat =
+      layers::flatten_from_config({{"name", "f"}, {"data_format", "channels_first"}, {"trainable", false}}, ctx);
   EXPECT_EQ(flat.name(), "f");
   EXPECT_FALSE(flat->trainable());
   EXPECT_EQ(layers::reshape_from_config({{"target_shape", {3, -1}}}, ctx)->get_config()["target_shape"],

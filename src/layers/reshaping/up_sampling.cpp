@@ -63,11 +63,14 @@ class UpSamplingImpl : public LayerImpl {
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     const std::string& i = spec_.interpolation;
     if (i == "bicubic" || i == "lanczos3" || i == "lanczos5" || i == "area")
-      throw ValueError("UpSampling2D interpolation=\"" + i + "\" is not supported by keras.cpp; supported: "
+      throw ValueError("UpSampling2D interpolation=\"" + i +
+                       "\" is not supported by keras.cpp; supported: "
                        "\"nearest\", \"bilinear\".");
     if (i != "nearest" && i != "bilinear")
-      throw ValueError("Invalid value for argument `interpolation`. Expected of one ('bilinear', 'nearest', "
-                       "'lanczos3', 'lanczos5', 'bicubic', 'area'). Received: interpolation=" + i);
+      throw ValueError(
+          "Invalid value for argument `interpolation`. Expected of one ('bilinear', 'nearest', "
+          "'lanczos3', 'lanczos5', 'bicubic', 'area'). Received: interpolation=" +
+          i);
   }
   std::string class_name() const override { return spec_.class_name; }
 

@@ -1,0 +1,105 @@
+#include "keras/layers/rnn.h"
+#include "layers/from_config.h"
+#include "layers/rnn/recurrent.h"
+#include "saving/config_utils.h"
+
+namespace keras::layers {
+
+namespace {
+
+class LSTMImpl : public rnn::RecurrentImpl {
+ public:
+  explicit LSTMImpl(const LSTMOptions& o)
+      : RecurrentImpl(o.name, "lstm", o.units, 4, 2,
+                      {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}),
+        options_(o),
+        activation_(ops::activation(o.activation)),
+        recurrent_activation_(ops::activation(o.recurrent_activation)) {
+    rnn::check_units(o.units);
+    kernel_initializer_ = o.kernel_initializer;
+    recurrent_initializer_ = o.recurrent_initializer;
+    bias_initializer_ = o.bias_initializer;
+  }
+  std::string class_name() const override { return "LSTM"; }
+
+  nlohmann::json get_config() const override {
+    auto c = RecurrentImpl::get_config();
+    c["activation"] = options_.activation.empty() ? "linear" : options_.activation;
+    c["recurrent_activation"] = options_.recurrent_activation.empty() ? "linear" : options_.recurrent_activation;
+    c["use_bias"] = options_.use_bias;
+    c["unit_forget_bias"] = options_.unit_forget_bias;
+    c["dropout"] = options_.dropout;
+    c["recurrent_dropout"] = options_.recurrent_dropout;
+    c["seed"] = options_.seed ? nlohmann::json(*options_.seed) : nlohmann::json(nullptr);
+    return c;
+  }
+
+ protected:
+  void add_bias_weight() override {
+    if (!options_.use_bias) return;
+    Dim u = units();
+    Variable& b = add_weight("bias", {4 * u}, bias_initializer_);
+    if (options_.unit_forget_bias)
+      for (Dim j = u; j < 2 * u; ++j) b.value[j] = 1.0f;
+  }
+  const float* input_bias() const override { return options_.use_bias ? variables()[2]->value.data() : nullptr; }
+
+  // Keras's LSTMCell: i, f, o = recurrent_activation(...), c = f*c + i*activation(z_c),
+  // h = o*activation(c).
+  void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, rnn::StepScratch& s) const override {
+    Dim u = units();
+    Tensor& h = states[0];
+    Tensor& c = states[1];
+    recurrent_product(h, 0, 4 * u, s.z, false);
+    for (int g = 0; g < 4; ++g) rnn::take_gate(s.z, xw, xw_stride, g, u, s.gates[static_cast<size_t>(g)]);
+    Tensor &i = s.gates[0], &f = s.gates[1], &cand = s.gates[2], &o = s.gates[3];
+    recurrent_activation_(i);
+    recurrent_activation_(f);
+    activation_(cand);
+    recurrent_activation_(o);
+    for (Dim k = 0; k < c.size(); ++k) c[k] = f[k] * c[k] + i[k] * cand[k];
+    s.tmp = c;
+    activation_(s.tmp);
+    for (Dim k = 0; k < h.size(); ++k) h[k] = o[k] * s.tmp[k];
+  }
+
+ private:
+  LSTMOptions options_;
+  ops::ActivationFn activation_;
+  ops::ActivationFn recurrent_activation_;
+};
+
+}  // namespace
+
+Layer LSTM(const LSTMOptions& options) { return Layer(std::make_shared<LSTMImpl>(options)); }
+Layer LSTM(Dim units) { return LSTM(LSTMOptions{.units = units}); }
+
+Layer lstm_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
+  using namespace saving;
+  auto cell = rnn::cell_config(c, ctx);
+  auto seq = rnn::sequence_args_from_config(c);
+  // Keras 1 spelled unit_forget_bias as forget_bias_init="one".
+  bool forget_bias = c.contains("forget_bias_init") ? get_string(c, "forget_bias_init") == "one" : true;
+  LSTMOptions o{.units = cell.units,
+                .activation = cell.activation,
+                .recurrent_activation = cell.recurrent_activation,
+                .use_bias = cell.use_bias,
+                .kernel_initializer = cell.kernel_initializer,
+                .recurrent_initializer = cell.recurrent_initializer,
+                .bias_initializer = cell.bias_initializer,
+                .unit_forget_bias = get_bool(c, "unit_forget_bias", forget_bias),
+                .dropout = cell.dropout,
+                .recurrent_dropout = cell.recurrent_dropout,
+                .seed = cell.seed,
+                .return_sequences = seq.return_sequences,
+                .return_state = seq.return_state,
+                .go_backwards = seq.go_backwards,
+                .stateful = seq.stateful,
+                .unroll = seq.unroll,
+                .name = get_string(c, "name")};
+  Layer l = LSTM(o);
+  l->set_trainable(get_bool(c, "trainable", true));
+  return l;
+}
+
+}  // namespace keras::layers

@@ -1,0 +1,216 @@
+#include "layers/rnn/recurrent.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "layers/shape_checks.h"
+#include "ops/kernels.h"
+#include "saving/config_utils.h"
+#include "saving/registry.h"
+
+namespace keras::layers::rnn {
+
+using nlohmann::json;
+
+RecurrentImpl::RecurrentImpl(const std::string& name, const std::string& prefix, Dim units, int gates,
+                             int num_states, const SequenceArgs& args)
+    : LayerImpl(name, prefix), units_(units), gates_(gates), num_states_(num_states), args_(args) {}
+
+std::vector<Shape> RecurrentImpl::compute_output_shape(const std::vector<Shape>& in) const {
+  if (in.empty()) expect_inputs(in, 1);
+  detail::check_ndim(name(), in[0], 3);
+  if (in.size() != 1 && in.size() != static_cast<size_t>(1 + num_states_))
+    fail("An `initial_state` was passed that is not compatible with the cell: it expects " +
+         std::to_string(num_states_) + " state tensor(s), but received " + std::to_string(in.size() - 1));
+  for (size_t i = 1; i < in.size(); ++i)
+    if (in[i].rank() != 2 || (in[i][1] >= 0 && in[i][1] != units_))
+      fail("initial state " + std::to_string(i - 1) + " should have shape (batch_size, " + std::to_string(units_) +
+           "), but received shape " + in[i].str());
+  if (built() && in[0][-1] != kernel().dim(0))
+    throw ValueError("Input 0 of layer \"" + name() +
+                     "\" is incompatible with the layer: expected axis -1 of input shape to have value " +
+                     std::to_string(kernel().dim(0)) + ", but received input with shape " + in[0].str());
+  Dim batch = in[0][0];
+  std::vector<Shape> out;
+  out.push_back(args_.return_sequences ? Shape{batch, in[0][1], units_} : Shape{batch, units_});
+  if (args_.return_state)
+    for (int i = 0; i < num_states_; ++i) out.push_back(Shape{batch, units_});
+  return out;
+}
+
+void RecurrentImpl::build_weights(const std::vector<Shape>& in) {
+  compute_output_shape(in);
+  Dim features = in[0][-1];
+  if (features < 0)
+    fail("The last dimension of the inputs to a recurrent layer should be defined. Found None. Full input shape "
+         "received: " + in[0].str());
+  add_weight("kernel", {features, gates_ * units_}, kernel_initializer_);
+  add_weight("recurrent_kernel", {units_, gates_ * units_}, recurrent_initializer_);
+  add_bias_weight();
+}
+
+void RecurrentImpl::recurrent_product(const Tensor& h, Dim col0, Dim cols, Tensor& z, bool accumulate) const {
+  Dim ld = gates_ * units_;
+  ops::kernels().gemm(false, false, h.dim(0), cols, units_, 1.0f, h.data(), units_, recurrent_kernel().data() + col0,
+                      ld, accumulate ? 1.0f : 0.0f, z.data(), z.dim(1));
+}
+
+void take_gate(const Tensor& z, const float* xw, Dim xw_stride, int g, Dim units, Tensor& out) {
+  Dim n = out.dim(0), zcols = z.dim(1), off = g * units;
+  for (Dim r = 0; r < n; ++r) {
+    const float* zr = z.data() + r * zcols + off;
+    float* o = out.data() + r * units;
+    if (xw) {
+      const float* xr = xw + r * xw_stride + off;
+      for (Dim j = 0; j < units; ++j) o[j] = zr[j] + xr[j];
+    } else {
+      std::memcpy(o, zr, static_cast<size_t>(units) * sizeof(float));
+    }
+  }
+}
+
+std::vector<Tensor> RecurrentImpl::call(const std::vector<Tensor>& inputs, const CallContext&) const {
+  const Tensor& x = inputs.at(0);
+  if (x.rank() != 3) detail::check_ndim(name(), x.shape(), 3);
+  Dim n = x.dim(0), steps = x.dim(1), features = x.dim(2), g = gates_ * units_;
+  if (features != kernel().dim(0)) compute_output_shape({x.shape()});
+  if (steps == 0) fail("cannot run on a sequence of 0 timesteps. Received input shape " + x.shape().str());
+
+  // The input projection of every timestep at once: row b*steps + t.
+  Tensor xw({n * steps, g});
+  ops::kernels().gemm(false, false, n * steps, g, features, 1.0f, x.data(), features, kernel().data(), g, 0.0f,
+                      xw.data(), g);
+  if (const float* b = input_bias())
+    for (Dim r = 0; r < n * steps; ++r)
+      for (Dim j = 0; j < g; ++j) xw[r * g + j] += b[j];
+
+  std::vector<Tensor> states;
+  for (int i = 0; i < num_states_; ++i) {
+    if (inputs.size() > 1) {
+      const Tensor& s = inputs.at(static_cast<size_t>(1 + i));
+      if (s.shape() != Shape{n, units_})
+        fail("initial state " + std::to_string(i) + " should have shape " + Shape{n, units_}.str() +
+             ", but received shape " + s.shape().str());
+      states.push_back(s);
+    } else {
+      states.push_back(Tensor::zeros({n, units_}));
+    }
+  }
+
+  StepScratch scratch{Tensor({n, g}), std::vector<Tensor>(static_cast<size_t>(gates_), Tensor({n, units_})),
+                      Tensor({n, units_})};
+  Tensor sequence;
+  if (args_.return_sequences) sequence = Tensor({n, steps, units_});
+  for (Dim i = 0; i < steps; ++i) {
+    // go_backwards reads the input from the end and, as Keras, returns the outputs in that order.
+    Dim t = args_.go_backwards ? steps - 1 - i : i;
+    step(xw.data() + t * g, steps * g, states, scratch);
+    if (args_.return_sequences)
+      for (Dim b = 0; b < n; ++b)
+        std::memcpy(sequence.data() + (b * steps + i) * units_, states[0].data() + b * units_,
+                    static_cast<size_t>(units_) * sizeof(float));
+  }
+
+  std::vector<Tensor> out;
+  out.push_back(args_.return_sequences ? std::move(sequence) : states[0]);
+  if (args_.return_state)
+    for (Tensor& s : states) out.push_back(std::move(s));
+  return out;
+}
+
+json RecurrentImpl::get_config() const {
+  json c = LayerImpl::get_config();
+  c["return_sequences"] = args_.return_sequences;
+  c["return_state"] = args_.return_state;
+  c["go_backwards"] = args_.go_backwards;
+  c["stateful"] = args_.stateful;
+  c["unroll"] = args_.unroll;
+  c["zero_output_for_mask"] = false;
+  c["units"] = units_;
+  c["kernel_initializer"] = initializer_to_config(kernel_initializer_);
+  c["recurrent_initializer"] = initializer_to_config(recurrent_initializer_);
+  c["bias_initializer"] = initializer_to_config(bias_initializer_);
+  for (const char* k : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                        "kernel_constraint", "recurrent_constraint", "bias_constraint"})
+    c[k] = nullptr;
+  return c;
+}
+
+// ---------------------------------------------------------------- config reading
+
+SequenceArgs sequence_args_from_config(const json& c) {
+  using saving::get_bool;
+  if (get_bool(c, "time_major", false))
+    throw ValueError("time_major=True (inputs of shape (timesteps, batch, features)) is not supported");
+  return {get_bool(c, "return_sequences", false), get_bool(c, "return_state", false),
+          get_bool(c, "go_backwards", false), get_bool(c, "stateful", false), get_bool(c, "unroll", false)};
+}
+
+VersionDefaults version_defaults(const ConfigContext& ctx) {
+  if (ctx.keras_major == 1) return {"hard_sigmoid", false};
+  if (ctx.keras_major >= 3) return {"sigmoid", true};
+  int major = 0, minor = 0;
+  if (std::sscanf(ctx.keras_version.c_str(), "%d.%d", &major, &minor) != 2) return {"sigmoid", true};
+  bool tf_keras = ctx.keras_version.find("-tf") != std::string::npos;
+  // Standalone Keras 2.0-2.2 defaulted to hard_sigmoid, 2.3 to sigmoid; both had
+  // reset_after=False. tf.keras ("2.x.y-tf", then 2.4+) switched to sigmoid/True with TF 2.
+  if (!tf_keras && major == 2 && minor < 3) return {"hard_sigmoid", false};
+  if (!tf_keras && major == 2 && minor == 3) return {"sigmoid", false};
+  return {"sigmoid", true};
+}
+
+void check_units(Dim units) {
+  if (units <= 0)
+    throw ValueError("Received an invalid value for argument `units`, expected a positive integer, got " +
+                     std::to_string(units) + ".");
+}
+
+CellConfig cell_config(const json& c, const ConfigContext& ctx) {
+  using namespace saving;
+  auto activation_or = [&](const char* key, const char* k1_key, const std::string& fallback) {
+    if (c.contains(key)) return get_activation(c, key, ctx);
+    if (c.contains(k1_key)) return get_activation(c, k1_key, ctx);
+    return get_activation(json{{"a", fallback}}, "a", ctx);  // same Keras 2 hard_sigmoid mapping
+  };
+  CellConfig cell;
+  cell.units = c.contains("units") ? get_int(c, "units", 0) : get_int(c, "output_dim", 0);
+  cell.activation = activation_or("activation", "activation", "tanh");
+  cell.recurrent_activation =
+      activation_or("recurrent_activation", "inner_activation", version_defaults(ctx).recurrent_activation);
+  cell.use_bias = get_bool(c, "use_bias", true);
+  cell.kernel_initializer = get_initializer(c, "kernel_initializer", get_initializer(c, "init", "glorot_uniform"));
+  cell.recurrent_initializer =
+      get_initializer(c, "recurrent_initializer", get_initializer(c, "inner_init", "orthogonal"));
+  cell.bias_initializer = get_initializer(c, "bias_initializer", "zeros");
+  cell.dropout = get_double(c, "dropout", get_double(c, "dropout_W", 0.0));
+  cell.recurrent_dropout = get_double(c, "recurrent_dropout", get_double(c, "dropout_U", 0.0));
+  if (c.contains("seed") && !c["seed"].is_null()) cell.seed = get_int(c, "seed", 0);
+  return cell;
+}
+
+bool takes_initial_state(const LayerImpl& layer) {
+  return dynamic_cast<const RecurrentImpl*>(&layer) != nullptr || layer.class_name() == "Bidirectional";
+}
+
+Layer clone_layer(const LayerImpl& layer, const std::function<void(json&)>& edit) {
+  json config = layer.get_config();
+  if (edit) edit(config);
+  const LayerFactory* factory = saving::find_layer_factory(layer.class_name());
+  if (!factory) throw ValueError("Cannot copy layer \"" + layer.name() + "\": class " + layer.class_name() +
+                                 " is not registered");
+  return (*factory)(config, ConfigContext{.keras_major = 3});
+}
+
+Layer nested_layer(const json& c, const std::string& key, const ConfigContext& ctx) {
+  if (!c.contains(key) || !c.at(key).is_object() || !c.at(key).contains("class_name"))
+    throw ValueError("Config argument `" + key + "` should be a serialized layer, received: " +
+                     (c.contains(key) ? c.at(key).dump().substr(0, 200) : std::string("nothing")));
+  const json& entry = c.at(key);
+  std::string cls = entry.at("class_name").get<std::string>();
+  const LayerFactory* factory = saving::find_layer_factory(cls);
+  if (!factory) throw UnsupportedLayers("the model uses layers keras.cpp cannot run: " + cls + " \"" +
+                                        saving::get_string(entry.value("config", json::object()), "name", "?") + "\"");
+  return (*factory)(entry.value("config", json::object()), ctx);
+}
+
+}  // namespace keras::layers::rnn

@@ -1,0 +1,122 @@
+#pragma once
+// The shared machinery of SimpleRNN, LSTM and GRU (Keras's RNN layer around a cell), and
+// helpers the wrappers and the file readers use.
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/layer.h"
+#include "keras/saving.h"
+#include "ops/activations.h"
+
+namespace keras::layers::rnn {
+
+// keras.layers.RNN's own arguments.
+struct SequenceArgs {
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;
+  bool stateful = false;
+  bool unroll = false;
+};
+
+// Work buffers of one call, sized for the batch: z (N, gates*units), one (N, units) tensor
+// per gate, and a spare (N, units).
+struct StepScratch {
+  Tensor z;
+  std::vector<Tensor> gates;
+  Tensor tmp;
+};
+
+// A recurrent layer: x@kernel for all timesteps in one product, then the cell's recurrence.
+class RecurrentImpl : public LayerImpl {
+ public:
+  RecurrentImpl(const std::string& name, const std::string& prefix, Dim units, int gates, int num_states,
+                const SequenceArgs& args);
+
+  Dim units() const { return units_; }
+  int num_states() const { return num_states_; }
+  const SequenceArgs& sequence_args() const { return args_; }
+
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override;
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
+  // name, trainable, dtype and the RNN arguments; subclasses add the cell's.
+  nlohmann::json get_config() const override;
+
+ protected:
+  // One timestep for the whole batch. `xw` holds x_t @ kernel + input bias, row n at
+  // xw + n*xw_stride; `states` (each (N, units)) are updated in place; states[0] is the output.
+  virtual void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, StepScratch& s) const = 0;
+  // The bias added to x @ kernel (gates*units values), or nullptr.
+  virtual const float* input_bias() const = 0;
+  // Creates kernel (in, gates*units), recurrent_kernel (units, gates*units) and the bias.
+  void build_weights(const std::vector<Shape>& in) override;
+  virtual void add_bias_weight() = 0;
+  Initializer kernel_initializer_ = "glorot_uniform";
+  Initializer recurrent_initializer_ = "orthogonal";
+  Initializer bias_initializer_ = "zeros";
+
+  const Tensor& kernel() const { return variables()[0]->value; }
+  const Tensor& recurrent_kernel() const { return variables()[1]->value; }
+  // z[:, :cols] += h @ recurrent_kernel[:, col0:col0+cols] (or = with accumulate false).
+  void recurrent_product(const Tensor& h, Dim col0, Dim cols, Tensor& z, bool accumulate) const;
+
+ private:
+  Dim units_;
+  int gates_;
+  int num_states_;
+  SequenceArgs args_;
+};
+
+// A layer wrapping others (Bidirectional: forward, backward; TimeDistributed: its layer).
+class WrapperImpl : public LayerImpl {
+ public:
+  using LayerImpl::LayerImpl;
+  virtual std::vector<Layer> wrapped_layers() const = 0;
+  // The attribute names Keras 3 saves the wrapped layers under ("forward_layer", "layer"...).
+  virtual std::vector<std::string> wrapped_attributes() const = 0;
+};
+
+// Copies gate g (columns g*units..) of z (N, gates*units) into out (N, units), adding
+// xw's columns too when xw is given (rows xw_stride apart).
+void take_gate(const Tensor& z, const float* xw, Dim xw_stride, int g, Dim units, Tensor& out);
+
+// The RNN arguments of a Keras 1/2/3 config.
+SequenceArgs sequence_args_from_config(const nlohmann::json& c);
+// Defaults that depend on the Keras version that wrote the file (KERAS_SPEC §5.5):
+// standalone Keras <= 2.2 (and Keras 1) used hard_sigmoid, Keras < 2.4 had reset_after=False.
+struct VersionDefaults {
+  std::string recurrent_activation = "sigmoid";
+  bool reset_after = true;
+};
+VersionDefaults version_defaults(const ConfigContext& ctx);
+// Reads the units, activations and initializers common to the three layers, with Keras 1
+// spellings (output_dim, inner_activation, init, inner_init).
+struct CellConfig {
+  Dim units = 0;
+  std::string activation = "tanh";
+  std::string recurrent_activation = "sigmoid";
+  bool use_bias = true;
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer recurrent_initializer = "orthogonal";
+  Initializer bias_initializer = "zeros";
+  double dropout = 0.0, recurrent_dropout = 0.0;
+  std::optional<int64_t> seed;
+};
+CellConfig cell_config(const nlohmann::json& c, const ConfigContext& ctx);
+// Keras's error for a non-positive `units`.
+void check_units(Dim units);
+
+// True for layers whose extra inputs are initial states (RNNs, Bidirectional): Keras 3 JSON
+// writes those as the `initial_state` keyword.
+bool takes_initial_state(const LayerImpl& layer);
+
+// A fresh layer from `layer`'s config with `edit` applied to the config (the wrappers copy
+// their inner layer this way, as Keras does).
+Layer clone_layer(const LayerImpl& layer, const std::function<void(nlohmann::json&)>& edit = {});
+// The layer a wrapper's config names under `key` ({"class_name", "config"}), via the registry.
+Layer nested_layer(const nlohmann::json& c, const std::string& key, const ConfigContext& ctx);
+
+}  // namespace keras::layers::rnn

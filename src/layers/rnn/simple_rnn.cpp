@@ -1,0 +1,81 @@
+#include "keras/layers/rnn.h"
+#include "layers/from_config.h"
+#include "layers/rnn/recurrent.h"
+#include "saving/config_utils.h"
+
+namespace keras::layers {
+
+namespace {
+
+class SimpleRNNImpl : public rnn::RecurrentImpl {
+ public:
+  explicit SimpleRNNImpl(const SimpleRNNOptions& o)
+      : RecurrentImpl(o.name, "simple_rnn", o.units, 1, 1,
+                      {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}),
+        options_(o),
+        activation_(ops::activation(o.activation)) {
+    rnn::check_units(o.units);
+    kernel_initializer_ = o.kernel_initializer;
+    recurrent_initializer_ = o.recurrent_initializer;
+    bias_initializer_ = o.bias_initializer;
+  }
+  std::string class_name() const override { return "SimpleRNN"; }
+
+  nlohmann::json get_config() const override {
+    auto c = RecurrentImpl::get_config();
+    c["activation"] = options_.activation.empty() ? "linear" : options_.activation;
+    c["use_bias"] = options_.use_bias;
+    c["dropout"] = options_.dropout;
+    c["recurrent_dropout"] = options_.recurrent_dropout;
+    c["seed"] = options_.seed ? nlohmann::json(*options_.seed) : nlohmann::json(nullptr);
+    return c;
+  }
+
+ protected:
+  void add_bias_weight() override {
+    if (options_.use_bias) add_weight("bias", {units()}, bias_initializer_);
+  }
+  const float* input_bias() const override { return options_.use_bias ? variables()[2]->value.data() : nullptr; }
+
+  void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, rnn::StepScratch& s) const override {
+    recurrent_product(states[0], 0, units(), s.z, false);
+    rnn::take_gate(s.z, xw, xw_stride, 0, units(), states[0]);
+    activation_(states[0]);
+  }
+
+ private:
+  SimpleRNNOptions options_;
+  ops::ActivationFn activation_;
+};
+
+}  // namespace
+
+Layer SimpleRNN(const SimpleRNNOptions& options) { return Layer(std::make_shared<SimpleRNNImpl>(options)); }
+Layer SimpleRNN(Dim units, const std::string& activation) {
+  return SimpleRNN(SimpleRNNOptions{.units = units, .activation = activation});
+}
+
+Layer simple_rnn_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
+  auto cell = rnn::cell_config(c, ctx);
+  auto seq = rnn::sequence_args_from_config(c);
+  SimpleRNNOptions o{.units = cell.units,
+                     .activation = cell.activation,
+                     .use_bias = cell.use_bias,
+                     .kernel_initializer = cell.kernel_initializer,
+                     .recurrent_initializer = cell.recurrent_initializer,
+                     .bias_initializer = cell.bias_initializer,
+                     .dropout = cell.dropout,
+                     .recurrent_dropout = cell.recurrent_dropout,
+                     .return_sequences = seq.return_sequences,
+                     .return_state = seq.return_state,
+                     .go_backwards = seq.go_backwards,
+                     .stateful = seq.stateful,
+                     .unroll = seq.unroll,
+                     .seed = cell.seed,
+                     .name = saving::get_string(c, "name")};
+  Layer l = SimpleRNN(o);
+  l->set_trainable(saving::get_bool(c, "trainable", true));
+  return l;
+}
+
+}  // namespace keras::layers

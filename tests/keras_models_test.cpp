@@ -1,0 +1,261 @@
+// Real Keras model files (../shared/keras-models: saved by Keras 1.2.2 to 3.1.1, predictions
+// computed by Keras itself) load and predict what Keras predicted, through the library and
+// through `kerascpp predict`. A missing folder fails these tests: they are the acceptance test.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "keras/io.h"
+#include "saving/hdf5.h"
+#include "saving/registry.h"
+#include "test_helpers.h"
+
+namespace keras {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path models_dir() { return testing::shared_models_dir().lexically_normal(); }
+
+::testing::AssertionResult have_models() {
+  if (fs::is_directory(models_dir())) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the shared Keras model files are missing: looked for " << models_dir()
+                                       << " (set KERAS_SHARED_MODELS to their folder)";
+}
+
+// A model with inputs and the outputs Keras computed for them.
+struct RefCase {
+  fs::path model;
+  std::vector<fs::path> inputs;
+  fs::path expected;
+  fs::path weights;  // for an architecture .json
+  std::string label() const { return model.filename().string(); }
+};
+
+std::vector<Tensor> load_inputs(const RefCase& c) {
+  std::vector<Tensor> x;
+  for (const fs::path& p : c.inputs) x.push_back(io::load_npy(p));
+  return x;
+}
+
+Tensor predict_library(const RefCase& c) {
+  Model m = load_model(c.model);
+  if (!c.weights.empty()) m.load_weights(c.weights);
+  auto y = m.predict(load_inputs(c));
+  EXPECT_EQ(y.size(), 1u);
+  return y.at(0);
+}
+
+std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// Runs `kerascpp predict` as a user would; the output .npy, or an empty tensor (and a failure).
+Tensor predict_cli(const RefCase& c) {
+  const char* exe = std::getenv("KERASCPP");
+  std::string bin = exe ? exe : std::string(KERAS_BINARY_DIR) + "/kerascpp";
+  fs::path out = fs::temp_directory_path() / ("keras_models_test_" + std::to_string(::getpid()) + ".npy");
+  fs::path err = fs::temp_directory_path() / ("keras_models_test_" + std::to_string(::getpid()) + ".err");
+  std::string cmd = bin + " predict " + quote(c.model);
+  for (const fs::path& p : c.inputs) cmd += " " + quote(p);
+  if (!c.weights.empty()) cmd += " --weights " + quote(c.weights);
+  cmd += " -o " + quote(out) + " 2>" + quote(err);
+  int status = std::system(cmd.c_str());
+  std::ifstream e(err);
+  std::string message((std::istreambuf_iterator<char>(e)), std::istreambuf_iterator<char>());
+  fs::remove(err);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n" << message;
+  if (!fs::exists(out)) return Tensor();
+  Tensor y = io::load_npy(out);
+  fs::remove(out);
+  return y;
+}
+
+void check_reference(const RefCase& c) {
+  SCOPED_TRACE(c.model.string());
+  Tensor want = io::load_npy(c.expected);
+  try {
+    EXPECT_TRUE(testing::AllClose(predict_library(c), want)) << c.label() << " (library)";
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << c.label() << ": " << e.what();
+  }
+  EXPECT_TRUE(testing::AllClose(predict_cli(c), want)) << c.label() << " (kerascpp predict)";
+}
+
+// DL4J's naming: <name>_model.h5, <name>_input.npy, <name>_expected_predictions.npy.
+std::vector<RefCase> dl4j_cases(const fs::path& dir) {
+  std::vector<RefCase> cases;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string f = e.path().filename().string();
+    const std::string suffix = "_model.h5";
+    if (f.size() <= suffix.size() || f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    std::string stem = f.substr(0, f.size() - suffix.size());
+    fs::path expected = dir / (stem + "_expected_predictions.npy");
+    if (!fs::exists(expected)) continue;  // e.g. simple_lstm_tf_keras_2: only training targets
+    cases.push_back({e.path(), {dir / (stem + "_input.npy")}, expected, {}});
+  }
+  std::sort(cases.begin(), cases.end(), [](const auto& a, const auto& b) { return a.model < b.model; });
+  return cases;
+}
+
+void check_all(const std::vector<RefCase>& cases, size_t expected_count) {
+  EXPECT_EQ(cases.size(), expected_count) << "reference models found";
+  for (const RefCase& c : cases) check_reference(c);
+}
+
+TEST(KerasModels, SharedFolderIsPresent) { ASSERT_TRUE(have_models()); }
+
+TEST(KerasModels, Dl4jConv1dPredictsAsKeras) {
+  ASSERT_TRUE(have_models());
+  auto cases = dl4j_cases(models_dir() / "dl4j_conv1d" / "conv1d");
+  auto causal = dl4j_cases(models_dir() / "dl4j_conv1d" / "causal_conv1d");
+  cases.insert(cases.end(), causal.begin(), causal.end());
+  check_all(cases, 60);
+}
+
+TEST(KerasModels, Dl4jDenseActivationsPredictAsKeras) {
+  ASSERT_TRUE(have_models());
+  check_all(dl4j_cases(models_dir() / "dl4j_dense_activations"), 9);
+}
+
+// SimpleRNN and LSTM, Keras 2.1.3 and Keras 1.2.2 (TensorFlow and Theano; per-gate LSTM weights).
+TEST(KerasModels, Dl4jRnnLstmPredictsAsKeras) {
+  ASSERT_TRUE(have_models());
+  check_all(dl4j_cases(models_dir() / "dl4j_rnn_lstm"), 5);
+}
+
+TEST(KerasModels, Dl4jCnnBatchNormPredictsAsKeras) {
+  ASSERT_TRUE(have_models());
+  fs::path d = models_dir() / "dl4j_cnn_batchnorm";
+  check_reference({d / "cnn_batch_norm.h5", {d / "input.npy"}, d / "predictions.npy", {}});
+}
+
+// Keras 2.0.6's model.to_json() + save_weights(): an architecture and a weights-only .h5.
+TEST(KerasModels, Dl4jMnistMlpJsonPlusWeightsPredictsAsKeras) {
+  ASSERT_TRUE(have_models());
+  fs::path d = models_dir() / "dl4j_mnist_mlp_json_weights";
+  check_reference({d / "mnist_mlp_tf_keras_2_config.json",
+                   {d / "mnist_mlp_tf_keras_2_input.npy"},
+                   d / "mnist_mlp_tf_keras_2_expected_predictions.npy",
+                   d / "mnist_mlp_tf_keras_2_weights.h5"});
+}
+
+TEST(KerasModels, StarfishConv1dEcgPredictsAsKeras) {
+  ASSERT_TRUE(have_models());
+  fs::path d = models_dir() / "starfish_conv1d_ecg";
+  check_reference({d / "keras_model.h5", {d / "input.npy"}, d / "expected_output.npy", {}});
+}
+
+TEST(KerasModels, MoonflowerKeras3ArchivePredictsAsKeras) {
+  ASSERT_TRUE(have_models());
+  fs::path d = models_dir() / "moonflower_mnist_cnn_keras3";
+  check_reference({d / "mnist_model.keras", {d / "input_1png.npy"}, d / "expected_output_1png.npy", {}});
+}
+
+// GRU(reset_after) fed an initial_state input; the stateful twin gives the same first call.
+TEST(KerasModels, FdeepGruInitialStatePredictsAsKeras) {
+  ASSERT_TRUE(have_models());
+  fs::path d = models_dir() / "fdeep_gru_initial_state";
+  std::vector<fs::path> in = {d / "input_1_sequence.npy", d / "input_2_initial_state.npy"};
+  check_reference({d / "temp_stateless.h5", in, d / "expected_output.npy", {}});
+  check_reference({d / "temp_stateful.h5", in, d / "expected_output.npy", {}});
+}
+
+// The DL4J reference files keep inputs and Keras's predictions in HDF5; the .npy copies used
+// above must hold the same numbers (this also reads vlen attributes and plain datasets).
+TEST(KerasModels, Dl4jReferenceHdf5MatchesNpyCopies) {
+  ASSERT_TRUE(have_models());
+  fs::path d = models_dir() / "dl4j_dense_activations";
+  int checked = 0;
+  for (const char* name : {"ELU_0", "ReLU_2", "Softmax_0"}) {
+    hdf5::File f = hdf5::File::open(d / (std::string(name) + "_inputs_and_outputs.h5"));
+    hdf5::Group root = f.root();
+    std::string input = json::parse(root.attr_string("inputs"))["inputs"][0];
+    std::string output = json::parse(root.attr_string("outputs"))["outputs"][0];
+    EXPECT_EQ(root.group("inputs").read(input), io::load_npy(d / (std::string(name) + "_input.npy")));
+    EXPECT_EQ(root.group("predictions").read(output),
+              io::load_npy(d / (std::string(name) + "_expected_predictions.npy")));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+// ---------------------------------------------------------------- models without references
+
+void collect_unsupported(const json& model_config, std::vector<std::string>& out) {
+  const json& c = model_config.at("config");
+  for (const json& entry : c.is_array() ? c : c.at("layers")) {
+    std::string cls = entry.value("class_name", "");
+    if (cls == "Sequential" || cls == "Functional" || cls == "Model")
+      collect_unsupported(entry, out);
+    else if (!saving::find_layer_factory(cls))
+      out.push_back(cls + " \"" + entry.value("name", entry["config"].value("name", "")) + "\"");
+  }
+}
+
+// Sum of the sizes of the weights the file holds (model_weights/<layer>/<weight_names>).
+Dim saved_weight_count(const hdf5::Group& root) {
+  hdf5::Group w = root.group("model_weights");
+  Dim n = 0;
+  for (const std::string& layer : w.attr_strings("layer_names"))
+    for (const std::string& name : w.group(layer).attr_strings("weight_names"))
+      n += w.group(layer).dataset_shape(name).num_elements();
+  return n;
+}
+
+Tensor zeros_for(const Shape& shape) {
+  std::vector<Dim> dims;
+  for (int i = 0; i < shape.rank(); ++i) dims.push_back(shape[i] != None ? shape[i] : i == 0 ? 2 : 16);
+  return Tensor::zeros(Shape(dims));
+}
+
+// Loads and runs on zeros, or fails with the one error naming every unsupported layer.
+void check_loads_or_names_unsupported(const fs::path& path) {
+  SCOPED_TRACE(path.string());
+  hdf5::File file = hdf5::File::open(path);
+  std::vector<std::string> unsupported;
+  collect_unsupported(json::parse(file.root().attr_string("model_config")), unsupported);
+  try {
+    Model m = load_model(path);
+    EXPECT_TRUE(unsupported.empty()) << "loaded although it uses unsupported layers";
+    EXPECT_EQ(m.count_params(), saved_weight_count(file.root())) << "weights in the file";
+    std::vector<Tensor> x;
+    for (const KerasTensor& t : m.inputs()) x.push_back(zeros_for(t.shape()));
+    for (const Tensor& y : m.predict(x))
+      for (float v : y.values()) ASSERT_TRUE(std::isfinite(v));
+  } catch (const UnsupportedLayers& e) {
+    EXPECT_FALSE(unsupported.empty()) << e.what();
+    for (const std::string& u : unsupported) EXPECT_NE(std::string(e.what()).find(u), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+  }
+}
+
+TEST(KerasModels, ModelsWithoutReferencesLoadAndRunOrNameUnsupportedLayers) {
+  ASSERT_TRUE(have_models());
+  std::vector<fs::path> files;
+  for (const char* dir : {"dl4j_tfkeras_noref", "hls4ml_dotkeras_hdf5"})
+    for (const auto& e : fs::directory_iterator(models_dir() / dir))
+      if (hdf5::is_hdf5(e.path())) files.push_back(e.path());
+  fs::path d = models_dir();
+  files.push_back(d / "fdeep_gru_initial_state" / "extra_noref_lstm_multi_io.h5");
+  files.push_back(d / "dl4j_rnn_lstm" / "simple_lstm_tf_keras_2_model.h5");
+  files.push_back(d / "moonflower_mnist_cnn_keras3" / "mnist_model.h5");  // Keras 3 legacy .h5
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files.size(), 16u + 3u + 3u);
+  for (const fs::path& f : files) check_loads_or_names_unsupported(f);
+}
+
+// hls4ml's files are named .keras but hold HDF5: the loader goes by content.
+TEST(KerasModels, DotKerasFileHoldingHdf5LoadsAsH5) {
+  ASSERT_TRUE(have_models());
+  Model m = load_model(models_dir() / "hls4ml_dotkeras_hdf5" / "dense_streaming.keras");
+  EXPECT_EQ(m.count_params(), 8 * 4 + 4 + 4 * 2 + 2);
+}
+
+}  // namespace
+}  // namespace keras
