@@ -36,6 +36,15 @@ std::filesystem::path shared_models_dir() {
                                        << worst << ": got " << got[worst] << ", want " << want[worst];
 }
 
+std::string value_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ValueError& e) {
+    return e.what();
+  }
+  return "(no ValueError)";
+}
+
 static Tensor tensor_from_json(const nlohmann::json& j) {
   std::vector<Dim> dims = j.at("shape").get<std::vector<Dim>>();
   std::vector<float> v;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ std::filesystem::path shared_models_dir();  // ../shared/keras-models, may not e
 
 // |got - want| <= atol + rtol * |want| everywhere, shapes equal; reports the worst element.
 ::testing::AssertionResult AllClose(const Tensor& got, const Tensor& want, double atol = 1e-5, double rtol = 1e-4);
+
+// The message of the keras::ValueError that f() throws, or "(no ValueError)".
+std::string value_error_of(const std::function<void()>& f);
 
 // An oracle fixture (tests/fixtures/layers/*.json, see tests/fixtures/generate/README.md).
 struct Fixture {

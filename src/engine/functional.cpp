@@ -130,15 +130,6 @@ void FunctionalImpl::set_trainable(bool trainable) {
 
 std::vector<Layer> FunctionalImpl::layers() const { return layers_; }
 
-bool FunctionalImpl::is_sequential_like() const {
-  // As Keras: one node per layer, each with at most one input, no layer used twice.
-  for (const auto& node : nodes_) {
-    if (node->inputs.size() > 1) return false;
-    if (node->layer->inbound_nodes().size() > 1) return false;
-  }
-  return inputs_.size() == 1 && outputs_.size() == 1;
-}
-
 void FunctionalImpl::check_inputs(const std::vector<Tensor>& inputs) const {
   if (inputs.size() != inputs_.size())
     throw ValueError("Model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +

@@ -24,8 +24,6 @@ class FunctionalImpl : public LayerImpl {
 
   // model.layers in Keras's order (by decreasing depth, ties in discovery order).
   virtual std::vector<Layer> layers() const;
-  // True when the graph is a chain (summary then omits the "Connected to" column).
-  bool is_sequential_like() const;
   bool has_graph() const { return !outputs_.empty(); }
   const std::vector<KerasTensor>& inputs() const { return inputs_; }
   const std::vector<KerasTensor>& outputs() const { return outputs_; }

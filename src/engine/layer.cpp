@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/naming.h"
+#include "engine/weight_init.h"
 #include "keras/errors.h"
 
 namespace keras {
@@ -102,7 +103,7 @@ std::shared_ptr<Node> LayerImpl::add_node(std::vector<KerasTensor> inputs) {
 
 Variable& LayerImpl::add_weight(const std::string& name, const Shape& shape, const Initializer& init,
                                 bool trainable) {
-  variables_.push_back(Variable{name, init(shape), trainable});
+  variables_.push_back(Variable{name, engine::SkipInitializers::active() ? Tensor(shape) : init(shape), trainable});
   return variables_.back();
 }
 

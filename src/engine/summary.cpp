@@ -30,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "keras/errors.h"
@@ -149,7 +150,7 @@ WeightCounts count_weights(const FunctionalImpl& model) {
 // (Depths are Keras's map_graph ones: the longest path from a node to an output.)
 bool sequential_like(const FunctionalImpl& model) {
   if (dynamic_cast<const SequentialImpl*>(&model) || !model.has_graph()) return true;
-  const auto& nodes = model.nodes();  // by decreasing depth, so consumers come last
+  const auto& nodes = model.nodes();  // by decreasing depth: walked backwards, consumers come first
   std::set<const Node*> inputs;
   for (const KerasTensor& t : model.inputs()) inputs.insert(t.node().get());
   std::map<const Node*, int> depth;
@@ -244,8 +245,10 @@ std::vector<size_t> divide_line(const Text& text, int width, bool fold) {
         for (size_t i = 0; i < word.size(); i += static_cast<size_t>(std::max(width, 1))) {
           Text piece = word.substr(i, static_cast<size_t>(std::max(width, 1)));
           if (start) breaks.push_back(start);
-          if (i + piece.size() >= word.size()) offset = length(piece);
-          else start += piece.size();
+          if (i + piece.size() >= word.size())
+            offset = length(piece);
+          else
+            start += piece.size();
         }
       } else {
         if (start) breaks.push_back(start);
@@ -441,28 +444,33 @@ std::string keras3_connections(const LayerImpl& layer, const std::set<const Node
   return parts.empty() ? "-" : join(parts, ", ");
 }
 
-std::string keras3_summary(const FunctionalImpl& model, const SummaryOptions& options) {
-  const bool seq = sequential_like(model);
-  std::vector<double> positions = seq ? std::vector<double>{0.45, 0.80, 1.0} : std::vector<double>{0.3, 0.56, 0.74, 1.0};
+// print_summary's column widths (before rich adds padding): int(position * L) - previous.
+std::vector<int> keras3_requested_widths(bool seq, int line_length) {
+  std::vector<double> positions =
+      seq ? std::vector<double>{0.45, 0.80, 1.0} : std::vector<double>{0.3, 0.56, 0.74, 1.0};
+  std::vector<int> widths;
+  int current = 0;
+  for (double p : positions) {
+    int w = static_cast<int>(p * line_length) - current;
+    if (w < 4) throw ValueError("Insufficient console width to print summary.");
+    widths.push_back(w);
+    current += w;
+  }
+  return widths;
+}
+
+// The table's lines, rich.Table(width=line_length, show_lines=True) with HEAVY_HEAD.
+std::vector<std::string> keras3_table(const FunctionalImpl& model, bool seq, int line_length) {
   std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
   std::vector<bool> right = {false, false, true};
   if (!seq) {
     header.push_back("Connected to");
     right.push_back(false);
   }
-  int line_length = options.line_length > 0 ? options.line_length : std::min(seq ? 88 : 108, terminal_columns() - 4);
-  std::vector<int> requested;
-  int current = 0;
-  for (double p : positions) {
-    int w = static_cast<int>(p * line_length) - current;
-    if (w < 4) throw ValueError("Insufficient console width to print summary.");
-    requested.push_back(w);
-    current += w;
-  }
-  std::vector<int> widths = rich_column_widths(requested, line_length);
-
+  std::vector<int> widths = rich_column_widths(keras3_requested_widths(seq, line_length), line_length);
   std::set<const Node*> model_nodes;
   for (const auto& n : model.nodes()) model_nodes.insert(n.get());
+
   std::vector<std::string> table = {rule(kTop, widths)};
   for (auto& l : table_row(header, widths, right, true)) table.push_back(l);
   table.push_back(rule(kHeadRow, widths));
@@ -476,16 +484,24 @@ std::string keras3_summary(const FunctionalImpl& model, const SummaryOptions& op
     for (auto& l : table_row(fields, widths, right, false)) table.push_back(l);
   }
   table.push_back(rule(kBottom, widths));
+  return table;
+}
 
-  WeightCounts counts = count_weights(model);
-  Dim total = counts.trainable + counts.non_trainable;
-  auto footer = [](const std::string& label, Dim n) {
-    return " " + label + " params: " + with_commas(n) + " (" + readable_memory_size(4.0 * static_cast<double>(n), "B") + ")";
-  };
+std::string keras3_summary(const FunctionalImpl& model, const SummaryOptions& options) {
+  const bool seq = sequential_like(model);
+  int line_length = options.line_length > 0 ? options.line_length : std::min(seq ? 88 : 108, terminal_columns() - 4);
+  std::vector<std::string> table = keras3_table(model, seq, line_length);
+
+  // Everything goes through rich's Console.print: text wraps at the console's width, and
+  // the table's lines are cropped to it.
   int console = console_width();
   std::string out;
   auto print_text = [&](const std::string& s) {
     for (const Text& line : wrap_console_text(decode(s), console)) out += encode(line) + "\n";
+  };
+  auto footer = [](const std::string& label, Dim n) {
+    return " " + label + " params: " + with_commas(n) + " (" + readable_memory_size(4.0 * static_cast<double>(n), "B") +
+           ")";
   };
   print_text("Model: \"" + model.name() + "\"");
   for (const std::string& line : table) {
@@ -493,7 +509,8 @@ std::string keras3_summary(const FunctionalImpl& model, const SummaryOptions& op
     truncate(t, console, /*ellipsis=*/false);
     out += encode(t) + "\n";
   }
-  print_text(footer("Total", total));
+  WeightCounts counts = count_weights(model);
+  print_text(footer("Total", counts.trainable + counts.non_trainable));
   print_text(footer("Trainable", counts.trainable));
   print_text(footer("Non-trainable", counts.non_trainable));
   return out;
@@ -576,8 +593,9 @@ std::vector<std::string> keras2_row(const std::vector<std::string>& fields, cons
 
 std::string keras2_summary(const FunctionalImpl& model, const SummaryOptions& options) {
   if (!model.has_graph())
-    throw ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
-                     "calling the model on a batch of data.");
+    throw ValueError(
+        "This model has not yet been built. Build the model first by calling `build()` or by "
+        "calling the model on a batch of data.");
   const bool seq = sequential_like(model);
   int line_length = options.line_length > 0 ? options.line_length : seq ? 65 : 98;
   std::vector<double> fractions = seq ? std::vector<double>{0.45, 0.85, 1.0} : std::vector<double>{0.3, 0.6, 0.70, 1.0};
@@ -586,7 +604,8 @@ std::string keras2_summary(const FunctionalImpl& model, const SummaryOptions& op
   for (size_t col = 0; col < positions.size(); ++col) {
     // Python would loop forever on a column with no room; refuse instead.
     int width = positions[col] - (col ? positions[col - 1] : 0) - (col + 1 < positions.size() ? 3 : 0);
-    if (width < 1) throw ValueError("line_length " + std::to_string(line_length) + " is too small to print the summary");
+    if (width < 1)
+      throw ValueError("line_length " + std::to_string(line_length) + " is too small to print the summary");
   }
   std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
   if (!seq) header.push_back("Connected to");
@@ -594,7 +613,8 @@ std::string keras2_summary(const FunctionalImpl& model, const SummaryOptions& op
   std::set<const Node*> model_nodes;
   for (const auto& n : model.nodes()) model_nodes.insert(n.get());
   std::string out = "Model: \"" + model.name() + "\"\n";
-  const std::string rule_line(static_cast<size_t>(line_length), '_'), double_line(static_cast<size_t>(line_length), '=');
+  const std::string rule_line(static_cast<size_t>(line_length), '_'),
+      double_line(static_cast<size_t>(line_length), '=');
   out += rule_line + "\n";
   for (const auto& l : keras2_row(header, positions)) out += l + "\n";
   out += double_line + "\n";
@@ -613,7 +633,8 @@ std::string keras2_summary(const FunctionalImpl& model, const SummaryOptions& op
   out += double_line + "\n";
   WeightCounts counts = count_weights(model);
   auto total_line = [](const std::string& label, Dim n) {
-    return label + " params: " + std::to_string(n) + " (" + readable_memory_size(4.0 * static_cast<double>(n), "Byte") + ")\n";
+    return label + " params: " + std::to_string(n) + " (" + readable_memory_size(4.0 * static_cast<double>(n), "Byte") +
+           ")\n";
   };
   out += total_line("Total", counts.trainable + counts.non_trainable);
   out += total_line("Trainable", counts.trainable);

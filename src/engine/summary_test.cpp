@@ -384,12 +384,16 @@ class ScopedColumns {
  public:
   explicit ScopedColumns(const char* value) {
     if (const char* old = std::getenv("COLUMNS")) old_ = old;
-    if (value) setenv("COLUMNS", value, 1);
-    else unsetenv("COLUMNS");
+    if (value)
+      setenv("COLUMNS", value, 1);
+    else
+      unsetenv("COLUMNS");
   }
   ~ScopedColumns() {
-    if (old_) setenv("COLUMNS", old_->c_str(), 1);
-    else unsetenv("COLUMNS");
+    if (old_)
+      setenv("COLUMNS", old_->c_str(), 1);
+    else
+      unsetenv("COLUMNS");
   }
   ScopedColumns(const ScopedColumns&) = delete;
   ScopedColumns& operator=(const ScopedColumns&) = delete;
@@ -403,8 +407,8 @@ SummaryOptions keras2() { return {.style = "keras2"}; }
 // The keras.io MNIST convnet (KERAS_SPEC §10), first model of the session.
 Sequential mnist_convnet() {
   clear_session();
-  return Sequential({Input({28, 28, 1}), Conv2D(32, 3, "relu"), MaxPooling2D(2), Conv2D(64, 3, "relu"),
-                     MaxPooling2D(2), Flatten(), Dropout(0.5), Dense(10, "softmax")});
+  return Sequential({Input({28, 28, 1}), Conv2D(32, 3, "relu"), MaxPooling2D(2), Conv2D(64, 3, "relu"), MaxPooling2D(2),
+                     Flatten(), Dropout(0.5), Dense(10, "softmax")});
 }
 
 // keras.applications.VGG16(include_top=False, input_shape=(224, 224, 3)): 14,714,688 params.
@@ -416,9 +420,14 @@ Model vgg16_base() {
   for (int b = 0; b < 5; ++b) {
     std::string block = "block" + std::to_string(b + 1);
     for (int c = 0; c < convs[b]; ++c)
-      y = Conv2D({.filters = filters[b], .kernel_size = 3, .padding = "same", .activation = "relu",
-                  .kernel_initializer = "zeros", .name = block + "_conv" + std::to_string(c + 1)})(y);
-    y = MaxPooling2D(layers::Pooling2DOptions{.pool_size = 2, .strides = layers::IntPair(2), .name = block + "_pool"})(y);
+      y = Conv2D({.filters = filters[b],
+                  .kernel_size = 3,
+                  .padding = "same",
+                  .activation = "relu",
+                  .kernel_initializer = "zeros",
+                  .name = block + "_conv" + std::to_string(c + 1)})(y);
+    y = MaxPooling2D(layers::Pooling2DOptions{.pool_size = 2, .strides = layers::IntPair(2), .name = block + "_pool"})(
+        y);
   }
   Model vgg(x, y, "vgg16");
   vgg.functional().set_trainable(false);
@@ -497,9 +506,9 @@ TEST(SummaryKeras3, ConcatenateAddsConnectedToColumn) {
 TEST(SummaryKeras3, NestedFrozenVgg16) {
   ScopedColumns columns("80");
   clear_session();
-  Sequential model({vgg16_base(), Flatten(), Dense({.units = 256, .name = "dense_3"}),
-                    Dense({.units = 10, .name = "dense_4"})},
-                   "sequential_2");
+  Sequential model(
+      {vgg16_base(), Flatten(), Dense({.units = 256, .name = "dense_3"}), Dense({.units = 10, .name = "dense_4"})},
+      "sequential_2");
   EXPECT_EQ(model.summary_string(), kKeras3NestedVgg16);
 }
 
@@ -561,9 +570,7 @@ TEST(SummaryKeras3, TooNarrowIsAnError) {
   EXPECT_THROW(mnist_convnet().summary_string({.line_length = 8}), ValueError);
 }
 
-TEST(Summary, UnknownStyleIsAnError) {
-  EXPECT_THROW(mnist_convnet().summary_string({.style = "keras1"}), ValueError);
-}
+TEST(Summary, UnknownStyleIsAnError) { EXPECT_THROW(mnist_convnet().summary_string({.style = "keras1"}), ValueError); }
 
 TEST(Summary, WritesToTheGivenStream) {
   ScopedColumns columns("80");
@@ -603,7 +610,9 @@ TEST(SummaryKeras2, NestedFrozenVgg16) {
   EXPECT_EQ(model.summary_string(keras2()), kKeras2NestedVgg16);
 }
 
-TEST(SummaryKeras2, LayerWithTwoOutputs) { EXPECT_EQ(split_concat().summary_string(keras2()), kKeras2MultiOutputLayer); }
+TEST(SummaryKeras2, LayerWithTwoOutputs) {
+  EXPECT_EQ(split_concat().summary_string(keras2()), kKeras2MultiOutputLayer);
+}
 
 TEST(SummaryKeras2, LongNameContinuesOnNextLines) {
   Sequential model({Input({16}), Dense({.units = 4, .name = "a_very_long_dense_layer_name_that_needs_wrapping"}),

@@ -2,6 +2,8 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include <mutex>
 #include <new>
 #include <type_traits>
+#include <utility>
 
 #include "keras/errors.h"
 
@@ -40,7 +43,7 @@ herr_t first_error(unsigned, const H5E_error2_t* err, void* out) {
 // The most specific message on HDF5's error stack (then cleared), e.g. "file signature not found".
 std::string hdf5_reason() {
   std::string s;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, first_error, &s);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, &s);
   H5Eclear2(H5E_DEFAULT);
   return s;
 }
@@ -131,6 +134,40 @@ Handle open_attr(const Group& g, Id obj, const std::string& name) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- ImageBuffer
+
+ImageBuffer::ImageBuffer(size_t size) : size_(size) {
+  if (size == 0) return;
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw FileError("cannot allocate " + std::to_string(size) + " bytes for a file image");
+  data_ = static_cast<char*>(p);
+#ifdef MADV_HUGEPAGE
+  madvise(data_, size_, MADV_HUGEPAGE);  // fewer page faults while the image is filled
+#endif
+}
+
+ImageBuffer::~ImageBuffer() {
+  if (data_) munmap(data_, size_);
+}
+
+ImageBuffer::ImageBuffer(ImageBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+ImageBuffer& ImageBuffer::operator=(ImageBuffer&& other) noexcept {
+  if (this != &other) {
+    if (data_) munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+void ImageBuffer::release(size_t offset, size_t length) {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t begin = (offset + page - 1) / page * page, end = (offset + length) / page * page;
+  if (data_ && end > begin && end <= size_) madvise(data_ + begin, end - begin, MADV_DONTNEED);
+}
 
 // ---------------------------------------------------------------- Handle
 
@@ -309,9 +346,20 @@ void Group::read_into(const std::string& rel, Tensor& out) const {
   DatasetInfo info = inspect_dataset(*this, ds.get(), rel);
   if (Shape(info.dims) != out.shape())
     fail(rel, "has shape " + Shape(info.dims).str() + ", expected " + out.shape().str());
-  if (info.count == 0) return;
+  if (info.count == 0 || read_detached(ds.get(), out)) return;
   check(H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), *this, rel,
         "cannot read the values");
+}
+
+// Detached datasets hold float32 little-endian values in one contiguous run (checked at open).
+bool Group::read_detached(Id ds, Tensor& out) const {
+  if (source_->detached.empty()) return false;
+  haddr_t offset = H5Dget_offset(ds);
+  auto it = source_->detached.find(offset);
+  if (offset == HADDR_UNDEF || it == source_->detached.end()) return false;
+  if (it->second != static_cast<std::uint64_t>(out.size()) * sizeof(float)) return false;
+  source_->read_raw(offset, it->second, reinterpret_cast<char*>(out.data()));
+  return true;
 }
 
 Tensor Group::read(const std::string& rel) const {
@@ -408,14 +456,48 @@ File File::open(const std::filesystem::path& path) {
   return File(std::move(source), id);
 }
 
-File File::open_image(std::vector<char> bytes, const std::string& name) {
+namespace {
+
+// A dataset whose values can be read without HDF5: contiguous, unfiltered float32 little-endian.
+void detach_if_plain(Id ds, Source& source) {
+  Handle type(H5Dget_type(ds)), dcpl(H5Dget_create_plist(ds));
+  if (type.get() < 0 || dcpl.get() < 0 || H5Tequal(type.get(), H5T_IEEE_F32LE) <= 0) return;
+  if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl.get()) != 0) return;
+  haddr_t offset = H5Dget_offset(ds);
+  hsize_t size = H5Dget_storage_size(ds);
+  if (offset == HADDR_UNDEF || size == 0 || offset >= source.image.size() || size > source.image.size() - offset) return;
+  source.detached[offset] = size;
+  source.image.release(static_cast<size_t>(offset), static_cast<size_t>(size));
+}
+
+// Every dataset below `group`, within a budget: a damaged file may link a group into itself.
+void detach_all(Id group, Source& source, int depth, long& budget) {
+  H5G_info_t info;
+  if (depth > 32 || H5Gget_info(group, &info) < 0) return;
+  for (hsize_t i = 0; i < info.nlinks && --budget > 0; ++i) {
+    Handle obj(H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT));
+    if (obj.get() < 0) continue;
+    if (H5Iget_type(obj.get()) == H5I_DATASET) detach_if_plain(obj.get(), source);
+    if (H5Iget_type(obj.get()) == H5I_GROUP) detach_all(obj.get(), source, depth + 1, budget);
+  }
+}
+
+}  // namespace
+
+File File::open_image(ImageBuffer bytes, const std::string& name, RawReader read_raw) {
   auto lock = guard();
-  auto source = std::make_shared<Source>(Source{name, std::move(bytes)});
-  if (source->image.empty()) throw FileError(name + ": empty HDF5 file");
+  auto source = std::make_shared<Source>(Source{name, std::move(bytes), std::move(read_raw), {}});
+  if (source->image.size() == 0) throw FileError(name + ": empty HDF5 file");
   // HDF5 reads our buffer in place; the Source keeps it alive until every object is closed.
   Id id = H5LTopen_file_image(source->image.data(), source->image.size(),
                               H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
   if (id < 0) fail_file(name, "cannot open as an HDF5 file");
+  if (source->read_raw) {
+    Handle root(H5Gopen2(id, "/", H5P_DEFAULT));
+    long budget = 1 << 20;
+    if (root.get() >= 0) detach_all(root.get(), *source, 0, budget);
+    H5Eclear2(H5E_DEFAULT);
+  }
   return File(std::move(source), id);
 }
 

@@ -5,6 +5,8 @@
 // Debian's serial HDF5 is not thread-safe, so every call here holds one process-wide lock.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,11 +17,40 @@ namespace keras::hdf5 {
 
 using Id = std::int64_t;  // hid_t
 
+// Page-aligned memory holding a whole file image. Pages whose contents were consumed can be
+// handed back to the system, so reading big weights from an image does not need twice their size.
+class ImageBuffer {
+ public:
+  ImageBuffer() = default;
+  explicit ImageBuffer(size_t size);  // throws FileError when the memory cannot be had
+  ~ImageBuffer();
+  ImageBuffer(ImageBuffer&& other) noexcept;
+  ImageBuffer& operator=(ImageBuffer&& other) noexcept;
+  ImageBuffer(const ImageBuffer&) = delete;
+  ImageBuffer& operator=(const ImageBuffer&) = delete;
+
+  char* data() { return data_; }
+  size_t size() const { return size_; }
+  // Returns the whole pages inside [offset, offset + length); they then read as zeros.
+  void release(size_t offset, size_t length);
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Reads `size` bytes at `offset` of an image's file from where the image came from.
+using RawReader = std::function<void(std::uint64_t offset, std::uint64_t size, char* dst)>;
+
 // What every object of one open file shares: its name for messages and, for a file opened
 // from memory, the bytes HDF5 reads without copying (they must outlive every object).
 struct Source {
   std::string name;
-  std::vector<char> image;
+  ImageBuffer image;
+  // Datasets whose bytes were released from the image at open (offset -> size): their
+  // values are read through read_raw instead, straight into the caller's tensor.
+  RawReader read_raw;
+  std::map<std::uint64_t, std::uint64_t> detached;
 };
 
 // An owned HDF5 identifier, released on destruction.
@@ -79,6 +110,7 @@ class Group {
 
  private:
   Id open_object(const std::string& rel) const;
+  bool read_detached(Id dataset, Tensor& out) const;
 
   std::shared_ptr<const Source> source_;
   std::shared_ptr<Handle> id_;
@@ -88,8 +120,10 @@ class Group {
 class File {
  public:
   static File open(const std::filesystem::path& path);
-  // Opens an HDF5 file image held in memory; `name` names it in messages.
-  static File open_image(std::vector<char> bytes, const std::string& name);
+  // Opens an HDF5 file image held in memory; `name` names it in messages. Given `read_raw`,
+  // the pages of every plain float32 dataset are handed back at once and its values are later
+  // read through read_raw: the image then costs little more memory than its metadata.
+  static File open_image(ImageBuffer bytes, const std::string& name, RawReader read_raw = nullptr);
   // Creates (truncates) a file for writing; call close() to flush it.
   // `name` names it in messages (a file written beside its target is named after the target).
   static File create(const std::filesystem::path& path, const std::string& name = "");

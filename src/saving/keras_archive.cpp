@@ -2,9 +2,12 @@
 // model.weights.h5, read through libzip; the weights are opened from memory.
 #include <zip.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "engine/weight_init.h"
 #include "keras/errors.h"
 #include "keras/saving.h"
 #include "saving/keras_files.h"
@@ -18,26 +21,25 @@ struct ZipFileCloser {
 };
 using ZipFilePtr = std::unique_ptr<zip_file_t, ZipFileCloser>;
 
-std::vector<char> read_entry(zip_t* z, zip_uint64_t index, const std::string& where) {
+// The entry's uncompressed size, refused when no compression could explain it (a damaged header).
+zip_uint64_t entry_size(zip_t* z, zip_uint64_t index, const std::string& where) {
   zip_stat_t st;
   zip_stat_init(&st);
   if (zip_stat_index(z, index, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
     throw FileError(where + ": cannot read the entry's size (" + zip_strerror(z) + ")");
+  if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size / 1100 > st.comp_size + 1024)
+    throw FileError(where + ": the entry claims " + std::to_string(st.size) + " bytes, more than it can hold");
+  return st.size;
+}
+
+void read_entry_into(zip_t* z, zip_uint64_t index, const std::string& where, char* dst, zip_uint64_t size) {
   ZipFilePtr f(zip_fopen_index(z, index, 0));
   if (!f) throw FileError(where + ": cannot open the entry (" + zip_strerror(z) + ")");
-  std::vector<char> bytes;
-  try {
-    bytes.resize(st.size);
-  } catch (const std::exception&) {
-    throw FileError(where + ": the entry claims " + std::to_string(st.size) + " bytes, too many to read");
-  }
-  zip_uint64_t done = 0;
-  while (done < st.size) {
-    zip_int64_t n = zip_fread(f.get(), bytes.data() + done, st.size - done);
+  for (zip_uint64_t done = 0; done < size;) {
+    zip_int64_t n = zip_fread(f.get(), dst + done, size - done);
     if (n <= 0) throw FileError(where + ": cannot read the entry (" + std::string(zip_file_strerror(f.get())) + ")");
     done += static_cast<zip_uint64_t>(n);
   }
-  return bytes;
 }
 
 nlohmann::json parse_json_entry(const std::vector<char>& bytes, const std::string& where) {
@@ -72,11 +74,28 @@ bool ZipReader::has(const std::string& entry) const {
   return zip_name_locate(static_cast<zip_t*>(zip_), entry.c_str(), 0) >= 0;
 }
 
+zip_uint64_t ZipReader::locate(const std::string& entry) const {
+  zip_int64_t index = zip_name_locate(static_cast<zip_t*>(zip_), entry.c_str(), 0);
+  if (index < 0) throw FileError(path_.string() + ": the archive has no " + entry);
+  return static_cast<zip_uint64_t>(index);
+}
+
 std::vector<char> ZipReader::read(const std::string& entry) const {
   auto* z = static_cast<zip_t*>(zip_);
-  zip_int64_t index = zip_name_locate(z, entry.c_str(), 0);
-  if (index < 0) throw FileError(path_.string() + ": the archive has no " + entry);
-  return read_entry(z, static_cast<zip_uint64_t>(index), path_.string() + " (" + entry + ")");
+  std::string where = path_.string() + " (" + entry + ")";
+  zip_uint64_t index = locate(entry), size = entry_size(z, index, where);
+  std::vector<char> bytes(size);
+  read_entry_into(z, index, where, bytes.data(), size);
+  return bytes;
+}
+
+hdf5::ImageBuffer ZipReader::read_image(const std::string& entry) const {
+  auto* z = static_cast<zip_t*>(zip_);
+  std::string where = path_.string() + " (" + entry + ")";
+  zip_uint64_t index = locate(entry), size = entry_size(z, index, where);
+  hdf5::ImageBuffer image(size);
+  read_entry_into(z, index, where, image.data(), size);
+  return image;
 }
 
 namespace {
@@ -94,13 +113,62 @@ ConfigContext archive_context(const ZipReader& zip, const std::filesystem::path&
 
 }  // namespace
 
+namespace {
+
+// Random access into a STORED entry: HDF5 datasets are read from the archive straight into
+// the model's weights, never held twice.
+class StoredEntry {
+ public:
+  StoredEntry(const std::filesystem::path& path, const std::string& entry)
+      : where_(path.string() + " (" + entry + ")") {
+    int code = 0;
+    zip_ = zip_open(path.c_str(), ZIP_RDONLY, &code);
+    zip_int64_t index = zip_ ? zip_name_locate(zip_, entry.c_str(), 0) : -1;
+    file_ = index >= 0 ? zip_fopen_index(zip_, static_cast<zip_uint64_t>(index), 0) : nullptr;
+  }
+  ~StoredEntry() {
+    if (file_) zip_fclose(file_);
+    if (zip_) zip_discard(zip_);
+  }
+  StoredEntry(const StoredEntry&) = delete;
+  StoredEntry& operator=(const StoredEntry&) = delete;
+
+  // libzip seeks only in uncompressed entries, which is how Keras stores them.
+  bool seekable() { return file_ && zip_fseek(file_, 0, SEEK_SET) == 0; }
+
+  void read(std::uint64_t offset, std::uint64_t size, char* dst) {
+    if (zip_fseek(file_, static_cast<zip_int64_t>(offset), SEEK_SET) != 0) fail();
+    for (std::uint64_t done = 0; done < size;) {
+      zip_int64_t n = zip_fread(file_, dst + done, size - done);
+      if (n <= 0) fail();
+      done += static_cast<std::uint64_t>(n);
+    }
+  }
+
+ private:
+  [[noreturn]] void fail() {
+    throw FileError(where_ + ": cannot read the weights (" + std::string(zip_file_strerror(file_)) + ")");
+  }
+  std::string where_;
+  zip_t* zip_ = nullptr;
+  zip_file_t* file_ = nullptr;
+};
+
+}  // namespace
+
 hdf5::File open_archive_weights(const ZipReader& zip, const std::filesystem::path& path) {
   if (!zip.has("model.weights.h5"))
     throw FileError(path.string() + (zip.has("model.weights.npz")
                                          ? ": weights saved as model.weights.npz are not supported; save with the "
                                            "default weights_format=\"h5\""
                                          : ": the archive has no model.weights.h5"));
-  return hdf5::File::open_image(zip.read("model.weights.h5"), path.string() + " (model.weights.h5)");
+  std::string name = path.string() + " (model.weights.h5)";
+  auto entry = std::make_shared<StoredEntry>(path, "model.weights.h5");
+  if (!entry->seekable()) return hdf5::File::open_image(zip.read_image("model.weights.h5"), name);
+  hdf5::RawReader read_raw = [entry](std::uint64_t offset, std::uint64_t size, char* dst) {
+    entry->read(offset, size, dst);
+  };
+  return hdf5::File::open_image(zip.read_image("model.weights.h5"), name, std::move(read_raw));
 }
 
 namespace {
@@ -145,8 +213,9 @@ Model load_keras_archive(const std::filesystem::path& path) {
   ZipReader zip(path);
   ConfigContext ctx = archive_context(zip, path);
   nlohmann::json config = parse_json_entry(zip.read("config.json"), path.string() + " (config.json)");
-  Model model = model_from_config(config, ctx);
   hdf5::File weights = open_archive_weights(zip, path);
+  engine::SkipInitializers every_weight_comes_from_the_file;
+  Model model = model_from_config(config, ctx);
   load_keras3_weights(model, weights.root());
   return model;
 }

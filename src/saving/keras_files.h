@@ -1,6 +1,7 @@
 #pragma once
 // Keras model files (KERAS_SPEC §8): the HDF5 layouts of Keras 1/2 (and Keras 3's legacy .h5),
 // Keras 3 weights files (.weights.h5, model.weights.h5) and .keras zip archives.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -71,8 +72,11 @@ class ZipReader {
   bool has(const std::string& entry) const;
   // The entry's bytes, uncompressed; throws FileError naming the archive and the entry.
   std::vector<char> read(const std::string& entry) const;
+  // The same, into page-aligned memory for an HDF5 file image.
+  hdf5::ImageBuffer read_image(const std::string& entry) const;
 
  private:
+  uint64_t locate(const std::string& entry) const;
   std::filesystem::path path_;
   void* zip_;  // zip_t*, kept out of this header
 };

@@ -141,9 +141,12 @@ TEST(Hdf5, OpensAFileImageFromMemory) {
     f.close();
   }
   std::ifstream in(dir / "a.h5", std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  hdf5::Group root = hdf5::File::open_image(std::move(bytes), "in-memory").root();
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  hdf5::ImageBuffer image(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), image.data());
+  hdf5::Group root = hdf5::File::open_image(std::move(image), "in-memory").root();
   EXPECT_EQ(root.read("w"), Tensor({3}, {1, 2, 3}));
+  EXPECT_EQ(root.read("w"), Tensor({3}, {1, 2, 3})) << "read twice: not a read_once image";
 }
 
 // ---------------------------------------------------------------- broken files

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/weight_init.h"
 #include "keras/errors.h"
 #include "keras/saving.h"
 #include "saving/keras_files.h"
@@ -66,9 +67,10 @@ Model load_h5_model(const std::filesystem::path& path) {
   } catch (const nlohmann::json::exception& e) {
     throw FileError(path.string() + ": the model_config attribute is not valid JSON: " + e.what());
   }
-  Model model = model_from_config(config, ctx);
   if (!root.has_group("model_weights"))
     throw FileError(path.string() + ": the file has a model_config but no model_weights group");
+  engine::SkipInitializers every_weight_comes_from_the_file;
+  Model model = model_from_config(config, ctx);
   hdf5::Group weights = root.group("model_weights");
   load_legacy_weights(model, weights, weights_origin(weights, root));
   return model;

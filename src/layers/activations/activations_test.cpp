@@ -17,15 +17,6 @@ Tensor row(std::vector<float> v) {
   return Tensor(Shape{1, n}, std::move(v));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(ReLULayer, DefaultIsMaxWithZero) {
   EXPECT_TRUE(AllClose(layers::ReLU()(row({-10, -5, 0, 5, 10})), row({0, 0, 0, 5, 10})));
 }
@@ -48,11 +39,11 @@ TEST(ReLULayer, ThresholdSlopeAndMaxTogether) {
 }
 
 TEST(ReLULayer, RejectsNegativeArgumentsWithKerasMessages) {
-  EXPECT_EQ(error_of([] { layers::ReLU({.max_value = -1}); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::ReLU({.max_value = -1}); }),
             "max_value of a ReLU layer cannot be a negative value. Received: max_value=-1.0");
-  EXPECT_EQ(error_of([] { layers::ReLU({.negative_slope = -0.5}); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::ReLU({.negative_slope = -0.5}); }),
             "negative_slope of a ReLU layer cannot be None or a negative value. Received: negative_slope=-0.5");
-  EXPECT_EQ(error_of([] { layers::ReLU({.threshold = -2}); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::ReLU({.threshold = -2}); }),
             "threshold of a ReLU layer cannot be None or a negative value. Received: threshold=-2.0");
 }
 
@@ -61,7 +52,7 @@ TEST(LeakyReLULayer, LayerDefaultSlopeIsPointThreeButActivationIsPointTwo) {
   EXPECT_TRUE(AllClose(layers::Activation("leaky_relu")(row({-1, 2})), row({-0.2f, 2})));
   // LeakyReLU(negative_slope=0.5) on [-10, -5, 0, 5, 10] -> [-5, -2.5, 0, 5, 10].
   EXPECT_TRUE(AllClose(layers::LeakyReLU(0.5)(row({-10, -5, 0, 5, 10})), row({-5, -2.5, 0, 5, 10})));
-  EXPECT_EQ(error_of([] { layers::LeakyReLU(-1e-7); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::LeakyReLU(-1e-7); }),
             "The negative_slope value of a Leaky ReLU layer cannot be None or negative value. Expected a float. "
             "Received: negative_slope=-1e-07");
 }
@@ -94,7 +85,7 @@ TEST(ELULayer, AlphaScalesTheNegativePart) {
 TEST(ThresholdedReLULayer, KeepsValuesAboveTheta) {
   EXPECT_TRUE(AllClose(layers::ThresholdedReLU()(row({0.5, 1, 1.5, -3})), row({0, 0, 1.5, 0})));
   EXPECT_TRUE(AllClose(layers::ThresholdedReLU(0.7)(row({0.7f, 0.71f})), row({0, 0.71f})));
-  EXPECT_EQ(error_of([] { layers::ThresholdedReLU(-1); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::ThresholdedReLU(-1); }),
             "The theta value of a Thresholded ReLU layer should be >=0. Received: -1.0");
 }
 

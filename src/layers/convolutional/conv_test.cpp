@@ -20,15 +20,6 @@ Tensor run(const Layer& layer, const Tensor& x, const std::vector<Tensor>& weigh
   return layer(x);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(ConvPadding, SamePlacesTheOddPixelAtTheEnd) {
   auto p = ops::conv_padding(6, 3, 2, 1, "same");
   EXPECT_EQ(p.out, 3);
@@ -124,41 +115,41 @@ TEST(Conv2D, Errors) {
     o.name = "c";
     return layers::Conv2D(o);
   };
-  EXPECT_EQ(error_of([&] { named({.filters = 4, .kernel_size = 3, .strides = 2, .dilation_rate = 2}); }),
+  EXPECT_EQ(testing::value_error_of([&] { named({.filters = 4, .kernel_size = 3, .strides = 2, .dilation_rate = 2}); }),
             "Layer \"c\" (Conv2D): `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
             "Received: strides=(2, 2) and dilation_rate=(2, 2)");
-  EXPECT_EQ(error_of([&] { named({.filters = 5, .kernel_size = 3, .groups = 2}); }),
+  EXPECT_EQ(testing::value_error_of([&] { named({.filters = 5, .kernel_size = 3, .groups = 2}); }),
             "Layer \"c\" (Conv2D): The number of filters must be evenly divisible by the number of groups. "
             "Received: groups=2, filters=5.");
-  EXPECT_EQ(error_of([&] {
+  EXPECT_EQ(testing::value_error_of([&] {
               named({.filters = 4, .kernel_size = 3, .groups = 2})(Input({5, 5, 3}));
             }),
             "Layer \"c\" (Conv2D): The number of input channels must be evenly divisible by the number of groups. "
             "Received groups=2, but the input has 3 channels (full input shape is (None, 5, 5, 3)).");
-  EXPECT_EQ(error_of([&] {
+  EXPECT_EQ(testing::value_error_of([&] {
               named({.filters = 4, .kernel_size = 3})(Input({2, 2, 1}));
             }),
             "Layer \"c\" (Conv2D): Computed output size would be zero or negative. Received `inputs shape=(None, 2, "
             "2, 1)`, `kernel shape=(3, 3, 1, 4)`, `dilation_rate=[1 1]`, `strides=(1, 1)`, `padding=valid`.");
-  EXPECT_EQ(error_of([&] { named({.filters = 4, .kernel_size = 3, .padding = "causal"}); }),
+  EXPECT_EQ(testing::value_error_of([&] { named({.filters = 4, .kernel_size = 3, .padding = "causal"}); }),
             "Layer \"c\" (Conv2D): The `padding` argument must be a list/tuple or one of {'valid', 'same'}. "
             "Received: causal");
-  EXPECT_EQ(error_of([&] {
+  EXPECT_EQ(testing::value_error_of([&] {
               named({.filters = 4, .kernel_size = {0, 3}});
             }),
             "Layer \"c\" (Conv2D): The `kernel_size` argument must be a tuple of 2 integers. Received "
             "kernel_size=(0, 3), including values {0} that do not satisfy `value > 0`");
-  EXPECT_EQ(error_of([&] { named({.filters = 0, .kernel_size = 3}); }),
+  EXPECT_EQ(testing::value_error_of([&] { named({.filters = 0, .kernel_size = 3}); }),
             "Layer \"c\" (Conv2D): Invalid value for argument `filters`. Expected a strictly positive value. "
             "Received filters=0.");
-  EXPECT_EQ(error_of([&] {
+  EXPECT_EQ(testing::value_error_of([&] {
               named({.filters = 4, .kernel_size = 3})(Input({28, 28}));
             }),
             "Input 0 of layer \"c\" is incompatible with the layer: expected min_ndim=4, found ndim=3. Full shape "
             "received: (None, 28, 28)");
   auto built = named({.filters = 4, .kernel_size = 3});
   built(Input({5, 5, 3}));
-  EXPECT_EQ(error_of([&] {
+  EXPECT_EQ(testing::value_error_of([&] {
               built(Input({5, 5, 4}));
             }),
             "Input 0 of layer \"c\" is incompatible with the layer: expected axis -1 of input shape to have value 3, "

@@ -23,15 +23,6 @@ Tensor run(const Layer& l, const std::vector<Tensor>& inputs) {
   return l->call(inputs, {}).at(0);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 Tensor t2(std::vector<float> v) {
   Dim n = static_cast<Dim>(v.size());
   return Tensor(Shape{1, n}, std::move(v));
@@ -60,14 +51,14 @@ TEST(ElementwiseMerge, BroadcastsLikeNumpyAfterExpandingBelowTheBatchAxis) {
 }
 
 TEST(ElementwiseMerge, KerasErrors) {
-  EXPECT_EQ(error_of([] { layers::Add({.name = "add_x"})({Input({3}), Input({4})}); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::Add({.name = "add_x"})({Input({3}), Input({4})}); }),
             "Layer \"add_x\" (Add): Inputs have incompatible shapes. Received shapes (3,) and (4,)");
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(testing::value_error_of([] {
               layers::Maximum({.name = "m"})({Input({.shape = {3}, .batch_size = 2}), Input({.shape = {3}, .batch_size = 4})});
             }),
             "Layer \"m\" (Maximum): Cannot merge tensors with different batch sizes. Received tensors with shapes "
             "[(2, 3), (4, 3)]");
-  EXPECT_EQ(error_of([] { layers::Subtract({.name = "s"})({Input({2}), Input({2}), Input({2})}); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::Subtract({.name = "s"})({Input({2}), Input({2}), Input({2})}); }),
             "Layer \"s\" (Subtract): A `Subtract` layer should be called on exactly 2 inputs. Received: "
             "input_shape=[(None, 2), (None, 2), (None, 2)]");
 }
@@ -83,7 +74,7 @@ TEST(Concatenate, JoinsAlongTheAxis) {
 }
 
 TEST(Concatenate, MismatchedShapesError) {
-  EXPECT_EQ(error_of([] { layers::Concatenate({.name = "c"})({Input({2, 3}), Input({4, 5})}); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::Concatenate({.name = "c"})({Input({2, 3}), Input({4, 5})}); }),
             "Layer \"c\" (Concatenate): A `Concatenate` layer requires inputs with matching shapes except for the "
             "concatenation axis. Received: input_shape=[(None, 2, 3), (None, 4, 5)]");
   EXPECT_THROW(layers::Concatenate()({Input({2, 3}), Input({6})}), ValueError);
@@ -128,7 +119,7 @@ TEST(Dot, VectorsGiveBatchByOne) {
 }
 
 TEST(Dot, MismatchedAxesError) {
-  EXPECT_EQ(error_of([] { layers::Dot({.axes = 1, .name = "d"})({Input({3}), Input({4})}); }),
+  EXPECT_EQ(testing::value_error_of([] { layers::Dot({.axes = 1, .name = "d"})({Input({3}), Input({4})}); }),
             "Layer \"d\" (Dot): Incompatible input shapes: axis values 3 (at axis 1) != 4 (at axis 1). Full input "
             "shapes: (None, 3), (None, 4)");
   EXPECT_THROW(layers::Dot({1, 2, 3}), ValueError);

@@ -17,15 +17,6 @@ Tensor vec(std::vector<float> v) {
   return Tensor(Shape{n}, std::move(v));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(BatchNormalization, WeightsInKerasOrderWithMovingStatsFrozen) {
   Layer bn = layers::BatchNormalization();
   bn->build({Shape{None, 4, 4, 3}});
@@ -122,7 +113,7 @@ TEST(BatchNormalization, ConfigUsesKeras3Spelling) {
 TEST(BatchNormalization, InputSpecErrors) {
   Layer bn = layers::BatchNormalization({.name = "bn"});
   bn->build({Shape{None, 3}});
-  EXPECT_EQ(error_of([&] { bn->compute_output_shape({Shape{None, 4}}); }),
+  EXPECT_EQ(testing::value_error_of([&] { bn->compute_output_shape({Shape{None, 4}}); }),
             "Input 0 of layer \"bn\" is incompatible with the layer: expected axis -1 of input shape to have value 3, "
             "but received input with shape (None, 4)");
   EXPECT_THROW(bn->compute_output_shape({Shape{None, 2, 3}}), ValueError);

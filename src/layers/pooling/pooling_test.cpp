@@ -14,15 +14,6 @@ using testing::AllClose;
 // Runs `layer` on `x` as Keras would inside a model (batch dimension unknown at build time).
 Tensor run(const Layer& layer, const Tensor& x) { return layer(x); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  return "(no ValueError)";
-}
-
 TEST(AveragePooling2D, SameMatchesKerasDoctestAndExcludesPaddingFromDivisor) {
   // tf.keras AveragePooling2D doctest: pool 2, strides 1, 'same'; the pad goes bottom/right.
   Tensor x({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
@@ -97,21 +88,21 @@ TEST(AveragePooling1D, ChannelsFirst) {
 }
 
 TEST(Pooling, Errors) {
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(testing::value_error_of([] {
               run(layers::MaxPooling2D(3), Tensor({1, 2, 2, 1}));
             }).find("Computed output size would be zero or negative"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(testing::value_error_of([] {
               run(layers::MaxPooling2D({.name = "p"}), Tensor({1, 4, 4}));
             })
                 .find("Input 0 of layer \"p\" is incompatible with the layer: expected ndim=4, found ndim=3. Full "
                       "shape received: (None, 4, 4)"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(testing::value_error_of([] {
               layers::MaxPooling2D(2, std::nullopt, "full");
             }).find("Argument `padding` must be either 'valid' or 'same'. Received: padding=full"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(testing::value_error_of([] {
               layers::AveragePooling2D({.pool_size = {0, 2}});
             })
                 .find("The `pool_size` argument must be a tuple of 2 integers. Received pool_size=(0, 2), including "

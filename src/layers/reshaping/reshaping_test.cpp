@@ -11,15 +11,6 @@ namespace {
 
 using testing::AllClose;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  return "(no ValueError)";
-}
-
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // The seed question: Flatten keeps C order; channels_first moves channels last first.
@@ -72,17 +63,17 @@ TEST(Reshape, InfersTheUnknownDimension) {
 }
 
 TEST(Reshape, KerasErrors) {
-  EXPECT_TRUE(contains(error_of([] {
+  EXPECT_TRUE(contains(testing::value_error_of([] {
                          layers::Reshape({-1, -1});
                        }),
                        "There must be at most one unknown dimension (-1) in `target_shape`. Received: "
                        "target_shape=(-1, -1)"));
-  EXPECT_TRUE(contains(error_of([] {
+  EXPECT_TRUE(contains(testing::value_error_of([] {
                          layers::Reshape({5, 5})(Input({12}));
                        }),
                        "The total size of the tensor must be unchanged. Received: input_shape=(12,), "
                        "target_shape=(5, 5)"));
-  EXPECT_TRUE(contains(error_of([] {
+  EXPECT_TRUE(contains(testing::value_error_of([] {
                          layers::Reshape({-1, 5})(Input({3, 4}));
                        }),
                        "input size cannot by divided by the specified dimensions in target_shape. Received: "
@@ -99,12 +90,12 @@ TEST(Permute, SwapsAxesOneBased) {
   for (Dim k = 0; k < 4; ++k)
     for (Dim i = 0; i < 2; ++i)
       for (Dim j = 0; j < 3; ++j) EXPECT_EQ(got.at({0, k, i, j}), static_cast<float>(12 * i + 4 * j + k));
-  EXPECT_TRUE(contains(error_of([] {
+  EXPECT_TRUE(contains(testing::value_error_of([] {
                          layers::Permute({1, 3});
                        }),
                        "Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must be "
                        "consecutive and start from 1. Received dims=(1, 3)"));
-  EXPECT_TRUE(contains(error_of([] { layers::Permute({2, 1})(Input({2, 3, 4})); }), "expected ndim=3, found ndim=4"));
+  EXPECT_TRUE(contains(testing::value_error_of([] { layers::Permute({2, 1})(Input({2, 3, 4})); }), "expected ndim=3, found ndim=4"));
 }
 
 TEST(RepeatVector, RepeatsEachSample) {
@@ -143,7 +134,7 @@ TEST(Cropping2D, RemovesRowsAndColumns) {
   EXPECT_EQ(layers::Cropping2D({.cropping = {{1, 0}, {0, 1}}})(x), Tensor({1, 2, 2, 1}, {4, 5, 7, 8}));
   auto cf = layers::Cropping2D({.cropping = 1, .data_format = "channels_first"});
   EXPECT_EQ(cf(Tensor::arange(0, 9).reshape({1, 1, 3, 3})), Tensor({1, 1, 1, 1}, {4}));
-  EXPECT_TRUE(contains(error_of([] {
+  EXPECT_TRUE(contains(testing::value_error_of([] {
                          layers::Cropping2D({{2, 1}, {0, 0}})(Input({3, 4, 1}));
                        }),
                        "Values in `cropping` argument should be smaller than the corresponding spatial dimension of "
@@ -155,7 +146,7 @@ TEST(Cropping1D, KerasTestCases) {
   Tensor x = Tensor::arange(0, 10).reshape({1, 5, 2});
   EXPECT_EQ(layers::Cropping1D({1, 2})(x), Tensor({1, 2, 2}, {2, 3, 4, 5}));
   EXPECT_EQ(layers::Cropping1D()(x).shape(), (Shape{1, 3, 2}));
-  EXPECT_TRUE(contains(error_of([] {
+  EXPECT_TRUE(contains(testing::value_error_of([] {
                          layers::Cropping1D({2, 3})(Input({5, 7}));
                        }),
                        "`cropping` parameter of `Cropping1D` layer must be smaller than the input length"));

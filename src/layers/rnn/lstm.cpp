@@ -44,23 +44,11 @@ class LSTMImpl : public rnn::RecurrentImpl {
   }
   const float* input_bias() const override { return options_.use_bias ? variables()[2]->value.data() : nullptr; }
 
-  // Keras's LSTMCell: i, f, o = recurrent_activation(...), c = f*c + i*activation(z_c),
-  // h = o*activation(c).
   void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, rnn::StepScratch& s) const override {
     Dim u = units();
-    Tensor& h = states[0];
-    Tensor& c = states[1];
-    recurrent_product(h, 0, 4 * u, s.z, false);
+    recurrent_product(states[0], 0, 4 * u, s.z, false);
     for (int g = 0; g < 4; ++g) rnn::take_gate(s.z, xw, xw_stride, g, u, s.gates[static_cast<size_t>(g)]);
-    Tensor &i = s.gates[0], &f = s.gates[1], &cand = s.gates[2], &o = s.gates[3];
-    recurrent_activation_(i);
-    recurrent_activation_(f);
-    activation_(cand);
-    recurrent_activation_(o);
-    for (Dim k = 0; k < c.size(); ++k) c[k] = f[k] * c[k] + i[k] * cand[k];
-    s.tmp = c;
-    activation_(s.tmp);
-    for (Dim k = 0; k < h.size(); ++k) h[k] = o[k] * s.tmp[k];
+    rnn::lstm_update(s.gates, states[0], states[1], s.tmp, activation_, recurrent_activation_);
   }
 
  private:

@@ -69,6 +69,19 @@ void take_gate(const Tensor& z, const float* xw, Dim xw_stride, int g, Dim units
   }
 }
 
+void lstm_update(std::vector<Tensor>& gates, Tensor& h, Tensor& c, Tensor& tmp, ops::ActivationFn activation,
+                 ops::ActivationFn recurrent_activation) {
+  Tensor &i = gates[0], &f = gates[1], &cand = gates[2], &o = gates[3];
+  recurrent_activation(i);
+  recurrent_activation(f);
+  activation(cand);
+  recurrent_activation(o);
+  for (Dim k = 0; k < c.size(); ++k) c[k] = f[k] * c[k] + i[k] * cand[k];
+  tmp = c;
+  activation(tmp);
+  for (Dim k = 0; k < h.size(); ++k) h[k] = o[k] * tmp[k];
+}
+
 std::vector<Tensor> RecurrentImpl::call(const std::vector<Tensor>& inputs, const CallContext&) const {
   const Tensor& x = inputs.at(0);
   if (x.rank() != 3) detail::check_ndim(name(), x.shape(), 3);
@@ -189,7 +202,8 @@ CellConfig cell_config(const json& c, const ConfigContext& ctx) {
 }
 
 bool takes_initial_state(const LayerImpl& layer) {
-  return dynamic_cast<const RecurrentImpl*>(&layer) != nullptr || layer.class_name() == "Bidirectional";
+  return dynamic_cast<const RecurrentImpl*>(&layer) != nullptr || layer.class_name() == "Bidirectional" ||
+         layer.class_name() == "ConvLSTM2D";
 }
 
 Layer clone_layer(const LayerImpl& layer, const std::function<void(json&)>& edit) {

@@ -83,6 +83,11 @@ class WrapperImpl : public LayerImpl {
 // xw's columns too when xw is given (rows xw_stride apart).
 void take_gate(const Tensor& z, const float* xw, Dim xw_stride, int g, Dim units, Tensor& out);
 
+// The LSTM update from the pre-activation gates (i, f, c, o; each (rows, units)):
+// c = f*c + i*activation(c~), h = o*activation(c), the gates through recurrent_activation.
+void lstm_update(std::vector<Tensor>& gates, Tensor& h, Tensor& c, Tensor& tmp, ops::ActivationFn activation,
+                 ops::ActivationFn recurrent_activation);
+
 // The RNN arguments of a Keras 1/2/3 config.
 SequenceArgs sequence_args_from_config(const nlohmann::json& c);
 // Defaults that depend on the Keras version that wrote the file (KERAS_SPEC §5.5):

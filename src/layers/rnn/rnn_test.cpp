@@ -185,6 +185,20 @@ TEST(TimeDistributed, AppliesTheLayerToEveryTimestep) {
   EXPECT_THROW(td->compute_output_shape({Shape{None, 3}}), ValueError);
 }
 
+TEST(ConvLSTM2D, ShapesAndParamsAsKeras) {
+  // The layers of dl4j tfkeras_convlstm2d_1.h5: kernels (3, 3, 4, 16), bias (16,).
+  Layer l = layers::ConvLSTM2D({.filters = 4, .kernel_size = 3, .padding = "same",
+                                .data_format = "channels_first", .return_sequences = true});
+  EXPECT_EQ(l->build({Shape{None, 3, 4, 10, 10}})[0], (Shape{None, 3, 4, 10, 10}));
+  EXPECT_EQ(l.count_params(), 2 * 3 * 3 * 4 * 16 + 16);
+  Layer v = layers::ConvLSTM2D({.filters = 2, .kernel_size = {3, 2}, .strides = 2, .return_state = true});
+  auto out = v->build({Shape{None, 5, 7, 6, 3}});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0], (Shape{None, 3, 3, 2}));
+  EXPECT_THROW(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .strides = 2, .dilation_rate = 2}), ValueError);
+  EXPECT_THROW(layers::ConvLSTM2D(2, 3)->build({Shape{None, 5, 7, 3}}), ValueError);
+}
+
 // ---------------------------------------------------------------- config reading
 
 Model from_json(const nlohmann::json& j, const std::string& version = "") {
