@@ -45,6 +45,83 @@ std::string value_error_of(const std::function<void()>& f) {
   return "(no ValueError)";
 }
 
+Tensor random_tensor(const Shape& shape, uint32_t seed, float low, float high) {
+  Tensor t(shape);
+  uint32_t state = seed * 2654435761u + 12345u;
+  for (float& v : t.values()) {
+    state = state * 1664525u + 1013904223u;  // an LCG: reproducible without <random>'s variance
+    v = low + (high - low) * static_cast<float>(state >> 8) / static_cast<float>(1u << 24);
+  }
+  return t;
+}
+
+namespace {
+
+double weighted_sum(const std::vector<Tensor>& outputs, const std::vector<Tensor>& r) {
+  double s = 0;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (Dim j = 0; j < outputs[i].size(); ++j) s += static_cast<double>(outputs[i][j]) * r[i][j];
+  return s;
+}
+
+// Checks d L / d t[k] at sampled k, where `perturb` changes t in place and reruns forward.
+::testing::AssertionResult check_tensor(const std::string& what, Tensor& t, const Tensor& analytic,
+                                        const std::function<double()>& loss, const GradientCheckOptions& o) {
+  if (analytic.shape() != t.shape())
+    return ::testing::AssertionFailure() << what << ": gradient shape " << analytic.shape().str() << " != "
+                                         << t.shape().str();
+  Dim n = t.size(), step = std::max<Dim>(1, n / o.max_points);
+  for (Dim k = (n > o.max_points ? 7 % step : 0); k < n; k += step) {
+    float saved = t[k];
+    t[k] = saved + static_cast<float>(o.eps);
+    double up = loss();
+    t[k] = saved - static_cast<float>(o.eps);
+    double down = loss();
+    t[k] = saved;
+    double numeric = (up - down) / (2 * o.eps), got = analytic[k];
+    if (std::abs(numeric - got) > o.atol + o.rtol * std::abs(numeric))
+      return ::testing::AssertionFailure() << what << "[" << k << "]: backward() gives " << got
+                                           << ", finite differences give " << numeric;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace
+
+::testing::AssertionResult GradientCheck(const Layer& layer, const std::vector<Tensor>& inputs_in,
+                                         const GradientCheckOptions& o) {
+  std::vector<Tensor> inputs = inputs_in;
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs) {
+    Shape s = t.shape();
+    s[0] = None;
+    shapes.push_back(s);
+  }
+  layer->build(shapes);
+  SavedState saved;
+  CallContext ctx{.training = o.training, .saved = &saved};
+  std::vector<Tensor> outputs = layer->call(inputs, ctx);
+  std::vector<Tensor> r;
+  for (size_t i = 0; i < outputs.size(); ++i) r.push_back(random_tensor(outputs[i].shape(), 1000 + uint32_t(i)));
+  Gradients g = layer->backward({inputs, outputs, r, saved});
+  CallContext plain{.training = o.training};
+  auto loss = [&] { return weighted_sum(layer->call(inputs, plain), r); };
+  if (o.check_inputs) {
+    if (g.inputs.size() != inputs.size())
+      return ::testing::AssertionFailure() << "backward() returned " << g.inputs.size() << " input gradients for "
+                                           << inputs.size() << " inputs";
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (auto r2 = check_tensor("input " + std::to_string(i), inputs[i], g.inputs[i], loss, o); !r2) return r2;
+  }
+  auto vars = layer->variables();
+  if (g.variables.size() != vars.size())
+    return ::testing::AssertionFailure() << "backward() returned " << g.variables.size() << " weight gradients for "
+                                         << vars.size() << " weights";
+  for (size_t v = 0; v < vars.size(); ++v)
+    if (auto r2 = check_tensor("weight " + vars[v]->name, vars[v]->value, g.variables[v], loss, o); !r2) return r2;
+  return ::testing::AssertionSuccess();
+}
+
 static Tensor tensor_from_json(const nlohmann::json& j) {
   std::vector<Dim> dims = j.at("shape").get<std::vector<Dim>>();
   std::vector<float> v;

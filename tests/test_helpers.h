@@ -21,6 +21,22 @@ std::filesystem::path shared_models_dir();  // ../shared/keras-models, may not e
 // The message of the keras::ValueError that f() throws, or "(no ValueError)".
 std::string value_error_of(const std::function<void()>& f);
 
+// The one generic gradient checker (as dlib's test_layer()): compares a layer's backward()
+// with central finite differences of L = sum(output * R) for a fixed pseudo-random R, at up
+// to `max_points` positions of every input and every weight.
+struct GradientCheckOptions {
+  double eps = 1e-2;  // float32 forward passes: a larger step keeps rounding noise small
+  double atol = 2e-3;
+  double rtol = 2e-2;
+  bool training = false;  // run the forward pass in training mode
+  int max_points = 64;
+  bool check_inputs = true;  // false for integer inputs (Embedding)
+};
+::testing::AssertionResult GradientCheck(const Layer& layer, const std::vector<Tensor>& inputs,
+                                         const GradientCheckOptions& options = {});
+// Inputs of `shape` with values spread over [-1, 1), deterministic per `seed`.
+Tensor random_tensor(const Shape& shape, uint32_t seed, float low = -1.0f, float high = 1.0f);
+
 // An oracle fixture (tests/fixtures/layers/*.json, see tests/fixtures/generate/README.md).
 struct Fixture {
   std::string name;

@@ -29,4 +29,10 @@ class UnsupportedLayers : public Error {
   using Error::Error;
 };
 
+// A feature Keras has that this library does not implement (yet); the message says which.
+class NotImplementedError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace keras

@@ -25,9 +25,33 @@ struct Variable {
   bool trainable = true;
 };
 
+// What a layer keeps from a training forward pass for its backward pass: a dropout mask,
+// batch statistics, a nested model's recorded graph. Owned by whoever differentiates.
+struct SavedState {
+  std::vector<Tensor> tensors;
+  std::shared_ptr<void> extra;
+};
+
 // What a forward pass may depend on besides inputs and weights.
 struct CallContext {
   bool training = false;
+  // Non-null when the caller will call backward(): the layer records what it needs here.
+  SavedState* saved = nullptr;
+};
+
+// A backward pass: the forward inputs and outputs, the gradient of the loss with respect to
+// each output (same shapes as the outputs), and what the forward pass saved.
+struct BackwardArgs {
+  const std::vector<Tensor>& inputs;
+  const std::vector<Tensor>& outputs;
+  const std::vector<Tensor>& output_grads;
+  const SavedState& saved;
+};
+
+// Gradients of the loss with respect to each input and each variable (variables() order).
+struct Gradients {
+  std::vector<Tensor> inputs;
+  std::vector<Tensor> variables;
 };
 
 // A symbolic tensor: the output `index` of a call (`node`) of a layer.
@@ -79,6 +103,11 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   virtual std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) const = 0;
   // The forward pass on concrete tensors.
   virtual std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const = 0;
+  // The backward pass of call(); layers without one throw NotImplementedError.
+  virtual Gradients backward(const BackwardArgs& args) const;
+  // Updates after a training step that are not gradient steps (BatchNormalization's moving
+  // statistics), from what the training forward pass saved.
+  virtual void apply_state_updates(const SavedState& saved);
 
   // Keras's get_config(): the layer's own arguments (Keras 3 spelling), name and trainable included.
   virtual nlohmann::json get_config() const;

@@ -166,6 +166,12 @@ std::vector<Shape> FunctionalImpl::compute_output_shape(const std::vector<Shape>
 
 std::vector<Tensor> FunctionalImpl::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
   check_inputs(inputs);
+  // A caller that will differentiate gets the graph's recorded calls (see backprop.cpp).
+  std::shared_ptr<Tape> tape;
+  if (ctx.saved) {
+    tape = std::make_shared<Tape>();
+    ctx.saved->extra = tape;
+  }
   // Count consumers so each intermediate tensor is freed after its last use.
   std::map<TensorKey, int> uses;
   for (const auto& node : nodes_)
@@ -187,7 +193,16 @@ std::vector<Tensor> FunctionalImpl::call(const std::vector<Tensor>& inputs, cons
         in.push_back(it->second);
       }
     }
-    auto out = node->layer->call(in, ctx);
+    std::vector<Tensor> out;
+    if (tape) {
+      tape->entries.push_back({node.get(), in, {}, {}});
+      CallContext inner = ctx;
+      inner.saved = &tape->entries.back().saved;
+      out = node->layer->call(in, inner);
+      tape->entries.back().outputs = out;
+    } else {
+      out = node->layer->call(in, ctx);
+    }
     for (int i = 0; i < static_cast<int>(out.size()); ++i)
       if (uses[{node.get(), i}] > 0) values[{node.get(), i}] = std::move(out[static_cast<size_t>(i)]);
   }

@@ -8,6 +8,17 @@
 
 namespace keras {
 
+// The calls of one training forward pass through a graph, in execution order, kept for the
+// backward pass.
+struct Tape {
+  struct Entry {
+    const Node* node;
+    std::vector<Tensor> inputs, outputs;
+    SavedState saved;
+  };
+  std::vector<Entry> entries;
+};
+
 class FunctionalImpl : public LayerImpl {
  public:
   FunctionalImpl(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name);
@@ -18,6 +29,9 @@ class FunctionalImpl : public LayerImpl {
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) const override;
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
+  // Reverse-mode differentiation through the recorded graph (backprop.cpp).
+  Gradients backward(const BackwardArgs& args) const override;
+  void apply_state_updates(const SavedState& saved) override;
   nlohmann::json get_config() const override;
   std::vector<Variable*> variables() override;
   Dim count_params() const override;

@@ -34,6 +34,12 @@ std::vector<Shape> LayerImpl::build(const std::vector<Shape>& input_shapes) {
 
 void LayerImpl::build_weights(const std::vector<Shape>&) {}
 
+Gradients LayerImpl::backward(const BackwardArgs&) const {
+  throw NotImplementedError("Layer \"" + name_ + "\" (" + class_name() + ") cannot be trained yet: it has no gradient");
+}
+
+void LayerImpl::apply_state_updates(const SavedState&) {}
+
 nlohmann::json LayerImpl::get_config() const {
   return {{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}};
 }

@@ -70,7 +70,100 @@ const std::map<std::string, ActivationFn>& table() {
   return t;
 }
 
+// d f / d z for elementwise activations, from z and y = f(z).
+template <class D>
+void elementwise_grad(const Tensor& z, const Tensor& y, Tensor& g, D d) {
+  for (Dim i = 0; i < g.size(); ++i) g[i] *= d(z[i], y[i]);
+}
+
+#define KERAS_GRAD(expr) [](const Tensor& z, const Tensor& y, Tensor& g) { elementwise_grad(z, y, g, [](float x, float f) { (void)x; (void)f; return (expr); }); }
+
+float dsigmoid(float x) {
+  float s = sigmoid(x);
+  return s * (1 - s);
+}
+float dsoftplus(float x) { return sigmoid(x); }
+float dgelu(float x) {
+  constexpr float kInvSqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
+  return 0.5f * (1.0f + std::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * std::exp(-0.5f * x * x);
+}
+float dmish(float x) {
+  float sp = softplus(x), t = std::tanh(sp);
+  return t + x * (1 - t * t) * sigmoid(x);
+}
+
+void log_softmax_grad(const Tensor&, const Tensor& y, Tensor& g) {
+  // dz = g - softmax(z) * sum(g), softmax(z) = exp(y).
+  Dim n = y.dim(-1), rows = y.size() / std::max<Dim>(n, 1);
+  for (Dim r = 0; r < rows; ++r) {
+    float s = 0;
+    for (Dim i = 0; i < n; ++i) s += g[r * n + i];
+    for (Dim i = 0; i < n; ++i) g[r * n + i] -= std::exp(y[r * n + i]) * s;
+  }
+}
+
+const std::map<std::string, ActivationGradFn>& grad_table() {
+  static const std::map<std::string, ActivationGradFn> t = {
+      {"linear", [](const Tensor&, const Tensor&, Tensor&) {}},
+      {"relu", KERAS_GRAD(x > 0 ? 1.0f : 0.0f)},
+      {"relu6", KERAS_GRAD(x > 0 && x < 6 ? 1.0f : 0.0f)},
+      {"sigmoid", KERAS_GRAD(f * (1 - f))},
+      {"tanh", KERAS_GRAD(1 - f * f)},
+      {"softmax", [](const Tensor&, const Tensor& y, Tensor& g) { softmax_grad(y, g, -1); }},
+      {"log_softmax", log_softmax_grad},
+      {"elu", KERAS_GRAD(x > 0 ? 1.0f : f + 1)},
+      {"selu", KERAS_GRAD(x > 0 ? kSeluScale : f + kSeluScale * kSeluAlpha)},
+      {"softplus", KERAS_GRAD(dsoftplus(x))},
+      {"softsign", KERAS_GRAD(1 / ((1 + std::abs(x)) * (1 + std::abs(x))))},
+      {"gelu", KERAS_GRAD(dgelu(x))},
+      {"swish", KERAS_GRAD(sigmoid(x) + x * dsigmoid(x))},
+      {"silu", KERAS_GRAD(sigmoid(x) + x * dsigmoid(x))},
+      {"hard_sigmoid", KERAS_GRAD(x > -3 && x < 3 ? 1.0f / 6 : 0.0f)},
+      {"hard_sigmoid_keras2", KERAS_GRAD(x > -2.5f && x < 2.5f ? 0.2f : 0.0f)},
+      {"hard_silu", KERAS_GRAD(x < -3 ? 0.0f : x > 3 ? 1.0f : x / 3 + 0.5f)},
+      {"hard_swish", KERAS_GRAD(x < -3 ? 0.0f : x > 3 ? 1.0f : x / 3 + 0.5f)},
+      {"leaky_relu", KERAS_GRAD(x > 0 ? 1.0f : 0.2f)},
+      {"exponential", KERAS_GRAD(f)},
+      {"mish", KERAS_GRAD(dmish(x))},
+      {"log_sigmoid", KERAS_GRAD(sigmoid(-x))},
+      {"celu", KERAS_GRAD(x > 0 ? 1.0f : f + 1)},
+      {"hard_tanh", KERAS_GRAD(x > -1 && x < 1 ? 1.0f : 0.0f)},
+      {"tanh_shrink", KERAS_GRAD(std::tanh(x) * std::tanh(x))},
+      {"soft_shrink", KERAS_GRAD(std::abs(x) > 0.5f ? 1.0f : 0.0f)},
+      {"hard_shrink", KERAS_GRAD(std::abs(x) > 0.5f ? 1.0f : 0.0f)},
+      {"squareplus", KERAS_GRAD(0.5f * (1 + x / std::sqrt(x * x + 4)))},
+      {"sparse_plus", KERAS_GRAD(x <= -1 ? 0.0f : x >= 1 ? 1.0f : 0.5f * (x + 1))},
+      {"sparse_sigmoid", KERAS_GRAD(x > -1 && x < 1 ? 0.5f : 0.0f)},
+  };
+  return t;
+}
+
+#undef KERAS_GRAD
+
 }  // namespace
+
+bool is_linear(const std::string& name) { return name.empty() || name == "linear" || name == "None"; }
+
+ActivationGradFn activation_grad(const std::string& name) {
+  auto it = grad_table().find(is_linear(name) ? "linear" : name);
+  if (it == grad_table().end()) throw ValueError("Could not interpret activation function identifier: " + name);
+  return it->second;
+}
+
+void softmax_grad(const Tensor& y, Tensor& grad, int axis) {
+  int a = y.shape().normalize_axis(axis);
+  Dim n = y.dim(a), inner = 1;
+  for (int i = a + 1; i < y.rank(); ++i) inner *= y.dim(i);
+  Dim outer = y.size() / std::max<Dim>(n * inner, 1);
+  for (Dim o = 0; o < outer; ++o)
+    for (Dim in = 0; in < inner; ++in) {
+      const float* yb = y.data() + o * n * inner + in;
+      float* gb = grad.data() + o * n * inner + in;
+      float dot = 0;
+      for (Dim i = 0; i < n; ++i) dot += yb[i * inner] * gb[i * inner];
+      for (Dim i = 0; i < n; ++i) gb[i * inner] = yb[i * inner] * (gb[i * inner] - dot);
+    }
+}
 
 ActivationFn activation(const std::string& name) {
   std::string key = name.empty() || name == "None" ? "linear" : name;

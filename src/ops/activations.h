@@ -12,7 +12,16 @@ using ActivationFn = void (*)(Tensor& t);
 // Keras 2's hard_sigmoid). Throws ValueError for an unknown name.
 ActivationFn activation(const std::string& name);
 
+// Backward of an activation: given the pre-activation z, the output y = f(z), and dL/dy in
+// `grad`, replaces `grad` with dL/dz.
+using ActivationGradFn = void (*)(const Tensor& z, const Tensor& y, Tensor& grad);
+ActivationGradFn activation_grad(const std::string& name);
+// True for "linear" (and ""), whose forward and backward are the identity.
+bool is_linear(const std::string& name);
+
 // Softmax along `axis`, in place.
 void softmax(Tensor& t, int axis);
+// dL/dz of y = softmax(z) along `axis`, given y and dL/dy (in `grad`, replaced).
+void softmax_grad(const Tensor& y, Tensor& grad, int axis);
 
 }  // namespace keras::ops

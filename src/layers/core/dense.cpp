@@ -33,7 +33,7 @@ class DenseImpl : public LayerImpl {
     return {out};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     const Tensor& x = inputs.at(0);
     Dim in = kernel_in(), rows = x.size() / in;
     Shape out_shape = x.shape();
@@ -47,8 +47,33 @@ class DenseImpl : public LayerImpl {
       for (Dim r = 0; r < rows; ++r)
         for (Dim u = 0; u < options_.units; ++u) y[r * options_.units + u] += b[u];
     }
+    if (ctx.saved && !ops::is_linear(options_.activation)) ctx.saved->tensors = {y};  // pre-activation
     activation_(y);
     return {std::move(y)};
+  }
+
+  // z = x @ kernel + bias, y = activation(z): dz = activation'(z) dy, dx = dz @ kernel^T,
+  // dkernel = x^T @ dz and dbias = sum of dz over all leading axes.
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& x = a.inputs.at(0);
+    Tensor dz = a.output_grads.at(0);
+    if (!ops::is_linear(options_.activation)) ops::activation_grad(options_.activation)(a.saved.tensors.at(0), a.outputs.at(0), dz);
+    Dim in = kernel_in(), units = options_.units, rows = x.size() / in;
+    auto vars = variables();
+    Gradients g;
+    g.inputs.emplace_back(x.shape());
+    ops::kernels().gemm(false, true, rows, in, units, 1.0f, dz.data(), units, vars[0]->value.data(), units, 0.0f,
+                        g.inputs[0].data(), in);
+    g.variables.emplace_back(vars[0]->value.shape());
+    ops::kernels().gemm(true, false, in, units, rows, 1.0f, x.data(), in, dz.data(), units, 0.0f,
+                        g.variables[0].data(), units);
+    if (options_.use_bias) {
+      Tensor db(Shape{units});
+      for (Dim r = 0; r < rows; ++r)
+        for (Dim u = 0; u < units; ++u) db[u] += dz[r * units + u];
+      g.variables.push_back(std::move(db));
+    }
+    return g;
   }
 
   nlohmann::json get_config() const override {
