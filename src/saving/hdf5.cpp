@@ -1,7 +1,6 @@
 #include "saving/hdf5.h"
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -118,7 +117,8 @@ std::vector<std::string> read_string_attr(Id attr, Id type, Id space, Dim n, con
     return out;
   }
   size_t size = H5Tget_size(type);
-  if (size == 0) g.fail("", what + " has an invalid string size");
+  if (size == 0 || size > (1u << 30) / static_cast<size_t>(std::max<Dim>(n, 1)))
+    g.fail("", what + " has an invalid string size");
   std::vector<char> buf(size * static_cast<size_t>(n) + 1, '\0');
   Handle mem(H5Tcopy(type));
   check(H5Aread(attr, mem.get(), buf.data()), g, "", "cannot read " + what);
@@ -461,7 +461,9 @@ namespace {
 // A dataset whose values can be read without HDF5: contiguous, unfiltered float32 little-endian.
 void detach_if_plain(Id ds, Source& source) {
   Handle type(H5Dget_type(ds)), dcpl(H5Dget_create_plist(ds));
-  if (type.get() < 0 || dcpl.get() < 0 || H5Tequal(type.get(), H5T_IEEE_F32LE) <= 0) return;
+  if (type.get() < 0 || dcpl.get() < 0 || H5Tequal(type.get(), H5T_IEEE_F32LE) <= 0 ||
+      H5Tequal(H5T_NATIVE_FLOAT, H5T_IEEE_F32LE) <= 0)
+    return;
   if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl.get()) != 0) return;
   haddr_t offset = H5Dget_offset(ds);
   hsize_t size = H5Dget_storage_size(ds);
@@ -482,15 +484,36 @@ void detach_all(Id group, Source& source, int depth, long& budget) {
   }
 }
 
+// The core (in-memory) driver copies a file image at every step unless its callbacks say
+// otherwise: these hand out our own buffer instead, so HDF5 reads it in place. The Source keeps
+// the buffer alive until every object of the file is closed.
+void* image_malloc(size_t, H5FD_file_image_op_t, void* image) { return static_cast<ImageBuffer*>(image)->data(); }
+void* image_memcpy(void* dst, const void* src, size_t, H5FD_file_image_op_t, void*) {
+  return dst == src ? dst : nullptr;  // only ever our buffer onto itself
+}
+void* image_realloc(void*, size_t, H5FD_file_image_op_t, void*) { return nullptr; }  // read-only
+herr_t image_free(void*, H5FD_file_image_op_t, void*) { return 0; }
+void* udata_copy(void* image) { return image; }
+herr_t udata_free(void*) { return 0; }
+
+Id open_in_place(ImageBuffer& image) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
+  H5FD_file_image_callbacks_t callbacks = {image_malloc, image_memcpy, image_realloc, image_free,
+                                           udata_copy,   udata_free,   &image};
+  if (fapl.get() < 0 || H5Pset_fapl_core(fapl.get(), 1 << 16, 0) < 0 ||
+      H5Pset_file_image_callbacks(fapl.get(), &callbacks) < 0 ||
+      H5Pset_file_image(fapl.get(), image.data(), image.size()) < 0)
+    return -1;
+  return H5Fopen("image.h5", H5F_ACC_RDONLY, fapl.get());
+}
+
 }  // namespace
 
 File File::open_image(ImageBuffer bytes, const std::string& name, RawReader read_raw) {
   auto lock = guard();
   auto source = std::make_shared<Source>(Source{name, std::move(bytes), std::move(read_raw), {}});
   if (source->image.size() == 0) throw FileError(name + ": empty HDF5 file");
-  // HDF5 reads our buffer in place; the Source keeps it alive until every object is closed.
-  Id id = H5LTopen_file_image(source->image.data(), source->image.size(),
-                              H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+  Id id = open_in_place(source->image);
   if (id < 0) fail_file(name, "cannot open as an HDF5 file");
   if (source->read_raw) {
     Handle root(H5Gopen2(id, "/", H5P_DEFAULT));

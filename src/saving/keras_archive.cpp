@@ -1,5 +1,6 @@
 // Keras 3 .keras archives (KERAS_SPEC §8.2): a zip of metadata.json, config.json and
-// model.weights.h5, read through libzip; the weights are opened from memory.
+// model.weights.h5, read and written through libzip. HDF5 opens the weights file from memory;
+// the weights' own bytes are then read from the archive straight into the model.
 #include <zip.h>
 
 #include <cstdint>
@@ -54,6 +55,77 @@ int major_of(const std::string& version, int fallback) {
   return !version.empty() && version[0] >= '1' && version[0] <= '9' ? version[0] - '0' : fallback;
 }
 
+// Random access into a STORED entry: HDF5 datasets are read from the archive straight into
+// the model's weights, never held twice.
+class StoredEntry {
+ public:
+  StoredEntry(const std::filesystem::path& path, const std::string& entry)
+      : where_(path.string() + " (" + entry + ")") {
+    int code = 0;
+    zip_ = zip_open(path.c_str(), ZIP_RDONLY, &code);
+    zip_int64_t index = zip_ ? zip_name_locate(zip_, entry.c_str(), 0) : -1;
+    file_ = index >= 0 ? zip_fopen_index(zip_, static_cast<zip_uint64_t>(index), 0) : nullptr;
+  }
+  ~StoredEntry() {
+    if (file_) zip_fclose(file_);
+    if (zip_) zip_discard(zip_);
+  }
+  StoredEntry(const StoredEntry&) = delete;
+  StoredEntry& operator=(const StoredEntry&) = delete;
+
+  // libzip seeks only in uncompressed entries, which is how Keras stores them.
+  bool seekable() { return file_ && zip_fseek(file_, 0, SEEK_SET) == 0; }
+
+  void read(std::uint64_t offset, std::uint64_t size, char* dst) {
+    if (zip_fseek(file_, static_cast<zip_int64_t>(offset), SEEK_SET) != 0) fail();
+    for (std::uint64_t done = 0; done < size;) {
+      zip_int64_t n = zip_fread(file_, dst + done, size - done);
+      if (n <= 0) fail();
+      done += static_cast<std::uint64_t>(n);
+    }
+  }
+
+ private:
+  [[noreturn]] void fail() {
+    throw FileError(where_ + ": cannot read the weights (" + std::string(zip_file_strerror(file_)) + ")");
+  }
+  std::string where_;
+  zip_t* zip_ = nullptr;
+  zip_file_t* file_ = nullptr;
+};
+
+struct ZipWriter {
+  zip_t* z = nullptr;
+  std::string name;
+  ~ZipWriter() {
+    if (z) zip_discard(z);
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw FileError(name + ": cannot " + what + " (" + (z ? zip_strerror(z) : "") + ")");
+  }
+  void add(const std::string& entry, zip_source_t* source) {
+    if (!source) fail("add " + entry);
+    zip_int64_t index = zip_file_add(z, entry.c_str(), source, ZIP_FL_ENC_UTF_8);
+    if (index < 0) {
+      zip_source_free(source);
+      fail("add " + entry);
+    }
+    // Keras writes every entry uncompressed (ZIP_STORED).
+    if (zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) != 0) fail("store " + entry);
+  }
+};
+
+ConfigContext archive_context(const ZipReader& zip, const std::filesystem::path& path) {
+  ConfigContext ctx{.keras_major = 3, .source = path.string()};
+  if (zip.has("metadata.json")) {
+    nlohmann::json m = parse_json_entry(zip.read("metadata.json"), path.string() + " (metadata.json)");
+    if (m.is_object() && m.contains("keras_version") && m["keras_version"].is_string())
+      ctx.keras_version = m["keras_version"];
+  }
+  ctx.keras_major = major_of(ctx.keras_version, 3);
+  return ctx;
+}
+
 }  // namespace
 
 ZipReader::ZipReader(const std::filesystem::path& path) : path_(path) {
@@ -98,64 +170,6 @@ hdf5::ImageBuffer ZipReader::read_image(const std::string& entry) const {
   return image;
 }
 
-namespace {
-
-ConfigContext archive_context(const ZipReader& zip, const std::filesystem::path& path) {
-  ConfigContext ctx{.keras_major = 3, .source = path.string()};
-  if (zip.has("metadata.json")) {
-    nlohmann::json m = parse_json_entry(zip.read("metadata.json"), path.string() + " (metadata.json)");
-    if (m.is_object() && m.contains("keras_version") && m["keras_version"].is_string())
-      ctx.keras_version = m["keras_version"];
-  }
-  ctx.keras_major = major_of(ctx.keras_version, 3);
-  return ctx;
-}
-
-}  // namespace
-
-namespace {
-
-// Random access into a STORED entry: HDF5 datasets are read from the archive straight into
-// the model's weights, never held twice.
-class StoredEntry {
- public:
-  StoredEntry(const std::filesystem::path& path, const std::string& entry)
-      : where_(path.string() + " (" + entry + ")") {
-    int code = 0;
-    zip_ = zip_open(path.c_str(), ZIP_RDONLY, &code);
-    zip_int64_t index = zip_ ? zip_name_locate(zip_, entry.c_str(), 0) : -1;
-    file_ = index >= 0 ? zip_fopen_index(zip_, static_cast<zip_uint64_t>(index), 0) : nullptr;
-  }
-  ~StoredEntry() {
-    if (file_) zip_fclose(file_);
-    if (zip_) zip_discard(zip_);
-  }
-  StoredEntry(const StoredEntry&) = delete;
-  StoredEntry& operator=(const StoredEntry&) = delete;
-
-  // libzip seeks only in uncompressed entries, which is how Keras stores them.
-  bool seekable() { return file_ && zip_fseek(file_, 0, SEEK_SET) == 0; }
-
-  void read(std::uint64_t offset, std::uint64_t size, char* dst) {
-    if (zip_fseek(file_, static_cast<zip_int64_t>(offset), SEEK_SET) != 0) fail();
-    for (std::uint64_t done = 0; done < size;) {
-      zip_int64_t n = zip_fread(file_, dst + done, size - done);
-      if (n <= 0) fail();
-      done += static_cast<std::uint64_t>(n);
-    }
-  }
-
- private:
-  [[noreturn]] void fail() {
-    throw FileError(where_ + ": cannot read the weights (" + std::string(zip_file_strerror(file_)) + ")");
-  }
-  std::string where_;
-  zip_t* zip_ = nullptr;
-  zip_file_t* file_ = nullptr;
-};
-
-}  // namespace
-
 hdf5::File open_archive_weights(const ZipReader& zip, const std::filesystem::path& path) {
   if (!zip.has("model.weights.h5"))
     throw FileError(path.string() + (zip.has("model.weights.npz")
@@ -170,31 +184,6 @@ hdf5::File open_archive_weights(const ZipReader& zip, const std::filesystem::pat
   };
   return hdf5::File::open_image(zip.read_image("model.weights.h5"), name, std::move(read_raw));
 }
-
-namespace {
-
-struct ZipWriter {
-  zip_t* z = nullptr;
-  std::string name;
-  ~ZipWriter() {
-    if (z) zip_discard(z);
-  }
-  [[noreturn]] void fail(const std::string& what) const {
-    throw FileError(name + ": cannot " + what + " (" + (z ? zip_strerror(z) : "") + ")");
-  }
-  void add(const std::string& entry, zip_source_t* source) {
-    if (!source) fail("add " + entry);
-    zip_int64_t index = zip_file_add(z, entry.c_str(), source, ZIP_FL_ENC_UTF_8);
-    if (index < 0) {
-      zip_source_free(source);
-      fail("add " + entry);
-    }
-    // Keras writes every entry uncompressed (ZIP_STORED).
-    if (zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) != 0) fail("store " + entry);
-  }
-};
-
-}  // namespace
 
 void write_keras_archive(const std::filesystem::path& out, const std::string& metadata, const std::string& config,
                          const std::filesystem::path& weights_h5, const std::string& display_name) {

@@ -352,6 +352,13 @@ TEST(KerasFiles, RecurrentModelRoundTrips) {
   check_round_trips(m, {sample_input({2, 5, 3})});
 }
 
+TEST(KerasFiles, ConvLstmModelRoundTrips) {
+  clear_session();
+  Model m = Sequential({Input({3, 5, 5, 2}), ConvLSTM2D(2, 3), Flatten(), Dense(2)});
+  scramble_weights(m);
+  check_round_trips(m, {sample_input({2, 3, 5, 5, 2})});
+}
+
 TEST(KerasFiles, FailedSaveLeavesExistingFileUntouched) {
   TempDir dir;
   std::ofstream(dir / "m.keras") << "precious";
