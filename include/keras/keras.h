@@ -1,7 +1,9 @@
 #pragma once
 // keras.cpp: Keras in C++. Include this one header for the whole public API.
 #include "keras/applications.h"
+#include "keras/callbacks.h"
 #include "keras/errors.h"
+#include "keras/history.h"
 #include "keras/initializers.h"
 #include "keras/io.h"
 #include "keras/layer.h"
@@ -13,7 +15,10 @@
 #include "keras/layers/pooling.h"
 #include "keras/layers/reshaping.h"
 #include "keras/layers/rnn.h"
+#include "keras/losses.h"
+#include "keras/metrics.h"
 #include "keras/model.h"
+#include "keras/optimizers.h"
 #include "keras/saving.h"
 #include "keras/shape.h"
 #include "keras/tensor.h"

@@ -3,12 +3,19 @@
 // Both are layers too, so a model can be called inside another model.
 #include <filesystem>
 #include <iosfwd>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "keras/callbacks.h"
+#include "keras/history.h"
 #include "keras/layer.h"
+#include "keras/losses.h"
+#include "keras/metrics.h"
+#include "keras/optimizers.h"
 
 namespace keras {
 
@@ -35,6 +42,49 @@ struct PredictOptions {
   int batch_size = 32;
 };
 
+// Keras's compile() arguments (KERAS_SPEC §9.3). Strings resolve as in Keras: "adam",
+// "categorical_crossentropy", "accuracy" (picked by the shapes of y and the output).
+struct CompileOptions {
+  optimizers::Optimizer optimizer = "rmsprop";
+  losses::Loss loss;
+  std::vector<metrics::Metric> metrics;
+};
+
+// fit()'s validation_data: inputs, targets and optional per-sample weights.
+struct ValidationData {
+  ValidationData() = default;
+  ValidationData(Tensor x, Tensor y, Tensor sample_weight = {});
+  ValidationData(std::vector<Tensor> x, Tensor y, Tensor sample_weight = {});
+  bool empty() const { return x.empty(); }
+
+  std::vector<Tensor> x;
+  Tensor y;
+  Tensor sample_weight;
+};
+
+// Keras's fit() arguments and defaults (KERAS_SPEC §9.1).
+struct FitOptions {
+  int batch_size = 32;
+  int epochs = 1;
+  int verbose = 1;  // Keras's "auto": 1 (progress bar); 2: one line per epoch; 0: silent
+  std::vector<callbacks::CallbackRef> callbacks;
+  double validation_split = 0.0;  // the last fraction of the data, taken before shuffling
+  ValidationData validation_data;  // overrides validation_split
+  bool shuffle = true;            // a new permutation every epoch (keras::set_random_seed)
+  std::map<int, double> class_weight;
+  Tensor sample_weight;
+  int initial_epoch = 0;
+  int validation_batch_size = 0;  // 0: batch_size
+  int validation_freq = 1;
+};
+
+struct EvaluateOptions {
+  int batch_size = 32;
+  int verbose = 1;
+  Tensor sample_weight;
+  std::vector<callbacks::CallbackRef> callbacks;
+};
+
 class Model : public Layer {
  public:
   Model() = default;
@@ -51,6 +101,31 @@ class Model : public Layer {
 
   std::vector<Tensor> predict(const std::vector<Tensor>& x, const PredictOptions& options = {}) const;
   Tensor predict(const Tensor& x, const PredictOptions& options = {}) const;
+
+  // Training (src/engine/trainer.cpp). compile() keeps its state in the model, shared by copies.
+  void compile(const CompileOptions& options = {});
+  bool compiled() const;
+  // Keras's fit(): trains on x (one array per model input) and y; returns the History.
+  History fit(const Tensor& x, const Tensor& y, const FitOptions& options = {});
+  History fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& options = {});
+  // Keras's evaluate(): [loss, compiled metrics...] in compile order (score[0] is the loss).
+  std::vector<double> evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
+  std::vector<double> evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options = {});
+  // One gradient step on one batch; returns [loss, metrics...] (running since reset_metrics()).
+  std::vector<double> train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
+  std::vector<double> test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
+  void reset_metrics();
+  // model.optimizer, model.loss, model.metrics (the "loss" mean first), model.metrics_names.
+  optimizers::Optimizer optimizer() const;
+  losses::Loss loss() const;
+  std::vector<metrics::Metric> metrics() const;
+  std::vector<std::string> metrics_names() const;
+  // model.stop_training: a callback sets it to end fit() after the current batch or epoch.
+  bool stop_training() const;
+  void set_stop_training(bool stop) const;
+  // Keras 3's model.get_compile_config() / compile_from_config() (the .keras "compile_config").
+  nlohmann::json compile_config() const;
+  void compile_from_config(const nlohmann::json& config);
 
   Dim count_params() const;
   std::vector<Tensor> get_weights() const;

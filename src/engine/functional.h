@@ -8,6 +8,10 @@
 
 namespace keras {
 
+namespace engine {
+struct TrainingState;
+}
+
 // The calls of one training forward pass through a graph, in execution order, kept for the
 // backward pass.
 struct Tape {
@@ -45,6 +49,9 @@ class FunctionalImpl : public LayerImpl {
   const std::vector<std::shared_ptr<Node>>& nodes() const { return nodes_; }
   // Throws ValueError unless every input matches the model's input shapes.
   void check_inputs(const std::vector<Tensor>& inputs) const;
+
+  // What compile() set up (engine/trainer.h); shared by every handle of this model.
+  std::shared_ptr<engine::TrainingState> training;
 
  protected:
   // For Sequential, whose graph comes later.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "engine/random.h"
 #include "keras/errors.h"
 
 namespace keras {
@@ -48,6 +49,15 @@ void set_random_seed(uint64_t seed) {
   std::lock_guard lock(rng_mutex);
   global_rng().seed(seed);
 }
+
+namespace engine {
+
+uint64_t next_random_seed() {
+  std::lock_guard lock(rng_mutex);
+  return global_rng()();
+}
+
+}  // namespace engine
 
 Initializer::Initializer(const char* n) : Initializer(std::string(n)) {}
 

@@ -42,9 +42,26 @@ struct Kernels {
   void (*max_pool2d)(const Pool2DArgs& args, const float* x, float* y);
   // Mean over real cells (padded cells excluded from the divisor, as Keras).
   void (*avg_pool2d)(const Pool2DArgs& args, const float* x, float* y);
+
+  // Backward kernels: given dy, the gradient of the loss w.r.t. a forward kernel's output,
+  // they overwrite the gradient w.r.t. one of its operands. `args` are the forward call's.
+  // conv2d: dx[N,H,W,C] and dw[KH,KW,C/groups,F] from dy[N,OH,OW,F].
+  void (*conv2d_backward_input)(const Conv2DArgs& args, const float* dy, const float* w, float* dx);
+  void (*conv2d_backward_filter)(const Conv2DArgs& args, const float* x, const float* dy, float* dw);
+  // depthwise_conv2d: dx[N,H,W,C] and dw[KH,KW,C,M] from dy[N,OH,OW,C*M].
+  void (*depthwise_conv2d_backward_input)(const Conv2DArgs& args, const float* dy, const float* w, float* dx);
+  void (*depthwise_conv2d_backward_filter)(const Conv2DArgs& args, const float* x, const float* dy, float* dw);
+  // max_pool2d: each window's gradient goes to its first maximum in window order (row-major
+  // over the window), as TensorFlow's MaxPoolGrad; x is the forward input.
+  void (*max_pool2d_backward)(const Pool2DArgs& args, const float* x, const float* dy, float* dx);
+  // avg_pool2d: each window's gradient spread evenly over its real cells.
+  void (*avg_pool2d_backward)(const Pool2DArgs& args, const float* dy, float* dx);
 };
 
 const Kernels& reference_kernels();
+// The reference table with conv2d, its gradients and conv2d_transpose lowered to im2col +
+// gemm; the products go through kernels().gemm, so a BLAS gemm makes them fast.
+const Kernels& im2col_kernels();
 // The kernels layers use; the fastest available unless set_kernels() chose otherwise.
 const Kernels& kernels();
 void set_kernels(const Kernels& k);

@@ -22,15 +22,33 @@ class PReLUImpl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
     const Tensor& x = inputs.at(0);
     check_input(x.shape());
-    Tensor alpha = broadcast_alpha(x.shape().without_batch());
+    std::vector<Dim> index = alpha_index(x.shape().without_batch());
+    const Tensor& a = alpha();
     Tensor y = x;
-    Dim per_sample = alpha.size();
+    Dim per_sample = static_cast<Dim>(index.size());
     for (Dim i = 0; i < y.size(); ++i) {
       // Keras: relu(x) - alpha * relu(-x).
       float v = y[i];
-      if (!(v > 0)) y[i] = alpha[i % per_sample] * v;
+      if (!(v > 0)) y[i] = a[index[static_cast<size_t>(i % per_sample)]] * v;
     }
     return {std::move(y)};
+  }
+
+  // dy/dx = 1 or alpha; dy/dalpha = x where x <= 0, summed over the batch and shared axes.
+  Gradients backward(const BackwardArgs& args) const override {
+    const Tensor& x = args.inputs.at(0);
+    Tensor g = args.output_grads.at(0);
+    std::vector<Dim> index = alpha_index(x.shape().without_batch());
+    const Tensor& a = alpha();
+    Tensor da(a.shape());
+    Dim per_sample = static_cast<Dim>(index.size());
+    for (Dim i = 0; i < g.size(); ++i) {
+      if (x[i] > 0) continue;
+      Dim k = index[static_cast<size_t>(i % per_sample)];
+      da[k] += g[i] * x[i];
+      g[i] *= a[k];
+    }
+    return {{std::move(g)}, {std::move(da)}};
   }
 
   nlohmann::json get_config() const override {
@@ -74,16 +92,15 @@ class PReLUImpl : public LayerImpl {
                          std::to_string(a[i]) + ", but received input with shape " + s.str());
   }
 
-  // alpha repeated along its size-1 (shared) axes to one sample's shape.
-  Tensor broadcast_alpha(const Shape& sample) const {
+  // For each element of one sample, the alpha element it uses (alpha repeats along its
+  // size-1, shared, axes).
+  std::vector<Dim> alpha_index(const Shape& sample) const {
     const Tensor& a = alpha();
-    if (a.shape() == sample) return a;
-    Tensor out(sample);
+    std::vector<Dim> out(static_cast<size_t>(sample.num_elements()));
     std::vector<Dim> index(static_cast<size_t>(sample.rank()), 0);
-    for (Dim flat = 0; flat < out.size(); ++flat) {
-      Dim src = 0;
+    for (Dim& src : out) {
+      src = 0;
       for (int d = 0; d < sample.rank(); ++d) src = src * a.dim(d) + (a.dim(d) == 1 ? 0 : index[static_cast<size_t>(d)]);
-      out[flat] = a[src];
       for (int d = sample.rank() - 1; d >= 0 && ++index[static_cast<size_t>(d)] == sample[d]; --d)
         index[static_cast<size_t>(d)] = 0;
     }

@@ -50,9 +50,17 @@ class ElementwiseActivation : public LayerImpl {
     for (float& v : y.values()) v = apply(v);
     return {std::move(y)};
   }
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& x = a.inputs.at(0);
+    Tensor g = a.output_grads.at(0);
+    for (Dim i = 0; i < g.size(); ++i) g[i] *= derivative(x[i]);
+    return {{std::move(g)}, {}};
+  }
 
  protected:
   virtual float apply(float x) const = 0;
+  // d apply / dx; at a kink, the side the backends' gradients take (0 for relu at 0).
+  virtual float derivative(float x) const = 0;
 };
 
 class ReLUImpl : public ElementwiseActivation {
@@ -87,6 +95,14 @@ class ReLUImpl : public ElementwiseActivation {
     if (slope != 0) y -= slope * std::max(thr - x, 0.0f);
     return y;
   }
+  float derivative(float x) const override {
+    const float slope = static_cast<float>(o_.negative_slope), thr = static_cast<float>(o_.threshold);
+    if (slope != 0 && !o_.max_value && thr == 0) return x > 0 ? 1.0f : slope;
+    float d = (thr != 0 ? x > thr : x > 0) ? 1.0f : 0.0f;
+    if (o_.max_value && x >= static_cast<float>(*o_.max_value)) d = 0;
+    if (slope != 0 && x < thr) d += slope;
+    return d;
+  }
 
  private:
   ReLUOptions o_;
@@ -109,6 +125,7 @@ class LeakyReLUImpl : public ElementwiseActivation {
 
  protected:
   float apply(float x) const override { return x > 0 ? x : static_cast<float>(slope_) * x; }
+  float derivative(float x) const override { return x > 0 ? 1.0f : static_cast<float>(slope_); }
 
  private:
   double slope_;
@@ -130,6 +147,7 @@ class ThresholdedReLUImpl : public ElementwiseActivation {
 
  protected:
   float apply(float x) const override { return x > static_cast<float>(theta_) ? x : 0.0f; }
+  float derivative(float x) const override { return x > static_cast<float>(theta_) ? 1.0f : 0.0f; }
 
  private:
   double theta_;
@@ -147,6 +165,7 @@ class ELUImpl : public ElementwiseActivation {
 
  protected:
   float apply(float x) const override { return x >= 0 ? x : static_cast<float>(alpha_) * std::expm1(x); }
+  float derivative(float x) const override { return x >= 0 ? 1.0f : static_cast<float>(alpha_) * std::exp(x); }
 
  private:
   double alpha_;

@@ -12,24 +12,30 @@ namespace keras::layers {
 
 namespace {
 
-// exp(x - logsumexp(x, axes)): Keras's softmax over several axes at once.
-void softmax_over(Tensor& t, const std::vector<int>& axes) {
-  const Shape& s = t.shape();
+// The softmax group of each element (its flat index over the axes not reduced), and how many.
+std::vector<Dim> softmax_groups(const Shape& s, const std::vector<int>& axes, Dim& groups) {
   std::vector<bool> reduced(static_cast<size_t>(s.rank()), false);
   for (int a : axes) reduced[static_cast<size_t>(s.normalize_axis(a))] = true;
   // Group of each element: its flat index over the kept axes.
-  std::vector<Dim> group(static_cast<size_t>(t.size()));
-  Dim groups = 1;
+  std::vector<Dim> group(static_cast<size_t>(s.num_elements()));
+  groups = 1;
   for (int d = 0; d < s.rank(); ++d)
     if (!reduced[static_cast<size_t>(d)]) groups *= s[d];
   std::vector<Dim> index(static_cast<size_t>(s.rank()), 0);
-  for (Dim flat = 0; flat < t.size(); ++flat) {
+  for (size_t flat = 0; flat < group.size(); ++flat) {
     Dim g = 0;
     for (int d = 0; d < s.rank(); ++d)
       if (!reduced[static_cast<size_t>(d)]) g = g * s[d] + index[static_cast<size_t>(d)];
-    group[static_cast<size_t>(flat)] = g;
+    group[flat] = g;
     for (int d = s.rank() - 1; d >= 0 && ++index[static_cast<size_t>(d)] == s[d]; --d) index[static_cast<size_t>(d)] = 0;
   }
+  return group;
+}
+
+// exp(x - logsumexp(x, axes)): Keras's softmax over several axes at once.
+void softmax_over(Tensor& t, const std::vector<int>& axes) {
+  Dim groups = 0;
+  std::vector<Dim> group = softmax_groups(t.shape(), axes, groups);
   std::vector<float> max(static_cast<size_t>(groups), -std::numeric_limits<float>::infinity());
   std::vector<double> sum(static_cast<size_t>(groups), 0.0);
   for (Dim i = 0; i < t.size(); ++i) max[static_cast<size_t>(group[i])] = std::max(max[static_cast<size_t>(group[i])], t[i]);
@@ -38,6 +44,15 @@ void softmax_over(Tensor& t, const std::vector<int>& axes) {
     auto g = static_cast<size_t>(group[i]);
     t[i] = static_cast<float>(std::exp(double(t[i]) - max[g] - std::log(sum[g])));
   }
+}
+
+// dx = y * (g - sum over the group of y * g).
+void softmax_over_grad(const Tensor& y, Tensor& g, const std::vector<int>& axes) {
+  Dim groups = 0;
+  std::vector<Dim> group = softmax_groups(y.shape(), axes, groups);
+  std::vector<double> dot(static_cast<size_t>(groups), 0.0);
+  for (Dim i = 0; i < y.size(); ++i) dot[static_cast<size_t>(group[i])] += double(y[i]) * g[i];
+  for (Dim i = 0; i < y.size(); ++i) g[i] = y[i] * static_cast<float>(g[i] - dot[static_cast<size_t>(group[i])]);
 }
 
 class SoftmaxImpl : public LayerImpl {
@@ -64,6 +79,16 @@ class SoftmaxImpl : public LayerImpl {
     else
       softmax_over(y, axes_);
     return {std::move(y)};
+  }
+
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& y = a.outputs.at(0);
+    Tensor g = a.output_grads.at(0);
+    if (axes_.size() == 1)
+      ops::softmax_grad(y, g, axes_[0]);
+    else
+      softmax_over_grad(y, g, axes_);
+    return {{std::move(g)}, {}};
   }
 
   nlohmann::json get_config() const override {

@@ -50,6 +50,24 @@ class ConvTransposeImpl : public conv::ConvBase {
   void convolve(const ops::Conv2DArgs& args, const Tensor& x, Tensor& y) const override {
     ops::kernels().conv2d_transpose(args, x.data(), weight(0).data(), y.data());
   }
+
+  // y = C^T x where C is the forward conv y -> x (kernel layout (KH, KW, filters, C) is C's
+  // (KH, KW, in, out)): dx = C dy, and dkernel is C's filter gradient for input dy and
+  // output gradient x.
+  std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
+                                        Tensor& dx) const override {
+    ops::Conv2DArgs forward = args;
+    forward.in_h = args.out_h;
+    forward.in_w = args.out_w;
+    forward.in_c = args.out_c;
+    forward.out_h = args.in_h;
+    forward.out_w = args.in_w;
+    forward.out_c = args.in_c;
+    Tensor dw(weight(0).shape());
+    ops::kernels().conv2d(forward, dy.data(), weight(0).data(), dx.data());
+    ops::kernels().conv2d_backward_filter(forward, dy.data(), x.data(), dw.data());
+    return {std::move(dw)};
+  }
 };
 
 Layer make(const ConvSpec& spec, bool trainable = true) {

@@ -255,7 +255,7 @@ ops::Conv2DArgs ConvBase::kernel_args(const Shape& x) const {
   return a;
 }
 
-std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const CallContext&) const {
+std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
   const Tensor& given = inputs.at(0);
   check_input(given.shape());
   bool first = spec_.data_format == "channels_first";
@@ -275,9 +275,33 @@ std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const Call
       for (Dim f = 0; f < args.out_c; ++f) out[i + f] += b[f];
   }
   if (first) y = ops::to_channels_first(y);
+  if (ctx.saved && !ops::is_linear(spec_.activation)) ctx.saved->tensors = {y};  // pre-activation
   // After the transpose back, as Keras: an axis-dependent activation (softmax) sees its layout.
   activation_(y);
   return {std::move(y)};
+}
+
+Gradients ConvBase::backward(const BackwardArgs& a) const {
+  Tensor dy = a.output_grads.at(0);
+  if (!ops::is_linear(spec_.activation))
+    ops::activation_grad(spec_.activation)(a.saved.tensors.at(0), a.outputs.at(0), dy);
+  bool first = spec_.data_format == "channels_first";
+  if (first) dy = ops::to_channels_last(dy);
+  Tensor transposed = first ? ops::to_channels_last(a.inputs.at(0)) : Tensor();
+  const Tensor& x = first ? transposed : a.inputs.at(0);
+  ops::Conv2DArgs args = kernel_args(x.shape());
+  Tensor dx(x.shape());
+  Gradients g;
+  g.variables = convolve_backward(args, x, dy, dx);
+  if (spec_.use_bias) {
+    Tensor db(Shape{args.out_c});
+    const float* d = dy.data();
+    for (Dim i = 0, n = dy.size(); i < n; i += args.out_c)
+      for (Dim f = 0; f < args.out_c; ++f) db[f] += d[i + f];
+    g.variables.push_back(std::move(db));
+  }
+  g.inputs.push_back(first ? ops::to_channels_first(dx) : std::move(dx));
+  return g;
 }
 
 nlohmann::json ConvBase::get_config() const {

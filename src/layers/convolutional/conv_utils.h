@@ -55,6 +55,8 @@ class ConvBase : public LayerImpl {
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const final;
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const final;
+  // Activation, layout and bias gradients here; the convolution's own in convolve_backward.
+  Gradients backward(const BackwardArgs& args) const final;
   nlohmann::json get_config() const override;
 
  protected:
@@ -65,6 +67,10 @@ class ConvBase : public LayerImpl {
   // The convolution without bias: x (N, H, W, C) -> y (N, OH, OW, OC) already sized; 1-D
   // layers see H = OH = 1. `args` holds the geometry (for transposes: of the forward conv y -> x).
   virtual void convolve(const ops::Conv2DArgs& args, const Tensor& x, Tensor& y) const = 0;
+  // The gradients of convolve() given dy, the gradient of its output: fills dx (sized as x)
+  // and returns the gradients of the weights in variables() order, the bias left out.
+  virtual std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
+                                                Tensor& dx) const = 0;
   // Output length and leading pad along spatial axis `axis` for input length `in` (None stays None).
   virtual ops::Padding1D axis_geometry(int axis, Dim in, const Shape& full_input) const;
 

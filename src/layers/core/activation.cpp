@@ -13,7 +13,8 @@ namespace {
 class ActivationImpl : public LayerImpl {
  public:
   explicit ActivationImpl(const ActivationOptions& o)
-      : LayerImpl(o.name, "activation"), activation_name_(o.activation), fn_(ops::activation(o.activation)) {}
+      : LayerImpl(o.name, "activation"), activation_name_(o.activation), fn_(ops::activation(o.activation)),
+        grad_fn_(ops::activation_grad(o.activation)) {}
   std::string class_name() const override { return "Activation"; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
@@ -24,6 +25,11 @@ class ActivationImpl : public LayerImpl {
     fn_(y);
     return {std::move(y)};
   }
+  Gradients backward(const BackwardArgs& a) const override {
+    Tensor g = a.output_grads.at(0);
+    grad_fn_(a.inputs.at(0), a.outputs.at(0), g);
+    return {{std::move(g)}, {}};
+  }
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["activation"] = activation_name_.empty() ? "linear" : activation_name_;
@@ -33,6 +39,7 @@ class ActivationImpl : public LayerImpl {
  private:
   std::string activation_name_;
   ops::ActivationFn fn_;
+  ops::ActivationGradFn grad_fn_;
 };
 
 }  // namespace

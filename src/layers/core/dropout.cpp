@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "engine/random.h"
 #include "keras/layers/core.h"
 #include "layers/from_config.h"
 #include "saving/config_utils.h"
@@ -24,14 +25,23 @@ class DropoutImpl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     if (!ctx.training || options_.rate == 0) return {inputs.at(0)};
     // Inverted dropout: kept values scaled by 1/(1-rate) so the expectation is unchanged.
+    Tensor mask = draw_mask(inputs.at(0).shape());
     Tensor y = inputs.at(0);
-    if (options_.rate >= 1) return {Tensor::zeros(y.shape())};
-    thread_local std::mt19937_64 rng(std::random_device{}());
-    std::bernoulli_distribution keep(1.0 - options_.rate);
-    float scale = static_cast<float>(1.0 / (1.0 - options_.rate));
-    for (float& v : y.values()) v = keep(rng) ? v * scale : 0.0f;
+    for (Dim i = 0; i < y.size(); ++i) y[i] *= mask[i];
+    if (ctx.saved) ctx.saved->tensors = {std::move(mask)};
     return {std::move(y)};
   }
+
+  // y = x * mask: the same mask scales the gradient (identity when no mask was drawn).
+  Gradients backward(const BackwardArgs& a) const override {
+    Tensor g = a.output_grads.at(0);
+    if (!a.saved.tensors.empty()) {
+      const Tensor& mask = a.saved.tensors[0];
+      for (Dim i = 0; i < g.size(); ++i) g[i] *= mask[i];
+    }
+    return {{std::move(g)}, {}};
+  }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["rate"] = options_.rate;
@@ -41,6 +51,18 @@ class DropoutImpl : public LayerImpl {
   }
 
  private:
+  // 0 or 1/(1-rate) per element. The stream follows keras::set_random_seed: one seed drawn
+  // from the global generator per call keeps concurrent calls independent and lock-light.
+  Tensor draw_mask(const Shape& shape) const {
+    Tensor mask(shape);
+    if (options_.rate >= 1) return mask;
+    std::mt19937_64 rng(engine::next_random_seed());
+    std::bernoulli_distribution keep(1.0 - options_.rate);
+    float scale = static_cast<float>(1.0 / (1.0 - options_.rate));
+    for (float& m : mask.values()) m = keep(rng) ? scale : 0.0f;
+    return mask;
+  }
+
   DropoutOptions options_;
 };
 

@@ -41,6 +41,20 @@ class EmbeddingImpl : public LayerImpl {
     }
     return {std::move(y)};
   }
+  // Each output row is a copy of one table row, so its gradient adds into that row. Indices
+  // are not differentiable: their gradient is zero.
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& x = a.inputs.at(0);
+    const Tensor& g = a.output_grads.at(0);
+    Dim d = options_.output_dim;
+    Tensor table_grad(variables()[0]->value.shape());
+    for (Dim i = 0; i < x.size(); ++i) {
+      float* row = table_grad.data() + static_cast<Dim>(x[i]) * d;
+      const float* gi = g.data() + i * d;
+      for (Dim j = 0; j < d; ++j) row[j] += gi[j];
+    }
+    return {{Tensor::zeros(x.shape())}, {std::move(table_grad)}};
+  }
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["input_dim"] = options_.input_dim;

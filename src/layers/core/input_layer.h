@@ -11,6 +11,7 @@ class InputLayerImpl : public LayerImpl {
   const Shape& batch_shape() const { return batch_shape_; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>&) const override { return {batch_shape_}; }
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override { return inputs; }
+  Gradients backward(const BackwardArgs& args) const override { return {args.output_grads, {}}; }
   nlohmann::json get_config() const override;
 
  private:

@@ -70,6 +70,27 @@ class ConcatenateImpl : public LayerImpl {
     return {std::move(out)};
   }
 
+  // Each input's gradient is its block of the output gradient.
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& g = a.output_grads.at(0);
+    int axis = g.shape().normalize_axis(axis_);
+    Dim outer = 1;
+    for (int d = 0; d < axis; ++d) outer *= g.dim(d);
+    Dim out_row = g.size() / std::max<Dim>(outer, 1);
+    Gradients grads;
+    Dim offset = 0;
+    for (const Tensor& t : a.inputs) {
+      Tensor gi(t.shape());
+      Dim block = t.size() / std::max<Dim>(outer, 1);
+      for (Dim o = 0; o < outer; ++o)
+        if (block > 0)
+          std::memcpy(gi.data() + o * block, g.data() + o * out_row + offset, static_cast<size_t>(block) * sizeof(float));
+      offset += block;
+      grads.inputs.push_back(std::move(gi));
+    }
+    return grads;
+  }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["axis"] = axis_;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "keras/layers/merging.h"
 #include "layers/from_config.h"
@@ -42,17 +43,44 @@ Tensor l2_normalize(const Tensor& x, int axis) {
   return y;
 }
 
-// (B, pre, K, post) -> (B, pre, post, K) when k_last, else (B, K, pre, post).
-Tensor move_axis(const Tensor& x, int axis, bool k_last) {
-  Dim b = x.dim(0), pre = product(x.shape(), 1, axis), k = x.dim(axis), post = product(x.shape(), axis + 1, x.rank());
-  Tensor out(Shape{b * pre * k * post});
+// The gradient of l2_normalize: with n = |x| and u = x/n, dx = (g - u * sum(g*u)) / n; where
+// the 1/epsilon cap is active the map is x * 1e7, so dx = g * 1e7.
+Tensor l2_normalize_grad(const Tensor& x, int axis, const Tensor& g) {
+  Tensor dx(x.shape());
+  Dim n = x.dim(axis), inner = product(x.shape(), axis + 1, x.rank()), outer = product(x.shape(), 0, axis);
+  for (Dim o = 0; o < outer; ++o)
+    for (Dim i = 0; i < inner; ++i) {
+      Dim base = o * n * inner + i;
+      double sq = 0, dot = 0;
+      for (Dim k = 0; k < n; ++k) sq += double(x[base + k * inner]) * x[base + k * inner];
+      double inv = 1.0 / std::sqrt(sq);
+      if (!(inv < 1e7)) {
+        for (Dim k = 0; k < n; ++k) dx[base + k * inner] = static_cast<float>(g[base + k * inner] * 1e7);
+        continue;
+      }
+      for (Dim k = 0; k < n; ++k) dot += double(g[base + k * inner]) * x[base + k * inner] * inv;
+      for (Dim k = 0; k < n; ++k)
+        dx[base + k * inner] = static_cast<float>(inv * (g[base + k * inner] - x[base + k * inner] * inv * dot));
+    }
+  return dx;
+}
+
+// (B, pre, K, post) -> (B, pre, post, K) when k_last, else (B, K, pre, post); `back` undoes it
+// (x is then the moved tensor and `shape` the original shape).
+Tensor move_axis(const Tensor& x, int axis, bool k_last, const Shape* back = nullptr) {
+  const Shape& s = back ? *back : x.shape();
+  Dim b = s[0], pre = product(s, 1, axis), k = s[axis], post = product(s, axis + 1, s.rank());
+  Tensor out(back ? s : Shape{b * pre * k * post});
   for (Dim bi = 0; bi < b; ++bi)
     for (Dim p = 0; p < pre; ++p)
       for (Dim ki = 0; ki < k; ++ki)
         for (Dim q = 0; q < post; ++q) {
           Dim src = ((bi * pre + p) * k + ki) * post + q;
           Dim dst = k_last ? ((bi * pre + p) * post + q) * k + ki : ((bi * k + ki) * pre + p) * post + q;
-          out[dst] = x[src];
+          if (back)
+            out[src] = x[dst];
+          else
+            out[dst] = x[src];
         }
   return out;
 }
@@ -96,17 +124,34 @@ class DotImpl : public LayerImpl {
 
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
     Shape out_shape = compute_output_shape({inputs.at(0).shape(), inputs.at(1).shape()})[0];
-    auto [a0, a1] = resolve(inputs[0].rank(), inputs[1].rank());
-    Tensor x = normalize_ ? l2_normalize(inputs[0], a0) : inputs[0];
-    Tensor y = normalize_ ? l2_normalize(inputs[1], a1) : inputs[1];
-    Dim batch = x.dim(0), k = x.dim(a0);
-    Dim m = x.size() / std::max<Dim>(batch * k, 1), n = y.size() / std::max<Dim>(batch * k, 1);
-    Tensor xm = move_axis(x, a0, true), ym = move_axis(y, a1, false);
+    Operands p = operands(inputs);
     Tensor out(out_shape);
-    for (Dim b = 0; b < batch; ++b)
-      ops::kernels().gemm(false, false, m, n, k, 1.0f, xm.data() + b * m * k, k, ym.data() + b * k * n, n, 0.0f,
-                          out.data() + b * m * n, n);
+    for (Dim b = 0; b < p.batch; ++b)
+      ops::kernels().gemm(false, false, p.m, p.n, p.k, 1.0f, p.xm.data() + b * p.m * p.k, p.k,
+                          p.ym.data() + b * p.k * p.n, p.n, 0.0f, out.data() + b * p.m * p.n, p.n);
     return {std::move(out)};
+  }
+
+  // out[b] = xm[b] @ ym[b]: dxm = g @ ym^T, dym = xm^T @ g, then undo the axis moves and the
+  // normalisation.
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& g = a.output_grads.at(0);
+    Operands p = operands(a.inputs);
+    Tensor dxm(p.xm.shape()), dym(p.ym.shape());
+    for (Dim b = 0; b < p.batch; ++b) {
+      const float* gb = g.data() + b * p.m * p.n;
+      ops::kernels().gemm(false, true, p.m, p.k, p.n, 1.0f, gb, p.n, p.ym.data() + b * p.k * p.n, p.n, 0.0f,
+                          dxm.data() + b * p.m * p.k, p.k);
+      ops::kernels().gemm(true, false, p.k, p.n, p.m, 1.0f, p.xm.data() + b * p.m * p.k, p.k, gb, p.n, 0.0f,
+                          dym.data() + b * p.k * p.n, p.n);
+    }
+    Tensor dx = move_axis(dxm, p.a0, true, &a.inputs[0].shape());
+    Tensor dy = move_axis(dym, p.a1, false, &a.inputs[1].shape());
+    if (normalize_) {
+      dx = l2_normalize_grad(a.inputs[0], p.a0, dx);
+      dy = l2_normalize_grad(a.inputs[1], p.a1, dy);
+    }
+    return {{std::move(dx), std::move(dy)}, {}};
   }
 
   nlohmann::json get_config() const override {
@@ -123,6 +168,26 @@ class DotImpl : public LayerImpl {
       return a < 0 ? std::pair{py_mod(a, r1), py_mod(a, r2)} : std::pair{a, a};
     }
     return {axes_[0] < 0 ? py_mod(axes_[0], r1) : axes_[0], axes_[1] < 0 ? py_mod(axes_[1], r2) : axes_[1]};
+  }
+
+  // Both inputs as batches of matrices: xm (batch, m, k) and ym (batch, k, n).
+  struct Operands {
+    int a0 = 0, a1 = 0;
+    Dim batch = 0, m = 0, k = 0, n = 0;
+    Tensor xm, ym;
+  };
+  Operands operands(const std::vector<Tensor>& inputs) const {
+    Operands p;
+    std::tie(p.a0, p.a1) = resolve(inputs.at(0).rank(), inputs.at(1).rank());
+    Tensor x = normalize_ ? l2_normalize(inputs[0], p.a0) : inputs[0];
+    Tensor y = normalize_ ? l2_normalize(inputs[1], p.a1) : inputs[1];
+    p.batch = x.dim(0);
+    p.k = x.dim(p.a0);
+    p.m = x.size() / std::max<Dim>(p.batch * p.k, 1);
+    p.n = y.size() / std::max<Dim>(p.batch * p.k, 1);
+    p.xm = move_axis(x, p.a0, true);
+    p.ym = move_axis(y, p.a1, false);
+    return p;
   }
 
   std::vector<int> axes_;

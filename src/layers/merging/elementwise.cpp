@@ -92,6 +92,43 @@ Tensor broadcast_apply(Op op, const Tensor& a, const Tensor& b, const Shape& out
   return out;
 }
 
+// Calls f(out_flat, t_flat) for every element of `out`, where t (same rank) broadcasts to out.
+template <class F>
+void for_each_broadcast(const Shape& t, const Shape& out, F f) {
+  int r = out.rank();
+  std::vector<Dim> st(static_cast<size_t>(r)), index(static_cast<size_t>(r), 0);
+  for (Dim d = r - 1, k = 1; d >= 0; --d) {
+    st[static_cast<size_t>(d)] = t[static_cast<int>(d)] == 1 ? 0 : k;
+    k *= t[static_cast<int>(d)];
+  }
+  Dim it = 0, n = out.num_elements();
+  for (Dim flat = 0; flat < n; ++flat) {
+    f(flat, it);
+    for (int d = r - 1; d >= 0; --d) {
+      auto u = static_cast<size_t>(d);
+      it += st[u];
+      if (++index[u] < out[d]) break;
+      it -= st[u] * index[u];
+      index[u] = 0;
+    }
+  }
+}
+
+Tensor broadcast_to(const Tensor& t, const Shape& out) {
+  if (t.shape() == out) return t;
+  Tensor b(out);
+  for_each_broadcast(t.shape(), out, [&](Dim o, Dim i) { b[o] = t[i]; });
+  return b;
+}
+
+// The gradient of a broadcast: sums over the axes where `shape` has size 1.
+Tensor reduce_to(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  Tensor r(shape);
+  for_each_broadcast(shape, g.shape(), [&](Dim o, Dim i) { r[i] += g[o]; });
+  return r;
+}
+
 class ElementwiseMergeImpl : public LayerImpl {
  public:
   ElementwiseMergeImpl(Op op, const MergeOptions& o) : LayerImpl(o.name, info(op).prefix), op_(op) {}
@@ -135,6 +172,34 @@ class ElementwiseMergeImpl : public LayerImpl {
     return {std::move(out)};
   }
 
+  // Each input's share of the output gradient at the output's (broadcast) shape, summed
+  // back over the axes the input was broadcast along.
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& g = a.output_grads.at(0);
+    const Shape& out = g.shape();
+    std::vector<Tensor> full;  // inputs broadcast to the output's shape
+    if (op_ == Op::multiply || op_ == Op::maximum || op_ == Op::minimum)
+      for (const Tensor& x : a.inputs) full.push_back(broadcast_to(expanded(x, out.rank()), out));
+    std::vector<size_t> winner;
+    if (op_ == Op::maximum || op_ == Op::minimum) winner = winners(full);
+    Gradients grads;
+    for (size_t i = 0; i < a.inputs.size(); ++i) {
+      Tensor gi = g;
+      if (op_ == Op::average) gi = g / static_cast<float>(a.inputs.size());
+      if (op_ == Op::subtract && i == 1) gi = g * -1.0f;
+      if (op_ == Op::multiply)
+        for (size_t j = 0; j < full.size(); ++j)
+          if (j != i)
+            for (Dim k = 0; k < gi.size(); ++k) gi[k] *= full[j][k];
+      if (!winner.empty())
+        for (Dim k = 0; k < gi.size(); ++k)
+          if (winner[static_cast<size_t>(k)] != i) gi[k] = 0;
+      const Tensor& x = a.inputs[i];
+      grads.inputs.push_back(reduce_to(gi, expanded(x, out.rank()).shape()).reshape(x.shape()));
+    }
+    return grads;
+  }
+
  private:
   // Keras's _compute_elemwise_op_output_shape: shapes without batch, aligned on the right.
   Shape elementwise_shape(const Shape& a, const Shape& b) const {
@@ -160,6 +225,22 @@ class ElementwiseMergeImpl : public LayerImpl {
     std::vector<Dim> d = t.shape().dims();
     d.insert(d.begin() + (d.empty() ? 0 : 1), static_cast<size_t>(rank - t.rank()), 1);
     return t.reshape(Shape(std::move(d)));
+  }
+
+  // Which input each output element came from. As TensorFlow's maximum/minimum gradients
+  // folded left to right, a tie goes to the earlier input.
+  std::vector<size_t> winners(const std::vector<Tensor>& full) const {
+    std::vector<size_t> w(static_cast<size_t>(full[0].size()), 0);
+    Tensor best = full[0];
+    for (size_t j = 1; j < full.size(); ++j)
+      for (Dim k = 0; k < best.size(); ++k) {
+        float v = full[j][k];
+        if (op_ == Op::maximum ? v > best[k] : v < best[k]) {
+          best[k] = v;
+          w[static_cast<size_t>(k)] = j;
+        }
+      }
+    return w;
   }
 
   Op op_;

@@ -22,6 +22,7 @@ class MergeK1Impl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     return inner_->call(inputs, ctx);
   }
+  Gradients backward(const BackwardArgs& args) const override { return inner_->backward(args); }
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     for (const char* k : {"mode", "concat_axis", "dot_axes"})

@@ -76,6 +76,8 @@ class BatchNormalizationImpl : public LayerImpl {
     // Keras 3 runs a frozen (trainable=False) layer in inference mode even when training.
     if (ctx.training && trainable()) {
       batch_moments(x, mean, var);
+      // What backward() differentiates through and apply_state_updates() folds in.
+      if (ctx.saved) ctx.saved->tensors = {to_tensor(mean), to_tensor(var)};
     } else {
       const Tensor &mm = var_named("moving_mean"), &mv = var_named("moving_variance");
       for (Dim p = 0; p < params; ++p) {
@@ -99,6 +101,67 @@ class BatchNormalizationImpl : public LayerImpl {
       y[flat] = x[flat] * inv[static_cast<size_t>(p)] + shift[static_cast<size_t>(p)];
     });
     return {std::move(y)};
+  }
+
+  // With xh = (x - mean) * r, r = 1/sqrt(var + eps), y = gamma * xh + beta:
+  // dgamma = sum(g * xh), dbeta = sum(g). With the moving statistics dx = gamma * r * g;
+  // with batch statistics, which depend on x too, dx = gamma * r * (g - mean(g) - xh * mean(g * xh)).
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& x = a.inputs.at(0);
+    const Tensor& g = a.output_grads.at(0);
+    bool batch_stats = !a.saved.tensors.empty();
+    const Tensor& mean = batch_stats ? a.saved.tensors.at(0) : var_named("moving_mean");
+    const Tensor& var = batch_stats ? a.saved.tensors.at(1) : var_named("moving_variance");
+    const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
+    auto params = static_cast<size_t>(param_count());
+    std::vector<double> r(params), sum_g(params, 0.0), sum_gx(params, 0.0), count(params, 0.0);
+    for (size_t p = 0; p < params; ++p) r[p] = 1.0 / std::sqrt(double(var[static_cast<Dim>(p)]) + options_.epsilon);
+    auto xh = [&](Dim flat, size_t p) { return (double(x[flat]) - mean[static_cast<Dim>(p)]) * r[p]; };
+    for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
+      auto u = static_cast<size_t>(p);
+      sum_g[u] += g[flat];
+      sum_gx[u] += g[flat] * xh(flat, u);
+      count[u] += 1;
+    });
+    Tensor dx(x.shape());
+    for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
+      auto u = static_cast<size_t>(p);
+      double scale = (gamma ? (*gamma)[p] : 1.0) * r[u];
+      double d = g[flat];
+      if (batch_stats) d -= (sum_g[u] + xh(flat, u) * sum_gx[u]) / std::max(count[u], 1.0);
+      dx[flat] = static_cast<float>(scale * d);
+    });
+    // In inference mode the moving statistics shape the output too (they are not trained,
+    // but their gradients are what they are): dL/dmean = -gamma*r*sum(g),
+    // dL/dvar = -gamma*r^2/2 * sum(g*xh).
+    std::vector<double> d_mean(params, 0.0), d_var(params, 0.0);
+    if (!batch_stats)
+      for (size_t p = 0; p < params; ++p) {
+        double gm = gamma ? (*gamma)[static_cast<Dim>(p)] : 1.0;
+        d_mean[p] = -gm * r[p] * sum_g[p];
+        d_var[p] = -0.5 * gm * r[p] * r[p] * sum_gx[p];
+      }
+    Gradients grads{{std::move(dx)}, {}};
+    for (const Variable* v : variables()) {
+      const std::vector<double>& sums = v->name == "gamma" ? sum_gx : v->name == "beta" ? sum_g
+                                        : v->name == "moving_mean" ? d_mean : d_var;
+      Tensor dv(v->value.shape());
+      for (size_t p = 0; p < params; ++p) dv[static_cast<Dim>(p)] = static_cast<float>(sums[p]);
+      grads.variables.push_back(std::move(dv));
+    }
+    return grads;
+  }
+
+  // Keras 3: moving = moving * momentum + batch * (1 - momentum), with the biased batch variance.
+  void apply_state_updates(const SavedState& saved) override {
+    if (saved.tensors.size() != 2) return;  // an inference-mode call: nothing to fold in
+    auto m = static_cast<float>(options_.momentum);
+    for (Variable* v : variables()) {
+      const Tensor* batch = v->name == "moving_mean" ? &saved.tensors[0]
+                            : v->name == "moving_variance" ? &saved.tensors[1] : nullptr;
+      if (!batch) continue;
+      for (Dim p = 0; p < v->value.size(); ++p) v->value[p] = v->value[p] * m + (*batch)[p] * (1.0f - m);
+    }
   }
 
   nlohmann::json get_config() const override {
@@ -157,6 +220,12 @@ class BatchNormalizationImpl : public LayerImpl {
     for (const Variable* v : variables())
       if (v->name == n) return v->value;
     throw ValueError("BatchNormalization \"" + name() + "\" has no weight " + n);
+  }
+
+  static Tensor to_tensor(const std::vector<double>& v) {
+    Tensor t(Shape{static_cast<Dim>(v.size())});
+    for (size_t i = 0; i < v.size(); ++i) t[static_cast<Dim>(i)] = static_cast<float>(v[i]);
+    return t;
   }
 
   // Mean and biased variance per parameter over every other axis, in double.

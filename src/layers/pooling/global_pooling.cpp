@@ -55,6 +55,32 @@ class GlobalPoolingImpl : public LayerImpl {
     return {std::move(y)};
   }
 
+  // Mean: each cell gets dy / steps. Max: the first maximum gets dy (TensorFlow's rule).
+  Gradients backward(const BackwardArgs& args) const override {
+    const Tensor& x = args.inputs.at(0);
+    const Tensor& dy = args.output_grads.at(0);
+    Tensor dx(x.shape());
+    Dim n = x.dim(0), c = channels_first() ? x.dim(1) : x.dim(-1);
+    Dim steps = n * c == 0 ? 0 : x.size() / (n * c);
+    Dim s_stride = channels_first() ? 1 : c, c_stride = channels_first() ? steps : 1;
+    for (Dim b = 0; b < n; ++b)
+      for (Dim ch = 0; ch < c; ++ch) {
+        Dim base = b * steps * c + ch * c_stride;
+        float g = dy[b * c + ch];
+        if (reduce_ == Reduce::kMean) {
+          for (Dim s = 0; s < steps; ++s) dx[base + s * s_stride] = g / static_cast<float>(steps);
+          continue;
+        }
+        Dim best = 0;
+        for (Dim s = 1; s < steps; ++s)
+          if (x[base + s * s_stride] > x[base + best * s_stride]) best = s;
+        if (steps > 0) dx[base + best * s_stride] = g;
+      }
+    Gradients grads;
+    grads.inputs.push_back(std::move(dx));
+    return grads;
+  }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["data_format"] = data_format_;

@@ -60,35 +60,33 @@ class PoolingImpl : public LayerImpl {
 
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
     Shape out_shape = compute_output_shape({inputs.at(0).shape()})[0];
-    Tensor transposed;
-    const Tensor* x = &inputs[0];
-    if (channels_first()) {
-      transposed = ops::to_channels_last(*x);
-      x = &transposed;
-    }
-    // A 1-D pool is a 2-D pool of height 1: (N, steps, C) is (N, 1, steps, C).
-    bool one_d = spatial() == 1;
-    ops::Pool2DArgs a;
-    a.batch = x->dim(0);
-    a.channels = x->dim(-1);
-    a.in_h = one_d ? 1 : x->dim(1);
-    a.in_w = x->dim(-2);
-    a.pool_h = one_d ? 1 : spec_.pool_size[0];
-    a.stride_h = one_d ? 1 : spec_.strides[0];
-    a.pool_w = spec_.pool_size.back();
-    a.stride_w = spec_.strides.back();
-    auto rows = ops::conv_padding(a.in_h, a.pool_h, a.stride_h, 1, spec_.padding);
-    auto cols = ops::conv_padding(a.in_w, a.pool_w, a.stride_w, 1, spec_.padding);
-    a.out_h = rows.out;
-    a.pad_top = rows.pad_before;
-    a.out_w = cols.out;
-    a.pad_left = cols.pad_before;
+    Tensor transposed = channels_first() ? ops::to_channels_last(inputs[0]) : Tensor();
+    const Tensor& x = channels_first() ? transposed : inputs[0];
     Tensor y(channels_first() ? ops::to_channels_last(out_shape) : out_shape);
     if (y.size() > 0) {
       const auto& k = ops::kernels();
-      (spec_.mode == PoolMode::kMax ? k.max_pool2d : k.avg_pool2d)(a, x->data(), y.data());
+      (spec_.mode == PoolMode::kMax ? k.max_pool2d : k.avg_pool2d)(kernel_args(x.shape()), x.data(), y.data());
     }
     return {channels_first() ? ops::to_channels_first(y) : std::move(y)};
+  }
+
+  Gradients backward(const BackwardArgs& args) const override {
+    bool first = channels_first();
+    Tensor transposed = first ? ops::to_channels_last(args.inputs.at(0)) : Tensor();
+    const Tensor& x = first ? transposed : args.inputs.at(0);
+    Tensor dy = first ? ops::to_channels_last(args.output_grads.at(0)) : args.output_grads.at(0);
+    Tensor dx(x.shape());
+    if (dy.size() > 0) {
+      const auto& k = ops::kernels();
+      ops::Pool2DArgs a = kernel_args(x.shape());
+      if (spec_.mode == PoolMode::kMax)
+        k.max_pool2d_backward(a, x.data(), dy.data(), dx.data());
+      else
+        k.avg_pool2d_backward(a, dy.data(), dx.data());
+    }
+    Gradients g;
+    g.inputs.push_back(first ? ops::to_channels_first(dx) : std::move(dx));
+    return g;
   }
 
   nlohmann::json get_config() const override {
@@ -101,6 +99,27 @@ class PoolingImpl : public LayerImpl {
   }
 
  private:
+  // The kernels' geometry for a channels-last input shape. A 1-D pool is a 2-D pool of
+  // height 1: (N, steps, C) is (N, 1, steps, C).
+  ops::Pool2DArgs kernel_args(const Shape& x) const {
+    bool one_d = spatial() == 1;
+    ops::Pool2DArgs a;
+    a.batch = x[0];
+    a.channels = x[-1];
+    a.in_h = one_d ? 1 : x[1];
+    a.in_w = x[-2];
+    a.pool_h = one_d ? 1 : spec_.pool_size[0];
+    a.stride_h = one_d ? 1 : spec_.strides[0];
+    a.pool_w = spec_.pool_size.back();
+    a.stride_w = spec_.strides.back();
+    auto rows = ops::conv_padding(a.in_h, a.pool_h, a.stride_h, 1, spec_.padding);
+    auto cols = ops::conv_padding(a.in_w, a.pool_w, a.stride_w, 1, spec_.padding);
+    a.out_h = rows.out;
+    a.pad_top = rows.pad_before;
+    a.out_w = cols.out;
+    a.pad_left = cols.pad_before;
+    return a;
+  }
   int spatial() const { return static_cast<int>(spec_.pool_size.size()); }
   int rank() const { return spatial() + 2; }
   bool channels_first() const { return spec_.data_format == "channels_first"; }

@@ -36,6 +36,17 @@ class FlattenImpl : public LayerImpl {
     return {x.reshape(out)};
   }
 
+  Gradients backward(const BackwardArgs& args) const override {
+    const Shape& in = args.inputs.at(0).shape();
+    const Tensor& dy = args.output_grads.at(0);
+    Gradients g;
+    if (data_format_ == "channels_first" && in.rank() > 2)
+      g.inputs.push_back(ops::to_channels_first(dy.reshape(ops::to_channels_last(in))));
+    else
+      g.inputs.push_back(dy.reshape(in));
+    return g;
+  }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["data_format"] = data_format_;

@@ -2,6 +2,7 @@
 // shifts it into a larger zero tensor, cropping shifts a smaller window out of the input.
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "keras/layers/reshaping.h"
 #include "layers/from_config.h"
@@ -67,12 +68,20 @@ class PadCropImpl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
     const Tensor& x = inputs.at(0);
     Tensor y(compute_output_shape({x.shape()})[0]);
-    View s = view_of(x.shape(), spec_.spatial, channels_first()),
-         d = view_of(y.shape(), spec_.spatial, channels_first());
-    Dim dy = spec_.spatial == 2 ? spec_.grow * spec_.rows.first : 0;
-    Dim dx = spec_.grow * axis(spec_.spatial - 1).first;
-    shifted_copy(x.data(), s, y.data(), d, dy, dx);
+    auto [dy, dx] = shift();
+    shifted_copy(x.data(), view(x.shape()), y.data(), view(y.shape()), dy, dx);
     return {std::move(y)};
+  }
+
+  // Every output cell is one input cell or zero: the gradient is the copy shifted back.
+  Gradients backward(const BackwardArgs& args) const override {
+    const Tensor& grad = args.output_grads.at(0);
+    Tensor dx(args.inputs.at(0).shape());
+    auto [row_shift, col_shift] = shift();
+    shifted_copy(grad.data(), view(grad.shape()), dx.data(), view(dx.shape()), -row_shift, -col_shift);
+    Gradients g;
+    g.inputs.push_back(std::move(dx));
+    return g;
   }
 
   nlohmann::json get_config() const override {
@@ -86,6 +95,11 @@ class PadCropImpl : public LayerImpl {
 
  private:
   bool channels_first() const { return spec_.data_format == "channels_first"; }
+  View view(const Shape& s) const { return view_of(s, spec_.spatial, channels_first()); }
+  // Where the input's cell (0, 0) lands in the output: (rows, cols).
+  std::pair<Dim, Dim> shift() const {
+    return {spec_.spatial == 2 ? spec_.grow * spec_.rows.first : 0, spec_.grow * axis(spec_.spatial - 1).first};
+  }
   const IntPair& axis(int a) const { return spec_.spatial == 2 && a == 0 ? spec_.rows : spec_.cols; }
 
   [[noreturn]] void crop_error(const Shape& in) const {

@@ -39,6 +39,12 @@ class ReshapeImpl : public LayerImpl {
     return {x.reshape(compute_output_shape({x.shape()})[0])};
   }
 
+  Gradients backward(const BackwardArgs& args) const override {
+    Gradients g;
+    g.inputs.push_back(args.output_grads.at(0).reshape(args.inputs.at(0).shape()));
+    return g;
+  }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["target_shape"] = target_;
@@ -133,6 +139,15 @@ class PermuteImpl : public LayerImpl {
     return {transpose(inputs[0], perm)};
   }
 
+  // The gradient moves back by the inverse permutation.
+  Gradients backward(const BackwardArgs& args) const override {
+    std::vector<int> inverse(dims_.size() + 1, 0);
+    for (size_t a = 0; a < dims_.size(); ++a) inverse[static_cast<size_t>(dims_[a])] = static_cast<int>(a) + 1;
+    Gradients g;
+    g.inputs.push_back(transpose(args.output_grads.at(0), inverse));
+    return g;
+  }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["dims"] = dims_;
@@ -163,6 +178,19 @@ class RepeatVectorImpl : public LayerImpl {
     for (Dim b = 0; b < batch; ++b)
       for (Dim r = 0; r < n_; ++r) std::copy_n(x.data() + b * features, features, y.data() + (b * n_ + r) * features);
     return {std::move(y)};
+  }
+
+  // Each copy's gradient flows back to the one source: a sum over the repeats.
+  Gradients backward(const BackwardArgs& args) const override {
+    const Tensor& dy = args.output_grads.at(0);
+    Tensor dx(args.inputs.at(0).shape());
+    Dim batch = dx.dim(0), features = dx.dim(1);
+    for (Dim b = 0; b < batch; ++b)
+      for (Dim r = 0; r < n_; ++r)
+        for (Dim f = 0; f < features; ++f) dx[b * features + f] += dy[(b * n_ + r) * features + f];
+    Gradients g;
+    g.inputs.push_back(std::move(dx));
+    return g;
   }
 
   nlohmann::json get_config() const override {

@@ -50,6 +50,33 @@ void resize(const float* x, float* y, Dim batch, Dim rows, Dim cols, Dim channel
   }
 }
 
+// The adjoint of resize(): each output cell's gradient goes back to the cells it read, with
+// the weights it read them with. dx must start zero.
+void resize_backward(const float* dy, float* dx, Dim batch, Dim rows, Dim cols, Dim channels, Dim fy, Dim fx,
+                     bool bilinear) {
+  Dim out_rows = rows * fy, out_cols = cols * fx;
+  for (Dim b = 0; b < batch; ++b) {
+    float* img = dx + b * rows * cols * channels;
+    for (Dim i = 0; i < out_rows; ++i)
+      for (Dim j = 0; j < out_cols; ++j) {
+        const float* grad = dy + ((b * out_rows + i) * out_cols + j) * channels;
+        auto add = [&](Dim ri, Dim ci, float w) {
+          float* cell = img + (ri * cols + ci) * channels;
+          for (Dim ch = 0; ch < channels; ++ch) cell[ch] += w * grad[ch];
+        };
+        if (!bilinear) {
+          add(i / fy, j / fx, 1.0f);
+          continue;
+        }
+        Taps r = linear_taps(i, fy, rows), c = linear_taps(j, fx, cols);
+        add(r.lo, c.lo, (1 - r.w_hi) * (1 - c.w_hi));
+        add(r.lo, c.hi, (1 - r.w_hi) * c.w_hi);
+        add(r.hi, c.lo, r.w_hi * (1 - c.w_hi));
+        add(r.hi, c.hi, r.w_hi * c.w_hi);
+      }
+  }
+}
+
 class UpSamplingImpl : public LayerImpl {
  public:
   struct Spec {
@@ -87,14 +114,19 @@ class UpSamplingImpl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
     const Tensor& x = inputs.at(0);
     Tensor y(compute_output_shape({x.shape()})[0]);
-    const Shape& s = x.shape();
-    bool cf = channels_first();
-    // channels_first images are (batch*channels) single-channel images: no transpose needed.
-    Dim rows = spec_.spatial == 2 ? s[cf ? 2 : 1] : 1, cols = s[cf ? -1 : -2];
-    Dim batch = cf ? s[0] * s[1] : s[0], channels = cf ? 1 : s[-1];
-    Dim fy = spec_.spatial == 2 ? factor(0) : 1, fx = factor(spec_.spatial - 1);
-    resize(x.data(), y.data(), batch, rows, cols, channels, fy, fx, spec_.interpolation == "bilinear");
+    Geometry g = geometry(x.shape());
+    resize(x.data(), y.data(), g.batch, g.rows, g.cols, g.channels, g.fy, g.fx, bilinear());
     return {std::move(y)};
+  }
+
+  Gradients backward(const BackwardArgs& args) const override {
+    Tensor dx(args.inputs.at(0).shape());
+    Geometry g = geometry(dx.shape());
+    resize_backward(args.output_grads.at(0).data(), dx.data(), g.batch, g.rows, g.cols, g.channels, g.fy, g.fx,
+                    bilinear());
+    Gradients grads;
+    grads.inputs.push_back(std::move(dx));
+    return grads;
   }
 
   nlohmann::json get_config() const override {
@@ -110,6 +142,20 @@ class UpSamplingImpl : public LayerImpl {
   }
 
  private:
+  struct Geometry {
+    Dim batch, rows, cols, channels, fy, fx;
+  };
+  // channels_first images are (batch*channels) single-channel images: no transpose needed.
+  Geometry geometry(const Shape& s) const {
+    bool cf = channels_first();
+    return {.batch = cf ? s[0] * s[1] : s[0],
+            .rows = spec_.spatial == 2 ? s[cf ? 2 : 1] : 1,
+            .cols = s[cf ? -1 : -2],
+            .channels = cf ? 1 : s[-1],
+            .fy = spec_.spatial == 2 ? factor(0) : 1,
+            .fx = factor(spec_.spatial - 1)};
+  }
+  bool bilinear() const { return spec_.interpolation == "bilinear"; }
   bool channels_first() const { return spec_.data_format == "channels_first"; }
   Dim factor(int a) const { return spec_.spatial == 2 && a == 0 ? spec_.size.first : spec_.size.second; }
   Spec spec_;

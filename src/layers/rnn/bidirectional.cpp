@@ -37,6 +37,13 @@ void flip_time(Tensor& t) {
     }
 }
 
+// What a training forward pass keeps for each direction: its saved state and its outputs
+// before merging and time reversal.
+struct BidirectionalSaved {
+  SavedState forward, backward;
+  std::vector<Tensor> forward_outputs, backward_outputs;
+};
+
 class BidirectionalImpl : public rnn::WrapperImpl {
  public:
   explicit BidirectionalImpl(const BidirectionalOptions& o) : WrapperImpl(o.name, "bidirectional"), merge_mode_(o.merge_mode) {
@@ -87,8 +94,14 @@ class BidirectionalImpl : public rnn::WrapperImpl {
 
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     auto [fwd_in, bwd_in] = split_inputs(inputs);
-    std::vector<Tensor> f = forward_->call(fwd_in, ctx);
-    std::vector<Tensor> b = backward_->call(bwd_in, ctx);
+    std::shared_ptr<BidirectionalSaved> keep = ctx.saved ? std::make_shared<BidirectionalSaved>() : nullptr;
+    std::vector<Tensor> f = forward_->call(fwd_in, {ctx.training, keep ? &keep->forward : nullptr});
+    std::vector<Tensor> b = backward_->call(bwd_in, {ctx.training, keep ? &keep->backward : nullptr});
+    if (keep) {
+      keep->forward_outputs = f;
+      keep->backward_outputs = b;
+      ctx.saved->extra = keep;
+    }
     Tensor& y = f[0];
     Tensor& y_rev = b[0];
     if (fwd().sequence_args().return_sequences) flip_time(y_rev);
@@ -101,6 +114,43 @@ class BidirectionalImpl : public rnn::WrapperImpl {
     for (size_t i = 1; i < f.size(); ++i) out.push_back(std::move(f[i]));
     for (size_t i = 1; i < b.size(); ++i) out.push_back(std::move(b[i]));
     return out;
+  }
+
+  // Splits the merged output's gradient between the two directions, undoes the time
+  // reversal, and runs each layer's backward; the input's gradient is the sum of both.
+  Gradients backward(const BackwardArgs& a) const override {
+    const auto* keep = static_cast<const BidirectionalSaved*>(a.saved.extra.get());
+    if (!keep) fail("backward() needs a forward pass run with CallContext::saved");
+    auto [fwd_in, bwd_in] = split_inputs(a.inputs);
+    const Tensor& y = keep->forward_outputs[0];
+    Tensor y_rev = keep->backward_outputs[0];
+    bool sequences = fwd().sequence_args().return_sequences;
+    if (sequences) flip_time(y_rev);
+    auto [gy, gy_rev] = split_output_grad(a.output_grads, y, y_rev);
+    if (sequences) flip_time(gy_rev);
+    size_t first_state = merge_mode_ ? 1 : 2, f_states = keep->forward_outputs.size() - 1;
+    std::vector<Tensor> f_grads{std::move(gy)}, b_grads{std::move(gy_rev)};
+    for (size_t i = 0; i < f_states; ++i) f_grads.push_back(a.output_grads.at(first_state + i));
+    for (size_t i = 0; i + 1 < keep->backward_outputs.size(); ++i)
+      b_grads.push_back(a.output_grads.at(first_state + f_states + i));
+    Gradients gf = forward_->backward({fwd_in, keep->forward_outputs, f_grads, keep->forward});
+    Gradients gb = backward_->backward({bwd_in, keep->backward_outputs, b_grads, keep->backward});
+    Gradients g;
+    g.inputs.push_back(std::move(gf.inputs[0]));
+    for (Dim k = 0; k < g.inputs[0].size(); ++k) g.inputs[0][k] += gb.inputs[0][k];
+    g.inputs.insert(g.inputs.end(), std::make_move_iterator(gf.inputs.begin() + 1), std::make_move_iterator(gf.inputs.end()));
+    g.inputs.insert(g.inputs.end(), std::make_move_iterator(gb.inputs.begin() + 1), std::make_move_iterator(gb.inputs.end()));
+    g.variables = std::move(gf.variables);
+    g.variables.insert(g.variables.end(), std::make_move_iterator(gb.variables.begin()),
+                       std::make_move_iterator(gb.variables.end()));
+    return g;
+  }
+
+  void apply_state_updates(const SavedState& saved) override {
+    if (const auto* keep = static_cast<const BidirectionalSaved*>(saved.extra.get())) {
+      forward_->apply_state_updates(keep->forward);
+      backward_->apply_state_updates(keep->backward);
+    }
   }
 
   nlohmann::json get_config() const override {
@@ -184,6 +234,31 @@ class BidirectionalImpl : public rnn::WrapperImpl {
       else y[k] = (y[k] + y_rev[k]) / 2.0f;
     }
     return std::move(y);
+  }
+
+  // dL/dy and dL/dy_rev (y_rev in output time order) from the output gradients.
+  std::pair<Tensor, Tensor> split_output_grad(const std::vector<Tensor>& grads, const Tensor& y,
+                                              const Tensor& y_rev) const {
+    const Tensor& g = grads.at(0);
+    if (!merge_mode_) return {g, grads.at(1)};
+    const std::string& m = *merge_mode_;
+    if (m == "concat") {
+      Dim rows = y.size() / y.dim(-1), na = y.dim(-1), nb = y_rev.dim(-1);
+      Tensor ga(y.shape()), gb(y_rev.shape());
+      for (Dim r = 0; r < rows; ++r) {
+        std::memcpy(ga.data() + r * na, g.data() + r * (na + nb), static_cast<size_t>(na) * sizeof(float));
+        std::memcpy(gb.data() + r * nb, g.data() + r * (na + nb) + na, static_cast<size_t>(nb) * sizeof(float));
+      }
+      return {std::move(ga), std::move(gb)};
+    }
+    if (m == "sum") return {g, g};
+    if (m == "ave") return {g * 0.5f, g * 0.5f};
+    Tensor ga = g, gb = g;  // mul
+    for (Dim k = 0; k < g.size(); ++k) {
+      ga[k] *= y_rev[k];
+      gb[k] *= y[k];
+    }
+    return {std::move(ga), std::move(gb)};
   }
 
   std::optional<std::string> merge_mode_;

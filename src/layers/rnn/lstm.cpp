@@ -14,8 +14,11 @@ class LSTMImpl : public rnn::RecurrentImpl {
                       {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}),
         options_(o),
         activation_(ops::activation(o.activation)),
-        recurrent_activation_(ops::activation(o.recurrent_activation)) {
+        recurrent_activation_(ops::activation(o.recurrent_activation)),
+        activation_grad_(ops::activation_grad(o.activation)),
+        recurrent_activation_grad_(ops::activation_grad(o.recurrent_activation)) {
     rnn::check_units(o.units);
+    set_dropout(o.dropout, o.recurrent_dropout);
     kernel_initializer_ = o.kernel_initializer;
     recurrent_initializer_ = o.recurrent_initializer;
     bias_initializer_ = o.bias_initializer;
@@ -46,15 +49,68 @@ class LSTMImpl : public rnn::RecurrentImpl {
 
   void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, rnn::StepScratch& s) const override {
     Dim u = units();
-    recurrent_product(states[0], 0, 4 * u, s.z, false);
+    recurrent_product(states[0], 0, 4 * u, s.z, false, s.recurrent_masks);
     for (int g = 0; g < 4; ++g) rnn::take_gate(s.z, xw, xw_stride, g, u, s.gates[static_cast<size_t>(g)]);
     rnn::lstm_update(s.gates, states[0], states[1], s.tmp, activation_, recurrent_activation_);
+  }
+
+  // Gates i, f, c~, o from pre-activations a_*; c = f*c_prev + i*c~, h = o*activation(c).
+  void step_backward(const float* xw, Dim xw_stride, const std::vector<Tensor>& prev, std::vector<Tensor>& d_states,
+                     float* d_xw, Tensor& d_recurrent_kernel, Tensor&,
+                     const std::vector<Tensor>* masks) const override {
+    Dim u = units(), n = prev[0].dim(0);
+    const Tensor &h_prev = prev[0], &c_prev = prev[1];
+    Tensor z({n, 4 * u});
+    recurrent_product(h_prev, 0, 4 * u, z, false, masks);
+    std::vector<Tensor> pre(4, Tensor({n, u}));
+    for (int g = 0; g < 4; ++g) rnn::take_gate(z, xw, xw_stride, g, u, pre[static_cast<size_t>(g)]);
+    std::vector<Tensor> act = pre;
+    Tensor &i = act[0], &f = act[1], &cand = act[2], &o = act[3];
+    recurrent_activation_(i);
+    recurrent_activation_(f);
+    activation_(cand);
+    recurrent_activation_(o);
+    Tensor c({n, u});
+    for (Dim k = 0; k < c.size(); ++k) c[k] = f[k] * c_prev[k] + i[k] * cand[k];
+    Tensor tc = c;
+    activation_(tc);
+
+    const Tensor &dh = d_states[0], &dc_in = d_states[1];
+    std::vector<Tensor> d(4, Tensor({n, u}));
+    Tensor dc({n, u});
+    for (Dim k = 0; k < c.size(); ++k) {
+      d[3][k] = dh[k] * tc[k];
+      dc[k] = dh[k] * o[k];
+    }
+    activation_grad_(c, tc, dc);
+    Tensor dc_prev({n, u});
+    for (Dim k = 0; k < c.size(); ++k) {
+      dc[k] += dc_in[k];
+      d[0][k] = dc[k] * cand[k];
+      d[1][k] = dc[k] * c_prev[k];
+      d[2][k] = dc[k] * i[k];
+      dc_prev[k] = dc[k] * f[k];
+    }
+    recurrent_activation_grad_(pre[0], i, d[0]);
+    recurrent_activation_grad_(pre[1], f, d[1]);
+    activation_grad_(pre[2], cand, d[2]);
+    recurrent_activation_grad_(pre[3], o, d[3]);
+    Tensor dz({n, 4 * u});
+    for (int g = 0; g < 4; ++g) {
+      rnn::put_gate(d[static_cast<size_t>(g)], g, u, d_xw, xw_stride);
+      rnn::put_gate(d[static_cast<size_t>(g)], g, u, dz.data(), 4 * u);
+    }
+    Tensor dh_prev({n, u});
+    recurrent_product_backward(h_prev, dz, 0, d_recurrent_kernel, dh_prev, masks);
+    d_states = {std::move(dh_prev), std::move(dc_prev)};
   }
 
  private:
   LSTMOptions options_;
   ops::ActivationFn activation_;
   ops::ActivationFn recurrent_activation_;
+  ops::ActivationGradFn activation_grad_;
+  ops::ActivationGradFn recurrent_activation_grad_;
 };
 
 }  // namespace

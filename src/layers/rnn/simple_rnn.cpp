@@ -13,8 +13,10 @@ class SimpleRNNImpl : public rnn::RecurrentImpl {
       : RecurrentImpl(o.name, "simple_rnn", o.units, 1, 1,
                       {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}),
         options_(o),
-        activation_(ops::activation(o.activation)) {
+        activation_(ops::activation(o.activation)),
+        activation_grad_(ops::activation_grad(o.activation)) {
     rnn::check_units(o.units);
+    set_dropout(o.dropout, o.recurrent_dropout);
     kernel_initializer_ = o.kernel_initializer;
     recurrent_initializer_ = o.recurrent_initializer;
     bias_initializer_ = o.bias_initializer;
@@ -38,14 +40,32 @@ class SimpleRNNImpl : public rnn::RecurrentImpl {
   const float* input_bias() const override { return options_.use_bias ? variables()[2]->value.data() : nullptr; }
 
   void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, rnn::StepScratch& s) const override {
-    recurrent_product(states[0], 0, units(), s.z, false);
+    recurrent_product(states[0], 0, units(), s.z, false, s.recurrent_masks);
     rnn::take_gate(s.z, xw, xw_stride, 0, units(), states[0]);
     activation_(states[0]);
+  }
+
+  // h = activation(z), z = xw + h_prev @ U.
+  void step_backward(const float* xw, Dim xw_stride, const std::vector<Tensor>& prev, std::vector<Tensor>& d_states,
+                     float* d_xw, Tensor& d_recurrent_kernel, Tensor&,
+                     const std::vector<Tensor>* masks) const override {
+    Dim u = units(), n = prev[0].dim(0);
+    Tensor z({n, u}), h({n, u});
+    recurrent_product(prev[0], 0, u, z, false, masks);
+    rnn::take_gate(z, xw, xw_stride, 0, u, h);
+    z = h;
+    activation_(h);
+    Tensor dz = std::move(d_states[0]);
+    activation_grad_(z, h, dz);
+    rnn::put_gate(dz, 0, u, d_xw, xw_stride);
+    d_states[0] = Tensor::zeros({n, u});
+    recurrent_product_backward(prev[0], dz, 0, d_recurrent_kernel, d_states[0], masks);
   }
 
  private:
   SimpleRNNOptions options_;
   ops::ActivationFn activation_;
+  ops::ActivationGradFn activation_grad_;
 };
 
 }  // namespace

@@ -40,6 +40,19 @@ class TimeDistributedImpl : public rnn::WrapperImpl {
     return {std::move(y[0]).reshape(out)};
   }
 
+  // The wrapped layer's backward on the same (batch*time, ...) views.
+  Gradients backward(const BackwardArgs& a) const override {
+    const Tensor& x = a.inputs.at(0);
+    std::vector<Tensor> in{x.reshape(merged(x.shape()))};
+    std::vector<Tensor> out{a.outputs.at(0).reshape(merged(a.outputs[0].shape()))};
+    std::vector<Tensor> grads{a.output_grads.at(0).reshape(merged(a.output_grads[0].shape()))};
+    Gradients g = layer_->backward({in, out, grads, a.saved});
+    g.inputs.at(0) = std::move(g.inputs[0]).reshape(x.shape());
+    return g;
+  }
+
+  void apply_state_updates(const SavedState& saved) override { layer_->apply_state_updates(saved); }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["layer"] = saving::serialize_layer(*layer_);
@@ -62,6 +75,12 @@ class TimeDistributedImpl : public rnn::WrapperImpl {
       fail("`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: " +
            s.str());
     std::vector<Dim> d{s[0] < 0 || s[1] < 0 ? None : s[0] * s[1]};
+    for (int i = 2; i < s.rank(); ++i) d.push_back(s[i]);
+    return Shape(d);
+  }
+  // (batch, time, ...) -> (batch*time, ...) for concrete shapes.
+  static Shape merged(const Shape& s) {
+    std::vector<Dim> d{s[0] * s[1]};
     for (int i = 2; i < s.rank(); ++i) d.push_back(s[i]);
     return Shape(d);
   }

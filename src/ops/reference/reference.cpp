@@ -1,6 +1,7 @@
 // Reference kernels: plain loops, written for clarity; tests compare fast kernels to these.
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "ops/kernels.h"
 
@@ -123,10 +124,138 @@ void pool2d(const Pool2DArgs& g, const float* x, float* y) {
         }
 }
 
+// Calls f(x_pixel, y_pixel, tap) for every (output pixel, kernel tap) pair of a convolution
+// that reads a real input pixel: pixel indices into x and y (NHW order), tap = p * k_w + q.
+template <class F>
+void for_each_tap(const Conv2DArgs& g, F&& f) {
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim oh = 0; oh < g.out_h; ++oh)
+      for (Dim ow = 0; ow < g.out_w; ++ow) {
+        Dim out = (n * g.out_h + oh) * g.out_w + ow;
+        for (Dim p = 0; p < g.k_h; ++p) {
+          Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
+          if (ih < 0 || ih >= g.in_h) continue;
+          for (Dim q = 0; q < g.k_w; ++q) {
+            Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
+            if (iw < 0 || iw >= g.in_w) continue;
+            f((n * g.in_h + ih) * g.in_w + iw, out, p * g.k_w + q);
+          }
+        }
+      }
+}
+
+void conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) {
+  Dim cg = g.in_c / g.groups, fg = g.out_c / g.groups;
+  std::fill(dx, dx + g.batch * g.in_h * g.in_w * g.in_c, 0.0f);
+  for_each_tap(g, [&](Dim xi, Dim yi, Dim tap) {
+    float* d = dx + xi * g.in_c;
+    const float* grad = dy + yi * g.out_c;
+    const float* kern = w + tap * cg * g.out_c;
+    for (Dim f = 0; f < g.out_c; ++f) {
+      float* dgroup = d + (f / fg) * cg;
+      for (Dim c = 0; c < cg; ++c) dgroup[c] += grad[f] * kern[c * g.out_c + f];
+    }
+  });
+}
+
+void conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy, float* dw) {
+  Dim cg = g.in_c / g.groups, fg = g.out_c / g.groups;
+  std::fill(dw, dw + g.k_h * g.k_w * cg * g.out_c, 0.0f);
+  for_each_tap(g, [&](Dim xi, Dim yi, Dim tap) {
+    const float* in = x + xi * g.in_c;
+    const float* grad = dy + yi * g.out_c;
+    float* d = dw + tap * cg * g.out_c;
+    for (Dim f = 0; f < g.out_c; ++f) {
+      const float* group = in + (f / fg) * cg;
+      for (Dim c = 0; c < cg; ++c) d[c * g.out_c + f] += group[c] * grad[f];
+    }
+  });
+}
+
+void depthwise_conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) {
+  Dim mult = g.out_c / g.in_c;
+  std::fill(dx, dx + g.batch * g.in_h * g.in_w * g.in_c, 0.0f);
+  for_each_tap(g, [&](Dim xi, Dim yi, Dim tap) {
+    float* d = dx + xi * g.in_c;
+    const float* grad = dy + yi * g.out_c;
+    const float* kern = w + tap * g.out_c;
+    for (Dim c = 0; c < g.in_c; ++c)
+      for (Dim m = 0; m < mult; ++m) d[c] += grad[c * mult + m] * kern[c * mult + m];
+  });
+}
+
+void depthwise_conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy, float* dw) {
+  Dim mult = g.out_c / g.in_c;
+  std::fill(dw, dw + g.k_h * g.k_w * g.out_c, 0.0f);
+  for_each_tap(g, [&](Dim xi, Dim yi, Dim tap) {
+    const float* in = x + xi * g.in_c;
+    const float* grad = dy + yi * g.out_c;
+    float* d = dw + tap * g.out_c;
+    for (Dim c = 0; c < g.in_c; ++c)
+      for (Dim m = 0; m < mult; ++m) d[c * mult + m] += in[c] * grad[c * mult + m];
+  });
+}
+
+// Calls f(cells, count, y_index) for every pooling window: the x indices of its real cells
+// in window order (row-major), for channel 0 (add the channel to each), and their count.
+template <class F>
+void for_each_window(const Pool2DArgs& g, F&& f) {
+  std::vector<Dim> cells(static_cast<size_t>(g.pool_h * g.pool_w));
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim oh = 0; oh < g.out_h; ++oh)
+      for (Dim ow = 0; ow < g.out_w; ++ow) {
+        size_t count = 0;
+        for (Dim p = 0; p < g.pool_h; ++p) {
+          Dim ih = oh * g.stride_h + p - g.pad_top;
+          if (ih < 0 || ih >= g.in_h) continue;
+          for (Dim q = 0; q < g.pool_w; ++q) {
+            Dim iw = ow * g.stride_w + q - g.pad_left;
+            if (iw >= 0 && iw < g.in_w) cells[count++] = ((n * g.in_h + ih) * g.in_w + iw) * g.channels;
+          }
+        }
+        f(cells.data(), static_cast<Dim>(count), ((n * g.out_h + oh) * g.out_w + ow) * g.channels);
+      }
+}
+
+void max_pool2d_backward(const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
+  std::fill(dx, dx + g.batch * g.in_h * g.in_w * g.channels, 0.0f);
+  for_each_window(g, [&](const Dim* cells, Dim count, Dim yi) {
+    if (count == 0) return;
+    for (Dim c = 0; c < g.channels; ++c) {
+      Dim best = cells[0] + c;  // a strict > keeps the first maximum
+      for (Dim i = 1; i < count; ++i)
+        if (x[cells[i] + c] > x[best]) best = cells[i] + c;
+      dx[best] += dy[yi + c];
+    }
+  });
+}
+
+void avg_pool2d_backward(const Pool2DArgs& g, const float* dy, float* dx) {
+  std::fill(dx, dx + g.batch * g.in_h * g.in_w * g.channels, 0.0f);
+  for_each_window(g, [&](const Dim* cells, Dim count, Dim yi) {
+    for (Dim c = 0; c < g.channels; ++c) {
+      float share = dy[yi + c] / static_cast<float>(std::max<Dim>(count, 1));
+      for (Dim i = 0; i < count; ++i) dx[cells[i] + c] += share;
+    }
+  });
+}
+
 }  // namespace
 
 const Kernels& reference_kernels() {
-  static const Kernels k{"reference", gemm, conv2d, depthwise_conv2d, conv2d_transpose, pool2d<true>, pool2d<false>};
+  static const Kernels k{.name = "reference",
+                         .gemm = gemm,
+                         .conv2d = conv2d,
+                         .depthwise_conv2d = depthwise_conv2d,
+                         .conv2d_transpose = conv2d_transpose,
+                         .max_pool2d = pool2d<true>,
+                         .avg_pool2d = pool2d<false>,
+                         .conv2d_backward_input = conv2d_backward_input,
+                         .conv2d_backward_filter = conv2d_backward_filter,
+                         .depthwise_conv2d_backward_input = depthwise_conv2d_backward_input,
+                         .depthwise_conv2d_backward_filter = depthwise_conv2d_backward_filter,
+                         .max_pool2d_backward = max_pool2d_backward,
+                         .avg_pool2d_backward = avg_pool2d_backward};
   return k;
 }
 

@@ -1,0 +1,476 @@
+// compile / fit / evaluate with Keras 3's semantics (keras/src/trainers/trainer.py,
+// data_adapters, compile_utils; KERAS_SPEC §9): steps of ceil(n / batch_size) with the last
+// partial batch, validation_split taking the last fraction before shuffling, a new shuffle each
+// epoch, the loss shown as a running mean weighted by batch size, stateful metrics, History.
+#include "engine/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+
+#include "engine/progbar.h"
+#include "engine/pyformat.h"
+#include "engine/random.h"
+#include "keras/errors.h"
+#include "keras/model.h"
+
+namespace keras {
+
+namespace engine {
+
+namespace {
+
+void collect_trainable(FunctionalImpl& model, bool trainable, std::vector<TrainableVariable>& out, size_t& index) {
+  for (const Layer& l : model.layers()) {
+    bool layer_trainable = trainable && l->trainable();
+    if (auto* nested = dynamic_cast<FunctionalImpl*>(l.impl().get())) {
+      collect_trainable(*nested, layer_trainable, out, index);
+      continue;
+    }
+    for (Variable* v : l->variables()) {
+      if (layer_trainable && v->trainable) out.push_back({v, l.name() + "/" + v->name, index});
+      ++index;
+    }
+  }
+}
+
+void resolve_metrics(TrainingState& s, const Tensor& y, const Tensor& y_pred) {
+  for (metrics::Metric& m : s.metrics) m.resolve(y.shape(), y_pred.shape());
+}
+
+void update_metrics(TrainingState& s, const Batch& b, const Tensor& y_pred, double loss) {
+  s.loss_tracker->update_value(loss, double(b.x.at(0).dim(0)));
+  for (metrics::Metric& m : s.metrics) m->update_state(b.y, y_pred, b.sample_weight);
+}
+
+const Tensor& single_output(const std::vector<Tensor>& outputs, const FunctionalImpl& model) {
+  if (outputs.size() != 1)
+    throw NotImplementedError("Model \"" + model.name() + "\" has " + std::to_string(outputs.size()) +
+                              " outputs; training supports single-output models");
+  return outputs[0];
+}
+
+}  // namespace
+
+std::vector<TrainableVariable> trainable_variables(FunctionalImpl& model) {
+  std::vector<TrainableVariable> out;
+  size_t index = 0;
+  collect_trainable(model, model.trainable(), out, index);
+  return out;
+}
+
+TrainingState& training_state(FunctionalImpl& model) {
+  if (!model.training) throw ValueError("You must call `compile()` before using the model.");
+  return *model.training;
+}
+
+void build_optimizer(FunctionalImpl& model) {
+  TrainingState& s = training_state(model);
+  if (s.optimizer->built()) return;
+  std::vector<const Variable*> vars;
+  std::vector<std::string> paths;
+  for (const TrainableVariable& tv : trainable_variables(model)) {
+    vars.push_back(tv.variable);
+    paths.push_back(tv.path);
+  }
+  s.optimizer->build(vars, paths);
+}
+
+Logs metrics_result(FunctionalImpl& model) {
+  TrainingState& s = training_state(model);
+  std::vector<std::pair<std::string, double>> items{{"loss", s.loss_tracker->result()}};
+  for (const metrics::Metric& m : s.metrics)
+    if (m) items.emplace_back(m->name(), m->result());
+  std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  Logs logs;
+  for (const auto& [k, v] : items) logs[k] = v;
+  return logs;
+}
+
+Logs train_step(FunctionalImpl& model, const Batch& b) {
+  TrainingState& s = training_state(model);
+  if (!s.loss) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");
+  SavedState saved;
+  std::vector<Tensor> outputs = model.call(b.x, CallContext{.training = true, .saved = &saved});
+  const Tensor& y_pred = single_output(outputs, model);
+  resolve_metrics(s, b.y, y_pred);
+  losses::LossValue loss = s.loss->value_and_grad(b.y, y_pred, b.sample_weight);
+  std::vector<Tensor> output_grads{std::move(loss.grad)};
+  Gradients g = model.backward(BackwardArgs{b.x, outputs, output_grads, saved});
+  build_optimizer(model);
+  std::vector<Tensor> grads;
+  std::vector<Variable*> targets;
+  for (const TrainableVariable& tv : trainable_variables(model)) {
+    grads.push_back(std::move(g.variables.at(tv.index)));
+    targets.push_back(tv.variable);
+  }
+  s.optimizer->apply(grads, targets);
+  model.apply_state_updates(saved);
+  update_metrics(s, b, y_pred, loss.value);
+  return metrics_result(model);
+}
+
+Logs test_step(FunctionalImpl& model, const Batch& b) {
+  TrainingState& s = training_state(model);
+  if (!s.loss) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");
+  std::vector<Tensor> outputs = model.call(b.x, CallContext{});
+  const Tensor& y_pred = single_output(outputs, model);
+  resolve_metrics(s, b.y, y_pred);
+  update_metrics(s, b, y_pred, (*s.loss)(b.y, y_pred, b.sample_weight));
+  return metrics_result(model);
+}
+
+namespace {
+
+// The arrays of fit() or evaluate(): n samples along the first axis of each.
+struct Data {
+  std::vector<Tensor> x;
+  Tensor y;
+  Tensor sample_weight;
+  Dim n = 0;
+  bool empty() const { return x.empty(); }
+};
+
+Dim rows(const Tensor& t) { return t.rank() > 0 ? t.dim(0) : 0; }
+
+// data_adapter_utils.check_data_cardinality.
+Data make_data(std::vector<Tensor> x, Tensor y, Tensor sample_weight) {
+  if (x.empty()) throw ValueError("Expected at least one input array (x)");
+  std::vector<Dim> sizes;
+  for (const Tensor& t : x) sizes.push_back(rows(t));
+  bool ambiguous = rows(y) != sizes[0] || (!sample_weight.empty() && rows(sample_weight) != sizes[0]);
+  for (Dim s : sizes) ambiguous = ambiguous || s != sizes[0];
+  if (ambiguous) {
+    std::string xs;
+    for (Dim s : sizes) xs += (xs.empty() ? "" : ", ") + std::to_string(s);
+    std::string msg = "Data cardinality is ambiguous. Make sure all arrays contain the same number of samples.'x' sizes: " +
+                      xs + "\n'y' sizes: " + std::to_string(rows(y)) + "\n";
+    if (!sample_weight.empty()) msg += "'sample_weight' sizes: " + std::to_string(rows(sample_weight)) + "\n";
+    throw ValueError(msg);
+  }
+  return {std::move(x), std::move(y), std::move(sample_weight), sizes[0]};
+}
+
+Data slice(const Data& d, Dim begin, Dim end) {
+  Data out;
+  for (const Tensor& t : d.x) out.x.push_back(t.slice(begin, end));
+  out.y = d.y.slice(begin, end);
+  if (!d.sample_weight.empty()) out.sample_weight = d.sample_weight.slice(begin, end);
+  out.n = end - begin;
+  return out;
+}
+
+// array_slicing.train_validation_split: the last fraction, before any shuffling.
+std::pair<Data, Data> split(const Data& d, double validation_split) {
+  Dim split_at = static_cast<Dim>(std::floor(double(d.n) * (1.0 - validation_split)));
+  if (split_at == 0 || split_at == d.n)
+    throw ValueError("Training data contains " + std::to_string(d.n) +
+                     " samples, which is not sufficient to split it into a validation and training set as specified "
+                     "by `validation_split=" + python_float_repr(validation_split) +
+                     "`. Either provide more data, or a different value for the `validation_split` argument.");
+  return {slice(d, 0, split_at), slice(d, split_at, d.n)};
+}
+
+// data_adapter_utils.class_weight_to_sample_weights: the class is argmax(y) for one-hot
+// targets, else the rounded label.
+Tensor class_weights(const Tensor& y, const std::map<int, double>& class_weight) {
+  Dim n = rows(y), per = n ? y.size() / n : 0;
+  Tensor w(Shape{n}, 1.0f);
+  for (Dim i = 0; i < n; ++i) {
+    const float* row = y.data() + i * per;
+    long label = per > 1 ? long(std::max_element(row, row + per) - row) : std::lround(row[0]);
+    if (auto it = class_weight.find(int(label)); it != class_weight.end()) w[i] = static_cast<float>(it->second);
+  }
+  return w;
+}
+
+Tensor take(const Tensor& t, const std::vector<Dim>& order, Dim begin, Dim end) {
+  Dim n = rows(t), per = n ? t.size() / n : 0;
+  std::vector<Dim> dims = t.shape().dims();
+  dims[0] = end - begin;
+  Tensor out{Shape(dims)};
+  for (Dim i = begin; i < end; ++i)
+    std::copy_n(t.data() + order[size_t(i)] * per, per, out.data() + (i - begin) * per);
+  return out;
+}
+
+Batch batch_of(const Data& d, const std::vector<Dim>& order, Dim begin, Dim end) {
+  Batch b;
+  for (const Tensor& t : d.x) b.x.push_back(take(t, order, begin, end));
+  b.y = take(d.y, order, begin, end);
+  if (!d.sample_weight.empty()) b.sample_weight = take(d.sample_weight, order, begin, end);
+  return b;
+}
+
+std::vector<Dim> identity(Dim n) {
+  std::vector<Dim> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), Dim{0});
+  return order;
+}
+
+// Fisher-Yates with the raw 64-bit draws, so a seed gives the same order on every platform.
+void shuffle(std::vector<Dim>& order, std::mt19937_64& rng) {
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[size_t(rng() % i)]);
+}
+
+Dim steps_for(Dim n, int batch_size) { return (n + batch_size - 1) / batch_size; }
+
+struct CallbackList {
+  std::vector<std::shared_ptr<callbacks::Callback>> items;
+
+  CallbackList(const std::vector<callbacks::CallbackRef>& user, const Model& model, const History::Params& params) {
+    for (const callbacks::CallbackRef& c : user) items.push_back(c.ptr());
+    for (auto& c : items) {
+      c->set_model(model);
+      c->set_params(params);
+    }
+  }
+  void add(std::shared_ptr<callbacks::Callback> c, const Model& model, const History::Params& params) {
+    c->set_model(model);
+    c->set_params(params);
+    items.push_back(std::move(c));
+  }
+  template <class F>
+  void each(F f) {
+    for (auto& c : items) f(*c);
+  }
+};
+
+class HistoryCallback : public callbacks::Callback {
+ public:
+  void on_train_begin(const Logs&) override { history.epoch.clear(); }
+  void on_epoch_end(int epoch, Logs& logs) override {
+    history.epoch.push_back(epoch);
+    for (const auto& [k, v] : logs) history.history[k].push_back(v);
+  }
+  History history;
+};
+
+void reset_metrics(TrainingState& s) {
+  s.loss_tracker->reset_state();
+  for (metrics::Metric& m : s.metrics)
+    if (m) m->reset_state();
+}
+
+Logs run_evaluation(FunctionalImpl& f, const Data& d, int batch_size, CallbackList& cbs) {
+  TrainingState& s = training_state(f);
+  cbs.each([](callbacks::Callback& c) { c.on_test_begin({}); });
+  reset_metrics(s);
+  std::vector<Dim> order = identity(d.n);
+  for (Dim step = 0, steps = steps_for(d.n, batch_size); step < steps; ++step) {
+    cbs.each([&](callbacks::Callback& c) { c.on_test_batch_begin(step, {}); });
+    Logs logs = test_step(f, batch_of(d, order, step * batch_size, std::min(d.n, (step + 1) * batch_size)));
+    cbs.each([&](callbacks::Callback& c) { c.on_test_batch_end(step, logs); });
+  }
+  Logs logs = metrics_result(f);
+  cbs.each([&](callbacks::Callback& c) { c.on_test_end(logs); });
+  return logs;
+}
+
+// Sequential models without an Input are built by their first data, as in Keras.
+void ensure_built(FunctionalImpl& f, const std::vector<Tensor>& x) {
+  if (f.has_graph() || x.empty()) return;
+  if (auto* seq = dynamic_cast<SequentialImpl*>(&f)) seq->build_for(x[0].shape());
+}
+
+// Trainer._flatten_metrics_in_order: loss, then the compiled metrics, then anything else sorted.
+std::vector<double> flatten_in_order(FunctionalImpl& f, const Logs& logs) {
+  std::vector<std::string> names{"loss"};
+  for (const metrics::Metric& m : training_state(f).metrics) names.push_back(m.name());
+  std::vector<double> out;
+  for (const std::string& n : names)
+    if (auto v = logs.get(n)) out.push_back(*v);
+  std::vector<std::string> rest;
+  for (const auto& [k, v] : logs)
+    if (std::find(names.begin(), names.end(), k) == names.end()) rest.push_back(k);
+  std::sort(rest.begin(), rest.end());
+  for (const std::string& k : rest) out.push_back(logs.at(k));
+  return out;
+}
+
+void check_batch_size(int batch_size, const char* what) {
+  if (batch_size <= 0)
+    throw ValueError(std::string("`") + what + "` must be a positive integer. Received: " + what + "=" +
+                     std::to_string(batch_size));
+}
+
+Progbar::Options progbar_options() {
+  Progbar::Options o;
+  o.dynamic_display = stdout_is_terminal();
+  return o;
+}
+
+}  // namespace
+
+}  // namespace engine
+
+using engine::TrainingState;
+
+ValidationData::ValidationData(Tensor x_, Tensor y_, Tensor sample_weight_)
+    : x{std::move(x_)}, y(std::move(y_)), sample_weight(std::move(sample_weight_)) {}
+ValidationData::ValidationData(std::vector<Tensor> x_, Tensor y_, Tensor sample_weight_)
+    : x(std::move(x_)), y(std::move(y_)), sample_weight(std::move(sample_weight_)) {}
+
+void Model::compile(const CompileOptions& options) {
+  auto state = std::make_shared<TrainingState>();
+  state->optimizer = options.optimizer ? options.optimizer : optimizers::Optimizer("rmsprop");
+  state->loss = options.loss;
+  state->metrics = options.metrics;
+  functional().training = std::move(state);
+}
+
+bool Model::compiled() const { return functional().training != nullptr; }
+
+History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& options) {
+  return fit(std::vector<Tensor>{x}, y, options);
+}
+
+History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& o) {
+  using namespace engine;
+  FunctionalImpl& f = functional();
+  TrainingState& s = training_state(f);
+  check_batch_size(o.batch_size, "batch_size");
+  if (o.validation_freq <= 0) throw ValueError("`validation_freq` must be a positive integer");
+  if (!o.class_weight.empty() && !o.sample_weight.empty())
+    throw ValueError("You cannot `class_weight` and `sample_weight` at the same time.");
+  ensure_built(f, x);
+  Data train = make_data(x, y, o.sample_weight), val;
+  if (!o.validation_data.empty()) {
+    const ValidationData& v = o.validation_data;
+    val = make_data(v.x, v.y, v.sample_weight);
+  } else if (o.validation_split > 0) {
+    std::tie(train, val) = split(train, o.validation_split);
+  }
+  if (!o.class_weight.empty()) train.sample_weight = class_weights(train.y, o.class_weight);
+
+  Dim steps = steps_for(train.n, o.batch_size);
+  History::Params params{o.verbose, o.epochs, steps};
+  CallbackList cbs(o.callbacks, *this, params);
+  auto history = std::make_shared<HistoryCallback>();
+  history->history.params = params;
+  cbs.add(history, *this, params);
+  if (o.verbose != 0) cbs.add(make_progbar_logger(o.verbose, o.epochs, steps, progbar_options()), *this, params);
+
+  s.stop_training = false;
+  std::mt19937_64 rng(next_random_seed());
+  int val_batch = o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size;
+  Logs training_logs;
+  cbs.each([](callbacks::Callback& c) { c.on_train_begin({}); });
+  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
+    engine::reset_metrics(s);
+    cbs.each([&](callbacks::Callback& c) { c.on_epoch_begin(epoch, {}); });
+    std::vector<Dim> order = identity(train.n);
+    if (o.shuffle) shuffle(order, rng);
+    for (Dim step = 0; step < steps; ++step) {
+      cbs.each([&](callbacks::Callback& c) { c.on_train_batch_begin(step, {}); });
+      Logs logs = train_step(f, batch_of(train, order, step * o.batch_size, std::min(train.n, (step + 1) * o.batch_size)));
+      cbs.each([&](callbacks::Callback& c) { c.on_train_batch_end(step, logs); });
+      if (s.stop_training) break;
+    }
+    Logs epoch_logs = metrics_result(f);
+    if (!val.empty() && (epoch + 1) % o.validation_freq == 0)
+      for (const auto& [k, v] : run_evaluation(f, val, val_batch, cbs)) epoch_logs["val_" + k] = v;
+    cbs.each([&](callbacks::Callback& c) { c.on_epoch_end(epoch, epoch_logs); });
+    training_logs = epoch_logs;
+    if (s.stop_training) break;
+  }
+  cbs.each([&](callbacks::Callback& c) { c.on_train_end(training_logs); });
+  return history->history;
+}
+
+std::vector<double> Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
+  return evaluate(std::vector<Tensor>{x}, y, options);
+}
+
+std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& o) {
+  using namespace engine;
+  FunctionalImpl& f = functional();
+  training_state(f);
+  check_batch_size(o.batch_size, "batch_size");
+  ensure_built(f, x);
+  Data data = make_data(x, y, o.sample_weight);
+  Dim steps = steps_for(data.n, o.batch_size);
+  History::Params params{o.verbose, 1, steps};
+  CallbackList cbs(o.callbacks, *this, params);
+  if (o.verbose != 0) cbs.add(make_progbar_logger(o.verbose, 1, steps, progbar_options()), *this, params);
+  return flatten_in_order(f, run_evaluation(f, data, o.batch_size, cbs));
+}
+
+std::vector<double> Model::train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+  engine::ensure_built(functional(), x);
+  engine::Data d = engine::make_data(x, y, sample_weight);
+  return engine::flatten_in_order(functional(), engine::train_step(functional(), {d.x, d.y, d.sample_weight}));
+}
+
+std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+  engine::ensure_built(functional(), x);
+  engine::Data d = engine::make_data(x, y, sample_weight);
+  return engine::flatten_in_order(functional(), engine::test_step(functional(), {d.x, d.y, d.sample_weight}));
+}
+
+void Model::reset_metrics() { engine::reset_metrics(engine::training_state(functional())); }
+
+optimizers::Optimizer Model::optimizer() const {
+  return compiled() ? functional().training->optimizer : optimizers::Optimizer();
+}
+
+losses::Loss Model::loss() const { return compiled() ? functional().training->loss : losses::Loss(); }
+
+std::vector<metrics::Metric> Model::metrics() const {
+  if (!compiled()) return {};
+  std::vector<metrics::Metric> out{metrics::Metric(functional().training->loss_tracker)};
+  for (const metrics::Metric& m : functional().training->metrics) out.push_back(m);
+  return out;
+}
+
+std::vector<std::string> Model::metrics_names() const {
+  std::vector<std::string> names;
+  for (const metrics::Metric& m : metrics()) names.push_back(m.name());
+  return names;
+}
+
+bool Model::stop_training() const { return compiled() && functional().training->stop_training; }
+
+void Model::set_stop_training(bool stop) const { engine::training_state(functional()).stop_training = stop; }
+
+nlohmann::json Model::compile_config() const {
+  const TrainingState& s = engine::training_state(functional());
+  nlohmann::json metrics_json = nullptr;
+  if (!s.metrics.empty()) {
+    metrics_json = nlohmann::json::array();
+    for (const metrics::Metric& m : s.metrics) metrics_json.push_back(metrics::serialize(m));
+  }
+  return {{"optimizer", optimizers::serialize(s.optimizer)},
+          {"loss", losses::serialize(s.loss)},
+          {"loss_weights", nullptr},
+          {"metrics", metrics_json},
+          {"weighted_metrics", nullptr},
+          {"run_eagerly", false},
+          {"steps_per_execution", 1},
+          {"jit_compile", false}};
+}
+
+void Model::compile_from_config(const nlohmann::json& config) {
+  CompileOptions o;
+  // Keras 2's training_config names the optimizer "optimizer_config".
+  const char* opt_key = config.contains("optimizer_config") ? "optimizer_config" : "optimizer";
+  if (config.contains(opt_key) && !config[opt_key].is_null()) o.optimizer = optimizers::deserialize(config[opt_key]);
+  if (config.contains("loss") && !config["loss"].is_null()) {
+    const nlohmann::json& l = config["loss"];
+    // One loss per output in Keras 2 multi-output configs; a single output has one.
+    o.loss = losses::deserialize(l.is_array() && l.size() == 1 ? l[0] : l.is_object() && l.size() == 1 &&
+                                                                          !l.contains("class_name")
+                                                                     ? l.begin().value()
+                                                                     : l);
+  }
+  if (config.contains("metrics") && config["metrics"].is_array()) {
+    nlohmann::json list = config["metrics"];
+    if (list.size() == 1 && list[0].is_array()) list = list[0];  // Keras 2: one list per output
+    for (const nlohmann::json& m : list) o.metrics.push_back(metrics::deserialize(m));
+  }
+  compile(o);
+}
+
+}  // namespace keras

@@ -1,0 +1,56 @@
+#pragma once
+// The training state compile() attaches to a model, and the pieces of the training loop other
+// parts of the library use (saving reads the trainable variables and optimizer).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/functional.h"
+#include "keras/history.h"
+#include "keras/losses.h"
+#include "keras/metrics.h"
+#include "keras/optimizers.h"
+
+namespace keras::engine {
+
+struct TrainingState {
+  optimizers::Optimizer optimizer;
+  losses::Loss loss;
+  std::vector<metrics::Metric> metrics;  // compile order; strings resolved on the first batch
+  std::shared_ptr<metrics::Mean> loss_tracker = std::make_shared<metrics::Mean>(metrics::MeanOptions{"loss"});
+  bool stop_training = false;
+};
+
+// A trainable variable of a model, with Keras's path ("dense/kernel") and its index in
+// FunctionalImpl::variables() (the order backward() returns gradients in).
+struct TrainableVariable {
+  Variable* variable;
+  std::string path;
+  size_t index;
+};
+// Keras's model.trainable_variables: variables of trainable layers that are trainable
+// themselves, in model order.
+std::vector<TrainableVariable> trainable_variables(FunctionalImpl& model);
+
+// Builds the compiled optimizer for the model's trainable variables (slots named after their
+// paths), as Keras does before loading saved optimizer variables. Needs compile().
+void build_optimizer(FunctionalImpl& model);
+
+// The compiled state, or ValueError "You must call `compile()` before using the model."
+TrainingState& training_state(FunctionalImpl& model);
+
+// One batch: inputs, targets, per-sample weights (may be empty).
+struct Batch {
+  std::vector<Tensor> x;
+  Tensor y;
+  Tensor sample_weight;
+};
+// A gradient step: training forward pass, loss, backward pass, optimizer update, state updates
+// (BatchNormalization), metric updates. Returns the running logs, keys sorted.
+Logs train_step(FunctionalImpl& model, const Batch& batch);
+// An inference forward pass updating the loss tracker and metrics; returns the running logs.
+Logs test_step(FunctionalImpl& model, const Batch& batch);
+// The running loss and metrics, keys sorted (Keras's get_metrics_result).
+Logs metrics_result(FunctionalImpl& model);
+
+}  // namespace keras::engine

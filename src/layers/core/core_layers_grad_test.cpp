@@ -1,0 +1,108 @@
+// Gradients of Activation, Dropout and Embedding: the shared numerical checker, and Dropout's
+// mask by its definition (y = x * mask, mask in {0, 1/(1-rate)}).
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "layers/from_config.h"
+#include "test_helpers.h"
+
+namespace keras {
+namespace {
+
+using testing::AllClose;
+using testing::GradientCheck;
+using testing::random_tensor;
+
+// Moves values within `gap` of a kink to kink +- gap: finite differences across a kink are meaningless.
+Tensor away_from(Tensor t, const std::vector<float>& kinks, float gap = 0.05f) {
+  for (float& v : t.values())
+    for (float k : kinks)
+      if (std::abs(v - k) < gap) v = v < k ? k - gap : k + gap;
+  return t;
+}
+
+TEST(ActivationGradient, EveryActivationMatchesFiniteDifferences) {
+  Tensor x = away_from(random_tensor({3, 6}, 11, -4, 4), {0, 1, -1, 2.5f, -2.5f, 3, -3, 0.5f, -0.5f});
+  for (const char* act : {"linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "selu",
+                          "softplus", "softsign", "gelu", "swish", "silu", "hard_sigmoid", "hard_silu", "leaky_relu",
+                          "exponential", "mish", "log_sigmoid", "celu", "hard_tanh", "tanh_shrink", "soft_shrink",
+                          "hard_shrink", "squareplus", "sparse_plus", "sparse_sigmoid"}) {
+    SCOPED_TRACE(act);
+    EXPECT_TRUE(GradientCheck(layers::Activation(act), {x}));
+  }
+  // Keras 2's hard_sigmoid (0.2x + 0.5), as read from a Keras 2 file.
+  Layer k2 = layers::activation_from_config({{"activation", "hard_sigmoid"}}, ConfigContext{.keras_major = 2});
+  EXPECT_TRUE(GradientCheck(k2, {x}));
+  EXPECT_TRUE(GradientCheck(layers::Activation("tanh"), {random_tensor({2, 3, 4}, 12)}));
+}
+
+TEST(DropoutGradient, InferenceIsTheIdentity) {
+  EXPECT_TRUE(GradientCheck(layers::Dropout(0.5), {random_tensor({3, 4}, 1)}));
+}
+
+TEST(DropoutGradient, TrainingScalesTheGradientByTheSavedMask) {
+  Layer d = layers::Dropout(0.4);
+  Tensor x = away_from(random_tensor({8, 50}, 2), {0});  // nonzero, so y/x recovers the mask
+  SavedState saved;
+  Tensor y = d->call({x}, {.training = true, .saved = &saved}).at(0);
+  Tensor g = random_tensor(y.shape(), 3);
+  Tensor gx = d->backward({{x}, {y}, {g}, saved}).inputs.at(0);
+  Tensor want(x.shape());
+  Dim kept = 0;
+  for (Dim i = 0; i < x.size(); ++i) {
+    float m = y[i] / x[i];
+    // Each mask value is 0 or 1/(1-rate).
+    ASSERT_TRUE(std::abs(m) < 1e-6f || std::abs(m - 1 / 0.6f) < 1e-4f) << m;
+    kept += m != 0 ? 1 : 0;
+    want[i] = g[i] * m;
+  }
+  EXPECT_TRUE(AllClose(gx, want));
+  // 400 Bernoulli(0.6) draws: 240 expected, standard deviation ~10.
+  EXPECT_GT(kept, 190);
+  EXPECT_LT(kept, 290);
+}
+
+TEST(DropoutGradient, RateOneDropsEverything) {
+  Layer d = layers::Dropout(1.0);
+  Tensor x = random_tensor({2, 3}, 4);
+  SavedState saved;
+  Tensor y = d->call({x}, {.training = true, .saved = &saved}).at(0);
+  EXPECT_TRUE(AllClose(y, Tensor::zeros(x.shape())));
+  EXPECT_TRUE(AllClose(d->backward({{x}, {y}, {Tensor::ones(x.shape())}, saved}).inputs.at(0), Tensor::zeros(x.shape())));
+}
+
+TEST(DropoutGradient, MasksFollowSetRandomSeed) {
+  Layer d = layers::Dropout(0.5);
+  Tensor x = Tensor::ones({4, 64});
+  auto draw = [&] { return d->call({x}, {.training = true}).at(0); };
+  set_random_seed(42);
+  Tensor a = draw(), a2 = draw();
+  set_random_seed(42);
+  Tensor b = draw(), b2 = draw();
+  set_random_seed(43);
+  Tensor c = draw();
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a2, b2);
+  EXPECT_NE(a, a2);  // the stream moves on between calls
+  EXPECT_NE(a, c);
+}
+
+TEST(EmbeddingGradient, RowsCollectTheirGradientsAndIndicesGetNone) {
+  set_random_seed(5);
+  // Index 2 appears three times: its row's gradient is the sum of three output rows.
+  Tensor idx(Shape{2, 3}, {2, 0, 2, 4, 2, 1});
+  EXPECT_TRUE(GradientCheck(layers::Embedding(5, 3), {idx}, {.check_inputs = false}));
+  Layer e = layers::Embedding(5, 2);
+  e->build({Shape{None, 3}});
+  SavedState saved;
+  Tensor y = e->call({idx}, {.training = true, .saved = &saved}).at(0);
+  Tensor g(y.shape(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  Gradients grads = e->backward({{idx}, {y}, {g}, saved});
+  EXPECT_TRUE(AllClose(grads.inputs.at(0), Tensor::zeros(idx.shape())));
+  // Row 0 <- position 1; row 1 <- position 5; row 2 <- positions 0, 2, 4; row 3 none; row 4 <- position 3.
+  EXPECT_TRUE(AllClose(grads.variables.at(0), Tensor(Shape{5, 2}, {3, 4, 11, 12, 1 + 5 + 9, 2 + 6 + 10, 0, 0, 7, 8})));
+}
+
+}  // namespace
+}  // namespace keras

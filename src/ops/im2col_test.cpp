@@ -1,0 +1,124 @@
+// The im2col + gemm kernels against the reference loops, and the convolution layers'
+// gradients with them active.
+#include "ops/kernels.h"
+#include "test_helpers.h"
+
+namespace keras {
+namespace {
+
+using testing::AllClose;
+using testing::GradientCheck;
+using testing::random_tensor;
+
+ops::Conv2DArgs geometry(ops::Conv2DArgs a, const std::string& padding) {
+  auto h = ops::conv_padding(a.in_h, a.k_h, a.stride_h, a.dilation_h, padding);
+  auto w = ops::conv_padding(a.in_w, a.k_w, a.stride_w, a.dilation_w, padding);
+  a.out_h = h.out;
+  a.pad_top = h.pad_before;
+  a.out_w = w.out;
+  a.pad_left = w.pad_before;
+  return a;
+}
+
+std::vector<ops::Conv2DArgs> cases() {
+  return {
+      geometry({.batch = 2, .in_h = 5, .in_w = 6, .in_c = 3, .out_c = 4, .k_h = 3, .k_w = 2}, "valid"),
+      geometry(
+          {.batch = 3, .in_h = 7, .in_w = 5, .in_c = 2, .out_c = 3, .k_h = 3, .k_w = 3, .stride_h = 2, .stride_w = 2},
+          "same"),
+      geometry({.batch = 2,
+                .in_h = 6,
+                .in_w = 6,
+                .in_c = 2,
+                .out_c = 2,
+                .k_h = 2,
+                .k_w = 3,
+                .dilation_h = 2,
+                .dilation_w = 2},
+               "same"),
+      geometry({.batch = 2, .in_h = 5, .in_w = 5, .in_c = 4, .out_c = 6, .k_h = 3, .k_w = 3, .groups = 2}, "valid"),
+      geometry({.batch = 1, .in_h = 1, .in_w = 9, .in_c = 3, .out_c = 2, .k_h = 1, .k_w = 4, .stride_w = 3}, "same"),
+      geometry({.batch = 2, .in_h = 4, .in_w = 3, .in_c = 5, .out_c = 3, .k_h = 1, .k_w = 1}, "valid"),  // pointwise
+      geometry(
+          {.batch = 2, .in_h = 5, .in_w = 5, .in_c = 3, .out_c = 2, .k_h = 1, .k_w = 1, .stride_h = 2, .stride_w = 2},
+          "valid"),
+      // More column floats than one chunk holds: the batch is lowered in two chunks.
+      geometry({.batch = 8, .in_h = 48, .in_w = 48, .in_c = 32, .out_c = 8, .k_h = 3, .k_w = 3}, "same"),
+  };
+}
+
+TEST(Im2colKernels, MatchReferenceConvolutionAndGradients) {
+  const auto& ref = ops::reference_kernels();
+  const auto& fast = ops::im2col_kernels();
+  for (const ops::Conv2DArgs& a : cases()) {
+    SCOPED_TRACE(std::to_string(a.in_h) + "x" + std::to_string(a.in_w) + " k" + std::to_string(a.k_h) + "x" +
+                 std::to_string(a.k_w) + " groups " + std::to_string(a.groups));
+    Tensor x = random_tensor({a.batch, a.in_h, a.in_w, a.in_c}, 1);
+    Tensor w = random_tensor({a.k_h, a.k_w, a.in_c / a.groups, a.out_c}, 2);
+    Tensor dy = random_tensor({a.batch, a.out_h, a.out_w, a.out_c}, 3);
+    Tensor y0(dy.shape()), y1(dy.shape(), 7.0f), dx0(x.shape()), dx1(x.shape(), 7.0f), dw0(w.shape()),
+        dw1(w.shape(), 7.0f);
+    ref.conv2d(a, x.data(), w.data(), y0.data());
+    fast.conv2d(a, x.data(), w.data(), y1.data());
+    EXPECT_TRUE(AllClose(y1, y0));
+    ref.conv2d_backward_input(a, dy.data(), w.data(), dx0.data());
+    fast.conv2d_backward_input(a, dy.data(), w.data(), dx1.data());
+    EXPECT_TRUE(AllClose(dx1, dx0));
+    ref.conv2d_backward_filter(a, x.data(), dy.data(), dw0.data());
+    fast.conv2d_backward_filter(a, x.data(), dy.data(), dw1.data());
+    EXPECT_TRUE(AllClose(dw1, dw0, 1e-4, 1e-4));
+    if (a.groups != 1) continue;
+    // conv2d_transpose reads args as the conv from its output back to its input.
+    ops::Conv2DArgs t = a;
+    std::swap(t.in_h, t.out_h);
+    std::swap(t.in_w, t.out_w);
+    std::swap(t.in_c, t.out_c);
+    Tensor wt = random_tensor({a.k_h, a.k_w, a.in_c, a.out_c}, 4);  // (KH, KW, filters, C) of the transpose
+    Tensor t0(x.shape()), t1(x.shape(), 7.0f);
+    ref.conv2d_transpose(t, dy.data(), wt.data(), t0.data());
+    fast.conv2d_transpose(t, dy.data(), wt.data(), t1.data());
+    EXPECT_TRUE(AllClose(t1, t0));
+  }
+}
+
+// Makes `k` the active table for one scope.
+class ActiveKernels {
+ public:
+  explicit ActiveKernels(const ops::Kernels& k) : saved_(ops::kernels()) { ops::set_kernels(k); }
+  ~ActiveKernels() { ops::set_kernels(saved_); }
+  ActiveKernels(const ActiveKernels&) = delete;
+  ActiveKernels& operator=(const ActiveKernels&) = delete;
+
+ private:
+  const ops::Kernels& saved_;
+};
+
+TEST(Im2colKernels, ConvolutionLayerGradients) {
+  ActiveKernels active(ops::im2col_kernels());
+  set_random_seed(61);
+  EXPECT_TRUE(GradientCheck(layers::Conv2D({.filters = 3, .kernel_size = 3, .strides = 2, .padding = "same"}),
+                            {random_tensor({2, 6, 5, 2}, 1)}));
+  EXPECT_TRUE(GradientCheck(layers::Conv2D({.filters = 4, .kernel_size = 2, .dilation_rate = 2, .groups = 2}),
+                            {random_tensor({2, 5, 5, 4}, 2)}));
+  EXPECT_TRUE(GradientCheck(layers::Conv1D({.filters = 2, .kernel_size = 3, .padding = "causal"}),
+                            {random_tensor({2, 6, 3}, 3)}));
+  EXPECT_TRUE(GradientCheck(layers::Conv2DTranspose({.filters = 2, .kernel_size = 3, .strides = 2, .padding = "same"}),
+                            {random_tensor({2, 3, 3, 2}, 4)}));
+}
+
+// Every oracle fixture again, with the lowered convolutions doing the work.
+TEST(Im2colKernels, PredictWhatTheOraclesPredicted) {
+  ActiveKernels active(ops::im2col_kernels());
+  for (const auto& path : testing::fixture_files("layers")) {
+    testing::Fixture f = testing::load_fixture(path);
+    SCOPED_TRACE(f.name + " (oracle: " + f.oracle + ")");
+    Model model = model_from_json(f.model_json, ConfigContext{.source = f.name});
+    model.set_weights(f.weights);
+    auto got = model.predict(f.inputs);
+    ASSERT_EQ(got.size(), f.outputs.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(AllClose(got[i], f.outputs[i])) << "output " << i;
+  }
+}
+
+}  // namespace
+}  // namespace keras

@@ -1,0 +1,104 @@
+// Adagrad and Adadelta (keras/src/optimizers/{adagrad,adadelta}.py).
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "keras/optimizers.h"
+#include "optimizers/optimizer_utils.h"
+
+namespace keras::optimizers {
+
+namespace {
+
+class AdagradImpl : public OptimizerImpl {
+ public:
+  explicit AdagradImpl(const AdagradOptions& o)
+      : OptimizerImpl(o.name, o.learning_rate, {o.weight_decay, o.clipnorm, o.clipvalue, o.global_clipnorm}), o_(o) {}
+  std::string class_name() const override { return "Adagrad"; }
+  nlohmann::json get_config() const override {
+    auto c = OptimizerImpl::get_config();
+    c["initial_accumulator_value"] = o_.initial_accumulator_value;
+    c["epsilon"] = o_.epsilon;
+    return c;
+  }
+
+ protected:
+  void build_slots(const std::vector<Shape>& shapes) override {
+    for (size_t i = 0; i < shapes.size(); ++i)
+      acc_.push_back(add_slot(i, "accumulator", static_cast<float>(o_.initial_accumulator_value)));
+  }
+  // acc += g^2; w -= lr g / sqrt(acc + epsilon).
+  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
+    const float* g = grad.data();
+    float *p = w.data(), *a = slot(acc_[index]).data();
+    for (Dim i = 0; i < w.size(); ++i) {
+      double ai = a[i] + double(g[i]) * g[i];
+      a[i] = static_cast<float>(ai);
+      p[i] = static_cast<float>(p[i] - lr * g[i] / std::sqrt(ai + o_.epsilon));
+    }
+  }
+
+ private:
+  AdagradOptions o_;
+  std::vector<size_t> acc_;
+};
+
+class AdadeltaImpl : public OptimizerImpl {
+ public:
+  explicit AdadeltaImpl(const AdadeltaOptions& o)
+      : OptimizerImpl(o.name, o.learning_rate, {o.weight_decay, o.clipnorm, o.clipvalue, o.global_clipnorm}), o_(o) {}
+  std::string class_name() const override { return "Adadelta"; }
+  nlohmann::json get_config() const override {
+    auto c = OptimizerImpl::get_config();
+    c["rho"] = o_.rho;
+    c["epsilon"] = o_.epsilon;
+    return c;
+  }
+
+ protected:
+  void build_slots(const std::vector<Shape>& shapes) override {
+    for (size_t i = 0; i < shapes.size(); ++i) grads_.push_back(add_slot(i, "accumulated_grad"));
+    for (size_t i = 0; i < shapes.size(); ++i) deltas_.push_back(add_slot(i, "accumulated_delta_var"));
+  }
+  // E[g^2] = rho E[g^2] + (1 - rho) g^2; d = -sqrt(E[d^2] + eps) g / sqrt(E[g^2] + eps);
+  // E[d^2] = rho E[d^2] + (1 - rho) d^2; w += lr d.
+  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
+    const float* g = grad.data();
+    float *p = w.data(), *ag = slot(grads_[index]).data(), *ad = slot(deltas_[index]).data();
+    double rho = o_.rho, eps = o_.epsilon;
+    for (Dim i = 0; i < w.size(); ++i) {
+      double agi = rho * ag[i] + (1 - rho) * double(g[i]) * g[i];
+      ag[i] = static_cast<float>(agi);
+      double delta = -std::sqrt(ad[i] + eps) * g[i] / std::sqrt(agi + eps);
+      ad[i] = static_cast<float>(rho * ad[i] + (1 - rho) * delta * delta);
+      p[i] = static_cast<float>(p[i] + lr * delta);
+    }
+  }
+
+ private:
+  AdadeltaOptions o_;
+  std::vector<size_t> grads_, deltas_;
+};
+
+}  // namespace
+
+Optimizer Adagrad(const AdagradOptions& options) { return Optimizer(std::make_shared<AdagradImpl>(options)); }
+Optimizer Adadelta(const AdadeltaOptions& options) { return Optimizer(std::make_shared<AdadeltaImpl>(options)); }
+
+namespace detail {
+
+Optimizer adagrad_from_config(const std::string& lower_class, const nlohmann::json& c) {
+  CommonOptions k = common_from_config(c);
+  LearningRate lr = learning_rate_or(c, 0.001);
+  double eps = double_or(c, "epsilon", 1e-7);
+  if (lower_class == "adagrad")
+    return Adagrad({lr, double_or(c, "initial_accumulator_value", 0.1), eps, k.weight_decay, k.clipnorm, k.clipvalue,
+                    k.global_clipnorm, name_or(c, "adagrad")});
+  if (lower_class == "adadelta")
+    return Adadelta({lr, double_or(c, "rho", 0.95), eps, k.weight_decay, k.clipnorm, k.clipvalue, k.global_clipnorm,
+                     name_or(c, "adadelta")});
+  return {};
+}
+
+}  // namespace detail
+
+}  // namespace keras::optimizers
