@@ -57,10 +57,12 @@ class Callback {
 // object, copied (callbacks::EarlyStopping({.patience = 2})).
 class CallbackRef {
  public:
-  CallbackRef(std::shared_ptr<Callback> callback) : ptr_(std::move(callback)) {}  // NOLINT
   template <class T>
-    requires std::derived_from<std::decay_t<T>, Callback>
-  CallbackRef(T&& callback) : ptr_(std::make_shared<std::decay_t<T>>(std::forward<T>(callback))) {}  // NOLINT
+  requires std::derived_from<T, Callback> CallbackRef(std::shared_ptr<T> callback)
+      : ptr_(std::move(callback)) {}  // NOLINT
+  template <class T>
+  requires std::derived_from<std::decay_t<T>, Callback> CallbackRef(T&& callback)
+      : ptr_(std::make_shared<std::decay_t<T>>(std::forward<T>(callback))) {}  // NOLINT
   Callback* operator->() const { return ptr_.get(); }
   Callback& operator*() const { return *ptr_; }
   const std::shared_ptr<Callback>& ptr() const { return ptr_; }

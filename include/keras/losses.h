@@ -51,8 +51,8 @@ class LossImpl {
 class Loss {
  public:
   Loss() = default;
-  Loss(const char* identifier);         // NOLINT: "categorical_crossentropy", "mse"...
-  Loss(const std::string& identifier);  // NOLINT
+  Loss(const char* identifier);                // NOLINT: "categorical_crossentropy", "mse"...
+  Loss(const std::string& identifier);         // NOLINT
   Loss(std::shared_ptr<const LossImpl> impl);  // NOLINT
 
   const LossImpl* operator->() const { return impl_.get(); }

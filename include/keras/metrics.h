@@ -43,8 +43,8 @@ class MetricImpl {
 class Metric {
  public:
   Metric() = default;
-  Metric(const char* identifier);         // NOLINT: "accuracy", "mae", "auc"...
-  Metric(const std::string& identifier);  // NOLINT
+  Metric(const char* identifier);            // NOLINT: "accuracy", "mae", "auc"...
+  Metric(const std::string& identifier);     // NOLINT
   Metric(std::shared_ptr<MetricImpl> impl);  // NOLINT
 
   MetricImpl* operator->() const { return impl_.get(); }
@@ -127,7 +127,7 @@ Metric LossMetric(const losses::Loss& loss, const std::string& name = "");
 // Keras's AUC (ROC or PR area from confusion counts at evenly spaced thresholds).
 struct AUCOptions {
   int num_thresholds = 200;
-  std::string curve = "ROC";                      // or "PR"
+  std::string curve = "ROC";                       // or "PR"
   std::string summation_method = "interpolation";  // or "minoring", "majoring"
   std::string name = "auc";
   std::optional<std::vector<double>> thresholds;  // explicit thresholds instead of num_thresholds

@@ -156,8 +156,8 @@ class OptimizerImpl {
 class Optimizer {
  public:
   Optimizer() = default;
-  Optimizer(const char* identifier);         // NOLINT
-  Optimizer(const std::string& identifier);  // NOLINT
+  Optimizer(const char* identifier);               // NOLINT
+  Optimizer(const std::string& identifier);        // NOLINT
   Optimizer(std::shared_ptr<OptimizerImpl> impl);  // NOLINT
 
   OptimizerImpl* operator->() const { return impl_.get(); }

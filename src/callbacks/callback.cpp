@@ -36,9 +36,7 @@ Model Callback::model() const {
   return Model(model_);
 }
 
-void Callback::set_model(const Model& model) {
-  model_ = std::static_pointer_cast<FunctionalImpl>(model.impl());
-}
+void Callback::set_model(const Model& model) { model_ = std::static_pointer_cast<FunctionalImpl>(model.impl()); }
 
 void LambdaCallback::on_epoch_end(int epoch, Logs& logs) {
   if (o_.on_epoch_end) o_.on_epoch_end(epoch, logs);

@@ -32,8 +32,8 @@ void CSVLogger::on_train_begin(const Logs&) {
     std::getline(in, first);
     write_header_ = first.empty() && in.eof();
   }
-  file_ = std::make_shared<std::ofstream>(filename_, append_ ? std::ios::app | std::ios::binary
-                                                             : std::ios::trunc | std::ios::binary);
+  file_ = std::make_shared<std::ofstream>(
+      filename_, append_ ? std::ios::app | std::ios::binary : std::ios::trunc | std::ios::binary);
   if (!*file_) throw FileError(filename_.string() + ": cannot open for writing");
   keys_.clear();
 }

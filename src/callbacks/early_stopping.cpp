@@ -9,7 +9,8 @@
 
 namespace keras::callbacks {
 
-EarlyStopping::EarlyStopping(const EarlyStoppingOptions& options) : o_(options), min_delta_(std::abs(options.min_delta)) {
+EarlyStopping::EarlyStopping(const EarlyStoppingOptions& options)
+    : o_(options), min_delta_(std::abs(options.min_delta)) {
   if (o_.mode != "auto" && o_.mode != "min" && o_.mode != "max") {
     detail::warn("EarlyStopping mode " + o_.mode + " is unknown, fallback to auto mode.");
     o_.mode = "auto";
@@ -66,7 +67,8 @@ void EarlyStopping::on_train_end(const Logs&) {
     detail::print_msg("Epoch " + std::to_string(stopped_epoch_ + 1) + ": early stopping");
   if (o_.restore_best_weights && have_best_weights_) {
     if (o_.verbose > 0)
-      detail::print_msg("Restoring model weights from the end of the best epoch: " + std::to_string(best_epoch_ + 1) + ".");
+      detail::print_msg("Restoring model weights from the end of the best epoch: " + std::to_string(best_epoch_ + 1) +
+                        ".");
     model().set_weights(best_weights_);
   }
 }

@@ -83,6 +83,8 @@ void LearningRateScheduler::on_epoch_begin(int epoch, const Logs&) {
                       engine::python_float_repr(lr) + ".");
 }
 
-void LearningRateScheduler::on_epoch_end(int, Logs& logs) { logs["learning_rate"] = optimizer_of(model()).learning_rate(); }
+void LearningRateScheduler::on_epoch_end(int, Logs& logs) {
+  logs["learning_rate"] = optimizer_of(model()).learning_rate();
+}
 
 }  // namespace keras::callbacks

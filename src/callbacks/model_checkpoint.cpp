@@ -23,8 +23,10 @@ std::string five_decimals(double v) { return engine::python_format(v, ".5f"); }
 ModelCheckpoint::ModelCheckpoint(std::string filepath, const ModelCheckpointOptions& options)
     : filepath_(std::move(filepath)), o_(options), best_(options.initial_value_threshold) {
   if (o_.save_weights_only && !ends_with(filepath_, ".weights.h5"))
-    throw ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end in "
-                     "`.weights.h5` (Keras weights format). Received: filepath=" + filepath_);
+    throw ValueError(
+        "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end in "
+        "`.weights.h5` (Keras weights format). Received: filepath=" +
+        filepath_);
   if (!o_.save_weights_only && !ends_with(filepath_, ".keras") && !ends_with(filepath_, ".h5"))
     throw ValueError("The filepath provided must end in `.keras` (Keras model format). Received: filepath=" +
                      filepath_);
@@ -60,8 +62,10 @@ void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
   }
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
-  if (o_.save_weights_only) model().save_weights(path);
-  else model().save(path);
+  if (o_.save_weights_only)
+    model().save_weights(path);
+  else
+    model().save(path);
   if (o_.verbose > 0) detail::print_msg(prefix + "finished saving model to " + path);
 }
 

@@ -75,9 +75,8 @@ double Progbar::now() const {
 // The first step (graph building, caches) is left out of the estimate once there are more.
 double Progbar::estimate_step_duration(int64_t current, double now) {
   if (current == 0) return 0;
-  double per_unit = time_after_first_step_ >= 0 && current > 1
-                        ? (now - time_after_first_step_) / double(current - 1)
-                        : (now - start_) / double(current);
+  double per_unit = time_after_first_step_ >= 0 && current > 1 ? (now - time_after_first_step_) / double(current - 1)
+                                                               : (now - start_) / double(current);
   if (current == 1) time_after_first_step_ = now;
   return per_unit;
 }
@@ -100,9 +99,12 @@ void Progbar::update(int64_t current, const std::vector<std::pair<std::string, d
     // Every value is "stateless" for Keras's ProgbarLogger: averaged over the steps since the
     // last update, except on the final update which shows the value as given.
     double base = double(std::max<int64_t>(current - seen_so_far_, 1));
-    if (finalize) values_[i] = {v, 1.0};
-    else if (values_[i].second == 0) values_[i] = {v * base, base};
-    else values_[i] = {values_[i].first + v * base, values_[i].second + base};
+    if (finalize)
+      values_[i] = {v, 1.0};
+    else if (values_[i].second == 0)
+      values_[i] = {v * base, base};
+    else
+      values_[i] = {values_[i].first + v * base, values_[i].second + base};
   }
   seen_so_far_ = current;
   double t = now();
@@ -170,8 +172,7 @@ class ProgbarLogger : public callbacks::Callback {
   }
   void on_epoch_begin(int epoch, const Logs&) override {
     reset();
-    if (verbose_ && epochs_ > 1)
-      out() << "Epoch " << epoch + 1 << "/" << epochs_ << "\n" << std::flush;
+    if (verbose_ && epochs_ > 1) out() << "Epoch " << epoch + 1 << "/" << epochs_ << "\n" << std::flush;
   }
   void on_train_batch_end(int64_t batch, const Logs& logs) override { update(batch, logs); }
   void on_test_batch_end(int64_t batch, const Logs& logs) override {

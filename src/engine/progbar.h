@@ -24,7 +24,7 @@ class Progbar {
     // True on a terminal: the bar is redrawn in place ("\b...\r") with Keras's colours. False:
     // only the final line of each bar is written, without escape codes.
     bool dynamic_display = true;
-    std::ostream* out = nullptr;     // std::cout when null
+    std::ostream* out = nullptr;    // std::cout when null
     std::function<double()> clock;  // seconds; a steady clock when empty
   };
 

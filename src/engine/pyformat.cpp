@@ -55,8 +55,7 @@ std::string python_format(double v, const std::string& spec, bool is_int) {
   if (i != spec.size() || std::string("dfFeEgG%").find(type) == std::string::npos)
     throw ValueError("Unsupported format specification: \"" + spec + "\"");
   if (type == 'd') {
-    if (!is_int && v != std::floor(v))
-      throw ValueError("Unknown format code 'd' for object of type 'float'");
+    if (!is_int && v != std::floor(v)) throw ValueError("Unknown format code 'd' for object of type 'float'");
     std::string f = "%" + flags + width + "lld";
     char buf[64];
     std::snprintf(buf, sizeof buf, f.c_str(), static_cast<long long>(v));

@@ -145,8 +145,9 @@ Data make_data(std::vector<Tensor> x, Tensor y, Tensor sample_weight) {
   if (ambiguous) {
     std::string xs;
     for (Dim s : sizes) xs += (xs.empty() ? "" : ", ") + std::to_string(s);
-    std::string msg = "Data cardinality is ambiguous. Make sure all arrays contain the same number of samples.'x' sizes: " +
-                      xs + "\n'y' sizes: " + std::to_string(rows(y)) + "\n";
+    std::string msg =
+        "Data cardinality is ambiguous. Make sure all arrays contain the same number of samples.'x' sizes: " + xs +
+        "\n'y' sizes: " + std::to_string(rows(y)) + "\n";
     if (!sample_weight.empty()) msg += "'sample_weight' sizes: " + std::to_string(rows(sample_weight)) + "\n";
     throw ValueError(msg);
   }
@@ -168,7 +169,8 @@ std::pair<Data, Data> split(const Data& d, double validation_split) {
   if (split_at == 0 || split_at == d.n)
     throw ValueError("Training data contains " + std::to_string(d.n) +
                      " samples, which is not sufficient to split it into a validation and training set as specified "
-                     "by `validation_split=" + python_float_repr(validation_split) +
+                     "by `validation_split=" +
+                     python_float_repr(validation_split) +
                      "`. Either provide more data, or a different value for the `validation_split` argument.");
   return {slice(d, 0, split_at), slice(d, split_at, d.n)};
 }
@@ -191,8 +193,7 @@ Tensor take(const Tensor& t, const std::vector<Dim>& order, Dim begin, Dim end) 
   std::vector<Dim> dims = t.shape().dims();
   dims[0] = end - begin;
   Tensor out{Shape(dims)};
-  for (Dim i = begin; i < end; ++i)
-    std::copy_n(t.data() + order[size_t(i)] * per, per, out.data() + (i - begin) * per);
+  for (Dim i = begin; i < end; ++i) std::copy_n(t.data() + order[size_t(i)] * per, per, out.data() + (i - begin) * per);
   return out;
 }
 
@@ -365,7 +366,8 @@ History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptio
     if (o.shuffle) shuffle(order, rng);
     for (Dim step = 0; step < steps; ++step) {
       cbs.each([&](callbacks::Callback& c) { c.on_train_batch_begin(step, {}); });
-      Logs logs = train_step(f, batch_of(train, order, step * o.batch_size, std::min(train.n, (step + 1) * o.batch_size)));
+      Logs logs =
+          train_step(f, batch_of(train, order, step * o.batch_size, std::min(train.n, (step + 1) * o.batch_size)));
       cbs.each([&](callbacks::Callback& c) { c.on_train_batch_end(step, logs); });
       if (s.stop_training) break;
     }
@@ -452,19 +454,24 @@ nlohmann::json Model::compile_config() const {
           {"jit_compile", false}};
 }
 
+namespace {
+
+// Keras 2 configs may give a loss per output, as a list or a dict by output name; a
+// single-output model has one entry.
+const nlohmann::json& only_output(const nlohmann::json& loss) {
+  if (loss.is_array() && loss.size() == 1) return loss[0];
+  if (loss.is_object() && loss.size() == 1 && !loss.contains("class_name")) return loss.begin().value();
+  return loss;
+}
+
+}  // namespace
+
 void Model::compile_from_config(const nlohmann::json& config) {
   CompileOptions o;
   // Keras 2's training_config names the optimizer "optimizer_config".
   const char* opt_key = config.contains("optimizer_config") ? "optimizer_config" : "optimizer";
   if (config.contains(opt_key) && !config[opt_key].is_null()) o.optimizer = optimizers::deserialize(config[opt_key]);
-  if (config.contains("loss") && !config["loss"].is_null()) {
-    const nlohmann::json& l = config["loss"];
-    // One loss per output in Keras 2 multi-output configs; a single output has one.
-    o.loss = losses::deserialize(l.is_array() && l.size() == 1 ? l[0] : l.is_object() && l.size() == 1 &&
-                                                                          !l.contains("class_name")
-                                                                     ? l.begin().value()
-                                                                     : l);
-  }
+  if (config.contains("loss") && !config["loss"].is_null()) o.loss = losses::deserialize(only_output(config["loss"]));
   if (config.contains("metrics") && config["metrics"].is_array()) {
     nlohmann::json list = config["metrics"];
     if (list.size() == 1 && list[0].is_array()) list = list[0];  // Keras 2: one list per output

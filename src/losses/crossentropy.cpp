@@ -95,9 +95,9 @@ class CategoricalCrossentropyImpl : public LossImpl {
         v = static_cast<float>(v * (1.0 - o_.label_smoothing) + o_.label_smoothing / double(c));
     Tensor out(detail::reduced_shape(y_pred.shape()));
     for (Dim r = 0; r < rows; ++r)
-      out[r] = static_cast<float>(categorical_row(t.data() + r * c, y_pred.data() + r * c, c, o_.from_logits,
-                                                  grad ? grad->data() + r * c : nullptr,
-                                                  upstream ? (*upstream)[r] : 0.0f));
+      out[r] =
+          static_cast<float>(categorical_row(t.data() + r * c, y_pred.data() + r * c, c, o_.from_logits,
+                                             grad ? grad->data() + r * c : nullptr, upstream ? (*upstream)[r] : 0.0f));
     return out;
   }
   CategoricalCrossentropyOptions o_;
@@ -131,8 +131,10 @@ class SparseCategoricalCrossentropyImpl : public LossImpl {
       labels_shape = detail::reduced_shape(labels_shape);
     Shape expected = detail::reduced_shape(y_pred.shape());
     if (labels_shape != expected)
-      throw ValueError("Arguments `target` and `output` must have the same shape up until the last dimension: "
-                       "target.shape=" + y_true.shape().str() + ", output.shape=" + y_pred.shape().str());
+      throw ValueError(
+          "Arguments `target` and `output` must have the same shape up until the last dimension: "
+          "target.shape=" +
+          y_true.shape().str() + ", output.shape=" + y_pred.shape().str());
     auto [rows, c] = detail::rows_of(y_pred);
     Tensor out(expected);
     std::vector<float> onehot(size_t(c), 0.0f);
@@ -140,12 +142,12 @@ class SparseCategoricalCrossentropyImpl : public LossImpl {
       float label = y_true[r];
       auto k = static_cast<Dim>(std::lround(label));
       if (k < 0 || k >= c || std::isnan(label))
-        throw ValueError("Received a label value of " + std::to_string(k) + " which is outside the valid range of [0, " +
-                         std::to_string(c) + ").");
+        throw ValueError("Received a label value of " + std::to_string(k) +
+                         " which is outside the valid range of [0, " + std::to_string(c) + ").");
       onehot[size_t(k)] = 1.0f;
-      out[r] = static_cast<float>(categorical_row(onehot.data(), y_pred.data() + r * c, c, o_.from_logits,
-                                                  grad ? grad->data() + r * c : nullptr,
-                                                  upstream ? (*upstream)[r] : 0.0f));
+      out[r] =
+          static_cast<float>(categorical_row(onehot.data(), y_pred.data() + r * c, c, o_.from_logits,
+                                             grad ? grad->data() + r * c : nullptr, upstream ? (*upstream)[r] : 0.0f));
       onehot[size_t(k)] = 0.0f;
     }
     return out;
@@ -215,7 +217,9 @@ Loss CategoricalCrossentropy(const CategoricalCrossentropyOptions& o) {
 Loss SparseCategoricalCrossentropy(const SparseCategoricalCrossentropyOptions& o) {
   return Loss(std::make_shared<SparseCategoricalCrossentropyImpl>(o));
 }
-Loss BinaryCrossentropy(const BinaryCrossentropyOptions& o) { return Loss(std::make_shared<BinaryCrossentropyImpl>(o)); }
+Loss BinaryCrossentropy(const BinaryCrossentropyOptions& o) {
+  return Loss(std::make_shared<BinaryCrossentropyImpl>(o));
+}
 
 namespace detail {
 
@@ -225,7 +229,8 @@ Loss crossentropy_from_config(const std::string& class_name, const nlohmann::jso
   auto axis_of = [&] { return c.contains("axis") && c["axis"].is_number_integer() ? c["axis"].get<int>() : -1; };
   if (class_name == "CategoricalCrossentropy") {
     auto base = loss_options_from_config(c, "categorical_crossentropy");
-    return CategoricalCrossentropy({bool_of("from_logits"), double_of("label_smoothing"), axis_of(), base.reduction, base.name});
+    return CategoricalCrossentropy(
+        {bool_of("from_logits"), double_of("label_smoothing"), axis_of(), base.reduction, base.name});
   }
   if (class_name == "SparseCategoricalCrossentropy") {
     if (c.contains("ignore_class") && !c["ignore_class"].is_null())
@@ -235,7 +240,8 @@ Loss crossentropy_from_config(const std::string& class_name, const nlohmann::jso
   }
   if (class_name == "BinaryCrossentropy") {
     auto base = loss_options_from_config(c, "binary_crossentropy");
-    return BinaryCrossentropy({bool_of("from_logits"), double_of("label_smoothing"), axis_of(), base.reduction, base.name});
+    return BinaryCrossentropy(
+        {bool_of("from_logits"), double_of("label_smoothing"), axis_of(), base.reduction, base.name});
   }
   return {};
 }

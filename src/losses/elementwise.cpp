@@ -27,36 +27,32 @@ const ElementFns kAbsolute{[](double t, double p, double) { return std::abs(t - 
                            [](double t, double p, double) { return sign(p - t); }};
 const ElementFns kPercentage{[](double t, double p, double) { return 100 * std::abs((t - p) / max_eps(std::abs(t))); },
                              [](double t, double p, double) { return 100 * sign(p - t) / max_eps(std::abs(t)); }};
-const ElementFns kSquaredLog{
-    [](double t, double p, double) {
-      double d = std::log(max_eps(p) + 1) - std::log(max_eps(t) + 1);
-      return d * d;
-    },
-    [](double t, double p, double) {
-      if (p < kEpsilon) return 0.0;
-      return 2 * (std::log(p + 1) - std::log(max_eps(t) + 1)) / (p + 1);
-    }};
+const ElementFns kSquaredLog{[](double t, double p, double) {
+                               double d = std::log(max_eps(p) + 1) - std::log(max_eps(t) + 1);
+                               return d * d;
+                             },
+                             [](double t, double p, double) {
+                               if (p < kEpsilon) return 0.0;
+                               return 2 * (std::log(p + 1) - std::log(max_eps(t) + 1)) / (p + 1);
+                             }};
 // log(cosh(x)) = x + softplus(-2x) - log(2), stable for large |x|.
-const ElementFns kLogCosh{
-    [](double t, double p, double) {
-      double x = p - t, z = -2 * x;
-      return x + (std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z)))) - std::log(2.0);
-    },
-    [](double t, double p, double) { return std::tanh(p - t); }};
+const ElementFns kLogCosh{[](double t, double p, double) {
+                            double x = p - t, z = -2 * x;
+                            return x + (std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z)))) - std::log(2.0);
+                          },
+                          [](double t, double p, double) { return std::tanh(p - t); }};
 const ElementFns kHinge{[](double t, double p, double) { return std::max(1 - t * p, 0.0); },
                         [](double t, double p, double) { return 1 - t * p > 0 ? -t : 0.0; }};
-const ElementFns kSquaredHinge{
-    [](double t, double p, double) { return std::pow(std::max(1 - t * p, 0.0), 2); },
-    [](double t, double p, double) { return -2 * t * std::max(1 - t * p, 0.0); }};
-const ElementFns kHuber{
-    [](double t, double p, double delta) {
-      double e = p - t;
-      return std::abs(e) <= delta ? 0.5 * e * e : delta * std::abs(e) - 0.5 * delta * delta;
-    },
-    [](double t, double p, double delta) {
-      double e = p - t;
-      return std::abs(e) <= delta ? e : delta * sign(e);
-    }};
+const ElementFns kSquaredHinge{[](double t, double p, double) { return std::pow(std::max(1 - t * p, 0.0), 2); },
+                               [](double t, double p, double) { return -2 * t * std::max(1 - t * p, 0.0); }};
+const ElementFns kHuber{[](double t, double p, double delta) {
+                          double e = p - t;
+                          return std::abs(e) <= delta ? 0.5 * e * e : delta * std::abs(e) - 0.5 * delta * delta;
+                        },
+                        [](double t, double p, double delta) {
+                          double e = p - t;
+                          return std::abs(e) <= delta ? e : delta * sign(e);
+                        }};
 const ElementFns kPoisson{[](double t, double p, double) { return p - t * std::log(p + kEpsilon); },
                           [](double t, double p, double) { return 1 - t / (p + kEpsilon); }};
 

@@ -17,8 +17,10 @@ const std::string& checked_reduction(const std::string& r) {
   static const char* allowed[] = {"sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight"};
   for (const char* a : allowed)
     if (r == a) return r;
-  throw ValueError("Invalid value for argument `reduction`. Expected one of {'sum_over_batch_size', 'sum', None, "
-                   "'none', 'mean', 'mean_with_sample_weight'}. Received: reduction=" + r);
+  throw ValueError(
+      "Invalid value for argument `reduction`. Expected one of {'sum_over_batch_size', 'sum', None, "
+      "'none', 'mean', 'mean_with_sample_weight'}. Received: reduction=" +
+      r);
 }
 
 // Weights per unreduced value: sample_weight broadcast over the values of each sample.

@@ -1,11 +1,12 @@
 // Losses against the values in Keras's docstrings (keras/src/losses/losses.py examples) and
 // hand-computed cases; gradients against central finite differences of the loss value.
+#include "keras/losses.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "keras/losses.h"
 #include "test_helpers.h"
 
 namespace keras {
@@ -34,7 +35,8 @@ TEST(Losses, KerasDocstringValues) {
   EXPECT_NEAR(LogCosh()(b_true, t2({1, 1, 0, 0}, 2)), 0.108, 1e-3);
   EXPECT_NEAR(Poisson()(b_true, t2({1, 1, 0, 0}, 2)), 0.5, 1e-3);
   EXPECT_NEAR(CosineSimilarity()(t2({0, 1, 1, 1}, 2), t2({1, 0, 1, 1}, 2)), -0.5, 1e-6);
-  Tensor logits_true(Shape{4}, std::vector<float>{0, 1, 0, 0}), logits(Shape{4}, std::vector<float>{-18.6f, 0.51f, 2.94f, -12.8f});
+  Tensor logits_true(Shape{4}, std::vector<float>{0, 1, 0, 0}),
+      logits(Shape{4}, std::vector<float>{-18.6f, 0.51f, 2.94f, -12.8f});
   EXPECT_NEAR(BinaryCrossentropy({.from_logits = true})(logits_true, logits), 0.865, 1e-3);
 }
 
@@ -74,10 +76,14 @@ TEST(Losses, SampleWeightsAndReductions) {
 }
 
 TEST(Losses, ShapeErrorsReadLikeKeras) {
-  EXPECT_EQ(testing::value_error_of([] { CategoricalCrossentropy()(t2({1, 0}, 2), t2({0.5f, 0.2f, 0.3f}, 3)); }),
+  EXPECT_EQ(testing::value_error_of([] {
+              CategoricalCrossentropy()(t2({1, 0}, 2), t2({0.5f, 0.2f, 0.3f}, 3));
+            }),
             "Arguments `target` and `output` must have the same shape. Received: target.shape=(1, 2), "
             "output.shape=(1, 3)");
-  EXPECT_EQ(testing::value_error_of([] { SparseCategoricalCrossentropy()(Tensor(Shape{1}, 3.0f), t2({0.5f, 0.2f, 0.3f}, 3)); }),
+  EXPECT_EQ(testing::value_error_of([] {
+              SparseCategoricalCrossentropy()(Tensor(Shape{1}, 3.0f), t2({0.5f, 0.2f, 0.3f}, 3));
+            }),
             "Received a label value of 3 which is outside the valid range of [0, 3).");
 }
 
@@ -127,7 +133,9 @@ TEST(Losses, GetAndSerialize) {
   EXPECT_EQ(j["class_name"], "CategoricalCrossentropy");
   EXPECT_EQ(j["config"]["from_logits"], true);
   EXPECT_EQ(deserialize(j)->get_config(), j["config"]);
-  EXPECT_EQ(deserialize({{"class_name", "Huber"}, {"config", {{"delta", 2.0}, {"reduction", "auto"}}}})->get_config()["delta"], 2.0);
+  EXPECT_EQ(deserialize({{"class_name", "Huber"}, {"config", {{"delta", 2.0}, {"reduction", "auto"}}}})
+                ->get_config()["delta"],
+            2.0);
 }
 
 }  // namespace

@@ -77,7 +77,8 @@ class RowLoss : public LossImpl {
     Tensor t = prepare(y_true, y_pred);
     auto [rows, c] = detail::rows_of(y_pred);
     Tensor out(detail::reduced_shape(y_pred.shape()));
-    for (Dim r = 0; r < rows; ++r) out[r] = static_cast<float>(fn_(t.data() + r * c, y_pred.data() + r * c, c, nullptr));
+    for (Dim r = 0; r < rows; ++r)
+      out[r] = static_cast<float>(fn_(t.data() + r * c, y_pred.data() + r * c, c, nullptr));
     return out;
   }
 
@@ -102,7 +103,8 @@ class RowLoss : public LossImpl {
  private:
   Tensor prepare(const Tensor& y_true, const Tensor& y_pred) const {
     if (y_pred.rank() < 1 || (axis_ != -1 && axis_ != y_pred.rank() - 1))
-      throw NotImplementedError("Loss \"" + name() + "\": only axis=-1 is supported, got axis=" + std::to_string(axis_));
+      throw NotImplementedError("Loss \"" + name() +
+                                "\": only axis=-1 is supported, got axis=" + std::to_string(axis_));
     return detail::match_true_to_pred(y_true, y_pred);
   }
 

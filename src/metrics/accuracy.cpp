@@ -117,7 +117,8 @@ Metric CategoricalAccuracy(const AccuracyOptions& o) {
 }
 
 Metric SparseCategoricalAccuracy(const AccuracyOptions& o) {
-  return wrap("SparseCategoricalAccuracy", or_default(o.name, "sparse_categorical_accuracy"), sparse_categorical_values);
+  return wrap("SparseCategoricalAccuracy", or_default(o.name, "sparse_categorical_accuracy"),
+              sparse_categorical_values);
 }
 
 Metric TopKCategoricalAccuracy(const TopKOptions& o) {

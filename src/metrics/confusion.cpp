@@ -212,7 +212,8 @@ Metric confusion_from_config(const std::string& class_name, const nlohmann::json
     return c.contains(k) && c[k].is_number_integer() ? std::optional<int>(c[k].get<int>()) : std::nullopt;
   };
   if (class_name == "Precision" || class_name == "Recall") {
-    PrecisionRecallOptions o{.thresholds = {}, .top_k = opt_int("top_k"), .class_id = opt_int("class_id"), .name = name};
+    PrecisionRecallOptions o{
+        .thresholds = {}, .top_k = opt_int("top_k"), .class_id = opt_int("class_id"), .name = name};
     if (c.contains("thresholds") && c["thresholds"].is_number()) o.thresholds = c["thresholds"].get<double>();
     return class_name == "Precision" ? Precision(o) : Recall(o);
   }
@@ -224,7 +225,8 @@ Metric confusion_from_config(const std::string& class_name, const nlohmann::json
     if (c.contains("summation_method") && c["summation_method"].is_string())
       o.summation_method = c["summation_method"].get<std::string>();
     if (c.contains("from_logits") && c["from_logits"].is_boolean()) o.from_logits = c["from_logits"].get<bool>();
-    if (c.contains("thresholds") && c["thresholds"].is_array()) o.thresholds = c["thresholds"].get<std::vector<double>>();
+    if (c.contains("thresholds") && c["thresholds"].is_array())
+      o.thresholds = c["thresholds"].get<std::vector<double>>();
     return AUC(o);
   }
   return {};

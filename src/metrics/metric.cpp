@@ -108,7 +108,9 @@ Metric by_shapes(const std::string& lower, const Shape& y_true, const Shape& y_p
   if (lower == "accuracy" || lower == "acc")
     return binary ? BinaryAccuracy() : sparse ? SparseCategoricalAccuracy() : CategoricalAccuracy();
   using namespace losses;
-  return LossMetric(binary ? BinaryCrossentropy() : sparse ? SparseCategoricalCrossentropy() : CategoricalCrossentropy());
+  return LossMetric(binary   ? BinaryCrossentropy()
+                    : sparse ? SparseCategoricalCrossentropy()
+                             : CategoricalCrossentropy());
 }
 
 }  // namespace

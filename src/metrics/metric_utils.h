@@ -15,8 +15,12 @@ class MeanMetricWrapper : public MetricImpl {
  public:
   MeanMetricWrapper(std::string class_name, std::string name, ValuesFn fn, std::string direction,
                     nlohmann::json extra_config = nlohmann::json::object())
-      : MetricImpl(std::move(name)), class_name_(std::move(class_name)), fn_(std::move(fn)),
-        direction_(std::move(direction)), extra_(std::move(extra_config)), mean_({.name = this->name()}) {}
+      : MetricImpl(std::move(name)),
+        class_name_(std::move(class_name)),
+        fn_(std::move(fn)),
+        direction_(std::move(direction)),
+        extra_(std::move(extra_config)),
+        mean_({.name = this->name()}) {}
 
   std::string class_name() const override { return class_name_; }
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override {

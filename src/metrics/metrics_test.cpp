@@ -1,9 +1,10 @@
 // Metrics against the examples of Keras's docstrings (keras/src/metrics/*.py) and hand counts.
+#include "keras/metrics.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "keras/metrics.h"
 #include "test_helpers.h"
 
 namespace keras {
@@ -69,7 +70,7 @@ TEST(Metrics, AccuracyDocstrings) {
 // Running values over batches: the mean of per-sample values, weighted by sample count.
 TEST(Metrics, AccumulateOverBatches) {
   Metric mse = MeanSquaredError();
-  mse->update_state(t2({0, 1}, 2), t2({1, 1}, 2));          // 0.5, 1 sample
+  mse->update_state(t2({0, 1}, 2), t2({1, 1}, 2));              // 0.5, 1 sample
   mse->update_state(t2({0, 0, 0, 0}, 2), t2({1, 0, 0, 0}, 2));  // 0.5 and 0, 2 samples
   EXPECT_NEAR(mse->result(), 1.0 / 3, 1e-7);
   Metric rmse = RootMeanSquaredError();

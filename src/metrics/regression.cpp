@@ -11,7 +11,8 @@ namespace keras::metrics {
 
 namespace {
 
-Metric from_loss(const std::string& class_name, const std::string& name, const losses::Loss& loss, const char* direction) {
+Metric from_loss(const std::string& class_name, const std::string& name, const losses::Loss& loss,
+                 const char* direction) {
   auto fn = [loss](const Tensor& t, const Tensor& p) { return loss->call(t, p); };
   return Metric(std::make_shared<detail::MeanMetricWrapper>(class_name, name, fn, direction));
 }

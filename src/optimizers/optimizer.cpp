@@ -63,9 +63,10 @@ double OptimizerImpl::learning_rate() const {
 
 void OptimizerImpl::set_learning_rate(double learning_rate) {
   if (learning_rate_.is_schedule())
-    throw ValueError("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
-                     "constructor argument, hence its learning rate is not settable. If you need the learning rate "
-                     "to be settable, you should instantiate the optimizer with a float `learning_rate` argument.");
+    throw ValueError(
+        "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+        "constructor argument, hence its learning rate is not settable. If you need the learning rate "
+        "to be settable, you should instantiate the optimizer with a float `learning_rate` argument.");
   learning_rate_ = LearningRate(learning_rate);
 }
 
@@ -144,8 +145,8 @@ void OptimizerImpl::set_variables(const std::vector<Tensor>& values) {
 }
 
 nlohmann::json OptimizerImpl::get_config() const {
-  nlohmann::json lr = learning_rate_.is_schedule() ? schedules::serialize(learning_rate_.schedule())
-                                                   : nlohmann::json(learning_rate());
+  nlohmann::json lr =
+      learning_rate_.is_schedule() ? schedules::serialize(learning_rate_.schedule()) : nlohmann::json(learning_rate());
   return {{"name", name_},
           {"learning_rate", lr},
           {"weight_decay", opt_json(common_.weight_decay)},
@@ -171,8 +172,8 @@ std::string lower(std::string s) {
 }
 
 Optimizer from_lower_class(const std::string& lower_class, const nlohmann::json& config) {
-  for (auto* family : {detail::sgd_from_config, detail::adam_from_config, detail::rmsprop_from_config,
-                       detail::adagrad_from_config})
+  for (auto* family :
+       {detail::sgd_from_config, detail::adam_from_config, detail::rmsprop_from_config, detail::adagrad_from_config})
     if (Optimizer o = family(lower_class, config)) return o;
   return {};
 }

@@ -1,11 +1,12 @@
 // Optimizers against Keras's own expected values: the single-step and golden tables of
 // keras/src/optimizers/*_test.py (Keras 3), and schedules computed by hand from their formulas.
+#include "keras/optimizers.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "keras/optimizers.h"
 #include "test_helpers.h"
 
 namespace keras {
@@ -95,10 +96,9 @@ TEST(Optimizers, GoldenValuesMatchKerasTests) {
 }
 
 TEST(Optimizers, WeightDecayMatchesKerasTests) {
-  for (Optimizer opt : {SGD({.learning_rate = 1.0, .weight_decay = 0.004}),
-                        Adam({.learning_rate = 1.0, .weight_decay = 0.004}),
-                        RMSprop({.learning_rate = 1.0, .weight_decay = 0.004}),
-                        Nadam({.learning_rate = 1.0, .weight_decay = 0.004})}) {
+  for (Optimizer opt :
+       {SGD({.learning_rate = 1.0, .weight_decay = 0.004}), Adam({.learning_rate = 1.0, .weight_decay = 0.004}),
+        RMSprop({.learning_rate = 1.0, .weight_decay = 0.004}), Nadam({.learning_rate = 1.0, .weight_decay = 0.004})}) {
     // Keras's test applies three optimizers to var1: three decays by 1 - 0.004 * lr.
     OneVariable x(Tensor(Shape{}, 2.0f));
     for (int i = 0; i < 3; ++i) x.step(opt, Tensor(Shape{}, 0.0f));
@@ -161,8 +161,8 @@ TEST(Optimizers, VariablesFollowKerasOrder) {
   adamax->build({&k, &b}, {"dense/kernel", "dense/bias"});
   names.clear();
   for (const Variable& v : adamax->variables()) names.push_back(v.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"iteration", "learning_rate", "dense_kernel_momentum",
-                                             "dense_kernel_norm", "dense_bias_momentum", "dense_bias_norm"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"iteration", "learning_rate", "dense_kernel_momentum", "dense_kernel_norm",
+                                             "dense_bias_momentum", "dense_bias_norm"}));
   // SGD without momentum has only iteration and learning_rate (Keras: len(variables) == 2).
   Optimizer sgd = SGD({.learning_rate = 0.5});
   sgd->build({&k});
@@ -196,7 +196,8 @@ TEST(Optimizers, GetAndSerialize) {
   EXPECT_EQ(optimizers::get("Adam")->class_name(), "Adam");
   EXPECT_EQ(optimizers::get("sgd")->class_name(), "SGD");
   EXPECT_EQ(Optimizer("rmsprop")->get_config()["rho"], 0.9);
-  EXPECT_EQ(testing::value_error_of([] { optimizers::get("adamm"); }), "Could not interpret optimizer identifier: adamm");
+  EXPECT_EQ(testing::value_error_of([] { optimizers::get("adamm"); }),
+            "Could not interpret optimizer identifier: adamm");
   nlohmann::json j = serialize(SGD({.learning_rate = 0.25, .momentum = 0.5, .nesterov = true}));
   EXPECT_EQ(j["class_name"], "SGD");
   EXPECT_EQ(j["config"]["momentum"], 0.5);
@@ -204,7 +205,8 @@ TEST(Optimizers, GetAndSerialize) {
   EXPECT_EQ(back->get_config(), j["config"]);
   EXPECT_EQ(serialize(Optimizer("adam")), "adam");
   // Keras 2 configs spell the learning rate "lr" and may name the legacy module.
-  Optimizer k2 = deserialize({{"class_name", "keras.optimizers.legacy.RMSprop"}, {"config", {{"lr", 0.01}, {"decay", 0.0}}}});
+  Optimizer k2 =
+      deserialize({{"class_name", "keras.optimizers.legacy.RMSprop"}, {"config", {{"lr", 0.01}, {"decay", 0.0}}}});
   EXPECT_EQ(k2->class_name(), "RMSprop");
   EXPECT_EQ(k2->learning_rate(), double(0.01f));
 }
@@ -213,7 +215,8 @@ TEST(Schedules, ByHand) {
   using namespace schedules;
   auto exp = ExponentialDecay({.initial_learning_rate = 0.1, .decay_steps = 10, .decay_rate = 0.5});
   EXPECT_DOUBLE_EQ((*exp)(5), 0.1 * std::pow(0.5, 0.5));
-  auto stair = ExponentialDecay({.initial_learning_rate = 0.1, .decay_steps = 10, .decay_rate = 0.5, .staircase = true});
+  auto stair =
+      ExponentialDecay({.initial_learning_rate = 0.1, .decay_steps = 10, .decay_rate = 0.5, .staircase = true});
   EXPECT_DOUBLE_EQ((*stair)(15), 0.05);
   auto pw = PiecewiseConstantDecay({.boundaries = {10, 20}, .values = {1.0, 0.5, 0.1}});
   EXPECT_EQ((*pw)(10), 1.0);
@@ -225,7 +228,7 @@ TEST(Schedules, ByHand) {
   auto warm = CosineDecay({.initial_learning_rate = 0.0, .decay_steps = 10, .warmup_target = 1.0, .warmup_steps = 4});
   EXPECT_DOUBLE_EQ((*warm)(2), 0.5);
   EXPECT_DOUBLE_EQ((*warm)(4), 1.0);
-  EXPECT_EQ(serialize(deserialize(serialize(cos))), serialize(cos));
+  EXPECT_EQ(schedules::serialize(schedules::deserialize(schedules::serialize(cos))), schedules::serialize(cos));
 }
 
 TEST(Schedules, DriveTheOptimizerByIteration) {

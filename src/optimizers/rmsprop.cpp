@@ -73,8 +73,8 @@ Optimizer rmsprop_from_config(const std::string& lower_class, const nlohmann::js
   if (lower_class != "rmsprop") return {};
   CommonOptions k = common_from_config(c);
   return RMSprop({learning_rate_or(c, 0.001), double_or(c, "rho", 0.9), double_or(c, "momentum", 0.0),
-                  double_or(c, "epsilon", 1e-7), bool_or(c, "centered", false), k.weight_decay, k.clipnorm,
-                  k.clipvalue, k.global_clipnorm, name_or(c, "rmsprop")});
+                  double_or(c, "epsilon", 1e-7), bool_or(c, "centered", false), k.weight_decay, k.clipnorm, k.clipvalue,
+                  k.global_clipnorm, name_or(c, "rmsprop")});
 }
 
 }  // namespace detail

@@ -40,9 +40,10 @@ class PiecewiseConstantDecayImpl : public LearningRateScheduleImpl {
  public:
   explicit PiecewiseConstantDecayImpl(const PiecewiseConstantDecayOptions& o) : o_(o) {
     if (o.boundaries.size() + 1 != o.values.size())
-      throw ValueError("The length of boundaries should be 1 less than the length of values. Received: boundaries of "
-                       "length " + std::to_string(o.boundaries.size()) + ", and values of length " +
-                       std::to_string(o.values.size()) + ".");
+      throw ValueError(
+          "The length of boundaries should be 1 less than the length of values. Received: boundaries of "
+          "length " +
+          std::to_string(o.boundaries.size()) + ", and values of length " + std::to_string(o.values.size()) + ".");
   }
   std::string class_name() const override { return "PiecewiseConstantDecay"; }
   double operator()(int64_t step) const override {
@@ -115,12 +116,17 @@ LearningRateSchedule deserialize(const nlohmann::json& config) {
     return ExponentialDecay({number(c, "initial_learning_rate", 0), steps("decay_steps"), number(c, "decay_rate", 0),
                              c.value("staircase", false), name_or(c, "ExponentialDecay")});
   if (cls == "PiecewiseConstantDecay")
-    return PiecewiseConstantDecay({c.value("boundaries", std::vector<double>{}), c.value("values", std::vector<double>{}),
-                                   name_or(c, "PiecewiseConstant")});
+    return PiecewiseConstantDecay({c.value("boundaries", std::vector<double>{}),
+                                   c.value("values", std::vector<double>{}), name_or(c, "PiecewiseConstant")});
   if (cls == "CosineDecay") {
-    CosineDecayOptions o{number(c, "initial_learning_rate", 0), steps("decay_steps"), number(c, "alpha", 0),
-                         name_or(c, "CosineDecay"), std::nullopt, steps("warmup_steps")};
-    if (c.contains("warmup_target") && c["warmup_target"].is_number()) o.warmup_target = c["warmup_target"].get<double>();
+    CosineDecayOptions o{number(c, "initial_learning_rate", 0),
+                         steps("decay_steps"),
+                         number(c, "alpha", 0),
+                         name_or(c, "CosineDecay"),
+                         std::nullopt,
+                         steps("warmup_steps")};
+    if (c.contains("warmup_target") && c["warmup_target"].is_number())
+      o.warmup_target = c["warmup_target"].get<double>();
     return CosineDecay(o);
   }
   throw ValueError("Unknown learning rate schedule: " + cls);

@@ -23,7 +23,9 @@ class ConvLSTM2DImpl : public LayerImpl {
       : LayerImpl(o.name, "conv_lstm2d"),
         o_(o),
         activation_(ops::activation(o.activation)),
-        recurrent_activation_(ops::activation(o.recurrent_activation)) {
+        recurrent_activation_(ops::activation(o.recurrent_activation)),
+        fns_{activation_, recurrent_activation_, ops::activation_grad(o.activation),
+             ops::activation_grad(o.recurrent_activation)} {
     if (o.filters <= 0)
       throw ValueError("Invalid value for argument `filters`. Expected a strictly positive value. Received filters=" +
                        std::to_string(o.filters) + ".");
@@ -70,7 +72,10 @@ class ConvLSTM2DImpl : public LayerImpl {
     return out;
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override;
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
+  // Backpropagation through time from the input projection and the per-step states a
+  // training forward pass saved; the convolutions' gradients come from the backward kernels.
+  Gradients backward(const BackwardArgs& args) const override;
 
   json get_config() const override {
     json c = LayerImpl::get_config();
@@ -129,6 +134,16 @@ class ConvLSTM2DImpl : public LayerImpl {
   Tensor to_last(const Tensor& t) const { return channels_first() ? ops::to_channels_last(t) : t; }
   Tensor to_format(const Tensor& t) const { return channels_first() ? ops::to_channels_first(t) : t; }
   Tensor project_inputs(const Tensor& x5, ops::Conv2DArgs& args) const;
+  // The input convolution over (batch*time) channels-last images of `image` shape.
+  ops::Conv2DArgs input_conv(const Shape& image) const;
+  // The recurrent convolution: "same" padding, stride 1, over the (rows, cols) state grid.
+  ops::Conv2DArgs recurrent_conv(Dim n, Dim rows, Dim cols) const;
+  // (batch, time, ...) in the layer's format -> channels-last (batch*time, ...) images.
+  Tensor images_last(const Tensor& x5) const {
+    std::vector<Dim> image(x5.shape().dims().begin() + 2, x5.shape().dims().end());
+    image.insert(image.begin(), x5.dim(0) * x5.dim(1));
+    return to_last(x5.reshape(Shape(image)));
+  }
 
   Dim out_size(Dim in, int axis) const {
     if (in < 0) return None;
@@ -145,11 +160,12 @@ class ConvLSTM2DImpl : public LayerImpl {
   ConvLSTM2DOptions o_;
   ops::ActivationFn activation_;
   ops::ActivationFn recurrent_activation_;
+  rnn::LSTMActivations fns_;
 };
 
 // Layout: everything runs channels-last; channels_first inputs, states and outputs are moved at
 // the edges.
-std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, const CallContext&) const {
+std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
   compute_output_shape(shapes);
@@ -160,10 +176,7 @@ std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, cons
   Tensor xw = project_inputs(x, in_conv);
   Dim rows = in_conv.out_h, cols = in_conv.out_w, pixels = rows * cols;
 
-  ops::Conv2DArgs rec_conv{.batch = n, .in_h = rows, .in_w = cols, .in_c = f, .out_h = rows, .out_w = cols,
-                           .out_c = g, .k_h = o_.kernel_size.first, .k_w = o_.kernel_size.second};
-  rec_conv.pad_top = ops::conv_padding(rows, rec_conv.k_h, 1, 1, "same").pad_before;
-  rec_conv.pad_left = ops::conv_padding(cols, rec_conv.k_w, 1, 1, "same").pad_before;
+  ops::Conv2DArgs rec_conv = recurrent_conv(n, rows, cols);
 
   // States as (batch*pixels, filters) rows, channels-last.
   Tensor h = Tensor::zeros({n * pixels, f}), c = Tensor::zeros({n * pixels, f});
@@ -176,6 +189,17 @@ std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, cons
   Tensor sequence;
   if (o_.return_sequences) sequence = Tensor({n, steps, rows, cols, f});
   const float* recurrent_kernel = variables()[1]->value.data();
+  // For backward(): h and c before each step and after the last, (steps+1, batch*pixels, filters).
+  Tensor h_hist, c_hist;
+  auto record = [&](Dim i) {
+    std::memcpy(h_hist.data() + i * h.size(), h.data(), static_cast<size_t>(h.size()) * sizeof(float));
+    std::memcpy(c_hist.data() + i * c.size(), c.data(), static_cast<size_t>(c.size()) * sizeof(float));
+  };
+  if (ctx.saved) {
+    h_hist = Tensor({steps + 1, n * pixels, f});
+    c_hist = Tensor({steps + 1, n * pixels, f});
+    record(0);
+  }
   for (Dim i = 0; i < steps; ++i) {
     Dim t = o_.go_backwards ? steps - 1 - i : i;
     ops::kernels().conv2d(rec_conv, h.data(), recurrent_kernel, z.data());
@@ -186,12 +210,14 @@ std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, cons
     }
     for (int q = 0; q < 4; ++q) rnn::take_gate(z, nullptr, 0, q, f, gates[static_cast<size_t>(q)]);
     rnn::lstm_update(gates, h, c, tmp, activation_, recurrent_activation_);
+    if (ctx.saved) record(i + 1);
     if (o_.return_sequences)
       for (Dim b = 0; b < n; ++b)
         std::memcpy(sequence.data() + (b * steps + i) * pixels * f, h.data() + b * pixels * f,
                     static_cast<size_t>(pixels * f) * sizeof(float));
   }
 
+  if (ctx.saved) ctx.saved->tensors = {std::move(xw), std::move(h_hist), std::move(c_hist)};
   std::vector<Tensor> out;
   if (o_.return_sequences) {
     Tensor seq = to_format(std::move(sequence).reshape({n * steps, rows, cols, f}));
@@ -211,10 +237,100 @@ std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, cons
 
 // The input convolution of all timesteps in one call (batch*time images), bias added:
 // (batch*time*rows'*cols', 4*filters). Fills `args` (rows' = args.out_h).
+ops::Conv2DArgs ConvLSTM2DImpl::input_conv(const Shape& x) const {
+  ops::Conv2DArgs args{.batch = x[0], .in_h = x[1], .in_w = x[2], .in_c = x[3],
+                       .out_h = out_size(x[1], 0), .out_w = out_size(x[2], 1), .out_c = 4 * o_.filters,
+                       .k_h = o_.kernel_size.first, .k_w = o_.kernel_size.second,
+                       .stride_h = o_.strides.first, .stride_w = o_.strides.second,
+                       .dilation_h = o_.dilation_rate.first, .dilation_w = o_.dilation_rate.second};
+  args.pad_top = ops::conv_padding(args.in_h, args.k_h, args.stride_h, args.dilation_h, o_.padding).pad_before;
+  args.pad_left = ops::conv_padding(args.in_w, args.k_w, args.stride_w, args.dilation_w, o_.padding).pad_before;
+  return args;
+}
+
+ops::Conv2DArgs ConvLSTM2DImpl::recurrent_conv(Dim n, Dim rows, Dim cols) const {
+  ops::Conv2DArgs a{.batch = n, .in_h = rows, .in_w = cols, .in_c = o_.filters, .out_h = rows, .out_w = cols,
+                    .out_c = 4 * o_.filters, .k_h = o_.kernel_size.first, .k_w = o_.kernel_size.second};
+  a.pad_top = ops::conv_padding(rows, a.k_h, 1, 1, "same").pad_before;
+  a.pad_left = ops::conv_padding(cols, a.k_w, 1, 1, "same").pad_before;
+  return a;
+}
+
+Gradients ConvLSTM2DImpl::backward(const BackwardArgs& a) const {
+  const auto& saved = a.saved.tensors;
+  if (saved.size() != 3) fail("backward() needs the states of a forward pass run with CallContext::saved");
+  const Tensor& x5 = a.inputs.at(0);
+  const Tensor &xw = saved[0], &h_hist = saved[1], &c_hist = saved[2];
+  Dim n = x5.dim(0), steps = x5.dim(1), f = o_.filters, g = 4 * f;
+  Tensor x = images_last(x5);
+  ops::Conv2DArgs in_conv = input_conv(x.shape());
+  Dim rows = in_conv.out_h, cols = in_conv.out_w, pixels = rows * cols, cells = n * pixels;
+  ops::Conv2DArgs rec_conv = recurrent_conv(n, rows, cols);
+  auto vars = variables();
+  const Tensor &kernel = vars[0]->value, &recurrent_kernel = vars[1]->value;
+
+  // The output gradients as channels-last (batch*pixels, filters) rows.
+  auto state_rows = [&](const Tensor& t) { return to_last(t).reshape({cells, f}); };
+  Tensor dh = o_.return_sequences ? Tensor::zeros({cells, f}) : state_rows(a.output_grads.at(0));
+  Tensor dc = Tensor::zeros({cells, f});
+  if (o_.return_state) {
+    Tensor gh = state_rows(a.output_grads.at(1));
+    for (Dim k = 0; k < dh.size(); ++k) dh[k] += gh[k];
+    dc = state_rows(a.output_grads.at(2));
+  }
+  Tensor d_seq;  // (batch, time, pixels, filters)
+  if (o_.return_sequences) d_seq = images_last(a.output_grads.at(0));
+
+  Tensor d_xw({xw.dim(0), g}), d_recurrent(recurrent_kernel.shape()), part(recurrent_kernel.shape());
+  Tensor z({cells, g}), dz({cells, g}), dc_prev({cells, f}), dh_prev({cells, f});
+  std::vector<Tensor> pre(4, Tensor({cells, f}));
+  for (Dim i = steps - 1; i >= 0; --i) {
+    Dim t = o_.go_backwards ? steps - 1 - i : i;
+    if (o_.return_sequences)
+      for (Dim b = 0; b < n; ++b) {
+        const float* gs = d_seq.data() + (b * steps + i) * pixels * f;
+        for (Dim k = 0; k < pixels * f; ++k) dh[b * pixels * f + k] += gs[k];
+      }
+    Tensor h_prev = h_hist.slice(i, i + 1).reshape({cells, f}), c_prev = c_hist.slice(i, i + 1).reshape({cells, f});
+    ops::kernels().conv2d(rec_conv, h_prev.data(), recurrent_kernel.data(), z.data());
+    for (Dim b = 0; b < n; ++b) {
+      const float* xr = xw.data() + (b * steps + t) * pixels * g;
+      for (Dim k = 0; k < pixels * g; ++k) z[b * pixels * g + k] += xr[k];
+    }
+    for (int q = 0; q < 4; ++q) rnn::take_gate(z, nullptr, 0, q, f, pre[static_cast<size_t>(q)]);
+    rnn::lstm_update_backward(pre, c_prev, dh, dc, fns_, dz, dc_prev);
+    for (Dim b = 0; b < n; ++b)
+      std::memcpy(d_xw.data() + (b * steps + t) * pixels * g, dz.data() + b * pixels * g,
+                  static_cast<size_t>(pixels * g) * sizeof(float));
+    ops::kernels().conv2d_backward_filter(rec_conv, h_prev.data(), dz.data(), part.data());
+    for (Dim k = 0; k < part.size(); ++k) d_recurrent[k] += part[k];
+    ops::kernels().conv2d_backward_input(rec_conv, dz.data(), recurrent_kernel.data(), dh_prev.data());
+    std::swap(dh, dh_prev);
+    std::swap(dc, dc_prev);
+  }
+
+  Gradients grads;
+  Tensor dx(x.shape());
+  ops::kernels().conv2d_backward_input(in_conv, d_xw.data(), kernel.data(), dx.data());
+  grads.inputs.push_back(to_format(dx).reshape(x5.shape()));
+  if (a.inputs.size() == 3) {
+    grads.inputs.push_back(to_format(dh.reshape({n, rows, cols, f})));
+    grads.inputs.push_back(to_format(dc.reshape({n, rows, cols, f})));
+  }
+  grads.variables.emplace_back(kernel.shape());
+  ops::kernels().conv2d_backward_filter(in_conv, x.data(), d_xw.data(), grads.variables[0].data());
+  grads.variables.push_back(std::move(d_recurrent));
+  if (o_.use_bias) {
+    Tensor db({g});
+    for (Dim r = 0; r < d_xw.dim(0); ++r)
+      for (Dim j = 0; j < g; ++j) db[j] += d_xw[r * g + j];
+    grads.variables.push_back(std::move(db));
+  }
+  return grads;
+}
+
 Tensor ConvLSTM2DImpl::project_inputs(const Tensor& x5, ops::Conv2DArgs& args) const {
-  std::vector<Dim> image(x5.shape().dims().begin() + 2, x5.shape().dims().end());
-  image.insert(image.begin(), x5.dim(0) * x5.dim(1));
-  Tensor x = to_last(x5.reshape(Shape(image)));
+  Tensor x = images_last(x5);
   auto vars = variables();
   const Tensor& kernel = vars[0]->value;
   if (x.dim(3) != kernel.dim(2))
@@ -222,13 +338,7 @@ Tensor ConvLSTM2DImpl::project_inputs(const Tensor& x5, ops::Conv2DArgs& args) c
                      std::to_string(kernel.dim(2)) + " channels, but received input with shape " +
                      x5.shape().str());
   Dim g = 4 * o_.filters;
-  args = {.batch = x.dim(0), .in_h = x.dim(1), .in_w = x.dim(2), .in_c = x.dim(3),
-          .out_h = out_size(x.dim(1), 0), .out_w = out_size(x.dim(2), 1), .out_c = g,
-          .k_h = o_.kernel_size.first, .k_w = o_.kernel_size.second,
-          .stride_h = o_.strides.first, .stride_w = o_.strides.second,
-          .dilation_h = o_.dilation_rate.first, .dilation_w = o_.dilation_rate.second};
-  args.pad_top = ops::conv_padding(args.in_h, args.k_h, args.stride_h, args.dilation_h, o_.padding).pad_before;
-  args.pad_left = ops::conv_padding(args.in_w, args.k_w, args.stride_w, args.dilation_w, o_.padding).pad_before;
+  args = input_conv(x.shape());
   Tensor xw({args.batch * args.out_h * args.out_w, g});
   ops::kernels().conv2d(args, x.data(), kernel.data(), xw.data());
   if (o_.use_bias)

@@ -1,3 +1,5 @@
+#include <cstring>
+
 #include "keras/layers/rnn.h"
 #include "layers/from_config.h"
 #include "layers/rnn/recurrent.h"
@@ -54,7 +56,6 @@ class LSTMImpl : public rnn::RecurrentImpl {
     rnn::lstm_update(s.gates, states[0], states[1], s.tmp, activation_, recurrent_activation_);
   }
 
-  // Gates i, f, c~, o from pre-activations a_*; c = f*c_prev + i*c~, h = o*activation(c).
   void step_backward(const float* xw, Dim xw_stride, const std::vector<Tensor>& prev, std::vector<Tensor>& d_states,
                      float* d_xw, Tensor& d_recurrent_kernel, Tensor&,
                      const std::vector<Tensor>* masks) const override {
@@ -64,42 +65,11 @@ class LSTMImpl : public rnn::RecurrentImpl {
     recurrent_product(h_prev, 0, 4 * u, z, false, masks);
     std::vector<Tensor> pre(4, Tensor({n, u}));
     for (int g = 0; g < 4; ++g) rnn::take_gate(z, xw, xw_stride, g, u, pre[static_cast<size_t>(g)]);
-    std::vector<Tensor> act = pre;
-    Tensor &i = act[0], &f = act[1], &cand = act[2], &o = act[3];
-    recurrent_activation_(i);
-    recurrent_activation_(f);
-    activation_(cand);
-    recurrent_activation_(o);
-    Tensor c({n, u});
-    for (Dim k = 0; k < c.size(); ++k) c[k] = f[k] * c_prev[k] + i[k] * cand[k];
-    Tensor tc = c;
-    activation_(tc);
-
-    const Tensor &dh = d_states[0], &dc_in = d_states[1];
-    std::vector<Tensor> d(4, Tensor({n, u}));
-    Tensor dc({n, u});
-    for (Dim k = 0; k < c.size(); ++k) {
-      d[3][k] = dh[k] * tc[k];
-      dc[k] = dh[k] * o[k];
-    }
-    activation_grad_(c, tc, dc);
-    Tensor dc_prev({n, u});
-    for (Dim k = 0; k < c.size(); ++k) {
-      dc[k] += dc_in[k];
-      d[0][k] = dc[k] * cand[k];
-      d[1][k] = dc[k] * c_prev[k];
-      d[2][k] = dc[k] * i[k];
-      dc_prev[k] = dc[k] * f[k];
-    }
-    recurrent_activation_grad_(pre[0], i, d[0]);
-    recurrent_activation_grad_(pre[1], f, d[1]);
-    activation_grad_(pre[2], cand, d[2]);
-    recurrent_activation_grad_(pre[3], o, d[3]);
-    Tensor dz({n, 4 * u});
-    for (int g = 0; g < 4; ++g) {
-      rnn::put_gate(d[static_cast<size_t>(g)], g, u, d_xw, xw_stride);
-      rnn::put_gate(d[static_cast<size_t>(g)], g, u, dz.data(), 4 * u);
-    }
+    Tensor dz({n, 4 * u}), dc_prev({n, u});
+    rnn::lstm_update_backward(pre, c_prev, d_states[0], d_states[1], {activation_, recurrent_activation_, activation_grad_,
+                              recurrent_activation_grad_}, dz, dc_prev);
+    for (Dim b = 0; b < n; ++b)
+      std::memcpy(d_xw + b * xw_stride, dz.data() + b * 4 * u, static_cast<size_t>(4 * u) * sizeof(float));
     Tensor dh_prev({n, u});
     recurrent_product_backward(h_prev, dz, 0, d_recurrent_kernel, dh_prev, masks);
     d_states = {std::move(dh_prev), std::move(dc_prev)};

@@ -203,6 +203,41 @@ void lstm_update(std::vector<Tensor>& gates, Tensor& h, Tensor& c, Tensor& tmp, 
   for (Dim k = 0; k < h.size(); ++k) h[k] = o[k] * tmp[k];
 }
 
+void lstm_update_backward(const std::vector<Tensor>& pre, const Tensor& c_prev, const Tensor& dh, const Tensor& dc_in,
+                          const LSTMActivations& fns, Tensor& dz, Tensor& dc_prev) {
+  Dim rows = c_prev.dim(0), u = c_prev.dim(1);
+  std::vector<Tensor> act = pre;
+  Tensor &i = act[0], &f = act[1], &cand = act[2], &o = act[3];
+  fns.recurrent_activation(i);
+  fns.recurrent_activation(f);
+  fns.activation(cand);
+  fns.recurrent_activation(o);
+  Tensor c({rows, u});
+  for (Dim k = 0; k < c.size(); ++k) c[k] = f[k] * c_prev[k] + i[k] * cand[k];
+  Tensor tc = c;
+  fns.activation(tc);
+  // h = o * activation(c), c = f * c_prev + i * c~.
+  std::vector<Tensor> d(4, Tensor({rows, u}));
+  Tensor dc({rows, u});
+  for (Dim k = 0; k < c.size(); ++k) {
+    d[3][k] = dh[k] * tc[k];
+    dc[k] = dh[k] * o[k];
+  }
+  fns.activation_grad(c, tc, dc);
+  for (Dim k = 0; k < c.size(); ++k) {
+    dc[k] += dc_in[k];
+    d[0][k] = dc[k] * cand[k];
+    d[1][k] = dc[k] * c_prev[k];
+    d[2][k] = dc[k] * i[k];
+    dc_prev[k] = dc[k] * f[k];
+  }
+  fns.recurrent_activation_grad(pre[0], i, d[0]);
+  fns.recurrent_activation_grad(pre[1], f, d[1]);
+  fns.activation_grad(pre[2], cand, d[2]);
+  fns.recurrent_activation_grad(pre[3], o, d[3]);
+  for (int g = 0; g < 4; ++g) put_gate(d[static_cast<size_t>(g)], g, u, dz.data(), 4 * u);
+}
+
 std::vector<Tensor> RecurrentImpl::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
   const Tensor& x = inputs.at(0);
   if (x.rank() != 3) detail::check_ndim(name(), x.shape(), 3);

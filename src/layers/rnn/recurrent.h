@@ -127,6 +127,17 @@ void put_gate(const Tensor& in, int g, Dim units, float* out, Dim stride);
 void lstm_update(std::vector<Tensor>& gates, Tensor& h, Tensor& c, Tensor& tmp, ops::ActivationFn activation,
                  ops::ActivationFn recurrent_activation);
 
+// The activations of an LSTM cell and their gradients.
+struct LSTMActivations {
+  ops::ActivationFn activation, recurrent_activation;
+  ops::ActivationGradFn activation_grad, recurrent_activation_grad;
+};
+// The backward of lstm_update from the pre-activation gates `pre` (i, f, c~, o), the carry
+// before the step, and dL/dh, dL/dc after it: dL/d(pre) into dz (rows, 4*units, gates side by
+// side) and dL/d(c_prev).
+void lstm_update_backward(const std::vector<Tensor>& pre, const Tensor& c_prev, const Tensor& dh, const Tensor& dc,
+                          const LSTMActivations& fns, Tensor& dz, Tensor& dc_prev);
+
 // The RNN arguments of a Keras 1/2/3 config.
 SequenceArgs sequence_args_from_config(const nlohmann::json& c);
 // Defaults that depend on the Keras version that wrote the file (KERAS_SPEC §5.5):

@@ -113,6 +113,26 @@ TEST(TimeDistributedGradient, PassesStateUpdatesToTheWrappedLayer) {
   EXPECT_TRUE(testing::AllClose(td.get_weights()[3], Tensor(Shape{1}, {3.0f})));
 }
 
+TEST(ConvLSTM2DGradient, Configurations) {
+  Tensor x = random_tensor({2, 3, 5, 4, 2}, 10);  // (batch, time, rows, cols, channels)
+  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .padding = "same"}), {x}, 80));
+  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = {3, 2}, .strides = 2, .return_sequences = true}),
+                    {x}, 81));
+  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 3, .kernel_size = 2, .dilation_rate = {2, 1}, .use_bias = false,
+                                        .go_backwards = true}), {x}, 82));
+  // States (batch, rows', cols', filters): 'valid' 3x3 over 5x4 leaves 3x2.
+  Tensor h0 = random_tensor({2, 3, 2, 2}, 11, -0.5f, 0.5f), c0 = random_tensor({2, 3, 2, 2}, 12, -0.5f, 0.5f);
+  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .return_sequences = true, .return_state = true}),
+                    {x, h0, c0}, 83));
+  // channels_first: (batch, time, channels, rows, cols) and states (batch, filters, rows', cols').
+  Tensor xf = random_tensor({2, 3, 2, 5, 4}, 13);
+  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .padding = "same", .data_format = "channels_first",
+                                        .return_sequences = true}), {xf}, 84));
+  Tensor hf = random_tensor({2, 2, 3, 2}, 14, -0.5f, 0.5f), cf = random_tensor({2, 2, 3, 2}, 15, -0.5f, 0.5f);
+  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .data_format = "channels_first",
+                                        .return_state = true}), {xf, hf, cf}, 85));
+}
+
 // Reseeds the global generator before every forward pass, so each of the checker's passes
 // draws the same dropout masks and the layer is a deterministic function to differentiate.
 class FixedMasks : public LayerImpl {
