@@ -240,7 +240,7 @@ TEST(Fit, StopTrainingFromABatch) {
     ++batches;
     if (batch == 1) m.set_stop_training(true);
   }});
-  History h = m.fit(column({1, 2, 3, 4, 5}), column({0, 0, 0, 0, 0}),
+  History h = m.fit(column({1, 2, 3, 4, 5}), column({1, 2, 3, 4, 5}),
                     {.batch_size = 1, .epochs = 3, .verbose = 0, .callbacks = {stop}});
   EXPECT_EQ(batches, 2);
   EXPECT_EQ(h.epoch, std::vector<int>{0});
