@@ -241,7 +241,7 @@ TEST(Fit, StopTrainingFromABatch) {
     if (batch == 1) m.set_stop_training(true);
   }});
   History h = m.fit(column({1, 2, 3, 4, 5}), column({1, 2, 3, 4, 5}),
-                    {.batch_size = 1, .epochs = 3, .verbose = 0, .shuffle = false, .callbacks = {stop}});
+                    {.batch_size = 1, .epochs = 3, .verbose = 0, .callbacks = {stop}, .shuffle = false});
   EXPECT_EQ(batches, 2);
   EXPECT_EQ(h.epoch, std::vector<int>{0});
   EXPECT_NEAR(h.history["loss"][0], (1.0 + 4.0) / 2, 1e-6);  // the two batches run
