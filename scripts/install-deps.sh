@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages keras.cpp needs to build and test. Idempotent.
 set -euo pipefail
-packages=(build-essential cmake pkg-config nlohmann-json3-dev libgtest-dev libhdf5-dev libzip-dev)
+packages=(build-essential cmake pkg-config nlohmann-json3-dev libgtest-dev libhdf5-dev libzip-dev zlib1g-dev libopenblas-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

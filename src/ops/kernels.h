@@ -62,6 +62,8 @@ const Kernels& reference_kernels();
 // The reference table with conv2d, its gradients and conv2d_transpose lowered to im2col +
 // gemm; the products go through kernels().gemm, so a BLAS gemm makes them fast.
 const Kernels& im2col_kernels();
+// im2col_kernels() with OpenBLAS's sgemm (src/ops/blas); the default.
+const Kernels& openblas_kernels();
 // The kernels layers use; the fastest available unless set_kernels() chose otherwise.
 const Kernels& kernels();
 void set_kernels(const Kernels& k);
