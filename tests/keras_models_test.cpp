@@ -169,6 +169,40 @@ TEST(KerasModels, MoonflowerKeras3ArchivePredictsAsKeras) {
   check_reference({d / "mnist_model.keras", {d / "input_1png.npy"}, d / "expected_output_1png.npy", {}});
 }
 
+// The moonflower archive was saved by Keras 3 after training: its compile_config (adam,
+// categorical_crossentropy, accuracy) and optimizer/vars (iteration 6330 as h5dump shows it,
+// learning_rate 0.001, then momentum/velocity per trainable variable) come back, and survive
+// our .keras and .h5 writers.
+TEST(KerasModels, MoonflowerTrainingStateIsRestored) {
+  ASSERT_TRUE(have_models());
+  fs::path d = models_dir() / "moonflower_mnist_cnn_keras3";
+  Model m = load_model(d / "mnist_model.keras");
+  ASSERT_TRUE(m.compiled());
+  EXPECT_EQ(m.optimizer()->class_name(), "Adam");
+  EXPECT_EQ(m.loss()->name(), "categorical_crossentropy");
+  EXPECT_EQ(m.metrics_names(), (std::vector<std::string>{"loss", "accuracy"}));
+  EXPECT_EQ(m.optimizer()->iterations(), 6330);
+  EXPECT_FLOAT_EQ(static_cast<float>(m.optimizer()->learning_rate()), 0.001f);
+  std::vector<Variable> vars = m.optimizer()->variables();
+  ASSERT_EQ(vars.size(), 14u);
+  EXPECT_EQ(vars[2].name, "conv2d_kernel_momentum");
+  EXPECT_EQ(vars[3].value.shape(), Shape({3, 3, 1, 32}));
+  float sum = 0;
+  for (float v : vars[3].value.values()) sum += std::abs(v);
+  EXPECT_GT(sum, 0.0f);  // trained velocities, not fresh zeros
+  for (const char* ext : {".keras", ".h5"}) {
+    fs::path copy = temp_path(std::string("_state") + ext);
+    m.save(copy);
+    Model back = load_model(copy);
+    fs::remove(copy);
+    ASSERT_TRUE(back.compiled()) << ext;
+    EXPECT_EQ(back.optimizer()->iterations(), 6330) << ext;
+    std::vector<Variable> again = back.optimizer()->variables();
+    ASSERT_EQ(again.size(), vars.size()) << ext;
+    for (size_t i = 0; i < vars.size(); ++i) EXPECT_EQ(again[i].value, vars[i].value) << ext << " variable " << i;
+  }
+}
+
 // GRU(reset_after) fed an initial_state input; the stateful twin gives the same first call.
 TEST(KerasModels, FdeepGruInitialStatePredictsAsKeras) {
   ASSERT_TRUE(have_models());

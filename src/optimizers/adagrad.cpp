@@ -56,8 +56,10 @@ class AdadeltaImpl : public OptimizerImpl {
 
  protected:
   void build_slots(const std::vector<Shape>& shapes) override {
-    for (size_t i = 0; i < shapes.size(); ++i) grads_.push_back(add_slot(i, "accumulated_grad"));
-    for (size_t i = 0; i < shapes.size(); ++i) deltas_.push_back(add_slot(i, "accumulated_delta_var"));
+    for (size_t i = 0; i < shapes.size(); ++i) {  // interleaved per variable, as Keras
+      grads_.push_back(add_slot(i, "accumulated_grad"));
+      deltas_.push_back(add_slot(i, "accumulated_delta_var"));
+    }
   }
   // E[g^2] = rho E[g^2] + (1 - rho) g^2; d = -sqrt(E[d^2] + eps) g / sqrt(E[g^2] + eps);
   // E[d^2] = rho E[d^2] + (1 - rho) d^2; w += lr d.

@@ -33,8 +33,12 @@ class AdamImpl : public OptimizerImpl {
 
  protected:
   void build_slots(const std::vector<Shape>& shapes) override {
-    for (size_t i = 0; i < shapes.size(); ++i) m_.push_back(add_slot(i, "momentum"));
-    for (size_t i = 0; i < shapes.size(); ++i) v_.push_back(add_slot(i, "velocity"));
+    // Keras's add_optimizer_variables(var_list, ["momentum", "velocity"]): both slots of a
+    // variable together (the order of optimizer/vars in saved files).
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      m_.push_back(add_slot(i, "momentum"));
+      v_.push_back(add_slot(i, "velocity"));
+    }
     if (a_.amsgrad)
       for (size_t i = 0; i < shapes.size(); ++i) vhat_.push_back(add_slot(i, "velocity_hat"));
   }
@@ -121,8 +125,12 @@ class NadamImpl : public OptimizerImpl {
 
  protected:
   void build_slots(const std::vector<Shape>& shapes) override {
-    for (size_t i = 0; i < shapes.size(); ++i) m_.push_back(add_slot(i, "momentum"));
-    for (size_t i = 0; i < shapes.size(); ++i) v_.push_back(add_slot(i, "velocity"));
+    // Keras's add_optimizer_variables(var_list, ["momentum", "velocity"]): both slots of a
+    // variable together (the order of optimizer/vars in saved files).
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      m_.push_back(add_slot(i, "momentum"));
+      v_.push_back(add_slot(i, "velocity"));
+    }
     u_product_ = add_variable("u_product", Tensor(Shape{}, 1.0f));
   }
 

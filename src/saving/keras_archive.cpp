@@ -206,6 +206,7 @@ Model load_keras_archive(const std::filesystem::path& path) {
   engine::SkipInitializers every_weight_comes_from_the_file;
   Model model = model_from_config(config, ctx);
   load_keras3_weights(model, weights.root());
+  load_optimizer_keras3(model, weights.root());
   return model;
 }
 

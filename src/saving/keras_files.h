@@ -3,6 +3,7 @@
 // Keras 3 weights files (.weights.h5, model.weights.h5) and .keras zip archives.
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,21 @@ void load_keras3_weights(const Model& model, const hdf5::Group& root);
 void save_keras3_weights(const Model& model, const hdf5::Group& root);
 // Keras's naming.to_snake_case ("Conv2D" -> "conv2d", "BatchNormalization" -> "batch_normalization").
 std::string to_snake_case(const std::string& class_name);
+
+// ---- training state: compile_config and optimizer variables (src/saving/training_state.cpp)
+// compile_from_config when the config is a non-empty object; a config this library cannot
+// compile (e.g. a custom loss) leaves the model uncompiled with a warning, as Keras does.
+void compile_saved_model(Model& model, const nlohmann::json& compile_config, const std::string& source);
+// Keras 2's training_config attribute (the compile config, the optimizer as "optimizer_config").
+std::string training_config_json(const Model& model);
+// The optimizer's variables at optimizer/vars/<i> (Keras 3) or in optimizer_weights (legacy
+// .h5, with weight_names); nothing for an uncompiled model.
+void save_optimizer_keras3(const Model& model, const hdf5::Group& root);
+void save_optimizer_h5(const Model& model, const hdf5::Group& root);
+// Builds a compiled model's optimizer and restores saved variables into it; a saved state of
+// another size is skipped with Keras's warning. Nothing happens when the file has none.
+void load_optimizer_keras3(Model& model, const hdf5::Group& root);
+void load_optimizer_h5(Model& model, const hdf5::Group& root);
 
 // ---- whole files
 // Weights from any weights file: Keras 2 .h5 (weights-only or full model), Keras 3

@@ -73,6 +73,15 @@ Model load_h5_model(const std::filesystem::path& path) {
   Model model = model_from_config(config, ctx);
   hdf5::Group weights = root.group("model_weights");
   load_legacy_weights(model, weights, weights_origin(weights, root));
+  if (root.has_attr("training_config")) {
+    nlohmann::json training_config = nlohmann::json::parse(root.attr_string("training_config"), nullptr, false);
+    if (training_config.is_discarded())
+      throw FileError(path.string() + ": the training_config attribute is not valid JSON");
+    compile_saved_model(model, training_config, path.string());
+    // Keras 1/2 optimizers keep other variables in another order (iter, all m, all v); Keras 3
+    // does not load them either, so those models restart with fresh optimizer state.
+    if (ctx.keras_major >= 3) load_optimizer_h5(model, root);
+  }
   return model;
 }
 

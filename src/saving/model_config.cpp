@@ -7,6 +7,7 @@
 #include "keras/errors.h"
 #include "layers/core/input_layer.h"
 #include "layers/rnn/recurrent.h"
+#include "saving/keras_files.h"
 #include "saving/config_utils.h"
 #include "saving/registry.h"
 
@@ -127,9 +128,9 @@ json sequential_config(const SequentialImpl& model) {
   return c;
 }
 
-std::string model_to_json(const FunctionalImpl& model) {
+std::string model_to_json(const FunctionalImpl& model, const json& compile_config) {
   json j = serialize_layer(model);
-  j["compile_config"] = json::object();
+  j["compile_config"] = compile_config;
   return j.dump();
 }
 
@@ -371,7 +372,10 @@ Model model_from_config(const nlohmann::json& model_config, const ConfigContext&
       for (const auto& u : unsupported) list += (list.empty() ? "" : ", ") + u;
       throw UnsupportedLayers(where + "the model uses layers keras.cpp cannot run: " + list);
     }
-    return build_model(model_config, ctx);
+    Model model = build_model(model_config, ctx);
+    // Keras 3's deserialize_keras_object compiles a model whose config carries a compile_config.
+    if (model_config.contains("compile_config")) compile_saved_model(model, model_config["compile_config"], ctx_in.source);
+    return model;
   } catch (const nlohmann::json::exception& e) {
     throw ValueError(where + "malformed model config: " + e.what());
   }

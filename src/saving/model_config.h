@@ -11,8 +11,8 @@ namespace keras::saving {
 nlohmann::json serialize_layer(const LayerImpl& layer);
 nlohmann::json functional_config(const FunctionalImpl& model);
 nlohmann::json sequential_config(const SequentialImpl& model);
-// Keras 3 model.to_json(): the serialized model plus an empty compile_config.
-std::string model_to_json(const FunctionalImpl& model);
+// Keras 3 model.to_json(): the serialized model plus its compile_config ({} when not compiled).
+std::string model_to_json(const FunctionalImpl& model, const nlohmann::json& compile_config = nlohmann::json::object());
 
 // The Keras major version a config was written by (1, 2 or 3).
 int detect_keras_major(const nlohmann::json& model_config);

@@ -35,9 +35,12 @@ void save_keras(const Model& model, const std::filesystem::path& path) {
   {
     hdf5::File f = hdf5::File::create(weights.temp_path(), path.string() + " (model.weights.h5)");
     save_keras3_weights(model, f.root());
+    save_optimizer_keras3(model, f.root());
     f.close();
   }
-  write_keras_archive(out.temp_path(), metadata_json(), model_to_json(model.functional()), weights.temp_path(),
+  nlohmann::json compile_config = model.compiled() ? model.compile_config() : nlohmann::json::object();
+  write_keras_archive(out.temp_path(), metadata_json(), model_to_json(model.functional(), compile_config),
+                      weights.temp_path(),
                       path.string());
   out.commit();
 }
@@ -52,6 +55,10 @@ void save_h5(const Model& model, const std::filesystem::path& path) {
     nlohmann::json config = {{"class_name", model->class_name()}, {"config", model->get_config()}};
     root.set_attr("model_config", config.dump());
     save_legacy_weights(model, root.create_group("model_weights"));
+    if (model.compiled()) {
+      root.set_attr("training_config", training_config_json(model));
+      save_optimizer_h5(model, root);
+    }
     f.close();
   }
   out.commit();
