@@ -37,6 +37,9 @@ struct CallContext {
   bool training = false;
   // Non-null when the caller will call backward(): the layer records what it needs here.
   SavedState* saved = nullptr;
+  // The randomness of this training step (dropout masks), set by fit(); 0 outside fit():
+  // layers then draw from the global generator.
+  uint64_t seed = 0;
 };
 
 // A backward pass: the forward inputs and outputs, the gradient of the loss with respect to

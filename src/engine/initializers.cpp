@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -45,9 +46,15 @@ std::string canonical(std::string n) {
 
 }  // namespace
 
+std::optional<uint64_t>& seed_given() {
+  static std::optional<uint64_t> seed;
+  return seed;
+}
+
 void set_random_seed(uint64_t seed) {
   std::lock_guard lock(rng_mutex);
   global_rng().seed(seed);
+  seed_given() = seed;
 }
 
 namespace engine {
@@ -55,6 +62,29 @@ namespace engine {
 uint64_t next_random_seed() {
   std::lock_guard lock(rng_mutex);
   return global_rng()();
+}
+
+uint64_t training_seed() {
+  std::lock_guard lock(rng_mutex);
+  if (!seed_given()) seed_given() = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+  return *seed_given();
+}
+
+uint64_t mix_seed(uint64_t a, uint64_t b) {
+  uint64_t z = a + 0x9e3779b97f4a7c15ull * (b + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t hash_name(const std::string& name) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+uint64_t layer_seed(uint64_t step_seed, const std::string& layer_name) {
+  return step_seed != 0 ? mix_seed(step_seed, hash_name(layer_name)) : next_random_seed();
 }
 
 }  // namespace engine

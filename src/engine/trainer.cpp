@@ -93,7 +93,10 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = training_state(model);
   if (!s.loss) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");
   SavedState saved;
-  std::vector<Tensor> outputs = model.call(b.x, CallContext{.training = true, .saved = &saved});
+  // The step's randomness follows the seed and the optimizer's iteration count (saved with
+  // the model), so training resumed from a checkpoint repeats the uninterrupted run.
+  uint64_t seed = mix_seed(training_seed(), uint64_t(s.optimizer->iterations()));
+  std::vector<Tensor> outputs = model.call(b.x, CallContext{.training = true, .saved = &saved, .seed = seed});
   const Tensor& y_pred = single_output(outputs, model);
   resolve_metrics(s, b.y, y_pred);
   losses::LossValue loss = s.loss->value_and_grad(b.y, y_pred, b.sample_weight);
@@ -355,7 +358,7 @@ History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptio
   if (o.verbose != 0) cbs.add(make_progbar_logger(o.verbose, o.epochs, steps, progbar_options()), *this, params);
 
   s.stop_training = false;
-  std::mt19937_64 rng(next_random_seed());
+  uint64_t shuffle_seed = mix_seed(training_seed(), hash_name("shuffle"));
   int val_batch = o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size;
   Logs training_logs;
   cbs.each([](callbacks::Callback& c) { c.on_train_begin({}); });
@@ -363,7 +366,10 @@ History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptio
     engine::reset_metrics(s);
     cbs.each([&](callbacks::Callback& c) { c.on_epoch_begin(epoch, {}); });
     std::vector<Dim> order = identity(train.n);
-    if (o.shuffle) shuffle(order, rng);
+    if (o.shuffle) {
+      std::mt19937_64 rng(mix_seed(shuffle_seed, uint64_t(epoch)));  // epoch e shuffles alike when resumed
+      shuffle(order, rng);
+    }
     for (Dim step = 0; step < steps; ++step) {
       cbs.each([&](callbacks::Callback& c) { c.on_train_batch_begin(step, {}); });
       Logs logs =

@@ -25,7 +25,7 @@ class DropoutImpl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     if (!ctx.training || options_.rate == 0) return {inputs.at(0)};
     // Inverted dropout: kept values scaled by 1/(1-rate) so the expectation is unchanged.
-    Tensor mask = draw_mask(inputs.at(0).shape());
+    Tensor mask = draw_mask(inputs.at(0).shape(), engine::layer_seed(ctx.seed, name()));
     Tensor y = inputs.at(0);
     for (Dim i = 0; i < y.size(); ++i) y[i] *= mask[i];
     if (ctx.saved) ctx.saved->tensors = {std::move(mask)};
@@ -51,12 +51,12 @@ class DropoutImpl : public LayerImpl {
   }
 
  private:
-  // 0 or 1/(1-rate) per element. The stream follows keras::set_random_seed: one seed drawn
-  // from the global generator per call keeps concurrent calls independent and lock-light.
-  Tensor draw_mask(const Shape& shape) const {
+  // 0 or 1/(1-rate) per element, from a generator of its own (engine::layer_seed), so
+  // concurrent calls stay independent and a resumed fit() draws the masks it drew before.
+  Tensor draw_mask(const Shape& shape, uint64_t seed) const {
     Tensor mask(shape);
     if (options_.rate >= 1) return mask;
-    std::mt19937_64 rng(engine::next_random_seed());
+    std::mt19937_64 rng(seed);
     std::bernoulli_distribution keep(1.0 - options_.rate);
     float scale = static_cast<float>(1.0 / (1.0 - options_.rate));
     for (float& m : mask.values()) m = keep(rng) ? scale : 0.0f;

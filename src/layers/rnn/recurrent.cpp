@@ -78,10 +78,10 @@ void RecurrentImpl::set_dropout(double dropout, double recurrent_dropout) {
   recurrent_dropout_ = std::clamp(recurrent_dropout, 0.0, 1.0);
 }
 
-DropoutMasks RecurrentImpl::draw_masks(Dim n, Dim features) const {
+DropoutMasks RecurrentImpl::draw_masks(Dim n, Dim features, uint64_t seed) const {
   DropoutMasks m;
   if (!active_rate(dropout_) && !active_rate(recurrent_dropout_)) return m;
-  std::mt19937_64 rng(engine::next_random_seed());
+  std::mt19937_64 rng(seed);
   int count = recurrent_dropout_ != 0.0 ? gates_ : 1;
   if (active_rate(dropout_))
     for (int g = 0; g < count; ++g) m.input.push_back(dropout_mask({n, features}, dropout_, rng));
@@ -245,7 +245,7 @@ std::vector<Tensor> RecurrentImpl::call(const std::vector<Tensor>& inputs, const
   if (features != kernel().dim(0)) compute_output_shape({x.shape()});
   if (steps == 0) fail("cannot run on a sequence of 0 timesteps. Received input shape " + x.shape().str());
 
-  DropoutMasks masks = ctx.training ? draw_masks(n, features) : DropoutMasks{};
+  DropoutMasks masks = ctx.training ? draw_masks(n, features, engine::layer_seed(ctx.seed, name())) : DropoutMasks{};
   // The input projection of every timestep at once: row b*steps + t.
   Tensor xw = project_inputs(x, masks.input);
 

@@ -93,7 +93,7 @@ class RecurrentImpl : public LayerImpl {
   void set_dropout(double dropout, double recurrent_dropout);
 
  private:
-  DropoutMasks draw_masks(Dim n, Dim features) const;
+  DropoutMasks draw_masks(Dim n, Dim features, uint64_t seed) const;
   // xw = (x masked per gate group) @ kernel + input bias, rows b*steps + t.
   Tensor project_inputs(const Tensor& x, const std::vector<Tensor>& masks) const;
   // The backward of project_inputs: dL/dx, and dL/dkernel into d_kernel.
