@@ -1,7 +1,4 @@
 // The kerascpp command-line tool, run as a user runs it.
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
 
 #include "keras/io.h"
@@ -12,45 +9,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
-
-CliRun kerascpp(const std::string& args) {
-  const char* exe = std::getenv("KERASCPP");
-  std::string bin = exe ? exe : std::string(KERAS_BINARY_DIR) + "/kerascpp";
-  fs::path err_file = fs::temp_directory_path() / ("kerascpp_err_" + std::to_string(::getpid()));
-  std::string cmd = bin + " " + args + " 2>" + err_file.string();
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
-}
+using testing::CliRun;
+using testing::kerascpp;
+using testing::TempDir;
 
 std::string model_path(const std::string& name) {
   return (testing::source_dir() / "tests" / "fixtures" / "models" / name).string();
 }
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("kerascpp_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
 
 // KERAS_SPEC §7.2: Keras 3.16's summary of the keras.io MNIST convnet, printed off a terminal.
 const char* kMnistSummaryKeras3 =
@@ -155,7 +120,7 @@ TEST(Cli, UnknownCommandAndOptionsFail) {
 }
 
 TEST(Cli, HelpForEachCommand) {
-  for (const char* c : {"--help", "summary --help", "predict --help"}) {
+  for (const char* c : {"--help", "summary --help", "predict --help", "convert --help", "fit --help", "evaluate --help"}) {
     CliRun r = kerascpp(c);
     EXPECT_EQ(r.status, 0) << c;
     EXPECT_NE(r.out.find("usage: kerascpp"), std::string::npos) << c;

@@ -18,6 +18,27 @@ std::filesystem::path shared_models_dir();  // ../shared/keras-models, may not e
 // |got - want| <= atol + rtol * |want| everywhere, shapes equal; reports the worst element.
 ::testing::AssertionResult AllClose(const Tensor& got, const Tensor& want, double atol = 1e-5, double rtol = 1e-4);
 
+// The kerascpp tool run as a user runs it: `args` go through the shell (quote paths).
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+CliRun kerascpp(const std::string& args);
+
+// A fresh directory under the system's temporary directory, removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // The message of the keras::ValueError that f() throws, or "(no ValueError)".
 std::string value_error_of(const std::function<void()>& f);
 

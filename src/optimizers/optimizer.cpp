@@ -192,6 +192,8 @@ Optimizer deserialize(const nlohmann::json& config) {
   std::string class_name = config["class_name"].get<std::string>();
   // Keras 2's legacy optimizers were saved under their module path ("keras.optimizers.legacy.Adam").
   if (auto dot = class_name.rfind('.'); dot != std::string::npos) class_name = class_name.substr(dot + 1);
+  // tf.keras 2.11+ .keras files name built-in optimizers by registered name ("Custom>Adam").
+  if (auto gt = class_name.rfind('>'); gt != std::string::npos) class_name = class_name.substr(gt + 1);
   nlohmann::json inner = config.value("config", nlohmann::json::object());
   if (!inner.is_object()) inner = nlohmann::json::object();
   if (Optimizer o = from_lower_class(lower(class_name), inner)) return o;

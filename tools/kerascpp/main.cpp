@@ -11,12 +11,42 @@
 #include "keras/io.h"
 #include "keras/keras.h"
 #include "saving/atomic_file.h"
+#include "tools/kerascpp/cli.h"
+
+namespace kerascpp {
+
+bool is_help(const std::string& a) { return a == "-h" || a == "--help"; }
+
+int parse_int(const std::string& flag, const std::string& v) {
+  try {
+    size_t used = 0;
+    int n = std::stoi(v, &used);
+    if (used == v.size()) return n;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(flag + " expects an integer, got \"" + v + "\"");
+}
+
+double parse_double(const std::string& flag, const std::string& v) {
+  try {
+    size_t used = 0;
+    double d = std::stod(v, &used);
+    if (used == v.size()) return d;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(flag + " expects a number, got \"" + v + "\"");
+}
+
+std::string next_value(const std::vector<std::string>& args, size_t& i) {
+  if (i + 1 >= args.size()) throw UsageError(args[i] + " needs a value");
+  return args[++i];
+}
+
+}  // namespace kerascpp
 
 namespace {
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using namespace kerascpp;
 
 const char* kMainHelp =
     "usage: kerascpp COMMAND [ARGS]\n"
@@ -27,6 +57,8 @@ const char* kMainHelp =
     "  summary   print a model's summary, as Keras's model.summary()\n"
     "  predict   run a model on .npy inputs and write .npy outputs\n"
     "  convert   rewrite a model file in another format (.keras, .h5)\n"
+    "  fit       train a model on .npy arrays or a built-in data set, save it\n"
+    "  evaluate  print a model's loss and metrics on .npy arrays or a data set's test split\n"
     "\n"
     "Run 'kerascpp COMMAND --help' for a command's options.\n";
 
@@ -65,23 +97,6 @@ const char* kConvertHelp =
     "\n"
     "options:\n"
     "  --weights W       load weights from W first (for an architecture .json)\n";
-
-bool is_help(const std::string& a) { return a == "-h" || a == "--help"; }
-
-int parse_int(const std::string& flag, const std::string& v) {
-  try {
-    size_t used = 0;
-    int n = std::stoi(v, &used);
-    if (used == v.size()) return n;
-  } catch (const std::exception&) {
-  }
-  throw UsageError(flag + " expects an integer, got \"" + v + "\"");
-}
-
-std::string next_value(const std::vector<std::string>& args, size_t& i) {
-  if (i + 1 >= args.size()) throw UsageError(args[i] + " needs a value");
-  return args[++i];
-}
 
 int cmd_summary(const std::vector<std::string>& args) {
   std::string model_path;
@@ -194,7 +209,8 @@ int main(int argc, char** argv) {
     return args.empty() ? 1 : 0;
   }
   const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
-      {"summary", cmd_summary}, {"predict", cmd_predict}, {"convert", cmd_convert}};
+      {"summary", cmd_summary}, {"predict", cmd_predict}, {"convert", cmd_convert},
+      {"fit", cmd_fit},         {"evaluate", cmd_evaluate}};
   auto it = commands.find(args[0]);
   try {
     if (it == commands.end()) throw UsageError("unknown command \"" + args[0] + "\" (see kerascpp --help)");
