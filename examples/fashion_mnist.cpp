@@ -2,6 +2,7 @@
 // MaxPooling2D -> Flatten -> Dropout -> Dense) trained on Fashion-MNIST, as the Keras script
 // does it, then saved as .keras, reloaded and asked about a few test images.
 //   build/examples/fashion_mnist [--epochs N] [--out fashion_mnist.keras]
+#include <charconv>
 #include <cstring>
 #include <iomanip>
 #include <iostream>
@@ -13,8 +14,15 @@
 
 using namespace keras;
 
+// Python's repr of a float: the shortest text that reads back as the same double.
+std::string repr(double v) {
+  char buf[32];
+  auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
+}
+
 int main(int argc, char** argv) {
-  int epochs = 5;
+  int epochs = 15;  // the keras.io script's
   std::string out = "fashion_mnist.keras";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--epochs") == 0) epochs = std::stoi(argv[i + 1]);
@@ -48,7 +56,7 @@ int main(int argc, char** argv) {
     model.fit(x_train, y_train, {.batch_size = 128, .epochs = epochs, .validation_split = 0.1});
 
     auto score = model.evaluate(x_test, y_test, {.verbose = 0});
-    std::cout << "Test loss: " << score[0] << "\nTest accuracy: " << score[1] << "\n";
+    std::cout << "Test loss: " << repr(score[0]) << "\nTest accuracy: " << repr(score[1]) << "\n";
 
     model.save(out);
     Model reloaded = load_model(out);

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <random>
 
+#include "engine/allocator.h"
 #include "engine/progbar.h"
 #include "engine/pyformat.h"
 #include "engine/random.h"
@@ -91,6 +92,7 @@ Logs metrics_result(FunctionalImpl& model) {
 
 Logs train_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = training_state(model);
+  keep_training_buffers_in_heap();
   if (!s.loss) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");
   SavedState saved;
   // The step's randomness follows the seed and the optimizer's iteration count (saved with

@@ -15,6 +15,9 @@ KERAS_LAYER_FACTORY(input_layer_from_config);
 KERAS_LAYER_FACTORY(dense_from_config);
 KERAS_LAYER_FACTORY(activation_from_config);
 KERAS_LAYER_FACTORY(dropout_from_config);
+KERAS_LAYER_FACTORY(spatial_dropout1d_from_config);
+KERAS_LAYER_FACTORY(spatial_dropout2d_from_config);
+KERAS_LAYER_FACTORY(spatial_dropout3d_from_config);
 KERAS_LAYER_FACTORY(embedding_from_config);
 // activations
 KERAS_LAYER_FACTORY(relu_from_config);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ops/kernels.h"
+#include "ops/pooling.h"
 
 namespace keras::ops {
 
@@ -160,6 +161,10 @@ const Kernels& im2col_kernels() {
     t.conv2d_transpose = conv2d_transpose;
     t.conv2d_backward_input = conv2d_backward_input;
     t.conv2d_backward_filter = conv2d_backward_filter;
+    t.max_pool2d = fast_max_pool2d;
+    t.avg_pool2d = fast_avg_pool2d;
+    t.max_pool2d_backward = fast_max_pool2d_backward;
+    t.avg_pool2d_backward = fast_avg_pool2d_backward;
     return t;
   }();
   return k;

@@ -91,6 +91,40 @@ TEST_P(FastKernels, GemmMatchesReference) {
       }
 }
 
+// The same arithmetic in the same order per value: results equal the reference exactly.
+TEST_P(FastKernels, PoolingMatchesReferenceExactly) {
+  const auto& ref = ops::reference_kernels();
+  const auto& fast = *GetParam();
+  struct Case {
+    Dim n, h, w, c, ph, pw, sh, sw;
+    const char* padding;
+  };
+  for (const Case& k : {Case{2, 6, 6, 5, 2, 2, 2, 2, "valid"}, Case{1, 7, 5, 3, 3, 3, 2, 2, "same"},
+                        Case{2, 5, 6, 4, 3, 2, 1, 1, "same"}, Case{1, 9, 4, 17, 2, 3, 3, 1, "valid"}}) {
+    auto ph = ops::conv_padding(k.h, k.ph, k.sh, 1, k.padding), pw = ops::conv_padding(k.w, k.pw, k.sw, 1, k.padding);
+    ops::Pool2DArgs a{.batch = k.n, .in_h = k.h, .in_w = k.w, .channels = k.c, .out_h = ph.out, .out_w = pw.out,
+                      .pool_h = k.ph, .pool_w = k.pw, .stride_h = k.sh, .stride_w = k.sw,
+                      .pad_top = ph.pad_before, .pad_left = pw.pad_before};
+    Tensor x = random_tensor({k.n, k.h, k.w, k.c}, 8);
+    x[3] = x[4 + k.c];  // a tie inside a window: the first maximum takes the gradient
+    Tensor dy = random_tensor({k.n, ph.out, pw.out, k.c}, 9);
+    for (bool max : {true, false}) {
+      Tensor y0(dy.shape()), y1(dy.shape(), 7.0f), dx0(x.shape()), dx1(x.shape(), 7.0f);
+      (max ? ref.max_pool2d : ref.avg_pool2d)(a, x.data(), y0.data());
+      (max ? fast.max_pool2d : fast.avg_pool2d)(a, x.data(), y1.data());
+      EXPECT_EQ(y1, y0) << (max ? "max " : "avg ") << k.padding;
+      if (max) {
+        ref.max_pool2d_backward(a, x.data(), dy.data(), dx0.data());
+        fast.max_pool2d_backward(a, x.data(), dy.data(), dx1.data());
+      } else {
+        ref.avg_pool2d_backward(a, dy.data(), dx0.data());
+        fast.avg_pool2d_backward(a, dy.data(), dx1.data());
+      }
+      EXPECT_EQ(dx1, dx0) << (max ? "max backward " : "avg backward ") << k.padding;
+    }
+  }
+}
+
 TEST_P(FastKernels, MatchReferenceConvolutionAndGradients) {
   const auto& ref = ops::reference_kernels();
   const auto& fast = *GetParam();

@@ -60,7 +60,8 @@ struct Kernels {
 
 const Kernels& reference_kernels();
 // The reference table with conv2d, its gradients and conv2d_transpose lowered to im2col +
-// gemm; the products go through kernels().gemm, so a BLAS gemm makes them fast.
+// gemm (the products go through kernels().gemm, so a BLAS gemm makes them fast) and pooling
+// vectorised over channels (ops/pooling.h).
 const Kernels& im2col_kernels();
 // im2col_kernels() with OpenBLAS's sgemm (src/ops/blas); the default.
 const Kernels& openblas_kernels();

@@ -19,6 +19,9 @@ std::map<std::string, LayerFactory>& table() {
       {"Dense", layers::dense_from_config},
       {"Activation", layers::activation_from_config},
       {"Dropout", layers::dropout_from_config},
+      {"SpatialDropout1D", layers::spatial_dropout1d_from_config},
+      {"SpatialDropout2D", layers::spatial_dropout2d_from_config},
+      {"SpatialDropout3D", layers::spatial_dropout3d_from_config},
       {"Embedding", layers::embedding_from_config},
       // activations
       {"ReLU", layers::relu_from_config},

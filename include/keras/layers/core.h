@@ -1,7 +1,9 @@
 #pragma once
-// keras.layers core: Dense, Activation, Dropout, Embedding (InputLayer: see keras::Input).
+// keras.layers core: Dense, Activation, Dropout (and SpatialDropout1D/2D/3D), Embedding (InputLayer:
+// see keras::Input).
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "keras/initializers.h"
 #include "keras/layer.h"
@@ -31,10 +33,27 @@ struct DropoutOptions {
   double rate = 0.0;
   std::optional<int64_t> seed;
   std::string name;
+  // Keras's noise_shape: the mask's shape, broadcast over the input; None (-1) takes the
+  // input's dimension ({None, 1, None}: one mask value per sample and channel, all timesteps).
+  std::vector<Dim> noise_shape;
 };
 // Identity at inference; inverted dropout in training.
 Layer Dropout(const DropoutOptions& options);
 Layer Dropout(double rate);
+
+// SpatialDropout1D/2D/3D: whole feature maps dropped (the mask is per sample and channel).
+struct SpatialDropoutOptions {
+  double rate = 0.0;
+  std::optional<int64_t> seed;
+  std::string data_format = "channels_last";  // 2D and 3D only
+  std::string name;
+};
+Layer SpatialDropout1D(const SpatialDropoutOptions& options);
+Layer SpatialDropout1D(double rate);
+Layer SpatialDropout2D(const SpatialDropoutOptions& options);
+Layer SpatialDropout2D(double rate);
+Layer SpatialDropout3D(const SpatialDropoutOptions& options);
+Layer SpatialDropout3D(double rate);
 
 struct EmbeddingOptions {
   Dim input_dim = 0;

@@ -106,3 +106,83 @@ TEST(EmbeddingGradient, RowsCollectTheirGradientsAndIndicesGetNone) {
 
 }  // namespace
 }  // namespace keras
+
+namespace keras {
+namespace {
+
+// The mask y / x of a training call (x nonzero everywhere).
+Tensor mask_of(const Layer& l, const Tensor& x, SavedState* saved = nullptr) {
+  Tensor y = l->call({x}, {.training = true, .saved = saved}).at(0);
+  Tensor m(x.shape());
+  for (Dim i = 0; i < x.size(); ++i) m[i] = y[i] / x[i];
+  return m;
+}
+
+// Every value of the mask at (sample, channel) is the same across the spatial axes, 0 or
+// 1/(1-rate); `channel_axis` is where the channels are.
+void expect_spatial_mask(const Tensor& m, int channel_axis, float rate) {
+  Dim n = m.dim(0), c = m.dim(channel_axis), cells = m.size() / (n * c);
+  int kept = 0, dropped = 0;
+  for (Dim b = 0; b < n; ++b)
+    for (Dim ch = 0; ch < c; ++ch) {
+      float first = -1;
+      for (Dim i = 0; i < m.size() / n; ++i) {
+        // Index within the sample: channel at the channel axis (last, or first after batch).
+        Dim chan = channel_axis == m.rank() - 1 ? i % c : i / cells;
+        if (chan != ch) continue;
+        float v = m[b * (m.size() / n) + i];
+        if (first < 0) first = v;
+        ASSERT_NEAR(v, first, 1e-5f) << "sample " << b << " channel " << ch;
+      }
+      ASSERT_TRUE(std::abs(first) < 1e-6f || std::abs(first - 1 / (1 - rate)) < 1e-4f) << first;
+      (first == 0 ? dropped : kept)++;
+    }
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(dropped, 0);
+}
+
+TEST(SpatialDropout, DropsWholeFeatureMaps) {
+  set_random_seed(3);
+  Tensor x1 = away_from(random_tensor({6, 5, 8}, 1), {0});
+  expect_spatial_mask(mask_of(layers::SpatialDropout1D(0.5), x1), 2, 0.5f);
+  Tensor x2 = away_from(random_tensor({4, 3, 5, 6}, 2), {0});
+  expect_spatial_mask(mask_of(layers::SpatialDropout2D(0.5), x2), 3, 0.5f);
+  expect_spatial_mask(mask_of(layers::SpatialDropout2D({.rate = 0.5, .data_format = "channels_first"}), x2), 1, 0.5f);
+  Tensor x3 = away_from(random_tensor({3, 2, 3, 2, 6}, 3), {0});
+  expect_spatial_mask(mask_of(layers::SpatialDropout3D(0.5), x3), 4, 0.5f);
+  expect_spatial_mask(mask_of(layers::SpatialDropout3D({.rate = 0.5, .data_format = "channels_first"}), x3), 1, 0.5f);
+}
+
+TEST(SpatialDropout, InferenceIsTheIdentityAndGradientsFollowTheMask) {
+  Layer l = layers::SpatialDropout2D(0.3);
+  Tensor x = away_from(random_tensor({2, 3, 4, 5}, 4), {0});
+  EXPECT_EQ(l(x), x);
+  EXPECT_TRUE(GradientCheck(l, {x}));
+  SavedState saved;
+  Tensor m = mask_of(l, x, &saved);
+  Tensor g = random_tensor(x.shape(), 5);
+  Tensor gx = l->backward({{x}, {x}, {g}, saved}).inputs.at(0);
+  Tensor want(x.shape());
+  for (Dim i = 0; i < x.size(); ++i) want[i] = g[i] * m[i];
+  EXPECT_TRUE(AllClose(gx, want));
+}
+
+TEST(SpatialDropout, ConfigRoundTripAndRankCheck) {
+  Model m = Sequential({Input({5, 4}), layers::SpatialDropout1D(0.2), layers::Flatten(), layers::Dense(2)});
+  Model back = model_from_json(m.to_json());
+  EXPECT_EQ(back.summary_string(), m.summary_string());
+  EXPECT_EQ(back.layers()[0]->class_name(), "SpatialDropout1D");
+  EXPECT_EQ(back.layers()[0]->get_config()["rate"], 0.2);
+  std::string msg = testing::value_error_of([] { Sequential({Input({5, 4}), layers::SpatialDropout2D(0.2)}); });
+  EXPECT_NE(msg.find("expected ndim=4, found ndim=3"), std::string::npos) << msg;
+  // Dropout's noise_shape: one mask value per sample and feature, shared over timesteps.
+  Layer d = layers::Dropout({.rate = 0.5, .noise_shape = {None, 1, None}});
+  Tensor x = away_from(random_tensor({4, 6, 8}, 6), {0});
+  set_random_seed(9);
+  expect_spatial_mask(mask_of(d, x), 2, 0.5f);
+  Model dm = Sequential({Input({6, 8}), d});
+  EXPECT_EQ(model_from_json(dm.to_json()).layers()[0]->get_config()["noise_shape"], nlohmann::json({nullptr, 1, nullptr}));
+}
+
+}  // namespace
+}  // namespace keras

@@ -1,3 +1,6 @@
+// Dropout and SpatialDropout1D/2D/3D (keras/src/layers/regularization/): identity at
+// inference; in training, inverted dropout with a mask of the noise shape broadcast over the
+// input (the spatial variants keep or drop whole feature maps).
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -10,24 +13,41 @@ namespace keras::layers {
 
 namespace {
 
+// Which flavour: the noise shape each derives from the input's rank and data_format.
+enum class Kind { Dropout, Spatial1D, Spatial2D, Spatial3D };
+
 class DropoutImpl : public LayerImpl {
  public:
-  explicit DropoutImpl(const DropoutOptions& o) : LayerImpl(o.name, "dropout"), options_(o) {
+  DropoutImpl(Kind kind, const DropoutOptions& o, std::string data_format = "channels_last")
+      : LayerImpl(o.name, default_name(kind)), kind_(kind), options_(o), data_format_(std::move(data_format)) {
     if (!(o.rate >= 0 && o.rate <= 1))
       throw ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
                        "Received: rate=" + std::to_string(o.rate));
+    if (data_format_ != "channels_last" && data_format_ != "channels_first")
+      throw ValueError("The `data_format` argument must be one of \"channels_first\", \"channels_last\". Received: " +
+                       data_format_);
   }
-  std::string class_name() const override { return "Dropout"; }
+  std::string class_name() const override {
+    switch (kind_) {
+      case Kind::Spatial1D: return "SpatialDropout1D";
+      case Kind::Spatial2D: return "SpatialDropout2D";
+      case Kind::Spatial3D: return "SpatialDropout3D";
+      default: return "Dropout";
+    }
+  }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
+    if (int rank = spatial_rank(); rank > 0 && in[0].rank() != rank)
+      throw ValueError("Input 0 of layer \"" + name() + "\" is incompatible with the layer: expected ndim=" +
+                       std::to_string(rank) + ", found ndim=" + std::to_string(in[0].rank()) +
+                       ". Full shape received: " + in[0].str());
     return in;
   }
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     if (!ctx.training || options_.rate == 0) return {inputs.at(0)};
-    // Inverted dropout: kept values scaled by 1/(1-rate) so the expectation is unchanged.
-    Tensor mask = draw_mask(inputs.at(0).shape(), engine::layer_seed(ctx.seed, name()));
+    Tensor mask = draw_mask(noise_shape(inputs.at(0).shape()), engine::layer_seed(ctx.seed, name()));
     Tensor y = inputs.at(0);
-    for (Dim i = 0; i < y.size(); ++i) y[i] *= mask[i];
+    scale_by(y, mask);
     if (ctx.saved) ctx.saved->tensors = {std::move(mask)};
     return {std::move(y)};
   }
@@ -35,10 +55,7 @@ class DropoutImpl : public LayerImpl {
   // y = x * mask: the same mask scales the gradient (identity when no mask was drawn).
   Gradients backward(const BackwardArgs& a) const override {
     Tensor g = a.output_grads.at(0);
-    if (!a.saved.tensors.empty()) {
-      const Tensor& mask = a.saved.tensors[0];
-      for (Dim i = 0; i < g.size(); ++i) g[i] *= mask[i];
-    }
+    if (!a.saved.tensors.empty()) scale_by(g, a.saved.tensors[0]);
     return {{std::move(g)}, {}};
   }
 
@@ -46,12 +63,53 @@ class DropoutImpl : public LayerImpl {
     auto c = LayerImpl::get_config();
     c["rate"] = options_.rate;
     c["seed"] = options_.seed ? nlohmann::json(*options_.seed) : nlohmann::json(nullptr);
-    c["noise_shape"] = nullptr;
+    if (kind_ == Kind::Dropout) {
+      nlohmann::json ns = nullptr;
+      if (!options_.noise_shape.empty()) {
+        ns = nlohmann::json::array();
+        for (Dim d : options_.noise_shape) ns.push_back(d < 0 ? nlohmann::json(nullptr) : nlohmann::json(d));
+      }
+      c["noise_shape"] = ns;
+    }
+    if (kind_ == Kind::Spatial2D || kind_ == Kind::Spatial3D) c["data_format"] = data_format_;
     return c;
   }
 
  private:
-  // 0 or 1/(1-rate) per element, from a generator of its own (engine::layer_seed), so
+  static std::string default_name(Kind k) {
+    switch (k) {
+      case Kind::Spatial1D: return "spatial_dropout1d";
+      case Kind::Spatial2D: return "spatial_dropout2d";
+      case Kind::Spatial3D: return "spatial_dropout3d";
+      default: return "dropout";
+    }
+  }
+  int spatial_rank() const { return kind_ == Kind::Dropout ? 0 : static_cast<int>(kind_) + 2; }
+
+  // The mask's shape for this input: every axis the mask does not vary along is 1.
+  Shape noise_shape(const Shape& in) const {
+    std::vector<Dim> dims = in.dims();
+    if (kind_ == Kind::Dropout) {
+      if (options_.noise_shape.empty()) return in;
+      if (options_.noise_shape.size() != dims.size())
+        throw ValueError("Layer \"" + name() + "\": noise_shape has " + std::to_string(options_.noise_shape.size()) +
+                         " entries, but the input " + in.str() + " has rank " + std::to_string(in.rank()));
+      for (size_t i = 0; i < dims.size(); ++i)
+        if (options_.noise_shape[i] >= 0) dims[i] = options_.noise_shape[i];
+    } else {
+      // (batch, 1, ..., 1, channels), or (batch, channels, 1, ..., 1) for channels_first.
+      size_t channel = data_format_ == "channels_first" && kind_ != Kind::Spatial1D ? 1 : dims.size() - 1;
+      for (size_t i = 1; i < dims.size(); ++i)
+        if (i != channel) dims[i] = 1;
+    }
+    for (size_t i = 0; i < dims.size(); ++i)
+      if (dims[i] != 1 && dims[i] != in[static_cast<int>(i)])
+        throw ValueError("Layer \"" + name() + "\": noise_shape " + Shape(dims).str() +
+                         " does not broadcast to the input shape " + in.str());
+    return Shape(dims);
+  }
+
+  // 0 or 1/(1-rate) per mask element, from a generator of its own (engine::layer_seed), so
   // concurrent calls stay independent and a resumed fit() draws the masks it drew before.
   Tensor draw_mask(const Shape& shape, uint64_t seed) const {
     Tensor mask(shape);
@@ -63,21 +121,87 @@ class DropoutImpl : public LayerImpl {
     return mask;
   }
 
+  // t *= mask, the mask broadcast along its size-1 axes.
+  static void scale_by(Tensor& t, const Tensor& mask) {
+    if (mask.shape() == t.shape()) {
+      for (Dim i = 0; i < t.size(); ++i) t[i] *= mask[i];
+      return;
+    }
+    int rank = t.rank();
+    std::vector<Dim> index(static_cast<size_t>(rank), 0), stride(static_cast<size_t>(rank), 0);
+    for (Dim s = 1, a = rank - 1; a >= 0; --a) {
+      stride[static_cast<size_t>(a)] = mask.dim(static_cast<int>(a)) == 1 ? 0 : s;
+      s *= mask.dim(static_cast<int>(a));
+    }
+    Dim m = 0;
+    for (Dim i = 0; i < t.size(); ++i) {
+      t[i] *= mask[m];
+      for (int a = rank - 1; a >= 0; --a) {  // advance the multi-index, last axis fastest
+        size_t u = static_cast<size_t>(a);
+        m += stride[u];
+        if (++index[u] < t.dim(a)) break;
+        m -= stride[u] * index[u];
+        index[u] = 0;
+      }
+    }
+  }
+
+  Kind kind_;
   DropoutOptions options_;
+  std::string data_format_;
 };
 
-}  // namespace
+Layer spatial(Kind kind, const SpatialDropoutOptions& o) {
+  return Layer(std::make_shared<DropoutImpl>(kind, DropoutOptions{.rate = o.rate, .seed = o.seed, .name = o.name},
+                                             o.data_format));
+}
 
-Layer Dropout(const DropoutOptions& options) { return Layer(std::make_shared<DropoutImpl>(options)); }
-Layer Dropout(double rate) { return Dropout(DropoutOptions{.rate = rate}); }
-
-Layer dropout_from_config(const nlohmann::json& c, const ConfigContext&) {
+DropoutOptions common_options(const nlohmann::json& c) {
   using namespace saving;
   DropoutOptions o{.rate = get_double(c, "rate", get_double(c, "p", 0.0)), .seed = {}, .name = get_string(c, "name")};
   if (c.contains("seed") && c["seed"].is_number_integer()) o.seed = c["seed"].get<int64_t>();
-  Layer l = Dropout(o);
-  l->set_trainable(get_bool(c, "trainable", true));
+  return o;
+}
+
+Layer with_trainable(Layer l, const nlohmann::json& c) {
+  l->set_trainable(saving::get_bool(c, "trainable", true));
   return l;
+}
+
+Layer spatial_from_config(Kind kind, const nlohmann::json& c) {
+  DropoutOptions d = common_options(c);
+  SpatialDropoutOptions o{.rate = d.rate, .seed = d.seed, .name = d.name};
+  if (kind != Kind::Spatial1D) o.data_format = saving::get_data_format(c);
+  return with_trainable(spatial(kind, o), c);
+}
+
+}  // namespace
+
+Layer Dropout(const DropoutOptions& options) {
+  return Layer(std::make_shared<DropoutImpl>(Kind::Dropout, options));
+}
+Layer Dropout(double rate) { return Dropout(DropoutOptions{.rate = rate}); }
+Layer SpatialDropout1D(const SpatialDropoutOptions& o) { return spatial(Kind::Spatial1D, o); }
+Layer SpatialDropout1D(double rate) { return SpatialDropout1D(SpatialDropoutOptions{.rate = rate}); }
+Layer SpatialDropout2D(const SpatialDropoutOptions& o) { return spatial(Kind::Spatial2D, o); }
+Layer SpatialDropout2D(double rate) { return SpatialDropout2D(SpatialDropoutOptions{.rate = rate}); }
+Layer SpatialDropout3D(const SpatialDropoutOptions& o) { return spatial(Kind::Spatial3D, o); }
+Layer SpatialDropout3D(double rate) { return SpatialDropout3D(SpatialDropoutOptions{.rate = rate}); }
+
+Layer dropout_from_config(const nlohmann::json& c, const ConfigContext&) {
+  DropoutOptions o = common_options(c);
+  if (c.contains("noise_shape") && c["noise_shape"].is_array())
+    for (const auto& d : c["noise_shape"]) o.noise_shape.push_back(d.is_number_integer() ? d.get<Dim>() : None);
+  return with_trainable(Dropout(o), c);
+}
+Layer spatial_dropout1d_from_config(const nlohmann::json& c, const ConfigContext&) {
+  return spatial_from_config(Kind::Spatial1D, c);
+}
+Layer spatial_dropout2d_from_config(const nlohmann::json& c, const ConfigContext&) {
+  return spatial_from_config(Kind::Spatial2D, c);
+}
+Layer spatial_dropout3d_from_config(const nlohmann::json& c, const ConfigContext&) {
+  return spatial_from_config(Kind::Spatial3D, c);
 }
 
 }  // namespace keras::layers
