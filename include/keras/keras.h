@@ -2,6 +2,7 @@
 // keras.cpp: Keras in C++. Include this one header for the whole public API.
 #include "keras/applications.h"
 #include "keras/callbacks.h"
+#include "keras/datasets.h"
 #include "keras/errors.h"
 #include "keras/history.h"
 #include "keras/initializers.h"
@@ -22,3 +23,4 @@
 #include "keras/saving.h"
 #include "keras/shape.h"
 #include "keras/tensor.h"
+#include "keras/utils.h"
