@@ -46,8 +46,16 @@ struct PredictOptions {
 // "categorical_crossentropy", "accuracy" (picked by the shapes of y and the output).
 struct CompileOptions {
   optimizers::Optimizer optimizer = "rmsprop";
+  // One loss for every output, or (`losses`) one per output in model.outputs order, as
+  // Keras's list form (an empty Loss leaves that output untrained).
   losses::Loss loss;
+  std::vector<losses::Loss> losses;
+  // The total loss is sum(loss_weights[i] * loss_i); empty: all 1.
+  std::vector<double> loss_weights;
+  // Metrics for every output, or (`output_metrics`) a list per output, as Keras's list of lists.
+  // With several outputs the logs name them "<output name>_<metric>" (and "<output name>_loss").
   std::vector<metrics::Metric> metrics;
+  std::vector<std::vector<metrics::Metric>> output_metrics;
 };
 
 // fit()'s validation_data: inputs, targets and optional per-sample weights.
@@ -55,10 +63,11 @@ struct ValidationData {
   ValidationData() = default;
   ValidationData(Tensor x, Tensor y, Tensor sample_weight = {});
   ValidationData(std::vector<Tensor> x, Tensor y, Tensor sample_weight = {});
+  ValidationData(std::vector<Tensor> x, std::vector<Tensor> y, Tensor sample_weight = {});
   bool empty() const { return x.empty(); }
 
   std::vector<Tensor> x;
-  Tensor y;
+  std::vector<Tensor> y;  // one array per model output
   Tensor sample_weight;
 };
 
@@ -108,12 +117,20 @@ class Model : public Layer {
   // Keras's fit(): trains on x (one array per model input) and y; returns the History.
   History fit(const Tensor& x, const Tensor& y, const FitOptions& options = {});
   History fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& options = {});
+  // Several outputs: one target array per output, in model.outputs order.
+  History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const FitOptions& options = {});
   // Keras's evaluate(): [loss, compiled metrics...] in compile order (score[0] is the loss).
   std::vector<double> evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
   std::vector<double> evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options = {});
+  std::vector<double> evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                               const EvaluateOptions& options = {});
   // One gradient step on one batch; returns [loss, metrics...] (running since reset_metrics()).
   std::vector<double> train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
   std::vector<double> test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
+  std::vector<double> train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                     const Tensor& sample_weight = {});
+  std::vector<double> test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                    const Tensor& sample_weight = {});
   void reset_metrics();
   // model.optimizer, model.loss, model.metrics (the "loss" mean first), model.metrics_names.
   optimizers::Optimizer optimizer() const;

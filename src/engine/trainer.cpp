@@ -37,20 +37,87 @@ void collect_trainable(FunctionalImpl& model, bool trainable, std::vector<Traina
   }
 }
 
-void resolve_metrics(TrainingState& s, const Tensor& y, const Tensor& y_pred) {
-  for (metrics::Metric& m : s.metrics) m.resolve(y.shape(), y_pred.shape());
+// compile()'s arguments spread over the model's outputs (Keras's CompileLoss/CompileMetrics
+// build): one loss for all outputs or one per output, weights, metrics for all or per output.
+void prepare_outputs(FunctionalImpl& model, TrainingState& s) {
+  if (!s.outputs.empty() || !model.has_graph()) return;
+  const CompileOptions& o = s.options;
+  size_t n = model.outputs().size();
+  auto check_count = [&](size_t got, const char* what) {
+    if (got != n)
+      throw ValueError("Model \"" + model.name() + "\" has " + std::to_string(n) + " outputs, but `" + what +
+                       "` has " + std::to_string(got) + " entries");
+  };
+  if (!o.losses.empty()) check_count(o.losses.size(), "loss");
+  if (!o.loss_weights.empty()) check_count(o.loss_weights.size(), "loss_weights");
+  if (!o.output_metrics.empty()) check_count(o.output_metrics.size(), "metrics");
+  for (size_t i = 0; i < n; ++i) {
+    OutputTraining t;
+    t.name = model.outputs()[i].node()->layer->name();
+    t.loss = o.losses.empty() ? o.loss : o.losses[i];
+    t.loss_weight = o.loss_weights.empty() ? 1.0 : o.loss_weights[i];
+    // Each output gets its own metric objects (a string is a fresh metric per output).
+    for (const metrics::Metric& m : o.output_metrics.empty() ? o.metrics : o.output_metrics[i])
+      t.metrics.push_back(m.identifier().empty() || i == 0 ? m : metrics::Metric(m.identifier()));
+    if (n > 1) t.loss_tracker = std::make_shared<metrics::Mean>(metrics::MeanOptions{t.name + "_loss"});
+    s.outputs.push_back(std::move(t));
+  }
+  bool any = false;
+  for (const OutputTraining& t : s.outputs) any = any || static_cast<bool>(t.loss);
+  if (!any) s.outputs.clear();
 }
 
-void update_metrics(TrainingState& s, const Batch& b, const Tensor& y_pred, double loss) {
-  s.loss_tracker->update_value(loss, double(b.x.at(0).dim(0)));
-  for (metrics::Metric& m : s.metrics) m->update_state(b.y, y_pred, b.sample_weight);
+// The compiled outputs, checked against a batch: a loss to compute and one target per output.
+TrainingState& ready_state(FunctionalImpl& model, const Batch& b) {
+  TrainingState& s = training_state(model);
+  prepare_outputs(model, s);
+  if (s.outputs.empty()) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");
+  if (b.y.size() != s.outputs.size())
+    throw ValueError("Model \"" + model.name() + "\" has " + std::to_string(s.outputs.size()) + " outputs, but " +
+                     std::to_string(b.y.size()) + " target arrays were given");
+  return s;
 }
 
-const Tensor& single_output(const std::vector<Tensor>& outputs, const FunctionalImpl& model) {
-  if (outputs.size() != 1)
-    throw NotImplementedError("Model \"" + model.name() + "\" has " + std::to_string(outputs.size()) +
-                              " outputs; training supports single-output models");
-  return outputs[0];
+void resolve_metrics(TrainingState& s, const std::vector<Tensor>& y, const std::vector<Tensor>& y_pred) {
+  for (size_t i = 0; i < s.outputs.size(); ++i)
+    for (metrics::Metric& m : s.outputs[i].metrics) m.resolve(y[i].shape(), y_pred[i].shape());
+}
+
+void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred, double total,
+                    const std::vector<double>& losses) {
+  double n = double(b.x.at(0).dim(0));
+  s.loss_tracker->update_value(total, n);
+  for (size_t i = 0; i < s.outputs.size(); ++i) {
+    OutputTraining& o = s.outputs[i];
+    if (o.loss_tracker && o.loss) o.loss_tracker->update_value(losses[i], n);
+    for (metrics::Metric& m : o.metrics) m->update_state(b.y[i], y_pred[i], b.sample_weight);
+  }
+}
+
+// Each output's loss (weighted into the total) and, when `grads` is given, the gradient of the
+// total with respect to each output.
+double compute_losses(const TrainingState& s, const Batch& b, const std::vector<Tensor>& outputs,
+                      std::vector<double>& values, std::vector<Tensor>* grads) {
+  double total = 0;
+  values.assign(outputs.size(), 0.0);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const OutputTraining& o = s.outputs[i];
+    if (!o.loss) {
+      if (grads) grads->push_back(Tensor::zeros(outputs[i].shape()));
+      continue;
+    }
+    if (grads) {
+      losses::LossValue lv = o.loss->value_and_grad(b.y[i], outputs[i], b.sample_weight);
+      if (o.loss_weight != 1.0)
+        for (float& g : lv.grad.values()) g = static_cast<float>(g * o.loss_weight);
+      values[i] = lv.value;
+      grads->push_back(std::move(lv.grad));
+    } else {
+      values[i] = (*o.loss)(b.y[i], outputs[i], b.sample_weight);
+    }
+    total += o.loss_weight * values[i];
+  }
+  return total;
 }
 
 }  // namespace
@@ -82,8 +149,12 @@ void build_optimizer(FunctionalImpl& model) {
 Logs metrics_result(FunctionalImpl& model) {
   TrainingState& s = training_state(model);
   std::vector<std::pair<std::string, double>> items{{"loss", s.loss_tracker->result()}};
-  for (const metrics::Metric& m : s.metrics)
-    if (m) items.emplace_back(m->name(), m->result());
+  for (size_t i = 0; i < s.outputs.size(); ++i) {
+    const OutputTraining& o = s.outputs[i];
+    if (o.loss_tracker && o.loss) items.emplace_back(o.loss_tracker->name(), o.loss_tracker->result());
+    for (const metrics::Metric& m : o.metrics)
+      if (m) items.emplace_back(s.metric_key(i, m), m->result());
+  }
   std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   Logs logs;
   for (const auto& [k, v] : items) logs[k] = v;
@@ -91,18 +162,17 @@ Logs metrics_result(FunctionalImpl& model) {
 }
 
 Logs train_step(FunctionalImpl& model, const Batch& b) {
-  TrainingState& s = training_state(model);
+  TrainingState& s = ready_state(model, b);
   keep_training_buffers_in_heap();
-  if (!s.loss) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");
   SavedState saved;
   // The step's randomness follows the seed and the optimizer's iteration count (saved with
   // the model), so training resumed from a checkpoint repeats the uninterrupted run.
   uint64_t seed = mix_seed(training_seed(), uint64_t(s.optimizer->iterations()));
   std::vector<Tensor> outputs = model.call(b.x, CallContext{.training = true, .saved = &saved, .seed = seed});
-  const Tensor& y_pred = single_output(outputs, model);
-  resolve_metrics(s, b.y, y_pred);
-  losses::LossValue loss = s.loss->value_and_grad(b.y, y_pred, b.sample_weight);
-  std::vector<Tensor> output_grads{std::move(loss.grad)};
+  resolve_metrics(s, b.y, outputs);
+  std::vector<double> values;
+  std::vector<Tensor> output_grads;
+  double total = compute_losses(s, b, outputs, values, &output_grads);
   Gradients g = model.backward(BackwardArgs{b.x, outputs, output_grads, saved});
   build_optimizer(model);
   std::vector<Tensor> grads;
@@ -113,17 +183,17 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   }
   s.optimizer->apply(grads, targets);
   model.apply_state_updates(saved);
-  update_metrics(s, b, y_pred, loss.value);
+  update_metrics(s, b, outputs, total, values);
   return metrics_result(model);
 }
 
 Logs test_step(FunctionalImpl& model, const Batch& b) {
-  TrainingState& s = training_state(model);
-  if (!s.loss) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");
+  TrainingState& s = ready_state(model, b);
   std::vector<Tensor> outputs = model.call(b.x, CallContext{});
-  const Tensor& y_pred = single_output(outputs, model);
-  resolve_metrics(s, b.y, y_pred);
-  update_metrics(s, b, y_pred, (*s.loss)(b.y, y_pred, b.sample_weight));
+  resolve_metrics(s, b.y, outputs);
+  std::vector<double> values;
+  double total = compute_losses(s, b, outputs, values, nullptr);
+  update_metrics(s, b, outputs, total, values);
   return metrics_result(model);
 }
 
@@ -132,7 +202,7 @@ namespace {
 // The arrays of fit() or evaluate(): n samples along the first axis of each.
 struct Data {
   std::vector<Tensor> x;
-  Tensor y;
+  std::vector<Tensor> y;  // one per output
   Tensor sample_weight;
   Dim n = 0;
   bool empty() const { return x.empty(); }
@@ -141,18 +211,24 @@ struct Data {
 Dim rows(const Tensor& t) { return t.rank() > 0 ? t.dim(0) : 0; }
 
 // data_adapter_utils.check_data_cardinality.
-Data make_data(std::vector<Tensor> x, Tensor y, Tensor sample_weight) {
+Data make_data(std::vector<Tensor> x, std::vector<Tensor> y, Tensor sample_weight) {
   if (x.empty()) throw ValueError("Expected at least one input array (x)");
+  if (y.empty()) throw ValueError("Expected at least one target array (y)");
   std::vector<Dim> sizes;
   for (const Tensor& t : x) sizes.push_back(rows(t));
-  bool ambiguous = rows(y) != sizes[0] || (!sample_weight.empty() && rows(sample_weight) != sizes[0]);
+  bool ambiguous = !sample_weight.empty() && rows(sample_weight) != sizes[0];
   for (Dim s : sizes) ambiguous = ambiguous || s != sizes[0];
+  std::string ys;
+  for (const Tensor& t : y) {
+    ambiguous = ambiguous || rows(t) != sizes[0];
+    ys += (ys.empty() ? "" : ", ") + std::to_string(rows(t));
+  }
   if (ambiguous) {
     std::string xs;
     for (Dim s : sizes) xs += (xs.empty() ? "" : ", ") + std::to_string(s);
     std::string msg =
         "Data cardinality is ambiguous. Make sure all arrays contain the same number of samples.'x' sizes: " + xs +
-        "\n'y' sizes: " + std::to_string(rows(y)) + "\n";
+        "\n'y' sizes: " + ys + "\n";
     if (!sample_weight.empty()) msg += "'sample_weight' sizes: " + std::to_string(rows(sample_weight)) + "\n";
     throw ValueError(msg);
   }
@@ -162,7 +238,7 @@ Data make_data(std::vector<Tensor> x, Tensor y, Tensor sample_weight) {
 Data slice(const Data& d, Dim begin, Dim end) {
   Data out;
   for (const Tensor& t : d.x) out.x.push_back(t.slice(begin, end));
-  out.y = d.y.slice(begin, end);
+  for (const Tensor& t : d.y) out.y.push_back(t.slice(begin, end));
   if (!d.sample_weight.empty()) out.sample_weight = d.sample_weight.slice(begin, end);
   out.n = end - begin;
   return out;
@@ -205,7 +281,7 @@ Tensor take(const Tensor& t, const std::vector<Dim>& order, Dim begin, Dim end) 
 Batch batch_of(const Data& d, const std::vector<Dim>& order, Dim begin, Dim end) {
   Batch b;
   for (const Tensor& t : d.x) b.x.push_back(take(t, order, begin, end));
-  b.y = take(d.y, order, begin, end);
+  for (const Tensor& t : d.y) b.y.push_back(take(t, order, begin, end));
   if (!d.sample_weight.empty()) b.sample_weight = take(d.sample_weight, order, begin, end);
   return b;
 }
@@ -256,8 +332,11 @@ class HistoryCallback : public callbacks::Callback {
 
 void reset_metrics(TrainingState& s) {
   s.loss_tracker->reset_state();
-  for (metrics::Metric& m : s.metrics)
-    if (m) m->reset_state();
+  for (OutputTraining& o : s.outputs) {
+    if (o.loss_tracker) o.loss_tracker->reset_state();
+    for (metrics::Metric& m : o.metrics)
+      if (m) m->reset_state();
+  }
 }
 
 Logs run_evaluation(FunctionalImpl& f, const Data& d, int batch_size, CallbackList& cbs) {
@@ -283,8 +362,12 @@ void ensure_built(FunctionalImpl& f, const std::vector<Tensor>& x) {
 
 // Trainer._flatten_metrics_in_order: loss, then the compiled metrics, then anything else sorted.
 std::vector<double> flatten_in_order(FunctionalImpl& f, const Logs& logs) {
+  const TrainingState& s = training_state(f);
   std::vector<std::string> names{"loss"};
-  for (const metrics::Metric& m : training_state(f).metrics) names.push_back(m.name());
+  for (const OutputTraining& o : s.outputs)
+    if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
+  for (size_t i = 0; i < s.outputs.size(); ++i)
+    for (const metrics::Metric& m : s.outputs[i].metrics) names.push_back(s.metric_key(i, m));
   std::vector<double> out;
   for (const std::string& n : names)
     if (auto v = logs.get(n)) out.push_back(*v);
@@ -315,15 +398,17 @@ Progbar::Options progbar_options() {
 using engine::TrainingState;
 
 ValidationData::ValidationData(Tensor x_, Tensor y_, Tensor sample_weight_)
-    : x{std::move(x_)}, y(std::move(y_)), sample_weight(std::move(sample_weight_)) {}
+    : x{std::move(x_)}, y{std::move(y_)}, sample_weight(std::move(sample_weight_)) {}
 ValidationData::ValidationData(std::vector<Tensor> x_, Tensor y_, Tensor sample_weight_)
+    : x(std::move(x_)), y{std::move(y_)}, sample_weight(std::move(sample_weight_)) {}
+ValidationData::ValidationData(std::vector<Tensor> x_, std::vector<Tensor> y_, Tensor sample_weight_)
     : x(std::move(x_)), y(std::move(y_)), sample_weight(std::move(sample_weight_)) {}
 
 void Model::compile(const CompileOptions& options) {
   auto state = std::make_shared<TrainingState>();
   state->optimizer = options.optimizer ? options.optimizer : optimizers::Optimizer("rmsprop");
-  state->loss = options.loss;
-  state->metrics = options.metrics;
+  state->options = options;
+  engine::prepare_outputs(functional(), *state);  // built models: mismatched counts fail here
   functional().training = std::move(state);
 }
 
@@ -333,7 +418,11 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& options) 
   return fit(std::vector<Tensor>{x}, y, options);
 }
 
-History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& o) {
+History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& options) {
+  return fit(x, std::vector<Tensor>{y}, options);
+}
+
+History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const FitOptions& o) {
   using namespace engine;
   FunctionalImpl& f = functional();
   TrainingState& s = training_state(f);
@@ -349,7 +438,11 @@ History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptio
   } else if (o.validation_split > 0) {
     std::tie(train, val) = split(train, o.validation_split);
   }
-  if (!o.class_weight.empty()) train.sample_weight = class_weights(train.y, o.class_weight);
+  if (!o.class_weight.empty()) {
+    if (train.y.size() != 1)
+      throw ValueError("`class_weight` is only supported for Models with a single output.");
+    train.sample_weight = class_weights(train.y[0], o.class_weight);
+  }
 
   Dim steps = steps_for(train.n, o.batch_size);
   History::Params params{o.verbose, o.epochs, steps};
@@ -394,7 +487,12 @@ std::vector<double> Model::evaluate(const Tensor& x, const Tensor& y, const Eval
   return evaluate(std::vector<Tensor>{x}, y, options);
 }
 
-std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& o) {
+std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options) {
+  return evaluate(x, std::vector<Tensor>{y}, options);
+}
+
+std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                    const EvaluateOptions& o) {
   using namespace engine;
   FunctionalImpl& f = functional();
   training_state(f);
@@ -409,12 +507,22 @@ std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const Tensor& 
 }
 
 std::vector<double> Model::train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+  return train_on_batch(x, std::vector<Tensor>{y}, sample_weight);
+}
+
+std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+  return test_on_batch(x, std::vector<Tensor>{y}, sample_weight);
+}
+
+std::vector<double> Model::train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                          const Tensor& sample_weight) {
   engine::ensure_built(functional(), x);
   engine::Data d = engine::make_data(x, y, sample_weight);
   return engine::flatten_in_order(functional(), engine::train_step(functional(), {d.x, d.y, d.sample_weight}));
 }
 
-std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                         const Tensor& sample_weight) {
   engine::ensure_built(functional(), x);
   engine::Data d = engine::make_data(x, y, sample_weight);
   return engine::flatten_in_order(functional(), engine::test_step(functional(), {d.x, d.y, d.sample_weight}));
@@ -426,18 +534,39 @@ optimizers::Optimizer Model::optimizer() const {
   return compiled() ? functional().training->optimizer : optimizers::Optimizer();
 }
 
-losses::Loss Model::loss() const { return compiled() ? functional().training->loss : losses::Loss(); }
+losses::Loss Model::loss() const {
+  if (!compiled()) return {};
+  const CompileOptions& o = functional().training->options;
+  return o.loss || o.losses.empty() ? o.loss : o.losses[0];
+}
 
 std::vector<metrics::Metric> Model::metrics() const {
   if (!compiled()) return {};
-  std::vector<metrics::Metric> out{metrics::Metric(functional().training->loss_tracker)};
-  for (const metrics::Metric& m : functional().training->metrics) out.push_back(m);
+  const TrainingState& s = *functional().training;
+  std::vector<metrics::Metric> out{metrics::Metric(s.loss_tracker)};
+  if (s.outputs.empty()) {  // not built yet: what compile() was given
+    for (const metrics::Metric& m : s.options.metrics) out.push_back(m);
+    return out;
+  }
+  for (const engine::OutputTraining& o : s.outputs)
+    if (o.loss_tracker && o.loss) out.push_back(metrics::Metric(o.loss_tracker));
+  for (const engine::OutputTraining& o : s.outputs)
+    for (const metrics::Metric& m : o.metrics) out.push_back(m);
   return out;
 }
 
 std::vector<std::string> Model::metrics_names() const {
-  std::vector<std::string> names;
-  for (const metrics::Metric& m : metrics()) names.push_back(m.name());
+  if (!compiled()) return {};
+  const TrainingState& s = *functional().training;
+  std::vector<std::string> names{"loss"};
+  if (s.outputs.empty()) {
+    for (const metrics::Metric& m : s.options.metrics) names.push_back(m.name());
+    return names;
+  }
+  for (const engine::OutputTraining& o : s.outputs)
+    if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
+  for (size_t i = 0; i < s.outputs.size(); ++i)
+    for (const metrics::Metric& m : s.outputs[i].metrics) names.push_back(s.metric_key(i, m));
   return names;
 }
 
@@ -445,16 +574,35 @@ bool Model::stop_training() const { return compiled() && functional().training->
 
 void Model::set_stop_training(bool stop) const { engine::training_state(functional()).stop_training = stop; }
 
+namespace {
+
+nlohmann::json metrics_list(const std::vector<metrics::Metric>& list) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const metrics::Metric& m : list) j.push_back(metrics::serialize(m));
+  return j;
+}
+
+}  // namespace
+
 nlohmann::json Model::compile_config() const {
   const TrainingState& s = engine::training_state(functional());
+  const CompileOptions& o = s.options;
   nlohmann::json metrics_json = nullptr;
-  if (!s.metrics.empty()) {
+  if (!o.output_metrics.empty()) {
     metrics_json = nlohmann::json::array();
-    for (const metrics::Metric& m : s.metrics) metrics_json.push_back(metrics::serialize(m));
+    for (const auto& list : o.output_metrics) metrics_json.push_back(metrics_list(list));
+  } else if (!o.metrics.empty()) {
+    metrics_json = metrics_list(o.metrics);
   }
+  nlohmann::json loss_json = losses::serialize(o.loss);
+  if (!o.losses.empty()) {
+    loss_json = nlohmann::json::array();
+    for (const losses::Loss& l : o.losses) loss_json.push_back(losses::serialize(l));
+  }
+  nlohmann::json weights_json = o.loss_weights.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.loss_weights);
   return {{"optimizer", optimizers::serialize(s.optimizer)},
-          {"loss", losses::serialize(s.loss)},
-          {"loss_weights", nullptr},
+          {"loss", loss_json},
+          {"loss_weights", weights_json},
           {"metrics", metrics_json},
           {"weighted_metrics", nullptr},
           {"run_eagerly", false},
@@ -464,26 +612,62 @@ nlohmann::json Model::compile_config() const {
 
 namespace {
 
-// Keras 2 configs may give a loss per output, as a list or a dict by output name; a
-// single-output model has one entry.
-const nlohmann::json& only_output(const nlohmann::json& loss) {
-  if (loss.is_array() && loss.size() == 1) return loss[0];
-  if (loss.is_object() && loss.size() == 1 && !loss.contains("class_name")) return loss.begin().value();
-  return loss;
+// Per-output entries of a compile config (a list, or a dict by output name as Keras 2 wrote
+// them) in model.outputs order; a lone entry (not a list or dict) gives an empty result.
+std::vector<nlohmann::json> per_output(const nlohmann::json& j, const std::vector<std::string>& outputs) {
+  if (j.is_array()) return std::vector<nlohmann::json>(j.begin(), j.end());
+  if (!j.is_object() || j.contains("class_name")) return {};
+  if (outputs.empty() && j.size() == 1) return {j.begin().value()};  // a model not built yet
+  std::vector<nlohmann::json> out;
+  for (const std::string& name : outputs) out.push_back(j.contains(name) ? j[name] : nlohmann::json(nullptr));
+  return out;
 }
+
+losses::Loss loss_or_none(const nlohmann::json& j) { return j.is_null() ? losses::Loss() : losses::deserialize(j); }
 
 }  // namespace
 
 void Model::compile_from_config(const nlohmann::json& config) {
   CompileOptions o;
+  std::vector<std::string> output_names;
+  if (functional().has_graph())
+    for (const KerasTensor& t : functional().outputs()) output_names.push_back(t.node()->layer->name());
   // Keras 2's training_config names the optimizer "optimizer_config".
   const char* opt_key = config.contains("optimizer_config") ? "optimizer_config" : "optimizer";
   if (config.contains(opt_key) && !config[opt_key].is_null()) o.optimizer = optimizers::deserialize(config[opt_key]);
-  if (config.contains("loss") && !config["loss"].is_null()) o.loss = losses::deserialize(only_output(config["loss"]));
-  if (config.contains("metrics") && config["metrics"].is_array()) {
-    nlohmann::json list = config["metrics"];
-    if (list.size() == 1 && list[0].is_array()) list = list[0];  // Keras 2: one list per output
-    for (const nlohmann::json& m : list) o.metrics.push_back(metrics::deserialize(m));
+  if (config.contains("loss") && !config["loss"].is_null()) {
+    std::vector<nlohmann::json> each = per_output(config["loss"], output_names);
+    if (each.empty())
+      o.loss = losses::deserialize(config["loss"]);
+    else if (each.size() == 1)
+      o.loss = loss_or_none(each[0]);
+    else
+      for (const nlohmann::json& l : each) o.losses.push_back(loss_or_none(l));
+  }
+  if (config.contains("loss_weights") && !config["loss_weights"].is_null()) {
+    std::vector<nlohmann::json> each = per_output(config["loss_weights"], output_names);
+    if (each.size() > 1 || o.losses.size() > 1)
+      for (const nlohmann::json& w : each) o.loss_weights.push_back(w.is_number() ? w.get<double>() : 1.0);
+  }
+  if (config.contains("metrics") && !config["metrics"].is_null()) {
+    std::vector<nlohmann::json> each = per_output(config["metrics"], output_names);
+    bool nested = !each.empty() && std::all_of(each.begin(), each.end(), [](const nlohmann::json& e) {
+      return e.is_array() || e.is_null();
+    });
+    auto list_of = [](const nlohmann::json& l) {
+      std::vector<metrics::Metric> ms;
+      if (l.is_array())
+        for (const nlohmann::json& m : l) ms.push_back(metrics::deserialize(m));
+      else if (!l.is_null())
+        ms.push_back(metrics::deserialize(l));
+      return ms;
+    };
+    if (nested && each.size() == 1)
+      o.metrics = list_of(each[0]);  // Keras 2: one list per output
+    else if (nested || config["metrics"].is_object())
+      for (const nlohmann::json& l : each) o.output_metrics.push_back(list_of(l));
+    else
+      o.metrics = list_of(config["metrics"]);
   }
   compile(o);
 }

@@ -9,16 +9,31 @@
 #include "keras/history.h"
 #include "keras/losses.h"
 #include "keras/metrics.h"
+#include "keras/model.h"
 #include "keras/optimizers.h"
 
 namespace keras::engine {
 
+// What compile() set up for one model output.
+struct OutputTraining {
+  std::string name;       // the output's layer name: log keys "<name>_loss", "<name>_<metric>"
+  losses::Loss loss;      // empty: the output is not trained
+  double loss_weight = 1.0;
+  std::vector<metrics::Metric> metrics;  // strings resolved on the first batch
+  std::shared_ptr<metrics::Mean> loss_tracker;  // only with several outputs
+};
+
 struct TrainingState {
   optimizers::Optimizer optimizer;
-  losses::Loss loss;
-  std::vector<metrics::Metric> metrics;  // compile order; strings resolved on the first batch
+  CompileOptions options;  // as given, for model.loss, compile_config
+  std::vector<OutputTraining> outputs;
   std::shared_ptr<metrics::Mean> loss_tracker = std::make_shared<metrics::Mean>(metrics::MeanOptions{"loss"});
   bool stop_training = false;
+  bool multi_output() const { return outputs.size() > 1; }
+  // The log key of a metric of output `i`.
+  std::string metric_key(size_t i, const metrics::Metric& m) const {
+    return multi_output() ? outputs[i].name + "_" + m.name() : m.name();
+  }
 };
 
 // A trainable variable of a model, with Keras's path ("dense/kernel") and its index in
@@ -42,7 +57,7 @@ TrainingState& training_state(FunctionalImpl& model);
 // One batch: inputs, targets, per-sample weights (may be empty).
 struct Batch {
   std::vector<Tensor> x;
-  Tensor y;
+  std::vector<Tensor> y;  // one per output
   Tensor sample_weight;
 };
 // A gradient step: training forward pass, loss, backward pass, optimizer update, state updates

@@ -265,3 +265,104 @@ TEST(Fit, TrainableVariablesSkipFrozenLayers) {
 
 }  // namespace
 }  // namespace keras
+
+namespace keras {
+namespace {
+
+// Two heads on one input: a = w_a x + b_a and b = w_b x + b_b, all zero at the start.
+Model two_heads() {
+  auto in = Input({1});
+  auto a = layers::Dense({.units = 1, .kernel_initializer = "zeros", .name = "a"})(in);
+  auto b = layers::Dense({.units = 1, .kernel_initializer = "zeros", .name = "b"})(in);
+  return Model({in}, {a, b});
+}
+
+TEST(FitMultiOutput, LossesAndWeightsByHand) {
+  Model m = two_heads();
+  m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.01}),
+             .losses = {"mse", "mse"},
+             .loss_weights = {1.0, 0.5},
+             .output_metrics = {{"mae"}, {}}});
+  History h = m.fit({column({1, 2})}, {column({3, 5}), column({1, 1})},
+                    {.batch_size = 2, .verbose = 0, .shuffle = false});
+  // a: loss (9 + 25) / 2 = 17, dw = -13, db = -8; b: loss (1 + 1) / 2 = 1, dw = -3, db = -2,
+  // weighted by 0.5 in the total 17 + 0.5 * 1 and in its gradients.
+  EXPECT_NEAR(h.history.at("loss")[0], 17.5, 1e-5);
+  EXPECT_NEAR(h.history.at("a_loss")[0], 17.0, 1e-5);
+  EXPECT_NEAR(h.history.at("b_loss")[0], 1.0, 1e-6);
+  EXPECT_NEAR(h.history.at("a_mae")[0], 4.0, 1e-6);
+  auto w = m.get_weights();
+  EXPECT_NEAR(w[0][0], 0.13, 1e-6);
+  EXPECT_NEAR(w[1][0], 0.08, 1e-6);
+  EXPECT_NEAR(w[2][0], 0.015, 1e-7);
+  EXPECT_NEAR(w[3][0], 0.01, 1e-7);
+  EXPECT_EQ(m.metrics_names(), (std::vector<std::string>{"loss", "a_loss", "b_loss", "a_mae"}));
+  std::vector<double> score = m.evaluate({column({1, 2})}, {column({3, 5}), column({1, 1})}, {.verbose = 0});
+  ASSERT_EQ(score.size(), 4u);
+  EXPECT_NEAR(score[0], score[1] + 0.5 * score[2], 1e-6);
+}
+
+// One loss for every output (Keras 3 applies a single loss to each); an output given no loss
+// is not trained: the model learns exactly as its one-output twin.
+TEST(FitMultiOutput, SingleLossForAllAndUntrainedOutputs) {
+  Model m = two_heads();
+  m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.01}), .loss = "mse", .metrics = {"mae"}});
+  History h = m.fit({column({1, 2})}, {column({3, 5}), column({1, 1})}, {.batch_size = 2, .verbose = 0});
+  EXPECT_NEAR(h.history.at("loss")[0], 18.0, 1e-5);
+  EXPECT_EQ(m.metrics_names(), (std::vector<std::string>{"loss", "a_loss", "b_loss", "a_mae", "b_mae"}));
+
+  set_random_seed(4);
+  auto in = Input({3, 3, 1});
+  auto trunk = layers::Flatten()(layers::Conv2D(2, {2, 2}, "relu")(in));
+  auto head = layers::Dense(1, "sigmoid")(layers::Dropout(0.3)(trunk));
+  auto extra = layers::Dense(2)(trunk);
+  Model both({in}, {head, extra});
+  Model one({in}, {head});  // the same layers, so the same starting weights
+  std::vector<Tensor> start = one.get_weights();
+  Tensor x = testing::random_tensor({12, 3, 3, 1}, 1), y = testing::random_tensor({12, 1}, 2, 0, 1);
+  Tensor y2 = testing::random_tensor({12, 2}, 3);
+  set_random_seed(9);
+  one.compile({.optimizer = "adam", .loss = "binary_crossentropy"});
+  History h1 = one.fit(x, y, {.batch_size = 5, .epochs = 2, .verbose = 0});
+  std::vector<Tensor> after_one = one.get_weights();
+  one.set_weights(start);
+  set_random_seed(9);
+  both.compile({.optimizer = "adam", .losses = {"binary_crossentropy", losses::Loss()}});
+  History h2 = both.fit({x}, {y, y2}, {.batch_size = 5, .epochs = 2, .verbose = 0});
+  EXPECT_EQ(h2.history.at("loss"), h1.history.at("loss"));
+  std::vector<Tensor> after_both = one.get_weights();
+  for (size_t i = 0; i < after_one.size(); ++i) EXPECT_EQ(after_both[i], after_one[i]) << "weight " << i;
+}
+
+TEST(FitMultiOutput, CompileConfigAndErrors) {
+  Model m = two_heads();
+  m.compile({.optimizer = optimizers::SGD(),
+             .losses = {"mse", "mae"},
+             .loss_weights = {2, 1},
+             .output_metrics = {{"mae"}, {"mse"}}});
+  nlohmann::json c = m.compile_config();
+  EXPECT_EQ(c["loss"], nlohmann::json({"mse", "mae"}));
+  EXPECT_EQ(c["loss_weights"], nlohmann::json({2.0, 1.0}));
+  EXPECT_EQ(c["metrics"], nlohmann::json::parse(R"([["mae"], ["mse"]])"));
+  Model other = two_heads();
+  other.compile_from_config(c);
+  EXPECT_EQ(other.compile_config(), c);
+  // Keras 2's dicts by output name.
+  other.compile_from_config(nlohmann::json::parse(
+      R"({"loss": {"b": "mae", "a": "mse"}, "loss_weights": {"a": 1.0, "b": 0.25}, "metrics": {"a": ["mae"], "b": []}})"));
+  EXPECT_EQ(other.compile_config()["loss"], nlohmann::json({"mse", "mae"}));
+  EXPECT_EQ(other.compile_config()["loss_weights"], nlohmann::json({1.0, 0.25}));
+  EXPECT_EQ(other.metrics_names(), (std::vector<std::string>{"loss", "a_loss", "b_loss", "a_mae"}));
+
+  std::string msg = testing::value_error_of([] { two_heads().compile({.losses = {"mse"}}); });
+  EXPECT_NE(msg.find("has 2 outputs, but `loss` has 1 entries"), std::string::npos) << msg;
+  m.compile({.optimizer = "sgd", .loss = "mse"});
+  msg = testing::value_error_of([&] { m.fit({column({1})}, {column({1})}, {.verbose = 0}); });
+  EXPECT_NE(msg.find("has 2 outputs, but 1 target arrays were given"), std::string::npos) << msg;
+  msg = testing::value_error_of(
+      [&] { m.fit({column({1})}, {column({1}), column({0})}, {.verbose = 0, .class_weight = {{0, 1.0}}}); });
+  EXPECT_NE(msg.find("single output"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace keras
