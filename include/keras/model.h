@@ -56,6 +56,9 @@ struct CompileOptions {
   // With several outputs the logs name them "<output name>_<metric>" (and "<output name>_loss").
   std::vector<metrics::Metric> metrics;
   std::vector<std::vector<metrics::Metric>> output_metrics;
+  // Metrics weighted by sample_weight/class_weight (plain metrics are not), for every output;
+  // named "weighted_<name>" when a plain metric has the same name.
+  std::vector<metrics::Metric> weighted_metrics;
 };
 
 // fit()'s validation_data: inputs, targets and optional per-sample weights.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "engine/allocator.h"
 #include "engine/progbar.h"
@@ -57,8 +58,17 @@ void prepare_outputs(FunctionalImpl& model, TrainingState& s) {
     t.loss = o.losses.empty() ? o.loss : o.losses[i];
     t.loss_weight = o.loss_weights.empty() ? 1.0 : o.loss_weights[i];
     // Each output gets its own metric objects (a string is a fresh metric per output).
-    for (const metrics::Metric& m : o.output_metrics.empty() ? o.metrics : o.output_metrics[i])
-      t.metrics.push_back(m.identifier().empty() || i == 0 ? m : metrics::Metric(m.identifier()));
+    auto own = [&](const metrics::Metric& m) {
+      return m.identifier().empty() || i == 0 ? m : metrics::Metric(m.identifier());
+    };
+    std::string prefix = n > 1 ? t.name + "_" : "";
+    std::set<std::string> plain;
+    for (const metrics::Metric& m : o.output_metrics.empty() ? o.metrics : o.output_metrics[i]) {
+      t.metrics.push_back({own(m), false, prefix + m.name()});
+      plain.insert(m.name());
+    }
+    for (const metrics::Metric& m : o.weighted_metrics)
+      t.metrics.push_back({own(m), true, prefix + (plain.count(m.name()) ? "weighted_" : "") + m.name()});
     if (n > 1) t.loss_tracker = std::make_shared<metrics::Mean>(metrics::MeanOptions{t.name + "_loss"});
     s.outputs.push_back(std::move(t));
   }
@@ -80,7 +90,7 @@ TrainingState& ready_state(FunctionalImpl& model, const Batch& b) {
 
 void resolve_metrics(TrainingState& s, const std::vector<Tensor>& y, const std::vector<Tensor>& y_pred) {
   for (size_t i = 0; i < s.outputs.size(); ++i)
-    for (metrics::Metric& m : s.outputs[i].metrics) m.resolve(y[i].shape(), y_pred[i].shape());
+    for (TrackedMetric& m : s.outputs[i].metrics) m.metric.resolve(y[i].shape(), y_pred[i].shape());
 }
 
 void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred, double total,
@@ -90,7 +100,7 @@ void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>&
   for (size_t i = 0; i < s.outputs.size(); ++i) {
     OutputTraining& o = s.outputs[i];
     if (o.loss_tracker && o.loss) o.loss_tracker->update_value(losses[i], n);
-    for (metrics::Metric& m : o.metrics) m->update_state(b.y[i], y_pred[i], b.sample_weight);
+    for (TrackedMetric& m : o.metrics) m.metric->update_state(b.y[i], y_pred[i], m.weighted ? b.sample_weight : Tensor());
   }
 }
 
@@ -152,8 +162,8 @@ Logs metrics_result(FunctionalImpl& model) {
   for (size_t i = 0; i < s.outputs.size(); ++i) {
     const OutputTraining& o = s.outputs[i];
     if (o.loss_tracker && o.loss) items.emplace_back(o.loss_tracker->name(), o.loss_tracker->result());
-    for (const metrics::Metric& m : o.metrics)
-      if (m) items.emplace_back(s.metric_key(i, m), m->result());
+    for (const TrackedMetric& m : o.metrics)
+      if (m.metric) items.emplace_back(m.key, m.metric->result());
   }
   std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   Logs logs;
@@ -334,8 +344,8 @@ void reset_metrics(TrainingState& s) {
   s.loss_tracker->reset_state();
   for (OutputTraining& o : s.outputs) {
     if (o.loss_tracker) o.loss_tracker->reset_state();
-    for (metrics::Metric& m : o.metrics)
-      if (m) m->reset_state();
+    for (TrackedMetric& m : o.metrics)
+      if (m.metric) m.metric->reset_state();  // strings are resolved on the first batch
   }
 }
 
@@ -366,8 +376,8 @@ std::vector<double> flatten_in_order(FunctionalImpl& f, const Logs& logs) {
   std::vector<std::string> names{"loss"};
   for (const OutputTraining& o : s.outputs)
     if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
-  for (size_t i = 0; i < s.outputs.size(); ++i)
-    for (const metrics::Metric& m : s.outputs[i].metrics) names.push_back(s.metric_key(i, m));
+  for (const OutputTraining& o : s.outputs)
+    for (const TrackedMetric& m : o.metrics) names.push_back(m.key);
   std::vector<double> out;
   for (const std::string& n : names)
     if (auto v = logs.get(n)) out.push_back(*v);
@@ -551,7 +561,7 @@ std::vector<metrics::Metric> Model::metrics() const {
   for (const engine::OutputTraining& o : s.outputs)
     if (o.loss_tracker && o.loss) out.push_back(metrics::Metric(o.loss_tracker));
   for (const engine::OutputTraining& o : s.outputs)
-    for (const metrics::Metric& m : o.metrics) out.push_back(m);
+    for (const engine::TrackedMetric& m : o.metrics) out.push_back(m.metric);
   return out;
 }
 
@@ -565,8 +575,8 @@ std::vector<std::string> Model::metrics_names() const {
   }
   for (const engine::OutputTraining& o : s.outputs)
     if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
-  for (size_t i = 0; i < s.outputs.size(); ++i)
-    for (const metrics::Metric& m : s.outputs[i].metrics) names.push_back(s.metric_key(i, m));
+  for (const engine::OutputTraining& o : s.outputs)
+    for (const engine::TrackedMetric& m : o.metrics) names.push_back(m.key);
   return names;
 }
 
@@ -604,7 +614,7 @@ nlohmann::json Model::compile_config() const {
           {"loss", loss_json},
           {"loss_weights", weights_json},
           {"metrics", metrics_json},
-          {"weighted_metrics", nullptr},
+          {"weighted_metrics", o.weighted_metrics.empty() ? nlohmann::json(nullptr) : metrics_list(o.weighted_metrics)},
           {"run_eagerly", false},
           {"steps_per_execution", 1},
           {"jit_compile", false}};
@@ -668,6 +678,11 @@ void Model::compile_from_config(const nlohmann::json& config) {
       for (const nlohmann::json& l : each) o.output_metrics.push_back(list_of(l));
     else
       o.metrics = list_of(config["metrics"]);
+  }
+  if (config.contains("weighted_metrics") && config["weighted_metrics"].is_array()) {
+    nlohmann::json list = config["weighted_metrics"];
+    if (list.size() == 1 && list[0].is_array()) list = list[0];  // Keras 2: one list per output
+    for (const nlohmann::json& m : list) o.weighted_metrics.push_back(metrics::deserialize(m));
   }
   compile(o);
 }

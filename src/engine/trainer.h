@@ -14,12 +14,20 @@
 
 namespace keras::engine {
 
+// A compiled metric: `metrics` ignore sample weights, `weighted_metrics` use them (Keras's
+// CompileMetrics); key: its name in the logs.
+struct TrackedMetric {
+  metrics::Metric metric;  // strings resolved on the first batch
+  bool weighted = false;
+  std::string key;
+};
+
 // What compile() set up for one model output.
 struct OutputTraining {
   std::string name;       // the output's layer name: log keys "<name>_loss", "<name>_<metric>"
   losses::Loss loss;      // empty: the output is not trained
   double loss_weight = 1.0;
-  std::vector<metrics::Metric> metrics;  // strings resolved on the first batch
+  std::vector<TrackedMetric> metrics;
   std::shared_ptr<metrics::Mean> loss_tracker;  // only with several outputs
 };
 
@@ -30,10 +38,6 @@ struct TrainingState {
   std::shared_ptr<metrics::Mean> loss_tracker = std::make_shared<metrics::Mean>(metrics::MeanOptions{"loss"});
   bool stop_training = false;
   bool multi_output() const { return outputs.size() > 1; }
-  // The log key of a metric of output `i`.
-  std::string metric_key(size_t i, const metrics::Metric& m) const {
-    return multi_output() ? outputs[i].name + "_" + m.name() : m.name();
-  }
 };
 
 // A trainable variable of a model, with Keras's path ("dense/kernel") and its index in

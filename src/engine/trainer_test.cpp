@@ -366,3 +366,31 @@ TEST(FitMultiOutput, CompileConfigAndErrors) {
 
 }  // namespace
 }  // namespace keras
+
+namespace keras {
+namespace {
+
+// Keras's CompileMetrics: `metrics` ignore sample weights, `weighted_metrics` use them (a
+// weighted mean), named "weighted_<name>" beside a plain metric of the same name.
+TEST(Fit, WeightedMetricsUseSampleWeightsAndPlainMetricsDoNot) {
+  Model m = linear_model();
+  m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.0}),
+             .loss = "mae",
+             .metrics = {"mae"},
+             .weighted_metrics = {"mae", "mse"}});
+  Tensor sw(Shape{2}, std::vector<float>{1, 5});
+  History h = m.fit(column({1, 2}), column({0, 1}), {.verbose = 0, .sample_weight = sw});
+  EXPECT_NEAR(h.history.at("loss")[0], 2.5, 1e-6);        // (0 * 1 + 1 * 5) / 2
+  EXPECT_NEAR(h.history.at("mae")[0], 0.5, 1e-6);         // (0 + 1) / 2
+  EXPECT_NEAR(h.history.at("weighted_mae")[0], 5.0 / 6.0, 1e-6);  // (0 * 1 + 1 * 5) / (1 + 5)
+  EXPECT_NEAR(h.history.at("mse")[0], 5.0 / 6.0, 1e-6);
+  EXPECT_EQ(m.metrics_names(), (std::vector<std::string>{"loss", "mae", "weighted_mae", "mse"}));
+  nlohmann::json c = m.compile_config();
+  EXPECT_EQ(c["weighted_metrics"], nlohmann::json({"mae", "mse"}));
+  Model other = linear_model();
+  other.compile_from_config(c);
+  EXPECT_EQ(other.metrics_names(), m.metrics_names());
+}
+
+}  // namespace
+}  // namespace keras
