@@ -27,7 +27,7 @@ using Gemm = void (*)(bool, bool, Dim, Dim, Dim, float, const float*, Dim, const
 
 #ifdef KERAS_BENCH_DNNL
 void onednn_gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
-               float beta, float* c, Dim ldc) {
+                 float beta, float* c, Dim ldc) {
   dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 #endif

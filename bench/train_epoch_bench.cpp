@@ -2,12 +2,12 @@
 // validation_split=0.1 leaves, batch 128, Adam, shuffled, no validation pass; the same work as
 // bench/pytorch_convnet_epoch.py does in PyTorch. Prints seconds per epoch (best of --repeat).
 //   build/bench/train_epoch_bench [--repeat 2]
+#include <keras/keras.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
-
-#include <keras/keras.h>
 
 using namespace keras;
 

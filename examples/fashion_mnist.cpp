@@ -2,15 +2,15 @@
 // MaxPooling2D -> Flatten -> Dropout -> Dense) trained on Fashion-MNIST, as the Keras script
 // does it, then saved as .keras, reloaded and asked about a few test images.
 //   build/examples/fashion_mnist [--epochs N] [--out fashion_mnist.keras]
+#include <keras/datasets.h>
+#include <keras/keras.h>
+#include <keras/utils.h>
+
 #include <charconv>
 #include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <string>
-
-#include <keras/datasets.h>
-#include <keras/keras.h>
-#include <keras/utils.h>
 
 using namespace keras;
 
@@ -68,8 +68,8 @@ int main(int argc, char** argv) {
       for (Dim c = 1; c < 10; ++c)
         if (probs[i * 10 + c] > probs[i * 10 + best]) best = c;
       std::cout << "  image " << i << ": " << std::left << std::setw(12) << names[static_cast<size_t>(best)]
-                << " (p=" << std::fixed << std::setprecision(3) << probs[i * 10 + best] << ")  true: "
-                << names[static_cast<size_t>(test.y[i])] << "\n";
+                << " (p=" << std::fixed << std::setprecision(3) << probs[i * 10 + best]
+                << ")  true: " << names[static_cast<size_t>(test.y[i])] << "\n";
     }
   } catch (const Error& e) {
     std::cerr << "fashion_mnist: " << e.what() << "\n";

@@ -1,4 +1,6 @@
-// The README's training example, kept here so the build proves it compiles.
+// The README's training example, kept here so the build proves it compiles (verbatim, hence
+// not clang-formatted).
+// clang-format off
 #include <keras/keras.h>
 using namespace keras;
 

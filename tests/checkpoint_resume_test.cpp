@@ -2,8 +2,9 @@
 // as the uninterrupted run (same seed): weights, BatchNormalization statistics, optimizer
 // slots and iteration count come back from the file, and shuffling and dropout follow the
 // seed, the epoch and the iteration count.
-#include <filesystem>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include "test_helpers.h"
 

@@ -52,10 +52,18 @@ TEST(Cli, SummaryOfVgg16HeadShowsTheSeedNumbers) {
   ASSERT_EQ(r.status, 0) << r.err;
   // VGG16 base (no top) on 128x128x3: 14,714,688 params, output 4x4x512 = 8192 after Flatten;
   // Dense(256): 8192*256+256 = 2,097,408; Dense(1): 257.
-  EXPECT_NE(r.out.find("│ vgg16 (Functional)              │ (None, 4, 4, 512)      │    14,714,688 │"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("│ flatten (Flatten)               │ (None, 8192)           │             0 │"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("│ dense (Dense)                   │ (None, 256)            │     2,097,408 │"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("│ dense_1 (Dense)                 │ (None, 1)              │           257 │"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("│ vgg16 (Functional)              │ (None, 4, 4, 512)      │    14,714,688 │"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("│ flatten (Flatten)               │ (None, 8192)           │             0 │"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("│ dense (Dense)                   │ (None, 256)            │     2,097,408 │"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("│ dense_1 (Dense)                 │ (None, 1)              │           257 │"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find(" Total params: 16,812,353 (64.13 MB)\n"), std::string::npos) << r.out;
 }
 
@@ -63,7 +71,7 @@ TEST(Cli, PredictFlattenGivesCOrder) {
   TempDir dir;
   io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 3, 2, 4}));
   CliRun r = kerascpp("predict " + model_path("flatten_channels_last.json") + " " + (dir / "x.npy").string() + " -o " +
-                   (dir / "y.npy").string());
+                      (dir / "y.npy").string());
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(io::load_npy(dir / "y.npy"), Tensor::arange(0, 24).reshape({1, 24}));
 }
@@ -71,8 +79,8 @@ TEST(Cli, PredictFlattenGivesCOrder) {
 TEST(Cli, PredictFlattenChannelsFirstMovesChannelsLast) {
   TempDir dir;
   io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 3, 2, 4}));
-  CliRun r = kerascpp("predict " + model_path("flatten_channels_first.json") + " " + (dir / "x.npy").string() +
-                   " -o " + (dir / "y.npy").string() + " --batch-size 1");
+  CliRun r = kerascpp("predict " + model_path("flatten_channels_first.json") + " " + (dir / "x.npy").string() + " -o " +
+                      (dir / "y.npy").string() + " --batch-size 1");
   ASSERT_EQ(r.status, 0) << r.err;
   // x[0, c, h, w] = 8c + 4h + w, flattened in (h, w, c) order, c fastest: 0, 8, 16, 1, 9, 17, ...
   std::vector<float> want;
@@ -86,7 +94,7 @@ TEST(Cli, PredictWithWrongInputShapeFailsCleanly) {
   TempDir dir;
   io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 4, 2, 3}));
   CliRun r = kerascpp("predict " + model_path("flatten_channels_last.json") + " " + (dir / "x.npy").string() + " -o " +
-                   (dir / "y.npy").string());
+                      (dir / "y.npy").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find("(None, 3, 2, 4)"), std::string::npos) << r.err;
@@ -99,7 +107,7 @@ TEST(Cli, FailedPredictLeavesExistingOutputUntouched) {
   io::save_npy(dir / "y.npy", Tensor({2}, {7, 8}));
   std::ofstream(dir / "bad.npy") << "not numpy";
   CliRun r = kerascpp("predict " + model_path("flatten_channels_last.json") + " " + (dir / "bad.npy").string() +
-                   " -o " + (dir / "y.npy").string());
+                      " -o " + (dir / "y.npy").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("bad.npy"), std::string::npos) << r.err;
   EXPECT_EQ(io::load_npy(dir / "y.npy"), Tensor({2}, {7, 8}));
@@ -120,7 +128,8 @@ TEST(Cli, UnknownCommandAndOptionsFail) {
 }
 
 TEST(Cli, HelpForEachCommand) {
-  for (const char* c : {"--help", "summary --help", "predict --help", "convert --help", "fit --help", "evaluate --help"}) {
+  for (const char* c :
+       {"--help", "summary --help", "predict --help", "convert --help", "fit --help", "evaluate --help"}) {
     CliRun r = kerascpp(c);
     EXPECT_EQ(r.status, 0) << c;
     EXPECT_NE(r.out.find("usage: kerascpp"), std::string::npos) << c;

@@ -68,8 +68,8 @@ std::filesystem::path shared_models_dir() {
     }
   }
   if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << bad << " of " << got.size() << " values differ; worst at flat index "
-                                       << worst << ": got " << got[worst] << ", want " << want[worst];
+  return ::testing::AssertionFailure() << bad << " of " << got.size() << " values differ; worst at flat index " << worst
+                                       << ": got " << got[worst] << ", want " << want[worst];
 }
 
 std::string value_error_of(const std::function<void()>& f) {
@@ -104,8 +104,8 @@ double weighted_sum(const std::vector<Tensor>& outputs, const std::vector<Tensor
 ::testing::AssertionResult check_tensor(const std::string& what, Tensor& t, const Tensor& analytic,
                                         const std::function<double()>& loss, const GradientCheckOptions& o) {
   if (analytic.shape() != t.shape())
-    return ::testing::AssertionFailure() << what << ": gradient shape " << analytic.shape().str() << " != "
-                                         << t.shape().str();
+    return ::testing::AssertionFailure() << what << ": gradient shape " << analytic.shape().str()
+                                         << " != " << t.shape().str();
   Dim n = t.size(), step = std::max<Dim>(1, n / o.max_points);
   for (Dim k = (n > o.max_points ? 7 % step : 0); k < n; k += step) {
     float saved = t[k];
@@ -116,8 +116,8 @@ double weighted_sum(const std::vector<Tensor>& outputs, const std::vector<Tensor
     t[k] = saved;
     double numeric = (up - down) / (2 * o.eps), got = analytic[k];
     if (std::abs(numeric - got) > o.atol + o.rtol * std::abs(numeric))
-      return ::testing::AssertionFailure() << what << "[" << k << "]: backward() gives " << got
-                                           << ", finite differences give " << numeric;
+      return ::testing::AssertionFailure()
+             << what << "[" << k << "]: backward() gives " << got << ", finite differences give " << numeric;
   }
   return ::testing::AssertionSuccess();
 }
@@ -144,8 +144,8 @@ double weighted_sum(const std::vector<Tensor>& outputs, const std::vector<Tensor
   auto loss = [&] { return weighted_sum(layer->call(inputs, plain), r); };
   if (o.check_inputs) {
     if (g.inputs.size() != inputs.size())
-      return ::testing::AssertionFailure() << "backward() returned " << g.inputs.size() << " input gradients for "
-                                           << inputs.size() << " inputs";
+      return ::testing::AssertionFailure()
+             << "backward() returned " << g.inputs.size() << " input gradients for " << inputs.size() << " inputs";
     for (size_t i = 0; i < inputs.size(); ++i)
       if (auto r2 = check_tensor("input " + std::to_string(i), inputs[i], g.inputs[i], loss, o); !r2) return r2;
   }

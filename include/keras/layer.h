@@ -136,8 +136,7 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
  protected:
   // Hook for build(): create weights here with add_weight.
   virtual void build_weights(const std::vector<Shape>& input_shapes);
-  Variable& add_weight(const std::string& name, const Shape& shape, const Initializer& init,
-                       bool trainable = true);
+  Variable& add_weight(const std::string& name, const Shape& shape, const Initializer& init, bool trainable = true);
   // Checks the number of inputs; throws ValueError naming the layer.
   void expect_inputs(const std::vector<Shape>& input_shapes, size_t n) const;
   [[noreturn]] void fail(const std::string& message) const;

@@ -80,9 +80,9 @@ struct FitOptions {
   int epochs = 1;
   int verbose = 1;  // Keras's "auto": 1 (progress bar); 2: one line per epoch; 0: silent
   std::vector<callbacks::CallbackRef> callbacks;
-  double validation_split = 0.0;  // the last fraction of the data, taken before shuffling
+  double validation_split = 0.0;   // the last fraction of the data, taken before shuffling
   ValidationData validation_data;  // overrides validation_split
-  bool shuffle = true;            // a new permutation every epoch (keras::set_random_seed)
+  bool shuffle = true;             // a new permutation every epoch (keras::set_random_seed)
   std::map<int, double> class_weight;
   Tensor sample_weight;
   int initial_epoch = 0;
@@ -173,8 +173,8 @@ class Model : public Layer {
 // An entry of Sequential's constructor list: a layer, or the result of keras::Input.
 class SequentialItem {
  public:
-  SequentialItem(Layer layer) : layer_(std::move(layer)) {}          // NOLINT
-  SequentialItem(const KerasTensor& input);                           // NOLINT
+  SequentialItem(Layer layer) : layer_(std::move(layer)) {}  // NOLINT
+  SequentialItem(const KerasTensor& input);                  // NOLINT
   const Layer& layer() const { return layer_; }
 
  private:

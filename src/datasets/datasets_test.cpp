@@ -1,10 +1,11 @@
+#include "keras/datasets.h"
+
 #include <zlib.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
 
-#include "keras/datasets.h"
 #include "keras/utils.h"
 #include "test_helpers.h"
 

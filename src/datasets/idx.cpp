@@ -56,7 +56,8 @@ Tensor read_idx_gz(const std::filesystem::path& path) {
     read_exact(f.get(), path, b.data(), b.size());
     uint32_t d = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
     // Bounded so that a hostile header cannot ask for absurd allocations.
-    if (d == 0 || d > (1u << 24) || count * d > (size_t{1} << 31)) fail(path, "implausible dimension " + std::to_string(d));
+    if (d == 0 || d > (1u << 24) || count * d > (size_t{1} << 31))
+      fail(path, "implausible dimension " + std::to_string(d));
     count *= d;
     dims.push_back(static_cast<Dim>(d));
   }

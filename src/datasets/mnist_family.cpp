@@ -26,7 +26,8 @@ bool has_all_files(const fs::path& dir) {
 std::vector<fs::path> default_directories(const std::string& name, const char* system_dir) {
   std::vector<fs::path> dirs;
   if (const char* home = std::getenv("KERAS_HOME"); home && *home) dirs.push_back(fs::path(home) / "datasets" / name);
-  if (const char* home = std::getenv("HOME"); home && *home) dirs.push_back(fs::path(home) / ".keras" / "datasets" / name);
+  if (const char* home = std::getenv("HOME"); home && *home)
+    dirs.push_back(fs::path(home) / ".keras" / "datasets" / name);
   if (system_dir) dirs.emplace_back(system_dir);
   return dirs;
 }

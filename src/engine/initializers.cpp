@@ -2,8 +2,8 @@
 
 #include <cmath>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "engine/random.h"
@@ -31,14 +31,25 @@ std::pair<double, double> compute_fans(const Shape& s) {
 
 std::string canonical(std::string n) {
   // Keras accepts class names too: "GlorotUniform" -> "glorot_uniform".
-  static const std::pair<const char*, const char*> aliases[] = {
-      {"GlorotUniform", "glorot_uniform"}, {"GlorotNormal", "glorot_normal"}, {"HeUniform", "he_uniform"},
-      {"HeNormal", "he_normal"},           {"LecunUniform", "lecun_uniform"}, {"LecunNormal", "lecun_normal"},
-      {"Zeros", "zeros"},                  {"Ones", "ones"},                  {"Constant", "constant"},
-      {"RandomUniform", "random_uniform"}, {"RandomNormal", "random_normal"}, {"TruncatedNormal", "truncated_normal"},
-      {"Orthogonal", "orthogonal"},        {"VarianceScaling", "variance_scaling"}, {"Identity", "identity"},
-      {"uniform", "random_uniform"},       {"normal", "random_normal"},       {"zero", "zeros"},
-      {"one", "ones"}};
+  static const std::pair<const char*, const char*> aliases[] = {{"GlorotUniform", "glorot_uniform"},
+                                                                {"GlorotNormal", "glorot_normal"},
+                                                                {"HeUniform", "he_uniform"},
+                                                                {"HeNormal", "he_normal"},
+                                                                {"LecunUniform", "lecun_uniform"},
+                                                                {"LecunNormal", "lecun_normal"},
+                                                                {"Zeros", "zeros"},
+                                                                {"Ones", "ones"},
+                                                                {"Constant", "constant"},
+                                                                {"RandomUniform", "random_uniform"},
+                                                                {"RandomNormal", "random_normal"},
+                                                                {"TruncatedNormal", "truncated_normal"},
+                                                                {"Orthogonal", "orthogonal"},
+                                                                {"VarianceScaling", "variance_scaling"},
+                                                                {"Identity", "identity"},
+                                                                {"uniform", "random_uniform"},
+                                                                {"normal", "random_normal"},
+                                                                {"zero", "zeros"},
+                                                                {"one", "ones"}};
   for (auto [a, b] : aliases)
     if (n == a) return b;
   return n;
@@ -93,15 +104,35 @@ Initializer::Initializer(const char* n) : Initializer(std::string(n)) {}
 
 Initializer::Initializer(const std::string& n) : name(canonical(n)) {
   // The named variance-scaling family (KERAS_SPEC §2.4).
-  if (name == "glorot_uniform") { name = "variance_scaling"; mode = "fan_avg"; distribution = "uniform"; }
-  else if (name == "glorot_normal") { name = "variance_scaling"; mode = "fan_avg"; distribution = "truncated_normal"; }
-  else if (name == "he_uniform") { name = "variance_scaling"; scale = 2; mode = "fan_in"; distribution = "uniform"; }
-  else if (name == "he_normal") { name = "variance_scaling"; scale = 2; mode = "fan_in"; distribution = "truncated_normal"; }
-  else if (name == "lecun_uniform") { name = "variance_scaling"; mode = "fan_in"; distribution = "uniform"; }
-  else if (name == "lecun_normal") { name = "variance_scaling"; mode = "fan_in"; distribution = "truncated_normal"; }
-  else if (name != "zeros" && name != "ones" && name != "constant" && name != "random_uniform" &&
-           name != "random_normal" && name != "truncated_normal" && name != "orthogonal" &&
-           name != "variance_scaling" && name != "identity")
+  if (name == "glorot_uniform") {
+    name = "variance_scaling";
+    mode = "fan_avg";
+    distribution = "uniform";
+  } else if (name == "glorot_normal") {
+    name = "variance_scaling";
+    mode = "fan_avg";
+    distribution = "truncated_normal";
+  } else if (name == "he_uniform") {
+    name = "variance_scaling";
+    scale = 2;
+    mode = "fan_in";
+    distribution = "uniform";
+  } else if (name == "he_normal") {
+    name = "variance_scaling";
+    scale = 2;
+    mode = "fan_in";
+    distribution = "truncated_normal";
+  } else if (name == "lecun_uniform") {
+    name = "variance_scaling";
+    mode = "fan_in";
+    distribution = "uniform";
+  } else if (name == "lecun_normal") {
+    name = "variance_scaling";
+    mode = "fan_in";
+    distribution = "truncated_normal";
+  } else if (name != "zeros" && name != "ones" && name != "constant" && name != "random_uniform" &&
+             name != "random_normal" && name != "truncated_normal" && name != "orthogonal" &&
+             name != "variance_scaling" && name != "identity")
     throw ValueError("Unknown initializer: " + n);
 }
 
@@ -147,7 +178,8 @@ Tensor Initializer::operator()(const Shape& shape) const {
     }
   } else if (name == "orthogonal" || name == "identity") {
     // Rows x cols view; QR of a Gaussian matrix by Gram-Schmidt (orthogonal), or the identity.
-    if (shape.rank() < 2) throw ValueError("The " + name + " initializer needs a shape of rank >= 2, got " + shape.str());
+    if (shape.rank() < 2)
+      throw ValueError("The " + name + " initializer needs a shape of rank >= 2, got " + shape.str());
     Dim cols = shape[-1], rows = shape.num_elements() / cols;
     if (name == "identity") {
       for (Dim i = 0; i < std::min(rows, cols); ++i) t[i * cols + i] = static_cast<float>(scale);
@@ -200,19 +232,40 @@ Initializer initializer_from_config(const nlohmann::json& j) {
 nlohmann::json initializer_to_config(const Initializer& init) {
   nlohmann::json c = nlohmann::json::object();
   std::string cls;
-  if (init.name == "zeros") cls = "Zeros";
-  else if (init.name == "ones") cls = "Ones";
-  else if (init.name == "constant") { cls = "Constant"; c["value"] = init.value; }
-  else if (init.name == "random_uniform") { cls = "RandomUniform"; c = {{"minval", init.minval}, {"maxval", init.maxval}}; }
-  else if (init.name == "random_normal") { cls = "RandomNormal"; c = {{"mean", init.mean}, {"stddev", init.stddev}}; }
-  else if (init.name == "truncated_normal") { cls = "TruncatedNormal"; c = {{"mean", init.mean}, {"stddev", init.stddev}}; }
-  else if (init.name == "orthogonal") { cls = "Orthogonal"; c["gain"] = init.scale; }
-  else if (init.name == "identity") { cls = "Identity"; c["gain"] = init.scale; }
-  else if (init.scale == 1 && init.mode == "fan_avg" && init.distribution == "uniform") cls = "GlorotUniform";
-  else if (init.scale == 1 && init.mode == "fan_avg" && init.distribution == "truncated_normal") cls = "GlorotNormal";
-  else if (init.scale == 2 && init.mode == "fan_in" && init.distribution == "uniform") cls = "HeUniform";
-  else if (init.scale == 2 && init.mode == "fan_in" && init.distribution == "truncated_normal") cls = "HeNormal";
-  else { cls = "VarianceScaling"; c = {{"scale", init.scale}, {"mode", init.mode}, {"distribution", init.distribution}}; }
+  if (init.name == "zeros")
+    cls = "Zeros";
+  else if (init.name == "ones")
+    cls = "Ones";
+  else if (init.name == "constant") {
+    cls = "Constant";
+    c["value"] = init.value;
+  } else if (init.name == "random_uniform") {
+    cls = "RandomUniform";
+    c = {{"minval", init.minval}, {"maxval", init.maxval}};
+  } else if (init.name == "random_normal") {
+    cls = "RandomNormal";
+    c = {{"mean", init.mean}, {"stddev", init.stddev}};
+  } else if (init.name == "truncated_normal") {
+    cls = "TruncatedNormal";
+    c = {{"mean", init.mean}, {"stddev", init.stddev}};
+  } else if (init.name == "orthogonal") {
+    cls = "Orthogonal";
+    c["gain"] = init.scale;
+  } else if (init.name == "identity") {
+    cls = "Identity";
+    c["gain"] = init.scale;
+  } else if (init.scale == 1 && init.mode == "fan_avg" && init.distribution == "uniform")
+    cls = "GlorotUniform";
+  else if (init.scale == 1 && init.mode == "fan_avg" && init.distribution == "truncated_normal")
+    cls = "GlorotNormal";
+  else if (init.scale == 2 && init.mode == "fan_in" && init.distribution == "uniform")
+    cls = "HeUniform";
+  else if (init.scale == 2 && init.mode == "fan_in" && init.distribution == "truncated_normal")
+    cls = "HeNormal";
+  else {
+    cls = "VarianceScaling";
+    c = {{"scale", init.scale}, {"mode", init.mode}, {"distribution", init.distribution}};
+  }
   if (init.name != "zeros" && init.name != "ones" && init.name != "constant")
     c["seed"] = init.seed >= 0 ? nlohmann::json(init.seed) : nlohmann::json(nullptr);
   return {{"module", "keras.initializers"}, {"class_name", cls}, {"config", c}, {"registered_name", nullptr}};

@@ -46,8 +46,8 @@ void prepare_outputs(FunctionalImpl& model, TrainingState& s) {
   size_t n = model.outputs().size();
   auto check_count = [&](size_t got, const char* what) {
     if (got != n)
-      throw ValueError("Model \"" + model.name() + "\" has " + std::to_string(n) + " outputs, but `" + what +
-                       "` has " + std::to_string(got) + " entries");
+      throw ValueError("Model \"" + model.name() + "\" has " + std::to_string(n) + " outputs, but `" + what + "` has " +
+                       std::to_string(got) + " entries");
   };
   if (!o.losses.empty()) check_count(o.losses.size(), "loss");
   if (!o.loss_weights.empty()) check_count(o.loss_weights.size(), "loss_weights");
@@ -100,7 +100,8 @@ void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>&
   for (size_t i = 0; i < s.outputs.size(); ++i) {
     OutputTraining& o = s.outputs[i];
     if (o.loss_tracker && o.loss) o.loss_tracker->update_value(losses[i], n);
-    for (TrackedMetric& m : o.metrics) m.metric->update_state(b.y[i], y_pred[i], m.weighted ? b.sample_weight : Tensor());
+    for (TrackedMetric& m : o.metrics)
+      m.metric->update_state(b.y[i], y_pred[i], m.weighted ? b.sample_weight : Tensor());
   }
 }
 
@@ -449,8 +450,7 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, c
     std::tie(train, val) = split(train, o.validation_split);
   }
   if (!o.class_weight.empty()) {
-    if (train.y.size() != 1)
-      throw ValueError("`class_weight` is only supported for Models with a single output.");
+    if (train.y.size() != 1) throw ValueError("`class_weight` is only supported for Models with a single output.");
     train.sample_weight = class_weights(train.y[0], o.class_weight);
   }
 
@@ -661,9 +661,8 @@ void Model::compile_from_config(const nlohmann::json& config) {
   }
   if (config.contains("metrics") && !config["metrics"].is_null()) {
     std::vector<nlohmann::json> each = per_output(config["metrics"], output_names);
-    bool nested = !each.empty() && std::all_of(each.begin(), each.end(), [](const nlohmann::json& e) {
-      return e.is_array() || e.is_null();
-    });
+    bool nested = !each.empty() && std::all_of(each.begin(), each.end(),
+                                               [](const nlohmann::json& e) { return e.is_array() || e.is_null(); });
     auto list_of = [](const nlohmann::json& l) {
       std::vector<metrics::Metric> ms;
       if (l.is_array())

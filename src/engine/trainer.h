@@ -24,8 +24,8 @@ struct TrackedMetric {
 
 // What compile() set up for one model output.
 struct OutputTraining {
-  std::string name;       // the output's layer name: log keys "<name>_loss", "<name>_<metric>"
-  losses::Loss loss;      // empty: the output is not trained
+  std::string name;   // the output's layer name: log keys "<name>_loss", "<name>_<metric>"
+  losses::Loss loss;  // empty: the output is not trained
   double loss_weight = 1.0;
   std::vector<TrackedMetric> metrics;
   std::shared_ptr<metrics::Mean> loss_tracker;  // only with several outputs

@@ -283,8 +283,8 @@ TEST(FitMultiOutput, LossesAndWeightsByHand) {
              .losses = {"mse", "mse"},
              .loss_weights = {1.0, 0.5},
              .output_metrics = {{"mae"}, {}}});
-  History h = m.fit({column({1, 2})}, {column({3, 5}), column({1, 1})},
-                    {.batch_size = 2, .verbose = 0, .shuffle = false});
+  History h =
+      m.fit({column({1, 2})}, {column({3, 5}), column({1, 1})}, {.batch_size = 2, .verbose = 0, .shuffle = false});
   // a: loss (9 + 25) / 2 = 17, dw = -13, db = -8; b: loss (1 + 1) / 2 = 1, dw = -3, db = -2,
   // weighted by 0.5 in the total 17 + 0.5 * 1 and in its gradients.
   EXPECT_NEAR(h.history.at("loss")[0], 17.5, 1e-5);
@@ -359,8 +359,9 @@ TEST(FitMultiOutput, CompileConfigAndErrors) {
   m.compile({.optimizer = "sgd", .loss = "mse"});
   msg = testing::value_error_of([&] { m.fit({column({1})}, {column({1})}, {.verbose = 0}); });
   EXPECT_NE(msg.find("has 2 outputs, but 1 target arrays were given"), std::string::npos) << msg;
-  msg = testing::value_error_of(
-      [&] { m.fit({column({1})}, {column({1}), column({0})}, {.verbose = 0, .class_weight = {{0, 1.0}}}); });
+  msg = testing::value_error_of([&] {
+    m.fit({column({1})}, {column({1}), column({0})}, {.verbose = 0, .class_weight = {{0, 1.0}}});
+  });
   EXPECT_NE(msg.find("single output"), std::string::npos) << msg;
 }
 
@@ -380,8 +381,8 @@ TEST(Fit, WeightedMetricsUseSampleWeightsAndPlainMetricsDoNot) {
              .weighted_metrics = {"mae", "mse"}});
   Tensor sw(Shape{2}, std::vector<float>{1, 5});
   History h = m.fit(column({1, 2}), column({0, 1}), {.verbose = 0, .sample_weight = sw});
-  EXPECT_NEAR(h.history.at("loss")[0], 2.5, 1e-6);        // (0 * 1 + 1 * 5) / 2
-  EXPECT_NEAR(h.history.at("mae")[0], 0.5, 1e-6);         // (0 + 1) / 2
+  EXPECT_NEAR(h.history.at("loss")[0], 2.5, 1e-6);                // (0 * 1 + 1 * 5) / 2
+  EXPECT_NEAR(h.history.at("mae")[0], 0.5, 1e-6);                 // (0 + 1) / 2
   EXPECT_NEAR(h.history.at("weighted_mae")[0], 5.0 / 6.0, 1e-6);  // (0 * 1 + 1 * 5) / (1 + 5)
   EXPECT_NEAR(h.history.at("mse")[0], 5.0 / 6.0, 1e-6);
   EXPECT_EQ(m.metrics_names(), (std::vector<std::string>{"loss", "mae", "weighted_mae", "mse"}));

@@ -78,8 +78,8 @@ TEST_P(FastKernels, GemmMatchesReference) {
     for (bool tb : {false, true})
       for (auto [m, n, k] : {std::tuple<Dim, Dim, Dim>{5, 7, 3}, {33, 17, 65}, {1, 10, 1600}, {4, 3, 0}}) {
         for (float beta : {0.0f, 1.0f, 0.5f}) {
-          SCOPED_TRACE(::testing::Message() << "ta " << ta << " tb " << tb << " m " << m << " n " << n << " k " << k
-                                            << " beta " << beta);
+          SCOPED_TRACE(::testing::Message()
+                       << "ta " << ta << " tb " << tb << " m " << m << " n " << n << " k " << k << " beta " << beta);
           Dim lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 1, ldc = n + 3;  // padded rows
           Tensor a = random_tensor({std::max<Dim>(ta ? k : m, 1), lda}, 1);
           Tensor b = random_tensor({std::max<Dim>(tb ? n : k, 1), ldb}, 2);
@@ -102,9 +102,18 @@ TEST_P(FastKernels, PoolingMatchesReferenceExactly) {
   for (const Case& k : {Case{2, 6, 6, 5, 2, 2, 2, 2, "valid"}, Case{1, 7, 5, 3, 3, 3, 2, 2, "same"},
                         Case{2, 5, 6, 4, 3, 2, 1, 1, "same"}, Case{1, 9, 4, 17, 2, 3, 3, 1, "valid"}}) {
     auto ph = ops::conv_padding(k.h, k.ph, k.sh, 1, k.padding), pw = ops::conv_padding(k.w, k.pw, k.sw, 1, k.padding);
-    ops::Pool2DArgs a{.batch = k.n, .in_h = k.h, .in_w = k.w, .channels = k.c, .out_h = ph.out, .out_w = pw.out,
-                      .pool_h = k.ph, .pool_w = k.pw, .stride_h = k.sh, .stride_w = k.sw,
-                      .pad_top = ph.pad_before, .pad_left = pw.pad_before};
+    ops::Pool2DArgs a{.batch = k.n,
+                      .in_h = k.h,
+                      .in_w = k.w,
+                      .channels = k.c,
+                      .out_h = ph.out,
+                      .out_w = pw.out,
+                      .pool_h = k.ph,
+                      .pool_w = k.pw,
+                      .stride_h = k.sh,
+                      .stride_w = k.sw,
+                      .pad_top = ph.pad_before,
+                      .pad_left = pw.pad_before};
     Tensor x = random_tensor({k.n, k.h, k.w, k.c}, 8);
     x[3] = x[4 + k.c];  // a tie inside a window: the first maximum takes the gradient
     Tensor dy = random_tensor({k.n, ph.out, pw.out, k.c}, 9);

@@ -29,8 +29,8 @@ struct Pool2DArgs {
 struct Kernels {
   const char* name;
   // Row-major C[m,n] = alpha * op(A)[m,k] @ op(B)[k,n] + beta * C.
-  void (*gemm)(bool trans_a, bool trans_b, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda,
-               const float* b, Dim ldb, float beta, float* c, Dim ldc);
+  void (*gemm)(bool trans_a, bool trans_b, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b,
+               Dim ldb, float beta, float* c, Dim ldc);
   // y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C/groups,F]); no bias.
   void (*conv2d)(const Conv2DArgs& args, const float* x, const float* w, float* y);
   // y[N,OH,OW,C*M] with w[KH,KW,C,M]; output channel c*M+m.

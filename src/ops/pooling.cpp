@@ -1,11 +1,11 @@
 // Pooling kernels for the fast tables: the same arithmetic as the reference loops, in the
 // same order per output value (so results are identical), with the channel loop innermost
 // so it runs over contiguous NHWC memory and vectorises.
+#include "ops/pooling.h"
+
 #include <algorithm>
 #include <limits>
 #include <vector>
-
-#include "ops/pooling.h"
 
 namespace keras::ops {
 
@@ -25,7 +25,8 @@ void for_each_window(const Pool2DArgs& g, F&& f) {
           if (ih < 0 || ih >= g.in_h) continue;
           for (Dim q = 0; q < g.pool_w; ++q) {
             Dim iw = ow * g.stride_w + q - g.pad_left;
-            if (iw >= 0 && iw < g.in_w) cells[static_cast<size_t>(count++)] = ((n * g.in_h + ih) * g.in_w + iw) * g.channels;
+            if (iw >= 0 && iw < g.in_w)
+              cells[static_cast<size_t>(count++)] = ((n * g.in_h + ih) * g.in_w + iw) * g.channels;
           }
         }
         f(cells.data(), count, ((n * g.out_h + oh) * g.out_w + ow) * g.channels);

@@ -7,8 +7,8 @@
 #include "keras/errors.h"
 #include "layers/core/input_layer.h"
 #include "layers/rnn/recurrent.h"
-#include "saving/keras_files.h"
 #include "saving/config_utils.h"
+#include "saving/keras_files.h"
 #include "saving/registry.h"
 
 namespace keras::saving {
@@ -20,7 +20,10 @@ using nlohmann::json;
 namespace {
 
 json dtype_policy() {
-  return {{"module", "keras"}, {"class_name", "DTypePolicy"}, {"config", {{"name", "float32"}}}, {"registered_name", nullptr}};
+  return {{"module", "keras"},
+          {"class_name", "DTypePolicy"},
+          {"config", {{"name", "float32"}}},
+          {"registered_name", nullptr}};
 }
 
 json keras_tensor_config(const KerasTensor& t) {
@@ -51,7 +54,10 @@ json tensor_ref(const FunctionalImpl& model, const KerasTensor& t) {
 json serialize_layer(const LayerImpl& layer) {
   json j;
   if (layer.class_name() == "Sequential") {
-    j = {{"module", "keras"}, {"class_name", "Sequential"}, {"config", layer.get_config()}, {"registered_name", nullptr}};
+    j = {{"module", "keras"},
+         {"class_name", "Sequential"},
+         {"config", layer.get_config()},
+         {"registered_name", nullptr}};
   } else if (layer.class_name() == "Functional") {
     j = {{"module", "keras.src.models.functional"},
          {"class_name", "Functional"},
@@ -61,7 +67,10 @@ json serialize_layer(const LayerImpl& layer) {
     json config = layer.get_config();
     if (config.contains("dtype") && config["dtype"] == "float32" && layer.class_name() != "InputLayer")
       config["dtype"] = dtype_policy();
-    j = {{"module", "keras.layers"}, {"class_name", layer.class_name()}, {"config", config}, {"registered_name", nullptr}};
+    j = {{"module", "keras.layers"},
+         {"class_name", layer.class_name()},
+         {"config", config},
+         {"registered_name", nullptr}};
   }
   if (layer.built() && layer.class_name() != "InputLayer") {
     const auto& shapes = layer.build_input_shapes();
@@ -315,7 +324,10 @@ Model build_functional(const json& model_config, const ConfigContext& ctx) {
         bool ready = true;
         for (const TensorRef& r : p.nodes[p.next]) {
           const KerasTensor* t = resolve(r);
-          if (!t) { ready = false; break; }
+          if (!t) {
+            ready = false;
+            break;
+          }
           in.push_back(*t);
         }
         if (!ready) break;
@@ -374,7 +386,8 @@ Model model_from_config(const nlohmann::json& model_config, const ConfigContext&
     }
     Model model = build_model(model_config, ctx);
     // Keras 3's deserialize_keras_object compiles a model whose config carries a compile_config.
-    if (model_config.contains("compile_config")) compile_saved_model(model, model_config["compile_config"], ctx_in.source);
+    if (model_config.contains("compile_config"))
+      compile_saved_model(model, model_config["compile_config"], ctx_in.source);
     return model;
   } catch (const nlohmann::json::exception& e) {
     throw ValueError(where + "malformed model config: " + e.what());

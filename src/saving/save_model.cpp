@@ -40,8 +40,7 @@ void save_keras(const Model& model, const std::filesystem::path& path) {
   }
   nlohmann::json compile_config = model.compiled() ? model.compile_config() : nlohmann::json::object();
   write_keras_archive(out.temp_path(), metadata_json(), model_to_json(model.functional(), compile_config),
-                      weights.temp_path(),
-                      path.string());
+                      weights.temp_path(), path.string());
   out.commit();
 }
 

@@ -91,7 +91,8 @@ void load_optimizer_keras3(Model& model, const hdf5::Group& root) {
   std::vector<Tensor> values;
   for (size_t i = 0; i < count; ++i) {
     std::string name = std::to_string(i);
-    if (!g.has_dataset(name)) g.fail(name, "missing optimizer variable (expected datasets 0.." + std::to_string(count - 1) + ")");
+    if (!g.has_dataset(name))
+      g.fail(name, "missing optimizer variable (expected datasets 0.." + std::to_string(count - 1) + ")");
     values.push_back(g.read(name));
   }
   restore_optimizer(model, values, root.file_name());

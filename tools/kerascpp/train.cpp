@@ -219,7 +219,8 @@ keras::Tensor labels_for(const keras::Model& model, keras::Tensor y) {
 }
 
 XY load_xy(const Arguments& a, bool train, const keras::Model& model) {
-  XY d = a.dataset.empty() ? XY{keras::io::load_npy(a.x), keras::io::load_npy(a.y)} : dataset_split(a.dataset, train, model);
+  XY d = a.dataset.empty() ? XY{keras::io::load_npy(a.x), keras::io::load_npy(a.y)}
+                           : dataset_split(a.dataset, train, model);
   d.y = labels_for(model, std::move(d.y));
   return d;
 }

@@ -24,10 +24,11 @@ Tensor away_from(Tensor t, const std::vector<float>& kinks, float gap = 0.05f) {
 
 TEST(ActivationGradient, EveryActivationMatchesFiniteDifferences) {
   Tensor x = away_from(random_tensor({3, 6}, 11, -4, 4), {0, 1, -1, 2.5f, -2.5f, 3, -3, 0.5f, -0.5f});
-  for (const char* act : {"linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "selu",
-                          "softplus", "softsign", "gelu", "swish", "silu", "hard_sigmoid", "hard_silu", "leaky_relu",
-                          "exponential", "mish", "log_sigmoid", "celu", "hard_tanh", "tanh_shrink", "soft_shrink",
-                          "hard_shrink", "squareplus", "sparse_plus", "sparse_sigmoid"}) {
+  for (const char* act :
+       {"linear",       "relu",        "relu6",       "sigmoid",     "tanh",       "softmax",     "log_softmax",
+        "elu",          "selu",        "softplus",    "softsign",    "gelu",       "swish",       "silu",
+        "hard_sigmoid", "hard_silu",   "leaky_relu",  "exponential", "mish",       "log_sigmoid", "celu",
+        "hard_tanh",    "tanh_shrink", "soft_shrink", "hard_shrink", "squareplus", "sparse_plus", "sparse_sigmoid"}) {
     SCOPED_TRACE(act);
     EXPECT_TRUE(GradientCheck(layers::Activation(act), {x}));
   }
@@ -69,7 +70,8 @@ TEST(DropoutGradient, RateOneDropsEverything) {
   SavedState saved;
   Tensor y = d->call({x}, {.training = true, .saved = &saved}).at(0);
   EXPECT_TRUE(AllClose(y, Tensor::zeros(x.shape())));
-  EXPECT_TRUE(AllClose(d->backward({{x}, {y}, {Tensor::ones(x.shape())}, saved}).inputs.at(0), Tensor::zeros(x.shape())));
+  EXPECT_TRUE(
+      AllClose(d->backward({{x}, {y}, {Tensor::ones(x.shape())}, saved}).inputs.at(0), Tensor::zeros(x.shape())));
 }
 
 TEST(DropoutGradient, MasksFollowSetRandomSeed) {
@@ -181,7 +183,8 @@ TEST(SpatialDropout, ConfigRoundTripAndRankCheck) {
   set_random_seed(9);
   expect_spatial_mask(mask_of(d, x), 2, 0.5f);
   Model dm = Sequential({Input({6, 8}), d});
-  EXPECT_EQ(model_from_json(dm.to_json()).layers()[0]->get_config()["noise_shape"], nlohmann::json({nullptr, 1, nullptr}));
+  EXPECT_EQ(model_from_json(dm.to_json()).layers()[0]->get_config()["noise_shape"],
+            nlohmann::json({nullptr, 1, nullptr}));
 }
 
 }  // namespace

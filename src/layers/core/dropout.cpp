@@ -21,26 +21,32 @@ class DropoutImpl : public LayerImpl {
   DropoutImpl(Kind kind, const DropoutOptions& o, std::string data_format = "channels_last")
       : LayerImpl(o.name, default_name(kind)), kind_(kind), options_(o), data_format_(std::move(data_format)) {
     if (!(o.rate >= 0 && o.rate <= 1))
-      throw ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
-                       "Received: rate=" + std::to_string(o.rate));
+      throw ValueError(
+          "Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+          "Received: rate=" +
+          std::to_string(o.rate));
     if (data_format_ != "channels_last" && data_format_ != "channels_first")
       throw ValueError("The `data_format` argument must be one of \"channels_first\", \"channels_last\". Received: " +
                        data_format_);
   }
   std::string class_name() const override {
     switch (kind_) {
-      case Kind::Spatial1D: return "SpatialDropout1D";
-      case Kind::Spatial2D: return "SpatialDropout2D";
-      case Kind::Spatial3D: return "SpatialDropout3D";
-      default: return "Dropout";
+      case Kind::Spatial1D:
+        return "SpatialDropout1D";
+      case Kind::Spatial2D:
+        return "SpatialDropout2D";
+      case Kind::Spatial3D:
+        return "SpatialDropout3D";
+      default:
+        return "Dropout";
     }
   }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
     if (int rank = spatial_rank(); rank > 0 && in[0].rank() != rank)
-      throw ValueError("Input 0 of layer \"" + name() + "\" is incompatible with the layer: expected ndim=" +
-                       std::to_string(rank) + ", found ndim=" + std::to_string(in[0].rank()) +
-                       ". Full shape received: " + in[0].str());
+      throw ValueError("Input 0 of layer \"" + name() +
+                       "\" is incompatible with the layer: expected ndim=" + std::to_string(rank) +
+                       ", found ndim=" + std::to_string(in[0].rank()) + ". Full shape received: " + in[0].str());
     return in;
   }
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
@@ -78,10 +84,14 @@ class DropoutImpl : public LayerImpl {
  private:
   static std::string default_name(Kind k) {
     switch (k) {
-      case Kind::Spatial1D: return "spatial_dropout1d";
-      case Kind::Spatial2D: return "spatial_dropout2d";
-      case Kind::Spatial3D: return "spatial_dropout3d";
-      default: return "dropout";
+      case Kind::Spatial1D:
+        return "spatial_dropout1d";
+      case Kind::Spatial2D:
+        return "spatial_dropout2d";
+      case Kind::Spatial3D:
+        return "spatial_dropout3d";
+      default:
+        return "dropout";
     }
   }
   int spatial_rank() const { return kind_ == Kind::Dropout ? 0 : static_cast<int>(kind_) + 2; }
@@ -177,9 +187,7 @@ Layer spatial_from_config(Kind kind, const nlohmann::json& c) {
 
 }  // namespace
 
-Layer Dropout(const DropoutOptions& options) {
-  return Layer(std::make_shared<DropoutImpl>(Kind::Dropout, options));
-}
+Layer Dropout(const DropoutOptions& options) { return Layer(std::make_shared<DropoutImpl>(Kind::Dropout, options)); }
 Layer Dropout(double rate) { return Dropout(DropoutOptions{.rate = rate}); }
 Layer SpatialDropout1D(const SpatialDropoutOptions& o) { return spatial(Kind::Spatial1D, o); }
 Layer SpatialDropout1D(double rate) { return SpatialDropout1D(SpatialDropoutOptions{.rate = rate}); }

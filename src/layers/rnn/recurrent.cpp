@@ -15,8 +15,8 @@ namespace keras::layers::rnn {
 
 using nlohmann::json;
 
-RecurrentImpl::RecurrentImpl(const std::string& name, const std::string& prefix, Dim units, int gates,
-                             int num_states, const SequenceArgs& args)
+RecurrentImpl::RecurrentImpl(const std::string& name, const std::string& prefix, Dim units, int gates, int num_states,
+                             const SequenceArgs& args)
     : LayerImpl(name, prefix), units_(units), gates_(gates), num_states_(num_states), args_(args) {}
 
 std::vector<Shape> RecurrentImpl::compute_output_shape(const std::vector<Shape>& in) const {
@@ -45,8 +45,10 @@ void RecurrentImpl::build_weights(const std::vector<Shape>& in) {
   compute_output_shape(in);
   Dim features = in[0][-1];
   if (features < 0)
-    fail("The last dimension of the inputs to a recurrent layer should be defined. Found None. Full input shape "
-         "received: " + in[0].str());
+    fail(
+        "The last dimension of the inputs to a recurrent layer should be defined. Found None. Full input shape "
+        "received: " +
+        in[0].str());
   add_weight("kernel", {features, gates_ * units_}, kernel_initializer_);
   add_weight("recurrent_kernel", {units_, gates_ * units_}, recurrent_initializer_);
   add_bias_weight();
@@ -143,8 +145,8 @@ void RecurrentImpl::recurrent_product(const Tensor& h, Dim col0, Dim cols, Tenso
   }
   for (Dim c = col0; c < col0 + cols; c += units_) {
     Tensor hm = times(h, (*masks)[static_cast<size_t>(c / units_)]);
-    ops::kernels().gemm(false, false, h.dim(0), units_, units_, 1.0f, hm.data(), units_,
-                        recurrent_kernel().data() + c, ld, accumulate ? 1.0f : 0.0f, z.data() + (c - col0), z.dim(1));
+    ops::kernels().gemm(false, false, h.dim(0), units_, units_, 1.0f, hm.data(), units_, recurrent_kernel().data() + c,
+                        ld, accumulate ? 1.0f : 0.0f, z.data() + (c - col0), z.dim(1));
   }
 }
 
@@ -154,8 +156,8 @@ void RecurrentImpl::recurrent_product_backward(const Tensor& h, const Tensor& dz
   if (!masks || masks->empty()) {
     ops::kernels().gemm(true, false, units_, cols, n, 1.0f, h.data(), units_, dz.data(), cols, 1.0f,
                         d_recurrent_kernel.data() + col0, ld);
-    ops::kernels().gemm(false, true, n, units_, cols, 1.0f, dz.data(), cols, recurrent_kernel().data() + col0, ld,
-                        1.0f, dh.data(), units_);
+    ops::kernels().gemm(false, true, n, units_, cols, 1.0f, dz.data(), cols, recurrent_kernel().data() + col0, ld, 1.0f,
+                        dh.data(), units_);
     return;
   }
   Tensor dhm({n, units_});
@@ -432,8 +434,8 @@ Layer clone_layer(const LayerImpl& layer, const std::function<void(json&)>& edit
   json config = layer.get_config();
   if (edit) edit(config);
   const LayerFactory* factory = saving::find_layer_factory(layer.class_name());
-  if (!factory) throw ValueError("Cannot copy layer \"" + layer.name() + "\": class " + layer.class_name() +
-                                 " is not registered");
+  if (!factory)
+    throw ValueError("Cannot copy layer \"" + layer.name() + "\": class " + layer.class_name() + " is not registered");
   return (*factory)(config, ConfigContext{.keras_major = 3});
 }
 
@@ -444,8 +446,9 @@ Layer nested_layer(const json& c, const std::string& key, const ConfigContext& c
   const json& entry = c.at(key);
   std::string cls = entry.at("class_name").get<std::string>();
   const LayerFactory* factory = saving::find_layer_factory(cls);
-  if (!factory) throw UnsupportedLayers("the model uses layers keras.cpp cannot run: " + cls + " \"" +
-                                        saving::get_string(entry.value("config", json::object()), "name", "?") + "\"");
+  if (!factory)
+    throw UnsupportedLayers("the model uses layers keras.cpp cannot run: " + cls + " \"" +
+                            saving::get_string(entry.value("config", json::object()), "name", "?") + "\"");
   return (*factory)(entry.value("config", json::object()), ctx);
 }
 

@@ -86,8 +86,8 @@ class RecurrentImpl : public LayerImpl {
                          const std::vector<Tensor>* masks = nullptr) const;
   // Its backward for dz = dL/dz[:, :cols]: d_recurrent_kernel[:, col0:col0+cols] += h^T @ dz
   // and dh += dz @ recurrent_kernel[:, col0:col0+cols]^T (masked per gate as above).
-  void recurrent_product_backward(const Tensor& h, const Tensor& dz, Dim col0, Tensor& d_recurrent_kernel,
-                                  Tensor& dh, const std::vector<Tensor>* masks = nullptr) const;
+  void recurrent_product_backward(const Tensor& h, const Tensor& dz, Dim col0, Tensor& d_recurrent_kernel, Tensor& dh,
+                                  const std::vector<Tensor>* masks = nullptr) const;
   // Keras's cell arguments dropout and recurrent_dropout (clamped to [0, 1] as Keras does);
   // they act only in training mode and only strictly between 0 and 1.
   void set_dropout(double dropout, double recurrent_dropout);
