@@ -189,3 +189,28 @@ TEST(SpatialDropout, ConfigRoundTripAndRankCheck) {
 
 }  // namespace
 }  // namespace keras
+
+namespace keras {
+namespace {
+
+// Dropout(seed=s): the masks follow s whatever the global seed; two layers with the same seed
+// draw the same sequence.
+TEST(DropoutSeed, OwnSeedIgnoresTheGlobalOne) {
+  Tensor x = Tensor::ones({4, 64});
+  auto draws = [&](const Layer& d) {
+    std::vector<Tensor> out;
+    for (int i = 0; i < 2; ++i) out.push_back(d->call({x}, {.training = true}).at(0));
+    return out;
+  };
+  set_random_seed(1);
+  auto a = draws(layers::Dropout({.rate = 0.5, .seed = 7}));
+  set_random_seed(2);
+  auto b = draws(layers::Dropout({.rate = 0.5, .seed = 7}));
+  auto c = draws(layers::Dropout({.rate = 0.5, .seed = 8}));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a[0], a[1]);
+  EXPECT_NE(a, c);
+}
+
+}  // namespace
+}  // namespace keras

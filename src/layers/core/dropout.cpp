@@ -1,6 +1,7 @@
 // Dropout and SpatialDropout1D/2D/3D (keras/src/layers/regularization/): identity at
 // inference; in training, inverted dropout with a mask of the noise shape broadcast over the
 // input (the spatial variants keep or drop whole feature maps).
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -51,7 +52,7 @@ class DropoutImpl : public LayerImpl {
   }
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     if (!ctx.training || options_.rate == 0) return {inputs.at(0)};
-    Tensor mask = draw_mask(noise_shape(inputs.at(0).shape()), engine::layer_seed(ctx.seed, name()));
+    Tensor mask = draw_mask(noise_shape(inputs.at(0).shape()), mask_seed(ctx));
     Tensor y = inputs.at(0);
     scale_by(y, mask);
     if (ctx.saved) ctx.saved->tensors = {std::move(mask)};
@@ -119,6 +120,14 @@ class DropoutImpl : public LayerImpl {
     return Shape(dims);
   }
 
+  // Keras's Dropout(seed=s) has a SeedGenerator of its own: its masks follow s, not the global
+  // seed (in fit(), s and the step; outside, s and the count of its calls).
+  uint64_t mask_seed(const CallContext& ctx) const {
+    if (!options_.seed) return engine::layer_seed(ctx.seed, name());
+    uint64_t base = engine::mix_seed(static_cast<uint64_t>(*options_.seed), engine::hash_name("dropout seed"));
+    return engine::mix_seed(base, ctx.seed != 0 ? ctx.seed : calls_.fetch_add(1, std::memory_order_relaxed));
+  }
+
   // 0 or 1/(1-rate) per mask element, from a generator of its own (engine::layer_seed), so
   // concurrent calls stay independent and a resumed fit() draws the masks it drew before.
   Tensor draw_mask(const Shape& shape, uint64_t seed) const {
@@ -158,6 +167,7 @@ class DropoutImpl : public LayerImpl {
 
   Kind kind_;
   DropoutOptions options_;
+  mutable std::atomic<uint64_t> calls_{0};
   std::string data_format_;
 };
 
