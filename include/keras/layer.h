@@ -49,6 +49,9 @@ struct BackwardArgs {
   const std::vector<Tensor>& outputs;
   const std::vector<Tensor>& output_grads;
   const SavedState& saved;
+  // False when no one needs the gradients with respect to the inputs (the first layers of a
+  // model being trained): a layer may then return empty tensors for them and skip the work.
+  bool need_input_grads = true;
 };
 
 // Gradients of the loss with respect to each input and each variable (variables() order).

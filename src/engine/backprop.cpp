@@ -2,8 +2,9 @@
 // forward pass backwards, asking each layer for its gradients and summing them where a
 // tensor feeds several calls or a layer is called several times.
 #include <map>
-#include <utility>
+#include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "engine/functional.h"
 #include "keras/errors.h"
@@ -15,6 +16,7 @@ namespace {
 using TensorKey = std::pair<const Node*, int>;
 
 void accumulate(Tensor& into, const Tensor& g) {
+  if (g.empty()) return;  // a gradient nobody asked for (BackwardArgs::need_input_grads)
   if (into.empty() && into.rank() == 0) {
     into = g;
     return;
@@ -41,6 +43,9 @@ Gradients FunctionalImpl::backward(const BackwardArgs& args) const {
     accumulate(grads[{outputs_[i].node().get(), outputs_[i].index()}], args.output_grads.at(i));
 
   std::unordered_map<const LayerImpl*, std::vector<Tensor>> layer_grads;
+  // Calls that read only model inputs need no input gradients unless the caller wants them.
+  std::set<const Node*> input_nodes;
+  for (const KerasTensor& t : inputs_) input_nodes.insert(t.node().get());
   for (auto it = tape.entries.rbegin(); it != tape.entries.rend(); ++it) {
     const Node* node = it->node;
     std::vector<Tensor> output_grads;
@@ -56,7 +61,9 @@ Gradients FunctionalImpl::backward(const BackwardArgs& args) const {
       }
     }
     if (!reached) continue;  // this call does not influence the loss
-    Gradients g = node->layer->backward({it->inputs, it->outputs, output_grads, it->saved});
+    bool need = args.need_input_grads;
+    for (const KerasTensor& in : node->inputs) need = need || !input_nodes.count(in.node().get());
+    Gradients g = node->layer->backward({it->inputs, it->outputs, output_grads, it->saved, need});
     for (size_t i = 0; i < node->inputs.size(); ++i)
       accumulate(grads[{node->inputs[i].node().get(), node->inputs[i].index()}], g.inputs.at(i));
     auto& lg = layer_grads[node->layer.get()];

@@ -184,7 +184,8 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   std::vector<double> values;
   std::vector<Tensor> output_grads;
   double total = compute_losses(s, b, outputs, values, &output_grads);
-  Gradients g = model.backward(BackwardArgs{b.x, outputs, output_grads, saved});
+  // Training needs no gradients with respect to the data: the first layers skip them.
+  Gradients g = model.backward(BackwardArgs{b.x, outputs, output_grads, saved, false});
   build_optimizer(model);
   std::vector<Tensor> grads;
   std::vector<Variable*> targets;

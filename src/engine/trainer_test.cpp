@@ -395,3 +395,43 @@ TEST(Fit, WeightedMetricsUseSampleWeightsAndPlainMetricsDoNot) {
 
 }  // namespace
 }  // namespace keras
+
+namespace keras {
+namespace {
+
+// The first layers skip their input gradients in training; an input read by such a layer and
+// by one that computes them anyway trains the same as when every gradient is computed.
+TEST(Fit, InputGradientsAreSkippedWithoutChangingTraining) {
+  set_random_seed(2);
+  auto in = Input({4, 4, 1});
+  auto conv = layers::Flatten()(layers::Conv2D(2, {3, 3}, "relu")(in));
+  auto skip = layers::Flatten()(in);
+  Model m({in}, {layers::Dense(1)(layers::Concatenate()({conv, skip}))});
+  std::vector<Tensor> start = m.get_weights();
+  Tensor x = testing::random_tensor({6, 4, 4, 1}, 1), y = testing::random_tensor({6, 1}, 2);
+  m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.05}), .loss = "mse"});
+  m.fit(x, y, {.batch_size = 3, .epochs = 2, .verbose = 0, .shuffle = false});
+  std::vector<Tensor> trained = m.get_weights();
+
+  // The same steps by hand with every input gradient computed.
+  m.set_weights(start);
+  for (int epoch = 0; epoch < 2; ++epoch)
+    for (Dim b = 0; b < 6; b += 3) {
+      SavedState saved;
+      std::vector<Tensor> xb{x.slice(b, b + 3)};
+      std::vector<Tensor> out = m->call(xb, {.training = true, .saved = &saved});
+      Tensor yb = y.slice(b, b + 3), dy(out[0].shape());
+      for (Dim i = 0; i < dy.size(); ++i) dy[i] = 2 * (out[0][i] - yb[i]) / 3;  // d mean((p - y)^2)
+      Gradients g = m->backward({xb, out, {dy}, saved});
+      ASSERT_EQ(g.inputs.at(0).shape(), xb[0].shape());
+      std::vector<Tensor> w = m.get_weights();
+      for (size_t i = 0; i < w.size(); ++i)
+        for (Dim j = 0; j < w[i].size(); ++j) w[i][j] -= 0.05f * g.variables[i][j];
+      m.set_weights(w);
+    }
+  std::vector<Tensor> by_hand = m.get_weights();
+  for (size_t i = 0; i < trained.size(); ++i) EXPECT_TRUE(testing::AllClose(trained[i], by_hand[i])) << i;
+}
+
+}  // namespace
+}  // namespace keras

@@ -64,7 +64,7 @@ class ConvTransposeImpl : public conv::ConvBase {
     forward.out_w = args.in_w;
     forward.out_c = args.in_c;
     Tensor dw(weight(0).shape());
-    ops::kernels().conv2d(forward, dy.data(), weight(0).data(), dx.data());
+    if (!dx.empty()) ops::kernels().conv2d(forward, dy.data(), weight(0).data(), dx.data());
     ops::kernels().conv2d_backward_filter(forward, dy.data(), x.data(), dw.data());
     return {std::move(dw)};
   }

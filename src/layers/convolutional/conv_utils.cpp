@@ -290,7 +290,7 @@ Gradients ConvBase::backward(const BackwardArgs& a) const {
   Tensor transposed = first ? ops::to_channels_last(a.inputs.at(0)) : Tensor();
   const Tensor& x = first ? transposed : a.inputs.at(0);
   ops::Conv2DArgs args = kernel_args(x.shape());
-  Tensor dx(x.shape());
+  Tensor dx = a.need_input_grads ? Tensor(x.shape()) : Tensor();
   Gradients g;
   g.variables = convolve_backward(args, x, dy, dx);
   if (spec_.use_bias) {
@@ -300,7 +300,7 @@ Gradients ConvBase::backward(const BackwardArgs& a) const {
       for (Dim f = 0; f < args.out_c; ++f) db[f] += d[i + f];
     g.variables.push_back(std::move(db));
   }
-  g.inputs.push_back(first ? ops::to_channels_first(dx) : std::move(dx));
+  g.inputs.push_back(first && !dx.empty() ? ops::to_channels_first(dx) : std::move(dx));
   return g;
 }
 

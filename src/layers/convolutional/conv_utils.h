@@ -67,8 +67,9 @@ class ConvBase : public LayerImpl {
   // The convolution without bias: x (N, H, W, C) -> y (N, OH, OW, OC) already sized; 1-D
   // layers see H = OH = 1. `args` holds the geometry (for transposes: of the forward conv y -> x).
   virtual void convolve(const ops::Conv2DArgs& args, const Tensor& x, Tensor& y) const = 0;
-  // The gradients of convolve() given dy, the gradient of its output: fills dx (sized as x)
-  // and returns the gradients of the weights in variables() order, the bias left out.
+  // The gradients of convolve() given dy, the gradient of its output: fills dx (sized as x;
+  // left alone when empty: not needed) and returns the gradients of the weights in
+  // variables() order, the bias left out.
   virtual std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
                                                 Tensor& dx) const = 0;
   // Output length and leading pad along spatial axis `axis` for input length `in` (None stays None).

@@ -31,7 +31,7 @@ class DepthwiseConvImpl : public conv::ConvBase {
   std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
                                         Tensor& dx) const override {
     Tensor dw(weight(0).shape());
-    ops::kernels().depthwise_conv2d_backward_input(args, dy.data(), weight(0).data(), dx.data());
+    if (!dx.empty()) ops::kernels().depthwise_conv2d_backward_input(args, dy.data(), weight(0).data(), dx.data());
     ops::kernels().depthwise_conv2d_backward_filter(args, x.data(), dy.data(), dw.data());
     return {std::move(dw)};
   }

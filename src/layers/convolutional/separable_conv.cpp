@@ -52,7 +52,7 @@ class SeparableConvImpl : public conv::ConvBase {
     k.gemm(false, true, n, mid_c, args.out_c, 1.0f, dy.data(), args.out_c, weight(1).data(), args.out_c, 0.0f,
            dmid.data(), mid_c);
     Tensor ddepthwise(weight(0).shape());
-    k.depthwise_conv2d_backward_input(depthwise, dmid.data(), weight(0).data(), dx.data());
+    if (!dx.empty()) k.depthwise_conv2d_backward_input(depthwise, dmid.data(), weight(0).data(), dx.data());
     k.depthwise_conv2d_backward_filter(depthwise, x.data(), dmid.data(), ddepthwise.data());
     return {std::move(ddepthwise), std::move(dpointwise)};
   }

@@ -57,16 +57,18 @@ class DenseImpl : public LayerImpl {
   Gradients backward(const BackwardArgs& a) const override {
     const Tensor& x = a.inputs.at(0);
     Tensor dz = a.output_grads.at(0);
-    if (!ops::is_linear(options_.activation)) ops::activation_grad(options_.activation)(a.saved.tensors.at(0), a.outputs.at(0), dz);
+    if (!ops::is_linear(options_.activation))
+      ops::activation_grad(options_.activation)(a.saved.tensors.at(0), a.outputs.at(0), dz);
     Dim in = kernel_in(), units = options_.units, rows = x.size() / in;
     auto vars = variables();
     Gradients g;
-    g.inputs.emplace_back(x.shape());
-    ops::kernels().gemm(false, true, rows, in, units, 1.0f, dz.data(), units, vars[0]->value.data(), units, 0.0f,
-                        g.inputs[0].data(), in);
+    g.inputs.emplace_back(a.need_input_grads ? Tensor(x.shape()) : Tensor());
+    if (a.need_input_grads)
+      ops::kernels().gemm(false, true, rows, in, units, 1.0f, dz.data(), units, vars[0]->value.data(), units, 0.0f,
+                          g.inputs[0].data(), in);
     g.variables.emplace_back(vars[0]->value.shape());
-    ops::kernels().gemm(true, false, in, units, rows, 1.0f, x.data(), in, dz.data(), units, 0.0f,
-                        g.variables[0].data(), units);
+    ops::kernels().gemm(true, false, in, units, rows, 1.0f, x.data(), in, dz.data(), units, 0.0f, g.variables[0].data(),
+                        units);
     if (options_.use_bias) {
       Tensor db(Shape{units});
       for (Dim r = 0; r < rows; ++r)
@@ -83,8 +85,8 @@ class DenseImpl : public LayerImpl {
     c["use_bias"] = options_.use_bias;
     c["kernel_initializer"] = initializer_to_config(options_.kernel_initializer);
     c["bias_initializer"] = initializer_to_config(options_.bias_initializer);
-    for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                          "bias_constraint"})
+    for (const char* k :
+         {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"})
       c[k] = nullptr;
     return c;
   }
@@ -94,8 +96,10 @@ class DenseImpl : public LayerImpl {
     compute_output_shape(in);
     Dim last = in[0][-1];
     if (last < 0)
-      fail("The last dimension of the inputs to a Dense layer should be defined. Found None. Full input shape "
-           "received: " + in[0].str());
+      fail(
+          "The last dimension of the inputs to a Dense layer should be defined. Found None. Full input shape "
+          "received: " +
+          in[0].str());
     add_weight("kernel", {last, options_.units}, options_.kernel_initializer);
     if (options_.use_bias) add_weight("bias", {options_.units}, options_.bias_initializer);
   }
@@ -109,7 +113,9 @@ class DenseImpl : public LayerImpl {
 }  // namespace
 
 Layer Dense(const DenseOptions& options) { return Layer(std::make_shared<DenseImpl>(options)); }
-Layer Dense(Dim units, const std::string& activation) { return Dense(DenseOptions{.units = units, .activation = activation}); }
+Layer Dense(Dim units, const std::string& activation) {
+  return Dense(DenseOptions{.units = units, .activation = activation});
+}
 
 Layer dense_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
   using namespace saving;
