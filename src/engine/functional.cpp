@@ -195,10 +195,11 @@ std::vector<Tensor> FunctionalImpl::call(const std::vector<Tensor>& inputs, cons
     }
     std::vector<Tensor> out;
     if (tape) {
-      tape->entries.push_back({node.get(), in, {}, {}});
+      tape->entries.push_back({node.get(), {}, {}, {}});
       CallContext inner = ctx;
       inner.saved = &tape->entries.back().saved;
       out = node->layer->call(in, inner);
+      tape->entries.back().inputs = std::move(in);  // kept for backward without a copy
       tape->entries.back().outputs = out;
     } else {
       out = node->layer->call(in, ctx);
