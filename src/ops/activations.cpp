@@ -44,14 +44,16 @@ const std::map<std::string, ActivationFn>& table() {
       {"softmax", [](Tensor& x) { softmax(x, -1); }},
       {"log_softmax", log_softmax_last},
       {"elu", [](Tensor& x) { each(x, [](float v) { return v > 0 ? v : std::expm1(v); }); }},
-      {"selu", [](Tensor& x) { each(x, [](float v) { return kSeluScale * (v > 0 ? v : kSeluAlpha * std::expm1(v)); }); }},
+      {"selu",
+       [](Tensor& x) { each(x, [](float v) { return kSeluScale * (v > 0 ? v : kSeluAlpha * std::expm1(v)); }); }},
       {"softplus", [](Tensor& x) { each(x, softplus); }},
       {"softsign", [](Tensor& x) { each(x, [](float v) { return v / (1.0f + std::abs(v)); }); }},
       {"gelu", [](Tensor& x) { each(x, [](float v) { return 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f))); }); }},
       {"swish", [](Tensor& x) { each(x, [](float v) { return v * sigmoid(v); }); }},
       {"silu", [](Tensor& x) { each(x, [](float v) { return v * sigmoid(v); }); }},
       {"hard_sigmoid", [](Tensor& x) { each(x, hard_sigmoid3); }},
-      {"hard_sigmoid_keras2", [](Tensor& x) { each(x, [](float v) { return std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f); }); }},
+      {"hard_sigmoid_keras2",
+       [](Tensor& x) { each(x, [](float v) { return std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f); }); }},
       {"hard_silu", [](Tensor& x) { each(x, [](float v) { return v * hard_sigmoid3(v); }); }},
       {"hard_swish", [](Tensor& x) { each(x, [](float v) { return v * hard_sigmoid3(v); }); }},
       {"leaky_relu", [](Tensor& x) { each(x, [](float v) { return v > 0 ? v : 0.2f * v; }); }},
@@ -61,11 +63,20 @@ const std::map<std::string, ActivationFn>& table() {
       {"celu", [](Tensor& x) { each(x, [](float v) { return v > 0 ? v : std::expm1(v); }); }},
       {"hard_tanh", [](Tensor& x) { each(x, [](float v) { return std::clamp(v, -1.0f, 1.0f); }); }},
       {"tanh_shrink", [](Tensor& x) { each(x, [](float v) { return v - std::tanh(v); }); }},
-      {"soft_shrink", [](Tensor& x) { each(x, [](float v) { return v > 0.5f ? v - 0.5f : v < -0.5f ? v + 0.5f : 0.0f; }); }},
+      {"soft_shrink",
+       [](Tensor& x) { each(x, [](float v) { return v > 0.5f    ? v - 0.5f
+                                                    : v < -0.5f ? v + 0.5f
+                                                                : 0.0f; }); }},
       {"hard_shrink", [](Tensor& x) { each(x, [](float v) { return std::abs(v) > 0.5f ? v : 0.0f; }); }},
       {"squareplus", [](Tensor& x) { each(x, [](float v) { return (v + std::sqrt(v * v + 4.0f)) / 2.0f; }); }},
-      {"sparse_plus", [](Tensor& x) { each(x, [](float v) { return v <= -1 ? 0.0f : v >= 1 ? v : 0.25f * (v + 1) * (v + 1); }); }},
-      {"sparse_sigmoid", [](Tensor& x) { each(x, [](float v) { return v <= -1 ? 0.0f : v >= 1 ? 1.0f : 0.5f * (v + 1); }); }},
+      {"sparse_plus",
+       [](Tensor& x) { each(x, [](float v) { return v <= -1  ? 0.0f
+                                                    : v >= 1 ? v
+                                                             : 0.25f * (v + 1) * (v + 1); }); }},
+      {"sparse_sigmoid",
+       [](Tensor& x) { each(x, [](float v) { return v <= -1  ? 0.0f
+                                                    : v >= 1 ? 1.0f
+                                                             : 0.5f * (v + 1); }); }},
   };
   return t;
 }
@@ -76,7 +87,14 @@ void elementwise_grad(const Tensor& z, const Tensor& y, Tensor& g, D d) {
   for (Dim i = 0; i < g.size(); ++i) g[i] *= d(z[i], y[i]);
 }
 
-#define KERAS_GRAD(expr) [](const Tensor& z, const Tensor& y, Tensor& g) { elementwise_grad(z, y, g, [](float x, float f) { (void)x; (void)f; return (expr); }); }
+#define KERAS_GRAD(expr)                             \
+  [](const Tensor& z, const Tensor& y, Tensor& g) {  \
+    elementwise_grad(z, y, g, [](float x, float f) { \
+      (void)x;                                       \
+      (void)f;                                       \
+      return (expr);                                 \
+    });                                              \
+  }
 
 float dsigmoid(float x) {
   float s = sigmoid(x);
@@ -120,8 +138,12 @@ const std::map<std::string, ActivationGradFn>& grad_table() {
       {"silu", KERAS_GRAD(sigmoid(x) + x * dsigmoid(x))},
       {"hard_sigmoid", KERAS_GRAD(x > -3 && x < 3 ? 1.0f / 6 : 0.0f)},
       {"hard_sigmoid_keras2", KERAS_GRAD(x > -2.5f && x < 2.5f ? 0.2f : 0.0f)},
-      {"hard_silu", KERAS_GRAD(x < -3 ? 0.0f : x > 3 ? 1.0f : x / 3 + 0.5f)},
-      {"hard_swish", KERAS_GRAD(x < -3 ? 0.0f : x > 3 ? 1.0f : x / 3 + 0.5f)},
+      {"hard_silu", KERAS_GRAD(x < -3  ? 0.0f
+                               : x > 3 ? 1.0f
+                                       : x / 3 + 0.5f)},
+      {"hard_swish", KERAS_GRAD(x < -3  ? 0.0f
+                                : x > 3 ? 1.0f
+                                        : x / 3 + 0.5f)},
       {"leaky_relu", KERAS_GRAD(x > 0 ? 1.0f : 0.2f)},
       {"exponential", KERAS_GRAD(f)},
       {"mish", KERAS_GRAD(dmish(x))},
@@ -132,7 +154,9 @@ const std::map<std::string, ActivationGradFn>& grad_table() {
       {"soft_shrink", KERAS_GRAD(std::abs(x) > 0.5f ? 1.0f : 0.0f)},
       {"hard_shrink", KERAS_GRAD(std::abs(x) > 0.5f ? 1.0f : 0.0f)},
       {"squareplus", KERAS_GRAD(0.5f * (1 + x / std::sqrt(x * x + 4)))},
-      {"sparse_plus", KERAS_GRAD(x <= -1 ? 0.0f : x >= 1 ? 1.0f : 0.5f * (x + 1))},
+      {"sparse_plus", KERAS_GRAD(x <= -1  ? 0.0f
+                                 : x >= 1 ? 1.0f
+                                          : 0.5f * (x + 1))},
       {"sparse_sigmoid", KERAS_GRAD(x > -1 && x < 1 ? 0.5f : 0.0f)},
   };
   return t;
@@ -143,6 +167,10 @@ const std::map<std::string, ActivationGradFn>& grad_table() {
 }  // namespace
 
 bool is_linear(const std::string& name) { return name.empty() || name == "linear" || name == "None"; }
+
+bool activation_grad_from_output(const std::string& name) {
+  return name == "relu" || name == "sigmoid" || name == "tanh" || name == "softmax" || name == "log_softmax";
+}
 
 ActivationGradFn activation_grad(const std::string& name) {
   auto it = grad_table().find(is_linear(name) ? "linear" : name);

@@ -18,6 +18,9 @@ using ActivationGradFn = void (*)(const Tensor& z, const Tensor& y, Tensor& grad
 ActivationGradFn activation_grad(const std::string& name);
 // True for "linear" (and ""), whose forward and backward are the identity.
 bool is_linear(const std::string& name);
+// True when activation_grad reads only the output y (relu: y > 0 exactly when z > 0; sigmoid,
+// tanh, softmax, log_softmax): a layer then need not keep z and passes y for it.
+bool activation_grad_from_output(const std::string& name);
 
 // Softmax along `axis`, in place.
 void softmax(Tensor& t, int axis);

@@ -275,7 +275,8 @@ std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const Call
       for (Dim f = 0; f < args.out_c; ++f) out[i + f] += b[f];
   }
   if (first) y = ops::to_channels_first(y);
-  if (ctx.saved && !ops::is_linear(spec_.activation)) ctx.saved->tensors = {y};  // pre-activation
+  if (ctx.saved && !ops::is_linear(spec_.activation) && !ops::activation_grad_from_output(spec_.activation))
+    ctx.saved->tensors = {y};  // pre-activation
   // After the transpose back, as Keras: an axis-dependent activation (softmax) sees its layout.
   activation_(y);
   return {std::move(y)};
@@ -284,7 +285,8 @@ std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const Call
 Gradients ConvBase::backward(const BackwardArgs& a) const {
   Tensor dy = a.output_grads.at(0);
   if (!ops::is_linear(spec_.activation))
-    ops::activation_grad(spec_.activation)(a.saved.tensors.at(0), a.outputs.at(0), dy);
+    ops::activation_grad(spec_.activation)(a.saved.tensors.empty() ? a.outputs.at(0) : a.saved.tensors[0],
+                                           a.outputs.at(0), dy);
   bool first = spec_.data_format == "channels_first";
   if (first) dy = ops::to_channels_last(dy);
   Tensor transposed = first ? ops::to_channels_last(a.inputs.at(0)) : Tensor();

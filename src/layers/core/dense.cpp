@@ -47,7 +47,8 @@ class DenseImpl : public LayerImpl {
       for (Dim r = 0; r < rows; ++r)
         for (Dim u = 0; u < options_.units; ++u) y[r * options_.units + u] += b[u];
     }
-    if (ctx.saved && !ops::is_linear(options_.activation)) ctx.saved->tensors = {y};  // pre-activation
+    if (ctx.saved && !ops::is_linear(options_.activation) && !ops::activation_grad_from_output(options_.activation))
+      ctx.saved->tensors = {y};  // pre-activation
     activation_(y);
     return {std::move(y)};
   }
@@ -58,7 +59,8 @@ class DenseImpl : public LayerImpl {
     const Tensor& x = a.inputs.at(0);
     Tensor dz = a.output_grads.at(0);
     if (!ops::is_linear(options_.activation))
-      ops::activation_grad(options_.activation)(a.saved.tensors.at(0), a.outputs.at(0), dz);
+      ops::activation_grad(options_.activation)(a.saved.tensors.empty() ? a.outputs.at(0) : a.saved.tensors[0],
+                                                a.outputs.at(0), dz);
     Dim in = kernel_in(), units = options_.units, rows = x.size() / in;
     auto vars = variables();
     Gradients g;
