@@ -88,6 +88,10 @@ struct FitOptions {
   int initial_epoch = 0;
   int validation_batch_size = 0;  // 0: batch_size
   int validation_freq = 1;
+  // Batches per epoch; 0: ceil(n / batch_size). Fewer than that: the next epoch goes on where
+  // this one stopped (a new pass, newly shuffled, starts once the data is used up); more:
+  // the epoch ends when the data runs out, with Keras's warning.
+  int steps_per_epoch = 0;
 };
 
 struct EvaluateOptions {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
@@ -455,7 +456,9 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, c
     train.sample_weight = class_weights(train.y[0], o.class_weight);
   }
 
-  Dim steps = steps_for(train.n, o.batch_size);
+  if (o.steps_per_epoch < 0) throw ValueError("`steps_per_epoch` must be a positive integer or 0 (all the data)");
+  Dim batches = steps_for(train.n, o.batch_size);
+  Dim steps = o.steps_per_epoch > 0 ? o.steps_per_epoch : batches;
   History::Params params{o.verbose, o.epochs, steps};
   CallbackList cbs(o.callbacks, *this, params);
   auto history = std::make_shared<HistoryCallback>();
@@ -467,19 +470,32 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, c
   uint64_t shuffle_seed = mix_seed(training_seed(), hash_name("shuffle"));
   int val_batch = o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size;
   Logs training_logs;
+  // A pass over the data: its order and how many of its batches were used (Keras's
+  // EpochIterator keeps its iterator across epochs when steps_per_epoch is given).
+  std::vector<Dim> order;
+  Dim used = batches;
   cbs.each([](callbacks::Callback& c) { c.on_train_begin({}); });
   for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
     engine::reset_metrics(s);
     cbs.each([&](callbacks::Callback& c) { c.on_epoch_begin(epoch, {}); });
-    std::vector<Dim> order = identity(train.n);
-    if (o.shuffle) {
-      std::mt19937_64 rng(mix_seed(shuffle_seed, uint64_t(epoch)));  // epoch e shuffles alike when resumed
-      shuffle(order, rng);
+    if (used >= batches || o.steps_per_epoch == 0) {
+      order = identity(train.n);
+      used = 0;
+      if (o.shuffle) {
+        std::mt19937_64 rng(mix_seed(shuffle_seed, uint64_t(epoch)));  // epoch e shuffles alike when resumed
+        shuffle(order, rng);
+      }
     }
     for (Dim step = 0; step < steps; ++step) {
+      if (used >= batches) {
+        std::cerr << "UserWarning: Your input ran out of data; interrupting training. Make sure that your dataset "
+                     "or generator can generate at least `steps_per_epoch * epochs` batches.\n";
+        break;
+      }
       cbs.each([&](callbacks::Callback& c) { c.on_train_batch_begin(step, {}); });
-      Logs logs =
-          train_step(f, batch_of(train, order, step * o.batch_size, std::min(train.n, (step + 1) * o.batch_size)));
+      Dim begin = used * o.batch_size;
+      Logs logs = train_step(f, batch_of(train, order, begin, std::min(train.n, begin + o.batch_size)));
+      ++used;
       cbs.each([&](callbacks::Callback& c) { c.on_train_batch_end(step, logs); });
       if (s.stop_training) break;
     }

@@ -435,3 +435,32 @@ TEST(Fit, InputGradientsAreSkippedWithoutChangingTraining) {
 
 }  // namespace
 }  // namespace keras
+
+namespace keras {
+namespace {
+
+// steps_per_epoch below the batch count: epochs continue through the data (Keras's
+// EpochIterator), so two epochs of 2 steps equal one epoch of 4 steps; above it, the epoch
+// ends when the data runs out.
+TEST(Fit, StepsPerEpochContinuesThroughTheData) {
+  Tensor x = column({1, 2, 3, 4, 5, 6, 7, 8}), y = column({2, 4, 6, 8, 10, 12, 14, 16});
+  auto run = [&](int epochs, int steps) {
+    Model m = linear_model();
+    m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.01}), .loss = "mse"});
+    History h =
+        m.fit(x, y, {.batch_size = 2, .epochs = epochs, .verbose = 0, .shuffle = false, .steps_per_epoch = steps});
+    return std::pair{m.get_weights(), h};
+  };
+  auto [w_split, h_split] = run(2, 2);
+  auto [w_whole, h_whole] = run(1, 0);
+  EXPECT_EQ(h_split.params.steps, 2);
+  for (size_t i = 0; i < w_split.size(); ++i) EXPECT_EQ(w_split[i], w_whole[i]);
+  // 4 batches, 3 epochs of 3 steps: 3 + 1 (then a new pass) + 3.
+  Model m = linear_model();
+  m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.0}), .loss = "mse"});
+  m.fit(x, y, {.batch_size = 2, .epochs = 3, .verbose = 0, .shuffle = false, .steps_per_epoch = 3});
+  EXPECT_EQ(m.optimizer()->iterations(), 7);
+}
+
+}  // namespace
+}  // namespace keras
