@@ -73,9 +73,12 @@ void prepare_outputs(FunctionalImpl& model, TrainingState& s) {
     if (n > 1) t.loss_tracker = std::make_shared<metrics::Mean>(metrics::MeanOptions{t.name + "_loss"});
     s.outputs.push_back(std::move(t));
   }
-  bool any = false;
-  for (const OutputTraining& t : s.outputs) any = any || static_cast<bool>(t.loss);
-  if (!any) s.outputs.clear();
+  int with_loss = 0;
+  for (const OutputTraining& t : s.outputs) with_loss += t.loss ? 1 : 0;
+  if (with_loss == 0) s.outputs.clear();
+  // As CompileLoss: "<output>_loss" entries only when more than one loss is computed.
+  if (with_loss == 1)
+    for (OutputTraining& t : s.outputs) t.loss_tracker.reset();
 }
 
 // The compiled outputs, checked against a batch: a loss to compute and one target per output.

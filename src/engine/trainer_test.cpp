@@ -330,6 +330,8 @@ TEST(FitMultiOutput, SingleLossForAllAndUntrainedOutputs) {
   both.compile({.optimizer = "adam", .losses = {"binary_crossentropy", losses::Loss()}});
   History h2 = both.fit({x}, {y, y2}, {.batch_size = 5, .epochs = 2, .verbose = 0});
   EXPECT_EQ(h2.history.at("loss"), h1.history.at("loss"));
+  // One loss computed: no per-output loss entries (Keras's CompileLoss tracks them from two).
+  EXPECT_EQ(both.metrics_names(), (std::vector<std::string>{"loss"}));
   std::vector<Tensor> after_both = one.get_weights();
   for (size_t i = 0; i < after_one.size(); ++i) EXPECT_EQ(after_both[i], after_one[i]) << "weight " << i;
 }
