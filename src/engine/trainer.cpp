@@ -39,6 +39,16 @@ void collect_trainable(FunctionalImpl& model, bool trainable, std::vector<Traina
   }
 }
 
+// Visits the compiled metrics in Keras's order: every output's plain metrics, then every
+// output's weighted metrics.
+template <class State, class F>
+void for_each_metric(State& s, F f) {
+  for (bool weighted : {false, true})
+    for (auto& out : s.outputs)
+      for (auto& m : out.metrics)
+        if (m.weighted == weighted) f(out, m);
+}
+
 // compile()'s arguments spread over the model's outputs (Keras's CompileLoss/CompileMetrics
 // build): one loss for all outputs or one per output, weights, metrics for all or per output.
 void prepare_outputs(FunctionalImpl& model, TrainingState& s) {
@@ -62,17 +72,24 @@ void prepare_outputs(FunctionalImpl& model, TrainingState& s) {
     auto own = [&](const metrics::Metric& m) {
       return m.identifier().empty() || i == 0 ? m : metrics::Metric(m.identifier());
     };
-    std::string prefix = n > 1 ? t.name + "_" : "";
-    std::set<std::string> plain;
-    for (const metrics::Metric& m : o.output_metrics.empty() ? o.metrics : o.output_metrics[i]) {
-      t.metrics.push_back({own(m), false, prefix + m.name()});
-      plain.insert(m.name());
-    }
-    for (const metrics::Metric& m : o.weighted_metrics)
-      t.metrics.push_back({own(m), true, prefix + (plain.count(m.name()) ? "weighted_" : "") + m.name()});
+    for (const metrics::Metric& m : o.output_metrics.empty() ? o.metrics : o.output_metrics[i])
+      t.metrics.push_back({own(m), false, ""});
+    for (const metrics::Metric& m : o.weighted_metrics) t.metrics.push_back({own(m), true, ""});
     if (n > 1) t.loss_tracker = std::make_shared<metrics::Mean>(metrics::MeanOptions{t.name + "_loss"});
     s.outputs.push_back(std::move(t));
   }
+  // Log keys as CompileMetrics.result(): "<output>_" before the name with several outputs, a
+  // repeated name gets "_1", "_2"..., a weighted metric clashing with a plain one "weighted_".
+  std::map<std::string, int> seen;
+  auto unique = [&](std::string name) {
+    int k = seen[name]++;
+    return k == 0 ? name : name + "_" + std::to_string(k);
+  };
+  for_each_metric(s, [&](OutputTraining& out, TrackedMetric& m) {
+    std::string prefix = n > 1 ? out.name + "_" : "";
+    std::string key = prefix + m.metric.name();
+    m.key = m.weighted && seen.count(key) ? unique(prefix + "weighted_" + m.metric.name()) : unique(key);
+  });
   int with_loss = 0;
   for (const OutputTraining& t : s.outputs) with_loss += t.loss ? 1 : 0;
   if (with_loss == 0) s.outputs.clear();
@@ -167,9 +184,10 @@ Logs metrics_result(FunctionalImpl& model) {
   for (size_t i = 0; i < s.outputs.size(); ++i) {
     const OutputTraining& o = s.outputs[i];
     if (o.loss_tracker && o.loss) items.emplace_back(o.loss_tracker->name(), o.loss_tracker->result());
-    for (const TrackedMetric& m : o.metrics)
-      if (m.metric) items.emplace_back(m.key, m.metric->result());
   }
+  for_each_metric(s, [&](const OutputTraining&, const TrackedMetric& m) {
+    if (m.metric) items.emplace_back(m.key, m.metric->result());
+  });
   std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   Logs logs;
   for (const auto& [k, v] : items) logs[k] = v;
@@ -382,8 +400,7 @@ std::vector<double> flatten_in_order(FunctionalImpl& f, const Logs& logs) {
   std::vector<std::string> names{"loss"};
   for (const OutputTraining& o : s.outputs)
     if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
-  for (const OutputTraining& o : s.outputs)
-    for (const TrackedMetric& m : o.metrics) names.push_back(m.key);
+  for_each_metric(s, [&](const OutputTraining&, const TrackedMetric& m) { names.push_back(m.key); });
   std::vector<double> out;
   for (const std::string& n : names)
     if (auto v = logs.get(n)) out.push_back(*v);
@@ -580,8 +597,8 @@ std::vector<metrics::Metric> Model::metrics() const {
   }
   for (const engine::OutputTraining& o : s.outputs)
     if (o.loss_tracker && o.loss) out.push_back(metrics::Metric(o.loss_tracker));
-  for (const engine::OutputTraining& o : s.outputs)
-    for (const engine::TrackedMetric& m : o.metrics) out.push_back(m.metric);
+  engine::for_each_metric(
+      s, [&](const engine::OutputTraining&, const engine::TrackedMetric& m) { out.push_back(m.metric); });
   return out;
 }
 
@@ -595,8 +612,8 @@ std::vector<std::string> Model::metrics_names() const {
   }
   for (const engine::OutputTraining& o : s.outputs)
     if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
-  for (const engine::OutputTraining& o : s.outputs)
-    for (const engine::TrackedMetric& m : o.metrics) names.push_back(m.key);
+  engine::for_each_metric(
+      s, [&](const engine::OutputTraining&, const engine::TrackedMetric& m) { names.push_back(m.key); });
   return names;
 }
 

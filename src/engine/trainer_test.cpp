@@ -393,6 +393,9 @@ TEST(Fit, WeightedMetricsUseSampleWeightsAndPlainMetricsDoNot) {
   Model other = linear_model();
   other.compile_from_config(c);
   EXPECT_EQ(other.metrics_names(), m.metrics_names());
+  // A repeated name gets a counter (CompileMetrics.result's unique names).
+  other.compile({.optimizer = "sgd", .loss = "mae", .metrics = {"mae", "mae"}, .weighted_metrics = {"mae"}});
+  EXPECT_EQ(other.metrics_names(), (std::vector<std::string>{"loss", "mae", "mae_1", "weighted_mae"}));
 }
 
 }  // namespace
