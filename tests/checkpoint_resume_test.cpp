@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "test_helpers.h"
 
@@ -102,6 +103,26 @@ TEST(CheckpointResumeControl, WeightsAloneDoNotContinueTheCurve) {
   History continued = fresh.fit(d.x, d.y, rest);
   fs::remove_all(dir);
   EXPECT_NE(continued.history.at("loss")[0], uninterrupted.history.at("loss")[2]);
+}
+
+}  // namespace
+}  // namespace keras
+
+namespace keras {
+namespace {
+
+// A compile config this library cannot use leaves the loaded model uncompiled (Keras warns and
+// does the same); the architecture and weights still load.
+TEST(TrainingStateLoading, UnusableCompileConfigLeavesTheModelUncompiled) {
+  Model m = Sequential({Input({3}), layers::Dense(2)});
+  for (const char* cc : {R"({"loss": "no_such_loss", "optimizer": "adam"})", R"({"loss": 5, "metrics": [[1, 2]]})",
+                         R"({"optimizer": {"class_name": "Custom>Mystery", "config": {}}})"}) {
+    nlohmann::json config = nlohmann::json::parse(m.to_json());
+    config["compile_config"] = nlohmann::json::parse(cc);
+    Model back = model_from_json(config.dump());
+    EXPECT_FALSE(back.compiled()) << cc;
+    EXPECT_EQ(back.count_params(), 8) << cc;
+  }
 }
 
 }  // namespace

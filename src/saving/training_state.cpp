@@ -26,7 +26,7 @@ void compile_saved_model(Model& model, const nlohmann::json& compile_config, con
   if (!compile_config.is_object() || compile_config.empty()) return;
   try {
     model.compile_from_config(compile_config);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // a config of unexpected shape must not stop the load
     warn(source, std::string("the model was not compiled as part of loading: ") + e.what());
   }
 }
