@@ -11,30 +11,19 @@ namespace {
 class GRUImpl : public rnn::RecurrentImpl {
  public:
   explicit GRUImpl(const GRUOptions& o)
-      : RecurrentImpl(o.name, "gru", o.units, 3, 1,
-                      {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}),
+      : RecurrentImpl(o, "gru", 3, 1),
         options_(o),
         activation_(ops::activation(o.activation)),
         recurrent_activation_(ops::activation(o.recurrent_activation)),
         activation_grad_(ops::activation_grad(o.activation)),
-        recurrent_activation_grad_(ops::activation_grad(o.recurrent_activation)) {
-    rnn::check_units(o.units);
-    set_dropout(o.dropout, o.recurrent_dropout);
-    kernel_initializer_ = o.kernel_initializer;
-    recurrent_initializer_ = o.recurrent_initializer;
-    bias_initializer_ = o.bias_initializer;
-  }
+        recurrent_activation_grad_(ops::activation_grad(o.recurrent_activation)) {}
   std::string class_name() const override { return "GRU"; }
 
   nlohmann::json get_config() const override {
     auto c = RecurrentImpl::get_config();
-    c["activation"] = options_.activation.empty() ? "linear" : options_.activation;
+    add_cell_config(c, options_);
     c["recurrent_activation"] = options_.recurrent_activation.empty() ? "linear" : options_.recurrent_activation;
-    c["use_bias"] = options_.use_bias;
-    c["dropout"] = options_.dropout;
-    c["recurrent_dropout"] = options_.recurrent_dropout;
     c["reset_after"] = options_.reset_after;
-    c["seed"] = options_.seed ? nlohmann::json(*options_.seed) : nlohmann::json(nullptr);
     return c;
   }
 
@@ -71,8 +60,8 @@ class GRUImpl : public rnn::RecurrentImpl {
       // With recurrent dropout the candidate's h is masked too: r * (h * mask_h).
       const Tensor* m = masked(s.recurrent_masks);
       for (Dim k = 0; k < h.size(); ++k) s.tmp[k] = r[k] * h[k] * (m ? (*m)[k] : 1.0f);
-      ops::kernels().gemm(false, false, n, u, u, 1.0f, s.tmp.data(), u, recurrent_kernel().data() + 2 * u, 3 * u,
-                          0.0f, hh.data(), u);
+      ops::kernels().gemm(false, false, n, u, u, 1.0f, s.tmp.data(), u, recurrent_kernel().data() + 2 * u, 3 * u, 0.0f,
+                          hh.data(), u);
     }
     for (Dim b = 0; b < n; ++b)
       for (Dim j = 0; j < u; ++j) hh[b * u + j] += xw[b * xw_stride + 2 * u + j];
@@ -155,7 +144,9 @@ class GRUImpl : public rnn::RecurrentImpl {
   }
 
  private:
-  static const Tensor* masked(const std::vector<Tensor>* masks) { return masks && !masks->empty() ? &(*masks)[2] : nullptr; }
+  static const Tensor* masked(const std::vector<Tensor>* masks) {
+    return masks && !masks->empty() ? &(*masks)[2] : nullptr;
+  }
 
   GRUOptions options_;
   ops::ActivationFn activation_;

@@ -12,30 +12,19 @@ namespace {
 class LSTMImpl : public rnn::RecurrentImpl {
  public:
   explicit LSTMImpl(const LSTMOptions& o)
-      : RecurrentImpl(o.name, "lstm", o.units, 4, 2,
-                      {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}),
+      : RecurrentImpl(o, "lstm", 4, 2),
         options_(o),
         activation_(ops::activation(o.activation)),
         recurrent_activation_(ops::activation(o.recurrent_activation)),
         activation_grad_(ops::activation_grad(o.activation)),
-        recurrent_activation_grad_(ops::activation_grad(o.recurrent_activation)) {
-    rnn::check_units(o.units);
-    set_dropout(o.dropout, o.recurrent_dropout);
-    kernel_initializer_ = o.kernel_initializer;
-    recurrent_initializer_ = o.recurrent_initializer;
-    bias_initializer_ = o.bias_initializer;
-  }
+        recurrent_activation_grad_(ops::activation_grad(o.recurrent_activation)) {}
   std::string class_name() const override { return "LSTM"; }
 
   nlohmann::json get_config() const override {
     auto c = RecurrentImpl::get_config();
-    c["activation"] = options_.activation.empty() ? "linear" : options_.activation;
+    add_cell_config(c, options_);
     c["recurrent_activation"] = options_.recurrent_activation.empty() ? "linear" : options_.recurrent_activation;
-    c["use_bias"] = options_.use_bias;
     c["unit_forget_bias"] = options_.unit_forget_bias;
-    c["dropout"] = options_.dropout;
-    c["recurrent_dropout"] = options_.recurrent_dropout;
-    c["seed"] = options_.seed ? nlohmann::json(*options_.seed) : nlohmann::json(nullptr);
     return c;
   }
 
@@ -66,8 +55,9 @@ class LSTMImpl : public rnn::RecurrentImpl {
     std::vector<Tensor> pre(4, Tensor({n, u}));
     for (int g = 0; g < 4; ++g) rnn::take_gate(z, xw, xw_stride, g, u, pre[static_cast<size_t>(g)]);
     Tensor dz({n, 4 * u}), dc_prev({n, u});
-    rnn::lstm_update_backward(pre, c_prev, d_states[0], d_states[1], {activation_, recurrent_activation_, activation_grad_,
-                              recurrent_activation_grad_}, dz, dc_prev);
+    rnn::lstm_update_backward(pre, c_prev, d_states[0], d_states[1],
+                              {activation_, recurrent_activation_, activation_grad_, recurrent_activation_grad_}, dz,
+                              dc_prev);
     for (Dim b = 0; b < n; ++b)
       std::memcpy(d_xw + b * xw_stride, dz.data() + b * 4 * u, static_cast<size_t>(4 * u) * sizeof(float));
     Tensor dh_prev({n, u});

@@ -41,8 +41,23 @@ struct StepScratch {
 };
 
 // A recurrent layer: x@kernel for all timesteps in one product, then the cell's recurrence.
+// Keras's error for a non-positive `units`.
+void check_units(Dim units);
+
 class RecurrentImpl : public LayerImpl {
  public:
+  // From a layer's options (SimpleRNNOptions, LSTMOptions, GRUOptions): the arguments every
+  // Keras RNN layer and cell shares.
+  template <class Options>
+  RecurrentImpl(const Options& o, const std::string& prefix, int gates, int num_states)
+      : RecurrentImpl(o.name, prefix, o.units, gates, num_states,
+                      {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}) {
+    check_units(o.units);
+    set_dropout(o.dropout, o.recurrent_dropout);
+    kernel_initializer_ = o.kernel_initializer;
+    recurrent_initializer_ = o.recurrent_initializer;
+    bias_initializer_ = o.bias_initializer;
+  }
   RecurrentImpl(const std::string& name, const std::string& prefix, Dim units, int gates, int num_states,
                 const SequenceArgs& args);
 
@@ -57,6 +72,16 @@ class RecurrentImpl : public LayerImpl {
   Gradients backward(const BackwardArgs& args) const override;
   // name, trainable, dtype and the RNN arguments; subclasses add the cell's.
   nlohmann::json get_config() const override;
+  // The cell arguments every option struct has: activation, use_bias, dropout,
+  // recurrent_dropout, seed.
+  template <class Options>
+  static void add_cell_config(nlohmann::json& c, const Options& o) {
+    c["activation"] = o.activation.empty() ? "linear" : o.activation;
+    c["use_bias"] = o.use_bias;
+    c["dropout"] = o.dropout;
+    c["recurrent_dropout"] = o.recurrent_dropout;
+    c["seed"] = o.seed ? nlohmann::json(*o.seed) : nlohmann::json(nullptr);
+  }
 
  protected:
   // One timestep for the whole batch. `xw` holds x_t @ kernel + input bias, row n at
@@ -161,9 +186,6 @@ struct CellConfig {
   std::optional<int64_t> seed;
 };
 CellConfig cell_config(const nlohmann::json& c, const ConfigContext& ctx);
-// Keras's error for a non-positive `units`.
-void check_units(Dim units);
-
 // True for layers whose extra inputs are initial states (RNNs, Bidirectional): Keras 3 JSON
 // writes those as the `initial_state` keyword.
 bool takes_initial_state(const LayerImpl& layer);

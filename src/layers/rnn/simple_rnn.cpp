@@ -10,26 +10,15 @@ namespace {
 class SimpleRNNImpl : public rnn::RecurrentImpl {
  public:
   explicit SimpleRNNImpl(const SimpleRNNOptions& o)
-      : RecurrentImpl(o.name, "simple_rnn", o.units, 1, 1,
-                      {o.return_sequences, o.return_state, o.go_backwards, o.stateful, o.unroll}),
+      : RecurrentImpl(o, "simple_rnn", 1, 1),
         options_(o),
         activation_(ops::activation(o.activation)),
-        activation_grad_(ops::activation_grad(o.activation)) {
-    rnn::check_units(o.units);
-    set_dropout(o.dropout, o.recurrent_dropout);
-    kernel_initializer_ = o.kernel_initializer;
-    recurrent_initializer_ = o.recurrent_initializer;
-    bias_initializer_ = o.bias_initializer;
-  }
+        activation_grad_(ops::activation_grad(o.activation)) {}
   std::string class_name() const override { return "SimpleRNN"; }
 
   nlohmann::json get_config() const override {
     auto c = RecurrentImpl::get_config();
-    c["activation"] = options_.activation.empty() ? "linear" : options_.activation;
-    c["use_bias"] = options_.use_bias;
-    c["dropout"] = options_.dropout;
-    c["recurrent_dropout"] = options_.recurrent_dropout;
-    c["seed"] = options_.seed ? nlohmann::json(*options_.seed) : nlohmann::json(nullptr);
+    add_cell_config(c, options_);
     return c;
   }
 
