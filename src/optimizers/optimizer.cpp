@@ -138,7 +138,11 @@ void OptimizerImpl::set_variables(const std::vector<Tensor>& values) {
     if (values[i].shape() != current[i].value.shape())
       throw ValueError("Optimizer variable " + current[i].name + " has shape " + current[i].value.shape().str() +
                        " not compatible with provided weight shape " + values[i].shape().str() + ".");
-  iterations_ = std::llround(values[0][0]);
+  float count = values[0][0];
+  if (!(count >= 0 && count < 9.2e18f))  // also rejects NaN
+    throw ValueError("Optimizer \"" + name_ + "\": the iteration count " + std::to_string(count) +
+                     " is not a non-negative integer");
+  iterations_ = std::llround(count);
   size_t next = 1;
   if (!learning_rate_.is_schedule()) learning_rate_ = LearningRate(values[next++][0]);
   for (size_t i = 0; i < slots_.size(); ++i) slots_[i].value = values[next + i];

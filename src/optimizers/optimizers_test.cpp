@@ -185,6 +185,11 @@ TEST(Optimizers, SetVariablesRestoresState) {
   xa.step(a, vec({0.3, 0.2}));
   xb.step(b, vec({0.3, 0.2}));
   EXPECT_EQ(xa.var.value, xb.var.value);
+  // A saved iteration count that is not a count (a damaged file) is refused.
+  for (float bad : {-1.0f, std::nanf("")}) {
+    values[0] = Tensor(values[0].shape(), bad);
+    EXPECT_NE(testing::value_error_of([&] { b->set_variables(values); }).find("iteration count"), std::string::npos);
+  }
 }
 
 TEST(Optimizers, LearningRateReadsAsFloat32) {
