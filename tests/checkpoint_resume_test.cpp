@@ -2,7 +2,6 @@
 // as the uninterrupted run (same seed): weights, BatchNormalization statistics, optimizer
 // slots and iteration count come back from the file, and shuffling and dropout follow the
 // seed, the epoch and the iteration count.
-#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -43,8 +42,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, CheckpointResume, ::testing::Values(".keras", 
                          [](const auto& info) { return info.param.substr(1); });
 
 TEST_P(CheckpointResume, ContinuesTheUninterruptedLossCurve) {
-  fs::path dir = fs::temp_directory_path() / ("kerascpp_resume_" + std::to_string(::getpid()) + GetParam().substr(1));
-  fs::create_directories(dir);
+  testing::TempDir dir;
   Data d = make_data();
   FitOptions fit{.batch_size = 16, .epochs = 5, .verbose = 0, .validation_split = 0.2};
 
@@ -64,7 +62,6 @@ TEST_P(CheckpointResume, ContinuesTheUninterruptedLossCurve) {
   FitOptions rest = fit;
   rest.initial_epoch = 2;
   History continued = resumed.fit(d.x, d.y, rest);
-  fs::remove_all(dir);
 
   EXPECT_EQ(continued.epoch, (std::vector<int>{2, 3, 4}));
   for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
@@ -82,8 +79,7 @@ TEST_P(CheckpointResume, ContinuesTheUninterruptedLossCurve) {
 // The opposite check: a fresh optimizer (weights only) does not continue the curve, so the
 // optimizer state in the file is what makes the test above pass.
 TEST(CheckpointResumeControl, WeightsAloneDoNotContinueTheCurve) {
-  fs::path dir = fs::temp_directory_path() / ("kerascpp_resume_ctl_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  testing::TempDir dir;
   Data d = make_data();
   FitOptions fit{.batch_size = 16, .epochs = 4, .verbose = 0};
   set_random_seed(7);
@@ -101,7 +97,6 @@ TEST(CheckpointResumeControl, WeightsAloneDoNotContinueTheCurve) {
   FitOptions rest = fit;
   rest.initial_epoch = 2;
   History continued = fresh.fit(d.x, d.y, rest);
-  fs::remove_all(dir);
   EXPECT_NE(continued.history.at("loss")[0], uninterrupted.history.at("loss")[2]);
 }
 

@@ -17,34 +17,10 @@ std::string model_path(const std::string& name) {
   return (testing::source_dir() / "tests" / "fixtures" / "models" / name).string();
 }
 
-// KERAS_SPEC §7.2: Keras 3.16's summary of the keras.io MNIST convnet, printed off a terminal.
-const char* kMnistSummaryKeras3 =
-    "Model: \"sequential\"\n"
-    "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓\n"
-    "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃\n"
-    "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩\n"
-    "│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ max_pooling2d (MaxPooling2D)    │ (None, 13, 13, 32)     │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ conv2d_1 (Conv2D)               │ (None, 11, 11, 64)     │        18,496 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ max_pooling2d_1 (MaxPooling2D)  │ (None, 5, 5, 64)       │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ flatten (Flatten)               │ (None, 1600)           │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ dropout (Dropout)               │ (None, 1600)           │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ dense (Dense)                   │ (None, 10)             │        16,010 │\n"
-    "└─────────────────────────────────┴────────────────────────┴───────────────┘\n"
-    " Total params: 34,826 (136.04 KB)\n"
-    " Trainable params: 34,826 (136.04 KB)\n"
-    " Non-trainable params: 0 (0.00 B)\n";
-
 TEST(Cli, SummaryOfMnistConvnetIsKeras3Text) {
   CliRun r = kerascpp("summary " + model_path("mnist_convnet.json"));
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, kMnistSummaryKeras3);
+  EXPECT_EQ(r.out, testing::kKeras3MnistSummary76);
 }
 
 TEST(Cli, SummaryOfVgg16HeadShowsTheSeedNumbers) {

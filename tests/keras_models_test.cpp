@@ -60,17 +60,10 @@ fs::path temp_path(const std::string& suffix) {
 
 // Runs kerascpp with `args` as a user would; true on exit status 0 (else a failure is added).
 bool kerascpp(const std::string& args, bool expect_success = true) {
-  const char* exe = std::getenv("KERASCPP");
-  std::string bin = exe ? exe : std::string(KERAS_BINARY_DIR) + "/kerascpp";
-  fs::path err = temp_path(".err");
-  std::string cmd = bin + " " + args + " >/dev/null 2>" + quote(err);
-  int status = std::system(cmd.c_str());
-  std::ifstream e(err);
-  std::string message((std::istreambuf_iterator<char>(e)), std::istreambuf_iterator<char>());
-  fs::remove(err);
-  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  testing::CliRun r = testing::kerascpp(args);
+  bool ok = r.status == 0;
   if (expect_success) {
-    EXPECT_TRUE(ok) << cmd << "\n" << message;
+    EXPECT_TRUE(ok) << "kerascpp " << args << "\n" << r.err;
   }
   return ok;
 }

@@ -12,6 +12,36 @@
 
 namespace keras::testing {
 
+const char* const kKeras3MnistSummary76 =
+    "Model: \"sequential\"\n"
+    "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓\n"
+    "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃\n"
+    "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩\n"
+    "│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ max_pooling2d (MaxPooling2D)    │ (None, 13, 13, 32)     │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ conv2d_1 (Conv2D)               │ (None, 11, 11, 64)     │        18,496 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ max_pooling2d_1 (MaxPooling2D)  │ (None, 5, 5, 64)       │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ flatten (Flatten)               │ (None, 1600)           │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ dropout (Dropout)               │ (None, 1600)           │             0 │\n"
+    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+    "│ dense (Dense)                   │ (None, 10)             │        16,010 │\n"
+    "└─────────────────────────────────┴────────────────────────┴───────────────┘\n"
+    " Total params: 34,826 (136.04 KB)\n"
+    " Trainable params: 34,826 (136.04 KB)\n"
+    " Non-trainable params: 0 (0.00 B)\n";
+
+Tensor away_from(Tensor t, const std::vector<float>& kinks, float gap) {
+  for (float& v : t.values())
+    for (float k : kinks)
+      if (std::abs(v - k) < gap) v = v < k ? k - gap : k + gap;
+  return t;
+}
+
 CliRun kerascpp(const std::string& args) {
   const char* exe = std::getenv("KERASCPP");
   std::string bin = exe ? exe : std::string(KERAS_BINARY_DIR) + "/kerascpp";

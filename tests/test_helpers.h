@@ -18,6 +18,14 @@ std::filesystem::path shared_models_dir();  // ../shared/keras-models, may not e
 // |got - want| <= atol + rtol * |want| everywhere, shapes equal; reports the worst element.
 ::testing::AssertionResult AllClose(const Tensor& got, const Tensor& want, double atol = 1e-5, double rtol = 1e-4);
 
+// KERAS_SPEC §7.2 verbatim: Keras 3.16's summary of the keras.io MNIST convnet off a terminal
+// (80 columns, table width 76).
+extern const char* const kKeras3MnistSummary76;
+
+// Moves values within `gap` of a kink to kink +- gap: finite differences across a kink are
+// meaningless.
+Tensor away_from(Tensor t, const std::vector<float>& kinks, float gap = 0.05f);
+
 // The kerascpp tool run as a user runs it: `args` go through the shell (quote paths).
 struct CliRun {
   int status = -1;

@@ -13,6 +13,7 @@ namespace keras {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TempDir;
 using testing::value_error_of;
 
 // Writes an IDX file of unsigned bytes, gzip-compressed unless `plain`.
@@ -28,13 +29,6 @@ void write_idx(const fs::path& p, const std::vector<uint32_t>& dims, const std::
   gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
   gzclose(f);
 }
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("kerascpp_datasets_" + std::to_string(::getpid()) + "_" +
-                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void write_small_set(const fs::path& dir, Dim n_train, Dim n_test) {
   for (auto [prefix, n] : {std::pair{"train", n_train}, std::pair{"t10k", n_test}}) {
@@ -57,8 +51,8 @@ std::string file_error_of(const std::function<void()>& f) {
 
 TEST(Datasets, ReadsIdxGzFromADirectory) {
   TempDir dir;
-  write_small_set(dir.path, 3, 2);
-  auto [train, test] = datasets::mnist::load_data(dir.path);
+  write_small_set(dir.path(), 3, 2);
+  auto [train, test] = datasets::mnist::load_data(dir.path());
   EXPECT_EQ(train.x.shape(), Shape({3, 28, 28}));
   EXPECT_EQ(train.y.shape(), Shape({3}));
   EXPECT_EQ(test.x.shape(), Shape({2, 28, 28}));
@@ -71,21 +65,21 @@ TEST(Datasets, ReadsIdxGzFromADirectory) {
 
 TEST(Datasets, MissingFilesSayWhereItLookedAndHowToGetThem) {
   TempDir dir;
-  std::string msg = file_error_of([&] { datasets::mnist::load_data(dir.path); });
-  EXPECT_NE(msg.find(dir.path.string()), std::string::npos) << msg;
+  std::string msg = file_error_of([&] { datasets::mnist::load_data(dir.path()); });
+  EXPECT_NE(msg.find(dir.path().string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("train-images-idx3-ubyte.gz"), std::string::npos) << msg;
   EXPECT_NE(msg.find("no Debian package"), std::string::npos) << msg;
-  ::setenv("KERAS_HOME", dir.path.c_str(), 1);
+  ::setenv("KERAS_HOME", dir.path().c_str(), 1);
   msg = file_error_of([] { datasets::mnist::load_data(); });
   ::unsetenv("KERAS_HOME");
-  EXPECT_NE(msg.find((dir.path / "datasets" / "mnist").string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find((dir.path() / "datasets" / "mnist").string()), std::string::npos) << msg;
 }
 
 TEST(Datasets, KerasHomeIsSearched) {
   TempDir dir;
-  fs::create_directories(dir.path / "datasets" / "mnist");
-  write_small_set(dir.path / "datasets" / "mnist", 4, 1);
-  ::setenv("KERAS_HOME", dir.path.c_str(), 1);
+  fs::create_directories(dir.path() / "datasets" / "mnist");
+  write_small_set(dir.path() / "datasets" / "mnist", 4, 1);
+  ::setenv("KERAS_HOME", dir.path().c_str(), 1);
   auto data = datasets::mnist::load_data();
   ::unsetenv("KERAS_HOME");
   EXPECT_EQ(data.train.x.dim(0), 4);
@@ -93,28 +87,28 @@ TEST(Datasets, KerasHomeIsSearched) {
 
 TEST(Datasets, BrokenFilesGiveFileErrorsNamingTheFile) {
   TempDir dir;
-  write_small_set(dir.path, 3, 2);
-  fs::path images = dir.path / "train-images-idx3-ubyte.gz";
+  write_small_set(dir.path(), 3, 2);
+  fs::path images = dir.path() / "train-images-idx3-ubyte.gz";
   std::vector<unsigned char> pixels(3 * 784, 7);
   write_idx(images, {3, 28, 28}, pixels, 16 + 100);  // truncated payload
-  std::string msg = file_error_of([&] { datasets::mnist::load_data(dir.path); });
+  std::string msg = file_error_of([&] { datasets::mnist::load_data(dir.path()); });
   EXPECT_NE(msg.find(images.string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("ends before"), std::string::npos) << msg;
 
   write_idx(images, {3, 27, 28}, std::vector<unsigned char>(3 * 27 * 28));
-  msg = file_error_of([&] { datasets::mnist::load_data(dir.path); });
+  msg = file_error_of([&] { datasets::mnist::load_data(dir.path()); });
   EXPECT_NE(msg.find("(N, 28, 28)"), std::string::npos) << msg;
 
   write_idx(images, {4, 28, 28}, std::vector<unsigned char>(4 * 784));  // 4 images, 3 labels
-  msg = file_error_of([&] { datasets::mnist::load_data(dir.path); });
+  msg = file_error_of([&] { datasets::mnist::load_data(dir.path()); });
   EXPECT_NE(msg.find("expected 4 labels"), std::string::npos) << msg;
 
   std::ofstream(images, std::ios::binary) << "not gzip and not idx";
-  msg = file_error_of([&] { datasets::mnist::load_data(dir.path); });
+  msg = file_error_of([&] { datasets::mnist::load_data(dir.path()); });
   EXPECT_NE(msg.find("bad magic"), std::string::npos) << msg;
 
   write_idx(images, {0xffffffu, 0xffffffu, 28}, {});  // a hostile header must not allocate terabytes
-  msg = file_error_of([&] { datasets::mnist::load_data(dir.path); });
+  msg = file_error_of([&] { datasets::mnist::load_data(dir.path()); });
   EXPECT_NE(msg.find("implausible"), std::string::npos) << msg;
 }
 

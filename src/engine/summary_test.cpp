@@ -21,30 +21,6 @@ using layers::Dropout;
 using layers::Flatten;
 using layers::MaxPooling2D;
 
-// KERAS_SPEC §7.2 verbatim: Keras 3.16, MNIST convnet, 80-column terminal (width 76).
-const char* const kKeras3Mnist76 =
-    "Model: \"sequential\"\n"
-    "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓\n"
-    "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃\n"
-    "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩\n"
-    "│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ max_pooling2d (MaxPooling2D)    │ (None, 13, 13, 32)     │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ conv2d_1 (Conv2D)               │ (None, 11, 11, 64)     │        18,496 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ max_pooling2d_1 (MaxPooling2D)  │ (None, 5, 5, 64)       │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ flatten (Flatten)               │ (None, 1600)           │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ dropout (Dropout)               │ (None, 1600)           │             0 │\n"
-    "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
-    "│ dense (Dense)                   │ (None, 10)             │        16,010 │\n"
-    "└─────────────────────────────────┴────────────────────────┴───────────────┘\n"
-    " Total params: 34,826 (136.04 KB)\n"
-    " Trainable params: 34,826 (136.04 KB)\n"
-    " Non-trainable params: 0 (0.00 B)\n";
-
 // KERAS_SPEC §7.2 verbatim: the functional Input-Conv2D-MaxPooling2D-Flatten-Dense model.
 const char* const kKeras3FunctionalMnist =
     "Model: \"functional\"\n"
@@ -457,14 +433,14 @@ Model split_concat() {
 
 TEST(SummaryKeras3, MnistConvnetAt80Columns) {
   ScopedColumns columns("80");
-  EXPECT_EQ(mnist_convnet().summary_string(), kKeras3Mnist76);
+  EXPECT_EQ(mnist_convnet().summary_string(), testing::kKeras3MnistSummary76);
 }
 
 TEST(SummaryKeras3, OffATerminalIs76Wide) {
   ScopedColumns columns(nullptr);
   if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO) || isatty(STDERR_FILENO))
     GTEST_SKIP() << "a terminal is attached; its width decides";
-  EXPECT_EQ(mnist_convnet().summary_string(), kKeras3Mnist76);
+  EXPECT_EQ(mnist_convnet().summary_string(), testing::kKeras3MnistSummary76);
 }
 
 TEST(SummaryKeras3, LineLength88) {
@@ -576,7 +552,7 @@ TEST(Summary, WritesToTheGivenStream) {
   ScopedColumns columns("80");
   std::ostringstream os;
   mnist_convnet().summary(os);
-  EXPECT_EQ(os.str(), kKeras3Mnist76);
+  EXPECT_EQ(os.str(), testing::kKeras3MnistSummary76);
 }
 
 // ---------------------------------------------------------------- Keras 2

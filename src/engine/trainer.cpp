@@ -49,6 +49,21 @@ void for_each_metric(State& s, F f) {
         if (m.weighted == weighted) f(out, m);
 }
 
+// Visits what the logs report, in Keras's order, as f(key, metric): the loss, the per-output
+// losses, then the compiled metrics. Before the first batch (outputs not prepared) it visits
+// the metrics compile() was given; a string metric stays empty until the first batch.
+template <class F>
+void for_each_logged(const TrainingState& s, F f) {
+  f(std::string("loss"), metrics::Metric(s.loss_tracker));
+  if (s.outputs.empty()) {
+    for (const metrics::Metric& m : s.options.metrics) f(m.name(), m);
+    return;
+  }
+  for (const OutputTraining& o : s.outputs)
+    if (o.loss_tracker && o.loss) f(o.loss_tracker->name(), metrics::Metric(o.loss_tracker));
+  for_each_metric(s, [&](const OutputTraining&, const TrackedMetric& m) { f(m.key, m.metric); });
+}
+
 // compile()'s arguments spread over the model's outputs (Keras's CompileLoss/CompileMetrics
 // build): one loss for all outputs or one per output, weights, metrics for all or per output.
 void prepare_outputs(FunctionalImpl& model, TrainingState& s) {
@@ -179,14 +194,9 @@ void build_optimizer(FunctionalImpl& model) {
 }
 
 Logs metrics_result(FunctionalImpl& model) {
-  TrainingState& s = training_state(model);
-  std::vector<std::pair<std::string, double>> items{{"loss", s.loss_tracker->result()}};
-  for (size_t i = 0; i < s.outputs.size(); ++i) {
-    const OutputTraining& o = s.outputs[i];
-    if (o.loss_tracker && o.loss) items.emplace_back(o.loss_tracker->name(), o.loss_tracker->result());
-  }
-  for_each_metric(s, [&](const OutputTraining&, const TrackedMetric& m) {
-    if (m.metric) items.emplace_back(m.key, m.metric->result());
+  std::vector<std::pair<std::string, double>> items;
+  for_each_logged(training_state(model), [&](const std::string& key, const metrics::Metric& m) {
+    if (m) items.emplace_back(key, m->result());
   });
   std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   Logs logs;
@@ -396,11 +406,8 @@ void ensure_built(FunctionalImpl& f, const std::vector<Tensor>& x) {
 
 // Trainer._flatten_metrics_in_order: loss, then the compiled metrics, then anything else sorted.
 std::vector<double> flatten_in_order(FunctionalImpl& f, const Logs& logs) {
-  const TrainingState& s = training_state(f);
-  std::vector<std::string> names{"loss"};
-  for (const OutputTraining& o : s.outputs)
-    if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
-  for_each_metric(s, [&](const OutputTraining&, const TrackedMetric& m) { names.push_back(m.key); });
+  std::vector<std::string> names;
+  for_each_logged(training_state(f), [&](const std::string& key, const metrics::Metric&) { names.push_back(key); });
   std::vector<double> out;
   for (const std::string& n : names)
     if (auto v = logs.get(n)) out.push_back(*v);
@@ -589,31 +596,17 @@ losses::Loss Model::loss() const {
 
 std::vector<metrics::Metric> Model::metrics() const {
   if (!compiled()) return {};
-  const TrainingState& s = *functional().training;
-  std::vector<metrics::Metric> out{metrics::Metric(s.loss_tracker)};
-  if (s.outputs.empty()) {  // not built yet: what compile() was given
-    for (const metrics::Metric& m : s.options.metrics) out.push_back(m);
-    return out;
-  }
-  for (const engine::OutputTraining& o : s.outputs)
-    if (o.loss_tracker && o.loss) out.push_back(metrics::Metric(o.loss_tracker));
-  engine::for_each_metric(
-      s, [&](const engine::OutputTraining&, const engine::TrackedMetric& m) { out.push_back(m.metric); });
+  std::vector<metrics::Metric> out;
+  engine::for_each_logged(*functional().training,
+                          [&](const std::string&, const metrics::Metric& m) { out.push_back(m); });
   return out;
 }
 
 std::vector<std::string> Model::metrics_names() const {
   if (!compiled()) return {};
-  const TrainingState& s = *functional().training;
-  std::vector<std::string> names{"loss"};
-  if (s.outputs.empty()) {
-    for (const metrics::Metric& m : s.options.metrics) names.push_back(m.name());
-    return names;
-  }
-  for (const engine::OutputTraining& o : s.outputs)
-    if (o.loss_tracker && o.loss) names.push_back(o.loss_tracker->name());
-  engine::for_each_metric(
-      s, [&](const engine::OutputTraining&, const engine::TrackedMetric& m) { names.push_back(m.key); });
+  std::vector<std::string> names;
+  engine::for_each_logged(*functional().training,
+                          [&](const std::string& key, const metrics::Metric&) { names.push_back(key); });
   return names;
 }
 

@@ -7,33 +7,9 @@
 #include <limits>
 #include <vector>
 
+#include "ops/pool_windows.h"
+
 namespace keras::ops {
-
-namespace {
-
-// Calls f(cells, count, y_offset) for each output pixel: the x offsets of its window's real
-// cells in window order (row-major) and the offset of its output channels.
-template <class F>
-void for_each_window(const Pool2DArgs& g, F&& f) {
-  std::vector<Dim> cells(static_cast<size_t>(g.pool_h * g.pool_w));
-  for (Dim n = 0; n < g.batch; ++n)
-    for (Dim oh = 0; oh < g.out_h; ++oh)
-      for (Dim ow = 0; ow < g.out_w; ++ow) {
-        Dim count = 0;
-        for (Dim p = 0; p < g.pool_h; ++p) {
-          Dim ih = oh * g.stride_h + p - g.pad_top;
-          if (ih < 0 || ih >= g.in_h) continue;
-          for (Dim q = 0; q < g.pool_w; ++q) {
-            Dim iw = ow * g.stride_w + q - g.pad_left;
-            if (iw >= 0 && iw < g.in_w)
-              cells[static_cast<size_t>(count++)] = ((n * g.in_h + ih) * g.in_w + iw) * g.channels;
-          }
-        }
-        f(cells.data(), count, ((n * g.out_h + oh) * g.out_w + ow) * g.channels);
-      }
-}
-
-}  // namespace
 
 void fast_max_pool2d(const Pool2DArgs& g, const float* x, float* y) {
   const Dim C = g.channels;

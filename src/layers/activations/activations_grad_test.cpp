@@ -7,15 +7,9 @@
 namespace keras {
 namespace {
 
+using testing::away_from;
 using testing::GradientCheck;
 using testing::random_tensor;
-
-Tensor away_from(Tensor t, const std::vector<float>& kinks, float gap = 0.05f) {
-  for (float& v : t.values())
-    for (float k : kinks)
-      if (std::abs(v - k) < gap) v = v < k ? k - gap : k + gap;
-  return t;
-}
 
 TEST(ReLUGradient, EveryArgumentCombination) {
   Tensor x = away_from(random_tensor({4, 8}, 1, -3, 3), {0, 0.5f, 1.5f, 2.5f});

@@ -11,16 +11,9 @@ namespace keras {
 namespace {
 
 using testing::AllClose;
+using testing::away_from;
 using testing::GradientCheck;
 using testing::random_tensor;
-
-// Moves values within `gap` of a kink to kink +- gap: finite differences across a kink are meaningless.
-Tensor away_from(Tensor t, const std::vector<float>& kinks, float gap = 0.05f) {
-  for (float& v : t.values())
-    for (float k : kinks)
-      if (std::abs(v - k) < gap) v = v < k ? k - gap : k + gap;
-  return t;
-}
 
 TEST(ActivationGradient, EveryActivationMatchesFiniteDifferences) {
   Tensor x = away_from(random_tensor({3, 6}, 11, -4, 4), {0, 1, -1, 2.5f, -2.5f, 3, -3, 0.5f, -0.5f});

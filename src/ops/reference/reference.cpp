@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ops/kernels.h"
+#include "ops/pool_windows.h"
 
 namespace keras::ops {
 
@@ -194,27 +195,6 @@ void depthwise_conv2d_backward_filter(const Conv2DArgs& g, const float* x, const
     for (Dim c = 0; c < g.in_c; ++c)
       for (Dim m = 0; m < mult; ++m) d[c * mult + m] += in[c] * grad[c * mult + m];
   });
-}
-
-// Calls f(cells, count, y_index) for every pooling window: the x indices of its real cells
-// in window order (row-major), for channel 0 (add the channel to each), and their count.
-template <class F>
-void for_each_window(const Pool2DArgs& g, F&& f) {
-  std::vector<Dim> cells(static_cast<size_t>(g.pool_h * g.pool_w));
-  for (Dim n = 0; n < g.batch; ++n)
-    for (Dim oh = 0; oh < g.out_h; ++oh)
-      for (Dim ow = 0; ow < g.out_w; ++ow) {
-        size_t count = 0;
-        for (Dim p = 0; p < g.pool_h; ++p) {
-          Dim ih = oh * g.stride_h + p - g.pad_top;
-          if (ih < 0 || ih >= g.in_h) continue;
-          for (Dim q = 0; q < g.pool_w; ++q) {
-            Dim iw = ow * g.stride_w + q - g.pad_left;
-            if (iw >= 0 && iw < g.in_w) cells[count++] = ((n * g.in_h + ih) * g.in_w + iw) * g.channels;
-          }
-        }
-        f(cells.data(), static_cast<Dim>(count), ((n * g.out_h + oh) * g.out_w + ow) * g.channels);
-      }
 }
 
 void max_pool2d_backward(const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
