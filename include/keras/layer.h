@@ -18,11 +18,19 @@ class LayerImpl;
 class Layer;
 struct Node;
 
+namespace graph {
+class Lowering;
+}
+
 // A weight of a layer. Keras's order of a layer's variables is the order of creation.
 struct Variable {
   std::string name;  // "kernel", "bias", "moving_mean"...
   Tensor value;
   bool trainable = true;
+  // Bumped by whatever writes `value` (set_weights, loading, optimizer steps); compiled plans
+  // compare it to notice that weights they packed or folded have changed. Code that writes
+  // `value` directly bumps it too.
+  uint64_t version = 0;
 };
 
 // What a layer keeps from a training forward pass for its backward pass: a dropout mask,
@@ -109,6 +117,9 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   virtual std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) const = 0;
   // The forward pass on concrete tensors.
   virtual std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const = 0;
+  // Describes call() at inference as ops on the plan's values (engine/graph/lowering.h):
+  // fills `outputs` and returns true, or returns false and the engine runs call() instead.
+  virtual bool lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const;
   // The backward pass of call(); layers without one throw NotImplementedError.
   virtual Gradients backward(const BackwardArgs& args) const;
   // Updates after a training step that are not gradient steps (BatchNormalization's moving

@@ -13,6 +13,7 @@
 #include "keras/callbacks.h"
 #include "keras/history.h"
 #include "keras/layer.h"
+#include "keras/runtime.h"
 #include "keras/losses.h"
 #include "keras/metrics.h"
 #include "keras/optimizers.h"
@@ -117,6 +118,14 @@ class Model : public Layer {
 
   std::vector<Tensor> predict(const std::vector<Tensor>& x, const PredictOptions& options = {}) const;
   Tensor predict(const Tensor& x, const PredictOptions& options = {}) const;
+  // One batch, all of x at once, into `outputs` (reused when their shapes already fit: a call
+  // like the one before it allocates nothing).
+  void predict_on_batch(const std::vector<Tensor>& x, std::vector<Tensor>& outputs) const;
+  Tensor predict_on_batch(const Tensor& x) const;
+
+  // Where the model's math runs (keras/runtime.h); the default runtime unless set.
+  void set_runtime(std::shared_ptr<Runtime> runtime) const;
+  std::shared_ptr<Runtime> runtime() const;
 
   // Training (src/engine/trainer.cpp). compile() keeps its state in the model, shared by copies.
   void compile(const CompileOptions& options = {});

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "engine/graph/lowering.h"
 #include "engine/naming.h"
 #include "keras/errors.h"
 #include "layers/core/input_layer.h"
@@ -116,6 +117,7 @@ void FunctionalImpl::set_graph(std::vector<KerasTensor> inputs, std::vector<Kera
   }
   inputs_ = std::move(inputs);
   outputs_ = std::move(outputs);
+  if (plans_) plans_->clear();
   nodes_ = std::move(map.nodes);
   layers_ = std::move(map.layers);
   std::vector<Shape> shapes;
@@ -214,6 +216,39 @@ std::vector<Tensor> FunctionalImpl::call(const std::vector<Tensor>& inputs, cons
   }
   return result;
 }
+
+bool FunctionalImpl::lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const {
+  outputs = lower_graph(g, inputs);
+  return true;
+}
+
+std::vector<int> FunctionalImpl::lower_graph(graph::Lowering& g, const std::vector<int>& inputs) const {
+  if (inputs.size() != inputs_.size())
+    throw ValueError("Model \"" + name() + "\" expects " + std::to_string(inputs_.size()) + " input(s)");
+  std::map<TensorKey, int> values;
+  for (size_t i = 0; i < inputs_.size(); ++i) values[{inputs_[i].node().get(), inputs_[i].index()}] = inputs[i];
+  for (const auto& node : nodes_) {
+    if (values.count({node.get(), 0}) || node->inputs.empty()) continue;
+    std::vector<int> in;
+    for (const KerasTensor& t : node->inputs) in.push_back(values.at({t.node().get(), t.index()}));
+    std::vector<int> out = graph::lower_node(g, *node->layer, in);
+    for (size_t i = 0; i < out.size(); ++i) values[{node.get(), static_cast<int>(i)}] = out[i];
+  }
+  std::vector<int> result;
+  for (const KerasTensor& t : outputs_) result.push_back(values.at({t.node().get(), t.index()}));
+  return result;
+}
+
+std::shared_ptr<const graph::Plan> FunctionalImpl::plan(std::span<const Shape* const> input_shapes) const {
+  return plans_->get(*this, input_shapes, runtime());
+}
+
+void FunctionalImpl::set_runtime(std::shared_ptr<Runtime> runtime) {
+  runtime_ = std::move(runtime);
+  plans_->clear();
+}
+
+std::shared_ptr<Runtime> FunctionalImpl::runtime() const { return runtime_ ? runtime_ : default_runtime(); }
 
 nlohmann::json FunctionalImpl::get_config() const { return saving::functional_config(*this); }
 

@@ -4,7 +4,9 @@
 #include <map>
 #include <optional>
 
+#include "engine/graph/plan.h"
 #include "keras/model.h"
+#include "keras/runtime.h"
 
 namespace keras {
 
@@ -33,6 +35,13 @@ class FunctionalImpl : public LayerImpl {
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) const override;
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
+  // A nested model lowers as its graph, inlined into the outer plan.
+  bool lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const override;
+  std::vector<int> lower_graph(graph::Lowering& g, const std::vector<int>& inputs) const;
+  // The plan for these concrete input shapes on the model's runtime, built on first use.
+  std::shared_ptr<const graph::Plan> plan(std::span<const Shape* const> input_shapes) const;
+  void set_runtime(std::shared_ptr<Runtime> runtime);
+  std::shared_ptr<Runtime> runtime() const;
   // Reverse-mode differentiation through the recorded graph (backprop.cpp).
   Gradients backward(const BackwardArgs& args) const override;
   void apply_state_updates(const SavedState& saved) override;
@@ -63,6 +72,8 @@ class FunctionalImpl : public LayerImpl {
   std::vector<KerasTensor> outputs_;
   std::vector<std::shared_ptr<Node>> nodes_;
   std::vector<Layer> layers_;
+  std::shared_ptr<Runtime> runtime_;  // null: the default runtime
+  std::unique_ptr<graph::PlanCache> plans_ = std::make_unique<graph::PlanCache>();
 };
 
 class SequentialImpl : public FunctionalImpl {

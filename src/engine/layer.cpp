@@ -34,6 +34,8 @@ std::vector<Shape> LayerImpl::build(const std::vector<Shape>& input_shapes) {
 
 void LayerImpl::build_weights(const std::vector<Shape>&) {}
 
+bool LayerImpl::lower(graph::Lowering&, const std::vector<int>&, std::vector<int>&) const { return false; }
+
 Gradients LayerImpl::backward(const BackwardArgs&) const {
   throw NotImplementedError("Layer \"" + name_ + "\" (" + class_name() + ") cannot be trained yet: it has no gradient");
 }
@@ -71,7 +73,10 @@ void LayerImpl::set_weights(const std::vector<Tensor>& weights) {
       fail("weight " + std::to_string(i) + " (" + vars[i]->name + ") has shape " + vars[i]->value.shape().str() +
            ", but the value given has shape " + weights[i].shape().str());
   }
-  for (size_t i = 0; i < vars.size(); ++i) vars[i]->value = weights[i];
+  for (size_t i = 0; i < vars.size(); ++i) {
+    vars[i]->value = weights[i];
+    ++vars[i]->version;
+  }
 }
 
 Dim LayerImpl::count_params() const {

@@ -11,6 +11,16 @@
 
 namespace keras {
 
+namespace {
+
+Shape with_batch(const Shape& s, Dim batch) {
+  std::vector<Dim> dims = s.dims();
+  dims[0] = batch;
+  return Shape(std::move(dims));
+}
+
+}  // namespace
+
 Model::Model(const KerasTensor& inputs, const KerasTensor& outputs, std::string name)
     : Model(std::vector<KerasTensor>{inputs}, std::vector<KerasTensor>{outputs}, std::move(name)) {}
 
@@ -53,19 +63,78 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const PredictOp
       throw ValueError("All input arrays to predict() must have the same number of samples; got " +
                        x[0].shape().str() + " and " + t.shape().str());
   f.check_inputs(x);
-  std::vector<std::vector<Tensor>> parts(f.outputs().size());
-  CallContext ctx;
-  for (Dim begin = 0; begin < n || (n == 0 && begin == 0); begin += options.batch_size) {
-    std::vector<Tensor> batch;
-    for (const Tensor& t : x) batch.push_back(n == 0 ? t : t.slice(begin, begin + options.batch_size));
-    auto out = f.call(batch, ctx);
-    for (size_t i = 0; i < out.size(); ++i) parts[i].push_back(std::move(out[i]));
-    if (n == 0) break;
-  }
+  if (n == 0) return f.call(x, CallContext{});
+  // Each batch runs the compiled plan for its shape straight from x into the result.
   std::vector<Tensor> result;
-  for (auto& p : parts) result.push_back(p.size() == 1 ? std::move(p[0]) : Tensor::concatenate(p));
+  std::vector<const float*> in(x.size());
+  std::vector<float*> out;
+  for (Dim begin = 0; begin < n; begin += options.batch_size) {
+    Dim rows = std::min<Dim>(options.batch_size, n - begin);
+    std::vector<Shape> shapes;
+    for (const Tensor& t : x) shapes.push_back(with_batch(t.shape(), rows));
+    std::vector<const Shape*> shape_ptrs;
+    for (const Shape& s : shapes) shape_ptrs.push_back(&s);
+    auto plan = f.plan(shape_ptrs);
+    if (result.empty()) {
+      for (const Shape& s : plan->output_shapes()) result.emplace_back(with_batch(s, n));
+      for (Tensor& t : result) out.push_back(t.data());
+    }
+    for (size_t i = 0; i < x.size(); ++i) in[i] = x[i].data() + begin * (x[i].size() / n);
+    std::vector<float*> dst;
+    for (size_t i = 0; i < result.size(); ++i) dst.push_back(out[i] + begin * (result[i].size() / n));
+    plan->run(in, dst);
+  }
   return result;
 }
+
+void Model::predict_on_batch(const std::vector<Tensor>& x, std::vector<Tensor>& outputs) const {
+  FunctionalImpl& f = functional();
+  if (!f.has_graph() && !x.empty()) {
+    if (auto* seq = dynamic_cast<SequentialImpl*>(&f)) seq->build_for(x[0].shape());
+  }
+  f.check_inputs(x);
+  // Fixed-size arrays of pointers keep the steady state free of allocation for models with
+  // up to 16 inputs and outputs; larger ones use vectors.
+  constexpr size_t kSmall = 16;
+  std::vector<const Shape*> shapes_heap;
+  const Shape* shapes_small[kSmall];
+  std::span<const Shape* const> shapes;
+  if (x.size() <= kSmall) {
+    for (size_t i = 0; i < x.size(); ++i) shapes_small[i] = &x[i].shape();
+    shapes = {shapes_small, x.size()};
+  } else {
+    for (const Tensor& t : x) shapes_heap.push_back(&t.shape());
+    shapes = shapes_heap;
+  }
+  auto plan = f.plan(shapes);
+  const auto& out_shapes = plan->output_shapes();
+  if (outputs.size() != out_shapes.size()) outputs.resize(out_shapes.size());
+  for (size_t i = 0; i < out_shapes.size(); ++i)
+    if (outputs[i].shape() != out_shapes[i]) outputs[i] = Tensor(out_shapes[i]);
+  const float* in_small[kSmall];
+  float* out_small[kSmall];
+  if (x.size() <= kSmall && outputs.size() <= kSmall) {
+    for (size_t i = 0; i < x.size(); ++i) in_small[i] = x[i].data();
+    for (size_t i = 0; i < outputs.size(); ++i) out_small[i] = outputs[i].data();
+    plan->run({in_small, x.size()}, {out_small, outputs.size()});
+    return;
+  }
+  std::vector<const float*> in;
+  std::vector<float*> out;
+  for (const Tensor& t : x) in.push_back(t.data());
+  for (Tensor& t : outputs) out.push_back(t.data());
+  plan->run(in, out);
+}
+
+Tensor Model::predict_on_batch(const Tensor& x) const {
+  std::vector<Tensor> out;
+  predict_on_batch(std::vector<Tensor>{x}, out);
+  if (out.size() != 1) throw ValueError("Model \"" + name() + "\" has " + std::to_string(out.size()) + " outputs; use predict_on_batch({x...}, outputs)");
+  return std::move(out[0]);
+}
+
+void Model::set_runtime(std::shared_ptr<Runtime> runtime) const { functional().set_runtime(std::move(runtime)); }
+std::shared_ptr<Runtime> Model::runtime() const { return functional().runtime(); }
 
 Tensor Model::predict(const Tensor& x, const PredictOptions& options) const {
   auto out = predict(std::vector<Tensor>{x}, options);

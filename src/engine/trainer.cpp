@@ -227,6 +227,8 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   }
   s.optimizer->apply(grads, targets);
   model.apply_state_updates(saved);
+  // Every weight may have moved (moving statistics too): compiled plans must notice.
+  for (Variable* v : model.variables()) ++v->version;
   update_metrics(s, b, outputs, total, values);
   return metrics_result(model);
 }

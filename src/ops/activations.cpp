@@ -11,8 +11,8 @@ namespace keras::ops {
 namespace {
 
 template <class F>
-void each(Tensor& t, F f) {
-  for (float& v : t.values()) v = f(v);
+void each(float* x, Dim n, F f) {
+  for (Dim i = 0; i < n; ++i) x[i] = f(x[i]);
 }
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
@@ -22,10 +22,10 @@ float hard_sigmoid3(float x) { return std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); }
 constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
 constexpr float kSeluScale = 1.0507009873554804934193349852946f;
 
-void log_softmax_last(Tensor& t) {
-  Dim n = t.dim(-1), rows = t.size() / std::max<Dim>(n, 1);
+void log_softmax_last(float* x, Dim size, Dim n) {
+  Dim rows = size / std::max<Dim>(n, 1);
   for (Dim r = 0; r < rows; ++r) {
-    float* v = t.data() + r * n;
+    float* v = x + r * n;
     float m = *std::max_element(v, v + n);
     double s = 0;
     for (Dim i = 0; i < n; ++i) s += std::exp(double(v[i]) - m);
@@ -34,47 +34,47 @@ void log_softmax_last(Tensor& t) {
   }
 }
 
-const std::map<std::string, ActivationFn>& table() {
-  static const std::map<std::string, ActivationFn> t = {
-      {"linear", [](Tensor&) {}},
-      {"relu", [](Tensor& x) { each(x, [](float v) { return v > 0 ? v : 0.0f; }); }},
-      {"relu6", [](Tensor& x) { each(x, [](float v) { return std::clamp(v, 0.0f, 6.0f); }); }},
-      {"sigmoid", [](Tensor& x) { each(x, sigmoid); }},
-      {"tanh", [](Tensor& x) { each(x, [](float v) { return std::tanh(v); }); }},
-      {"softmax", [](Tensor& x) { softmax(x, -1); }},
+const std::map<std::string, RawActivationFn>& table() {
+  static const std::map<std::string, RawActivationFn> t = {
+      {"linear", [](float*, Dim, Dim) {}},
+      {"relu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v > 0 ? v : 0.0f; }); }},
+      {"relu6", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::clamp(v, 0.0f, 6.0f); }); }},
+      {"sigmoid", [](float* x, Dim n, Dim) { each(x, n, sigmoid); }},
+      {"tanh", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::tanh(v); }); }},
+      {"softmax", softmax_last},
       {"log_softmax", log_softmax_last},
-      {"elu", [](Tensor& x) { each(x, [](float v) { return v > 0 ? v : std::expm1(v); }); }},
+      {"elu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v > 0 ? v : std::expm1(v); }); }},
       {"selu",
-       [](Tensor& x) { each(x, [](float v) { return kSeluScale * (v > 0 ? v : kSeluAlpha * std::expm1(v)); }); }},
-      {"softplus", [](Tensor& x) { each(x, softplus); }},
-      {"softsign", [](Tensor& x) { each(x, [](float v) { return v / (1.0f + std::abs(v)); }); }},
-      {"gelu", [](Tensor& x) { each(x, [](float v) { return 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f))); }); }},
-      {"swish", [](Tensor& x) { each(x, [](float v) { return v * sigmoid(v); }); }},
-      {"silu", [](Tensor& x) { each(x, [](float v) { return v * sigmoid(v); }); }},
-      {"hard_sigmoid", [](Tensor& x) { each(x, hard_sigmoid3); }},
+       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return kSeluScale * (v > 0 ? v : kSeluAlpha * std::expm1(v)); }); }},
+      {"softplus", [](float* x, Dim n, Dim) { each(x, n, softplus); }},
+      {"softsign", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v / (1.0f + std::abs(v)); }); }},
+      {"gelu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f))); }); }},
+      {"swish", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * sigmoid(v); }); }},
+      {"silu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * sigmoid(v); }); }},
+      {"hard_sigmoid", [](float* x, Dim n, Dim) { each(x, n, hard_sigmoid3); }},
       {"hard_sigmoid_keras2",
-       [](Tensor& x) { each(x, [](float v) { return std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f); }); }},
-      {"hard_silu", [](Tensor& x) { each(x, [](float v) { return v * hard_sigmoid3(v); }); }},
-      {"hard_swish", [](Tensor& x) { each(x, [](float v) { return v * hard_sigmoid3(v); }); }},
-      {"leaky_relu", [](Tensor& x) { each(x, [](float v) { return v > 0 ? v : 0.2f * v; }); }},
-      {"exponential", [](Tensor& x) { each(x, [](float v) { return std::exp(v); }); }},
-      {"mish", [](Tensor& x) { each(x, [](float v) { return v * std::tanh(softplus(v)); }); }},
-      {"log_sigmoid", [](Tensor& x) { each(x, [](float v) { return -softplus(-v); }); }},
-      {"celu", [](Tensor& x) { each(x, [](float v) { return v > 0 ? v : std::expm1(v); }); }},
-      {"hard_tanh", [](Tensor& x) { each(x, [](float v) { return std::clamp(v, -1.0f, 1.0f); }); }},
-      {"tanh_shrink", [](Tensor& x) { each(x, [](float v) { return v - std::tanh(v); }); }},
+       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f); }); }},
+      {"hard_silu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * hard_sigmoid3(v); }); }},
+      {"hard_swish", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * hard_sigmoid3(v); }); }},
+      {"leaky_relu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v > 0 ? v : 0.2f * v; }); }},
+      {"exponential", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::exp(v); }); }},
+      {"mish", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * std::tanh(softplus(v)); }); }},
+      {"log_sigmoid", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return -softplus(-v); }); }},
+      {"celu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v > 0 ? v : std::expm1(v); }); }},
+      {"hard_tanh", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::clamp(v, -1.0f, 1.0f); }); }},
+      {"tanh_shrink", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v - std::tanh(v); }); }},
       {"soft_shrink",
-       [](Tensor& x) { each(x, [](float v) { return v > 0.5f    ? v - 0.5f
+       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v > 0.5f    ? v - 0.5f
                                                     : v < -0.5f ? v + 0.5f
                                                                 : 0.0f; }); }},
-      {"hard_shrink", [](Tensor& x) { each(x, [](float v) { return std::abs(v) > 0.5f ? v : 0.0f; }); }},
-      {"squareplus", [](Tensor& x) { each(x, [](float v) { return (v + std::sqrt(v * v + 4.0f)) / 2.0f; }); }},
+      {"hard_shrink", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::abs(v) > 0.5f ? v : 0.0f; }); }},
+      {"squareplus", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return (v + std::sqrt(v * v + 4.0f)) / 2.0f; }); }},
       {"sparse_plus",
-       [](Tensor& x) { each(x, [](float v) { return v <= -1  ? 0.0f
+       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v <= -1  ? 0.0f
                                                     : v >= 1 ? v
                                                              : 0.25f * (v + 1) * (v + 1); }); }},
       {"sparse_sigmoid",
-       [](Tensor& x) { each(x, [](float v) { return v <= -1  ? 0.0f
+       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v <= -1  ? 0.0f
                                                     : v >= 1 ? 1.0f
                                                              : 0.5f * (v + 1); }); }},
   };
@@ -193,11 +193,27 @@ void softmax_grad(const Tensor& y, Tensor& grad, int axis) {
     }
 }
 
-ActivationFn activation(const std::string& name) {
+ActivationFn activation(const std::string& name) { return ActivationFn{raw_activation(name)}; }
+
+RawActivationFn raw_activation(const std::string& name) {
   std::string key = name.empty() || name == "None" ? "linear" : name;
   auto it = table().find(key);
   if (it == table().end()) throw ValueError("Could not interpret activation function identifier: " + name);
   return it->second;
+}
+
+void ActivationFn::operator()(Tensor& t) const { fn(t.data(), t.size(), t.rank() ? t.dim(-1) : 1); }
+
+void softmax_last(float* x, Dim size, Dim n) {
+  Dim rows = size / std::max<Dim>(n, 1);
+  for (Dim r = 0; r < rows; ++r) {
+    float* v = x + r * n;
+    float m = v[0];
+    for (Dim i = 1; i < n; ++i) m = std::max(m, v[i]);
+    float s = 0;
+    for (Dim i = 0; i < n; ++i) s += (v[i] = std::exp(v[i] - m));
+    for (Dim i = 0; i < n; ++i) v[i] /= s;
+  }
 }
 
 void softmax(Tensor& t, int axis) {

@@ -6,11 +6,22 @@
 
 namespace keras::ops {
 
-using ActivationFn = void (*)(Tensor& t);
+// An activation on raw memory: `size` values, rows of `last` along the last axis (softmax and
+// log_softmax work per row; the others elementwise). The engine's operators call these on
+// their output buffers, layers call them through ActivationFn on tensors.
+using RawActivationFn = void (*)(float* x, Dim size, Dim last);
+
+struct ActivationFn {
+  RawActivationFn fn = nullptr;
+  void operator()(Tensor& t) const;
+};
 
 // The function for a Keras activation name ("relu", "softmax"...; "hard_sigmoid_keras2" is
 // Keras 2's hard_sigmoid). Throws ValueError for an unknown name.
 ActivationFn activation(const std::string& name);
+RawActivationFn raw_activation(const std::string& name);
+// Softmax over rows of `last` values.
+void softmax_last(float* x, Dim size, Dim last);
 
 // Backward of an activation: given the pre-activation z, the output y = f(z), and dL/dy in
 // `grad`, replaces `grad` with dL/dz.

@@ -77,6 +77,7 @@ class Loader {
                          " expects shape " + vars[i]->value.shape().str() + ", but " + ds + " has shape " +
                          saved.str());
       root_.read_into(ds, vars[i]->value);
+      ++vars[i]->version;
     }
   }
 

@@ -75,7 +75,10 @@ void assign(const hdf5::Group& weights, size_t k, const std::string& saved_name,
       throw ValueError(prefix(weights) + "Shape mismatch in " + which + " for weight " + layer.name() + "/" +
                        vars[i]->name + ". Weight expects shape " + vars[i]->value.shape().str() +
                        ". Received saved weight with shape " + values[i].shape().str());
-  for (size_t i = 0; i < vars.size(); ++i) vars[i]->value = std::move(values[i]);
+  for (size_t i = 0; i < vars.size(); ++i) {
+    vars[i]->value = std::move(values[i]);
+    ++vars[i]->version;
+  }
 }
 
 // "<layer>/<variable>" for every variable a layer holds ("lstm/cell/kernel", and for a nested

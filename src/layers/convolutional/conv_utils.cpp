@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/graph/lowering.h"
 #include "engine/naming.h"
 #include "ops/transpose.h"
 #include "saving/config_utils.h"
@@ -280,6 +281,34 @@ std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const Call
   // After the transpose back, as Keras: an axis-dependent activation (softmax) sees its layout.
   activation_(y);
   return {std::move(y)};
+}
+
+bool ConvBase::lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const {
+  if (spec_.kind != Kind::kConv && spec_.kind != Kind::kDepthwise) return false;
+  bool first = spec_.data_format == "channels_first";
+  int x = first ? graph::to_channels_last(g, in.at(0), name()) : in.at(0);
+  const Shape& xs = g.shape(x);
+  check_input(g.shape(in[0]));
+  ops::Conv2DArgs args = kernel_args(xs);
+  std::vector<Dim> dims{args.batch};
+  if (spec_.rank == 2) dims.push_back(args.out_h);
+  dims.push_back(args.out_w);
+  dims.push_back(args.out_c);
+  Shape ys(std::move(dims));
+  if (ys.num_elements() == 0) return false;
+  // channels_first applies the activation after moving back, as call() does.
+  ops::Op op{.attrs = ops::Conv2DOp{.geometry = args,
+                                    .depthwise = spec_.kind == Kind::kDepthwise,
+                                    .epilogue = {spec_.use_bias, first ? "" : spec_.activation}},
+             .inputs = {xs},
+             .outputs = {ys},
+             .weights = {&weight(0)},
+             .layer = name()};
+  if (spec_.use_bias) op.weights.push_back(&variables().back()->value);
+  int y = g.emit(std::move(op), {x})[0];
+  if (first) y = graph::activation(g, graph::to_channels_first(g, y, name()), spec_.activation, name());
+  out = {y};
+  return true;
 }
 
 Gradients ConvBase::backward(const BackwardArgs& a) const {

@@ -55,6 +55,9 @@ class ConvBase : public LayerImpl {
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const final;
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const final;
+  // Conv and depthwise convolutions lower to a conv2d op; separable and transposed ones run
+  // through call() for now.
+  bool lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const final;
   // Activation, layout and bias gradients here; the convolution's own in convolve_backward.
   Gradients backward(const BackwardArgs& args) const final;
   nlohmann::json get_config() const override;

@@ -3,6 +3,7 @@
 #include "keras/layers/core.h"
 #include "layers/core/input_layer.h"
 #include "layers/from_config.h"
+#include "engine/graph/lowering.h"
 #include "ops/activations.h"
 #include "saving/config_utils.h"
 
@@ -24,6 +25,10 @@ class ActivationImpl : public LayerImpl {
     Tensor y = inputs.at(0);
     fn_(y);
     return {std::move(y)};
+  }
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    out = {graph::activation(g, in.at(0), activation_name_, name())};
+    return true;
   }
   Gradients backward(const BackwardArgs& a) const override {
     Tensor g = a.output_grads.at(0);

@@ -2,6 +2,7 @@
 
 #include "keras/layers/core.h"
 #include "layers/from_config.h"
+#include "engine/graph/lowering.h"
 #include "ops/activations.h"
 #include "ops/kernels.h"
 #include "saving/config_utils.h"
@@ -51,6 +52,24 @@ class DenseImpl : public LayerImpl {
       ctx.saved->tensors = {y};  // pre-activation
     activation_(y);
     return {std::move(y)};
+  }
+
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& x = g.shape(in.at(0));
+    Shape y = x;
+    y[-1] = options_.units;
+    auto vars = variables();
+    ops::Op op{.attrs = ops::DenseOp{.rows = x.num_elements() / kernel_in(),
+                                     .in = kernel_in(),
+                                     .units = options_.units,
+                                     .epilogue = {options_.use_bias, options_.activation}},
+               .inputs = {x},
+               .outputs = {y},
+               .weights = {&vars[0]->value},
+               .layer = name()};
+    if (options_.use_bias) op.weights.push_back(&vars[1]->value);
+    out = g.emit(std::move(op), in);
+    return true;
   }
 
   // z = x @ kernel + bias, y = activation(z): dz = activation'(z) dy, dx = dz @ kernel^T,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "engine/graph/lowering.h"
 #include "engine/random.h"
 #include "keras/layers/core.h"
 #include "layers/from_config.h"
@@ -49,6 +50,11 @@ class DropoutImpl : public LayerImpl {
                        "\" is incompatible with the layer: expected ndim=" + std::to_string(rank) +
                        ", found ndim=" + std::to_string(in[0].rank()) + ". Full shape received: " + in[0].str());
     return in;
+  }
+  // At inference a dropout passes its input through.
+  bool lower(graph::Lowering&, const std::vector<int>& in, std::vector<int>& out) const override {
+    out = {in.at(0)};
+    return true;
   }
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     if (!ctx.training || options_.rate == 0) return {inputs.at(0)};

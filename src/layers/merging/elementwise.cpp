@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/merging.h"
 #include "layers/from_config.h"
 #include "layers/merging/merge_utils.h"
@@ -130,6 +131,25 @@ Tensor reduce_to(const Tensor& g, const Shape& shape) {
 }
 
 class ElementwiseMergeImpl : public LayerImpl {
+  ops::MergeOp::Kind merge_kind() const {
+    using K = ops::MergeOp::Kind;
+    switch (op_) {
+      case Op::add:
+        return K::kAdd;
+      case Op::subtract:
+        return K::kSubtract;
+      case Op::multiply:
+        return K::kMultiply;
+      case Op::average:
+        return K::kAverage;
+      case Op::maximum:
+        return K::kMaximum;
+      case Op::minimum:
+        return K::kMinimum;
+    }
+    return K::kAdd;
+  }
+
  public:
   ElementwiseMergeImpl(Op op, const MergeOptions& o) : LayerImpl(o.name, info(op).prefix), op_(op) {}
   std::string class_name() const override { return info(op_).class_name; }
@@ -170,6 +190,18 @@ class ElementwiseMergeImpl : public LayerImpl {
       for (float& v : out.values()) v /= n;
     }
     return {std::move(out)};
+  }
+
+  // Equal shapes only; broadcasting merges run through call().
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& s = g.shape(in.at(0));
+    ops::Op op{.attrs = ops::MergeOp{merge_kind(), s.num_elements()}, .outputs = {s}, .layer = name()};
+    for (int v : in) {
+      if (g.shape(v) != s) return false;
+      op.inputs.push_back(s);
+    }
+    out = g.emit(std::move(op), in);
+    return true;
   }
 
   // Each input's share of the output gradient at the output's (broadcast) shape, summed

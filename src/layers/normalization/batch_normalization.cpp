@@ -2,6 +2,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/normalization.h"
 #include "layers/from_config.h"
 #include "saving/config_utils.h"
@@ -101,6 +102,32 @@ class BatchNormalizationImpl : public LayerImpl {
       y[flat] = x[flat] * inv[static_cast<size_t>(p)] + shift[static_cast<size_t>(p)];
     });
     return {std::move(y)};
+  }
+
+  // Inference over the last axis: one affine op (which the plan folds into a product before it).
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& s = g.shape(in.at(0));
+    check_input(s);
+    if (axes_.size() != 1 || axes_[0] != s.rank() - 1) return false;
+    Dim params = param_count();
+    const Tensor &mm = var_named("moving_mean"), &mv = var_named("moving_variance");
+    const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
+    const Tensor* beta = options_.center ? &var_named("beta") : nullptr;
+    Tensor scale(Shape{params}), shift(Shape{params});
+    for (Dim p = 0; p < params; ++p) {
+      // As call(): inv = gamma / sqrt(var + eps), shift = beta - mean * inv, in double.
+      double gm = gamma ? (*gamma)[p] : 1.0, b = beta ? (*beta)[p] : 0.0;
+      double i = gm / std::sqrt(double(mv[p]) + options_.epsilon);
+      scale[p] = static_cast<float>(i);
+      shift[p] = static_cast<float>(b - mm[p] * i);
+    }
+    ops::Op op{.attrs = ops::AffineOp{s.num_elements(), params},
+               .inputs = {s},
+               .outputs = {s},
+               .weights = {g.constant(std::move(scale)), g.constant(std::move(shift))},
+               .layer = name()};
+    out = g.emit(std::move(op), in);
+    return true;
   }
 
   // With xh = (x - mean) * r, r = 1/sqrt(var + eps), y = gamma * xh + beta:

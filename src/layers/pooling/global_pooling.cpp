@@ -2,6 +2,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/pooling.h"
 #include "layers/from_config.h"
 #include "layers/shape_checks.h"
@@ -53,6 +54,20 @@ class GlobalPoolingImpl : public LayerImpl {
         y[b * c + ch] = reduce_ == Reduce::kMax ? acc : acc / static_cast<float>(steps);
       }
     return {std::move(y)};
+  }
+
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    int x = channels_first() ? graph::to_channels_last(g, in.at(0), name()) : in.at(0);
+    const Shape& s = g.shape(x);
+    Dim n = s[0], c = s[-1];
+    if (n * c == 0) return false;
+    Shape ys = compute_output_shape({g.shape(in[0])})[0];
+    ops::Op op{.attrs = ops::GlobalPoolOp{n, s.num_elements() / (n * c), c, reduce_ == Reduce::kMax},
+               .inputs = {s},
+               .outputs = {Shape{n, c}},
+               .layer = name()};
+    out = {g.view(g.emit(std::move(op), {x})[0], ys)};
+    return true;
   }
 
   // Mean: each cell gets dy / steps. Max: the first maximum gets dy (TensorFlow's rule).

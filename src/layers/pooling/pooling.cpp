@@ -6,6 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "layers/from_config.h"
 #include "layers/shape_checks.h"
 #include "ops/kernels.h"
@@ -24,7 +25,7 @@ struct PoolSpec {
   std::string padding, data_format, name;
 };
 
-std::string lower(std::string s) {
+std::string to_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
@@ -33,7 +34,7 @@ class PoolingImpl : public LayerImpl {
  public:
   PoolingImpl(PoolSpec spec, std::string class_name, const std::string& prefix)
       : LayerImpl(spec.name, prefix), spec_(std::move(spec)), class_name_(std::move(class_name)) {
-    spec_.padding = lower(spec_.padding);
+    spec_.padding = to_lower(spec_.padding);
     spec_.data_format = detail::standardize_data_format(spec_.data_format);
     detail::check_tuple(spec_.pool_size, "pool_size", false);
     detail::check_tuple(spec_.strides, "strides", false);
@@ -68,6 +69,19 @@ class PoolingImpl : public LayerImpl {
       (spec_.mode == PoolMode::kMax ? k.max_pool2d : k.avg_pool2d)(kernel_args(x.shape()), x.data(), y.data());
     }
     return {channels_first() ? ops::to_channels_first(y) : std::move(y)};
+  }
+
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    Shape ys = compute_output_shape({g.shape(in.at(0))})[0];
+    if (ys.num_elements() == 0) return false;
+    int x = channels_first() ? graph::to_channels_last(g, in[0], name()) : in[0];
+    if (channels_first()) ys = ops::to_channels_last(ys);
+    auto mode = spec_.mode == PoolMode::kMax ? ops::Pool2DOp::Mode::kMax : ops::Pool2DOp::Mode::kAverage;
+    ops::Op op{.attrs = ops::Pool2DOp{kernel_args(g.shape(x)), mode}, .inputs = {g.shape(x)}, .outputs = {ys},
+               .layer = name()};
+    int y = g.emit(std::move(op), {x})[0];
+    out = {channels_first() ? graph::to_channels_first(g, y, name()) : y};
+    return true;
   }
 
   Gradients backward(const BackwardArgs& args) const override {

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/reshaping.h"
 #include "layers/from_config.h"
 #include "layers/shape_checks.h"
@@ -34,6 +35,15 @@ class FlattenImpl : public LayerImpl {
     // rank-2 input has nothing to move.
     if (data_format_ == "channels_first" && x.rank() > 2) return {ops::to_channels_last(x).reshape(out)};
     return {x.reshape(out)};
+  }
+
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    int x = in.at(0);
+    const Shape& s = g.shape(x);
+    Shape flat = compute_output_shape({s})[0];
+    if (data_format_ == "channels_first" && s.rank() > 2) x = graph::to_channels_last(g, x, name());
+    out = {g.view(x, flat)};
+    return true;
   }
 
   Gradients backward(const BackwardArgs& args) const override {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/reshaping.h"
 #include "layers/from_config.h"
 #include "layers/shape_checks.h"
@@ -37,6 +38,11 @@ class ReshapeImpl : public LayerImpl {
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
     const Tensor& x = inputs.at(0);
     return {x.reshape(compute_output_shape({x.shape()})[0])};
+  }
+
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    out = {g.view(in.at(0), compute_output_shape({g.shape(in.at(0))})[0])};
+    return true;
   }
 
   Gradients backward(const BackwardArgs& args) const override {

@@ -1,0 +1,68 @@
+// igemm dispatch and the portable kernel (any x86-64 or other CPU; the compiler vectorises the
+// inner loop over columns).
+#include "backends/cpu/kernels/igemm.h"
+
+#include <algorithm>
+
+namespace keras::backends::cpu {
+
+Isa detect_isa() {
+#if defined(__x86_64__) || defined(__i386__)
+  // libgcc's checks include the OS's XCR0 state bits, not only cpuid.
+  if (__builtin_cpu_supports("avx512f")) return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+#endif
+  return Isa::kGeneric;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kGeneric:
+      break;
+  }
+  return "generic";
+}
+
+void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
+#if defined(KERAS_HAVE_X86_KERNELS)
+  if (isa == Isa::kAvx512) return detail::igemm_block_avx512(g, m0, m1, n0, n1);
+  if (isa == Isa::kAvx2) return detail::igemm_block_avx2(g, m0, m1, n0, n1);
+#else
+  (void)isa;
+#endif
+  detail::igemm_block_generic(g, m0, m1, n0, n1);
+}
+
+namespace detail {
+
+void igemm_block_generic(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
+  Dim cols = n1 - n0;
+  for (Dim i = m0; i < m1; ++i) {
+    float* c = g.c + i * g.ldc + n0;
+    for (Dim j = 0; j < cols; ++j) c[j] = g.bias ? g.bias[n0 + j] : 0.0f;
+    for (Dim t = 0; t < g.taps; ++t) {
+      const float* a;
+      if (g.a_offsets) {
+        int32_t o = g.a_offsets[i * g.taps + t];
+        a = o < 0 ? g.zeros : g.a + o;
+      } else {
+        a = g.a + i * g.lda;
+      }
+      const float* b = g.b + t * g.k * g.ldb + n0;
+      for (Dim kk = 0; kk < g.k; ++kk, b += g.ldb) {
+        float av = a[kk];
+        for (Dim j = 0; j < cols; ++j) c[j] += av * b[j];
+      }
+    }
+    if (g.relu)
+      for (Dim j = 0; j < cols; ++j) c[j] = std::max(c[j], 0.0f);
+  }
+}
+
+}  // namespace detail
+
+}  // namespace keras::backends::cpu

@@ -1,0 +1,32 @@
+// The igemm kernels for AVX-512 (compiled with -mavx512f -mfma; called only when detect_isa()
+// finds AVX-512). 12 x 32 tiles: 24 accumulators of the 32 zmm registers.
+#include <immintrin.h>
+
+#include "backends/cpu/kernels/igemm_impl.h"
+
+namespace keras::backends::cpu::detail {
+
+namespace {
+
+struct Avx512 {
+  using V = __m512;
+  static constexpr int W = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(mask(n), p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static void store_n(float* p, V v, int n) { _mm512_mask_storeu_ps(p, mask(n), v); }
+  static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
+};
+
+}  // namespace
+
+void igemm_block_avx512(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
+  block<Avx512, 12, 2, 3, 8>(g, m0, m1, n0, n1);
+}
+
+}  // namespace keras::backends::cpu::detail

@@ -1,0 +1,54 @@
+#pragma once
+// One pool of worker threads per Runtime. parallel_for hands out task indices in order to the
+// caller and the workers; which thread runs a task never changes a result, because every task
+// writes its own part of the output (no reductions across tasks). Workers spin briefly after
+// a job, so the next operator of a plan finds them awake, then sleep on a futex.
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "keras/shape.h"
+
+namespace keras::backends {
+
+class ThreadPool {
+ public:
+  // `threads` counts the caller: threads - 1 workers are started.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Runs f(task) for every task in [0, n). When another parallel_for holds the pool (calls
+  // from several threads at once), this one runs all its tasks on the calling thread.
+  template <class F>
+  void parallel_for(Dim n, F&& f) {
+    if (n <= 0) return;
+    auto trampoline = [](void* ctx, Dim task) { (*static_cast<std::remove_reference_t<F>*>(ctx))(task); };
+    run(n, trampoline, &f);
+  }
+
+ private:
+  using TaskFn = void (*)(void*, Dim);
+  void run(Dim n, TaskFn fn, void* ctx);
+  void worker_loop();
+  void work_on_job();
+
+  std::vector<std::thread> workers_;
+  std::mutex busy_;
+  // The current job; published by bumping generation_.
+  TaskFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  Dim tasks_ = 0;
+  std::atomic<Dim> next_{0};
+  std::atomic<int> done_workers_{0};
+  std::atomic<uint32_t> generation_{0};
+  std::atomic<int> sleeping_{0};
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace keras::backends

@@ -1,0 +1,55 @@
+#include "engine/graph/lowering.h"
+
+#include <numeric>
+
+#include "keras/layer.h"
+#include "ops/activations.h"
+
+namespace keras::graph {
+
+namespace {
+
+ValueId transpose(Lowering& g, ValueId v, std::vector<int> perm, const std::string& layer) {
+  const Shape& s = g.shape(v);
+  std::vector<Dim> dims;
+  for (int p : perm) dims.push_back(s[p]);
+  ops::Op op{.attrs = ops::TransposeOp{std::move(perm)}, .inputs = {s}, .outputs = {Shape(dims)}, .layer = layer};
+  return g.emit(std::move(op), {v})[0];
+}
+
+}  // namespace
+
+std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, const std::vector<ValueId>& in) {
+  std::vector<ValueId> out;
+  if (layer.lower(g, in, out)) return out;
+  ops::Op op{.attrs = ops::LayerCallOp{&layer}, .layer = layer.name()};
+  for (ValueId v : in) op.inputs.push_back(g.shape(v));
+  op.outputs = layer.compute_output_shape(op.inputs);
+  return g.emit(std::move(op), in);
+}
+
+ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer) {
+  int rank = g.shape(v).rank();
+  std::vector<int> perm{0};
+  for (int i = 2; i < rank; ++i) perm.push_back(i);
+  perm.push_back(1);
+  return transpose(g, v, std::move(perm), layer);
+}
+
+ValueId to_channels_first(Lowering& g, ValueId v, const std::string& layer) {
+  int rank = g.shape(v).rank();
+  std::vector<int> perm{0, rank - 1};
+  for (int i = 1; i < rank - 1; ++i) perm.push_back(i);
+  return transpose(g, v, std::move(perm), layer);
+}
+
+ValueId activation(Lowering& g, ValueId v, const std::string& name, const std::string& layer) {
+  if (ops::is_linear(name)) return v;
+  const Shape& s = g.shape(v);
+  Dim size = 1;
+  for (int i = 0; i < s.rank(); ++i) size *= s[i];
+  ops::Op op{.attrs = ops::ActivationOp{name, size, s.rank() ? s[-1] : 1}, .inputs = {s}, .outputs = {s}, .layer = layer};
+  return g.emit(std::move(op), {v})[0];
+}
+
+}  // namespace keras::graph

@@ -1,0 +1,37 @@
+#pragma once
+// What a layer sees when the engine compiles a model: it turns its call into ops on values
+// (LayerImpl::lower). A value is a tensor of the plan with a concrete shape; where it lives is
+// the plan's business. A layer that does not lower itself runs through its call() instead
+// (ops::LayerCallOp), so lowering is an optimisation a layer opts into, never a requirement.
+#include <vector>
+
+#include "keras/tensor.h"
+#include "ops/op.h"
+
+namespace keras::graph {
+
+using ValueId = int;
+
+class Lowering {
+ public:
+  virtual ~Lowering() = default;
+  virtual const Shape& shape(ValueId v) const = 0;
+  // Adds an op reading `inputs` (their shapes are op.inputs); returns its output values.
+  virtual std::vector<ValueId> emit(ops::Op op, const std::vector<ValueId>& inputs) = 0;
+  // The same values under another shape of the same size (C order: Flatten, Reshape); the
+  // value itself when the shape is unchanged (Dropout at inference).
+  virtual ValueId view(ValueId v, const Shape& shape) = 0;
+  // A tensor the plan keeps alive as long as its operators (folded weights, derived scales).
+  virtual const Tensor* constant(Tensor t) = 0;
+};
+
+// A layer's own lowering (LayerImpl::lower), or its call() as a LayerCallOp.
+std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, const std::vector<ValueId>& inputs);
+
+// Shared lowerings of layout moves: (N, C, d...) <-> (N, d..., C) as transpose ops.
+ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer);
+ValueId to_channels_first(Lowering& g, ValueId v, const std::string& layer);
+// An activation by Keras name along the last axis; the value itself for "linear".
+ValueId activation(Lowering& g, ValueId v, const std::string& name, const std::string& layer);
+
+}  // namespace keras::graph

@@ -1,0 +1,113 @@
+#pragma once
+// What a computation is: an op's kind, its attributes and its concrete shapes. Plain data, no
+// pointers into memory that the op runs on; a backend turns an Op into an Operator
+// (backends/backend.h). Layers describe themselves as Ops when the engine lowers a model
+// (engine/graph/lowering.h); the plan decides where every tensor lives.
+//
+// Layout conventions: activations are C order with channels last (NHWC; 1-D convolutions and
+// pools use height 1); weights stay in Keras's layouts (Dense kernel [in, units], conv kernel
+// [KH, KW, C/groups, F], depthwise kernel [KH, KW, C, M]) so an operator can read a Variable
+// directly, and packs a copy only where its kernel gains from another layout.
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "keras/shape.h"
+#include "keras/tensor.h"
+#include "ops/kernels.h"
+
+namespace keras {
+class LayerImpl;
+}
+
+namespace keras::ops {
+
+// What follows a product in the same operator: + bias (per output channel), then a Keras
+// activation along the last axis ("" = linear). Fusing saves one pass over the output.
+struct Epilogue {
+  bool bias = false;
+  std::string activation;
+};
+
+// y[rows, units] = x[rows, in] @ kernel[in, units] (+ bias, activation). Weights: kernel, bias.
+struct DenseOp {
+  Dim rows = 0, in = 0, units = 0;
+  Epilogue epilogue;
+};
+
+// NHWC convolution (cross-correlation), geometry with explicit padding. Weights: kernel
+// [KH, KW, C/groups, F] (depthwise: [KH, KW, C, M], output channel c*M+m), bias.
+struct Conv2DOp {
+  Conv2DArgs geometry;
+  bool depthwise = false;
+  Epilogue epilogue;
+};
+
+// NHWC pooling; padded cells never take part (max ignores them, mean leaves them out of the
+// divisor, as Keras).
+struct Pool2DOp {
+  enum class Mode { kMax, kAverage };
+  Pool2DArgs geometry;
+  Mode mode = Mode::kMax;
+};
+
+// Mean or max over the middle axis of x[batch, spatial, channels] -> y[batch, channels].
+struct GlobalPoolOp {
+  Dim batch = 0, spatial = 0, channels = 0;
+  bool max = false;
+};
+
+// A Keras activation on every value (softmax-like ones per row of `last` values).
+struct ActivationOp {
+  std::string name;
+  Dim size = 0, last = 1;
+};
+
+// y = x * scale[c] + shift[c] over the last axis (BatchNormalization at inference, once
+// folded into scale and shift). Weights: scale, shift.
+struct AffineOp {
+  Dim size = 0, channels = 0;
+};
+
+// y = x0 (op) x1 (op) ... on equal shapes: Keras's merge layers.
+struct MergeOp {
+  enum class Kind { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum };
+  Kind kind = Kind::kAdd;
+  Dim size = 0;
+};
+
+// Concatenation along an axis of C-order tensors: `outer` blocks, each the inputs' `widths`
+// (the axis length times the inner size) one after another.
+struct ConcatOp {
+  Dim outer = 0;
+  std::vector<Dim> widths;
+};
+
+// y = x transposed by `perm` (y's axis i is x's axis perm[i]); shapes in the Op.
+struct TransposeOp {
+  std::vector<int> perm;
+};
+
+// A layer no backend describes yet, run through its own call() in inference mode. The
+// reference backend runs it, so every model works while layers move to ops.
+struct LayerCallOp {
+  const LayerImpl* layer = nullptr;
+};
+
+using OpAttrs = std::variant<DenseOp, Conv2DOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp, ConcatOp,
+                             TransposeOp, LayerCallOp>;
+
+struct Op {
+  OpAttrs attrs;
+  std::vector<Shape> inputs;   // concrete shapes
+  std::vector<Shape> outputs;  // concrete shapes
+  // Constant operands in the order the attrs name them (kernel, bias...). They outlive every
+  // operator made from this op: a layer's Variable values, or constants the plan owns.
+  std::vector<const Tensor*> weights;
+  std::string layer;  // the Keras layer it comes from, for messages
+};
+
+// "dense", "conv2d", ... for messages and benchmarks.
+const char* kind_name(const Op& op);
+
+}  // namespace keras::ops
