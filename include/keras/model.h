@@ -123,6 +123,15 @@ class Model : public Layer {
   void predict_on_batch(const std::vector<Tensor>& x, std::vector<Tensor>& outputs) const;
   Tensor predict_on_batch(const Tensor& x) const;
 
+  // What the compiled plan for these input shapes (batch included) does: for benchmarks and
+  // for seeing which backend runs which layer.
+  struct PlanInfo {
+    double flops = 0;  // of the products (dense, convolutions): 2 per multiply-add
+    size_t arena_bytes = 0;
+    std::string steps;  // one line per step: op, layer, backend, output shape
+  };
+  PlanInfo plan_info(const std::vector<Shape>& input_shapes) const;
+
   // Where the model's math runs (keras/runtime.h); the default runtime unless set.
   void set_runtime(std::shared_ptr<Runtime> runtime) const;
   std::shared_ptr<Runtime> runtime() const;

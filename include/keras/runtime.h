@@ -41,6 +41,10 @@ class Runtime {
   std::unique_ptr<Impl> impl_;
 };
 
+// The arithmetic peak of this machine's fused multiply-adds on `threads` threads, measured by
+// running independent FMA chains for about `seconds` with the best instruction set (GFLOP/s).
+double measure_fma_peak_gflops(int threads, double seconds = 0.3);
+
 // The runtime models use by default; made on first use from KERAS_NUM_THREADS.
 std::shared_ptr<Runtime> default_runtime();
 // Replaces the default runtime with one of `threads` threads (0: as at start-up). Models pick

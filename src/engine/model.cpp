@@ -133,6 +133,13 @@ Tensor Model::predict_on_batch(const Tensor& x) const {
   return std::move(out[0]);
 }
 
+Model::PlanInfo Model::plan_info(const std::vector<Shape>& input_shapes) const {
+  std::vector<const Shape*> ptrs;
+  for (const Shape& s : input_shapes) ptrs.push_back(&s);
+  auto plan = functional().plan(ptrs);
+  return {plan->flops(), plan->arena_bytes(), plan->describe()};
+}
+
 void Model::set_runtime(std::shared_ptr<Runtime> runtime) const { functional().set_runtime(std::move(runtime)); }
 std::shared_ptr<Runtime> Model::runtime() const { return functional().runtime(); }
 

@@ -1,6 +1,8 @@
 #include "keras/runtime.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <vector>
 #include <mutex>
 #include <thread>
 
@@ -79,5 +81,52 @@ void set_num_threads(int threads) {
 }
 
 int get_num_threads() { return default_runtime()->threads(); }
+
+}  // namespace keras
+
+namespace keras {
+
+double measure_fma_peak_gflops(int threads, double seconds) {
+  using backends::cpu::Isa;
+  Isa isa = backends::cpu::detect_isa();
+#if defined(KERAS_HAVE_X86_KERNELS)
+  const double flops_per_round = isa == Isa::kAvx512 ? 24 * 16 * 2 : isa == Isa::kAvx2 ? 12 * 8 * 2 : 0;
+#else
+  const double flops_per_round = 0;
+#endif
+  if (flops_per_round == 0 || threads < 1) return 0;
+  auto loop = [&](long iters) {
+#if defined(KERAS_HAVE_X86_KERNELS)
+    return isa == Isa::kAvx512 ? backends::cpu::detail::fma_loop_avx512(iters)
+                               : backends::cpu::detail::fma_loop_avx2(iters);
+#else
+    (void)iters;
+    return 0.0f;
+#endif
+  };
+  // Calibrate on one thread, then run every thread for about `seconds`.
+  long iters = 1 << 16;
+  for (;;) {
+    auto t0 = std::chrono::steady_clock::now();
+    volatile float sink = loop(iters);
+    (void)sink;
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (dt > seconds / 4 || iters > (1L << 40)) {
+      iters = static_cast<long>(double(iters) * seconds / std::max(dt, 1e-9));
+      break;
+    }
+    iters *= 4;
+  }
+  std::vector<std::thread> pool;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      volatile float sink = loop(iters);
+      (void)sink;
+    });
+  for (std::thread& t : pool) t.join();
+  double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return flops_per_round * double(iters) * threads / dt / 1e9;
+}
 
 }  // namespace keras

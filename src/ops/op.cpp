@@ -10,4 +10,14 @@ const char* kind_name(const Op& op) {
   return kNames[op.attrs.index()];
 }
 
+double flops(const Op& op) {
+  if (const auto* d = std::get_if<DenseOp>(&op.attrs)) return 2.0 * double(d->rows) * double(d->in) * double(d->units);
+  if (const auto* c = std::get_if<Conv2DOp>(&op.attrs)) {
+    const Conv2DArgs& g = c->geometry;
+    double per_output = double(g.k_h * g.k_w) * double(c->depthwise ? 1 : g.in_c / g.groups);
+    return 2.0 * double(g.batch * g.out_h * g.out_w) * double(g.out_c) * per_output;
+  }
+  return 0;
+}
+
 }  // namespace keras::ops

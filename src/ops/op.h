@@ -109,5 +109,7 @@ struct Op {
 
 // "dense", "conv2d", ... for messages and benchmarks.
 const char* kind_name(const Op& op);
+// Floating-point operations of a product op (2 per multiply-add); 0 for the others.
+double flops(const Op& op);
 
 }  // namespace keras::ops

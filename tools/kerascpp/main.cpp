@@ -59,6 +59,7 @@ const char* kMainHelp =
     "  convert   rewrite a model file in another format (.keras, .h5)\n"
     "  fit       train a model on .npy arrays or a built-in data set, save it\n"
     "  evaluate  print a model's loss and metrics on .npy arrays or a data set's test split\n"
+    "  bench     time a model's predict (or one training epoch) on this machine\n"
     "\n"
     "Run 'kerascpp COMMAND --help' for a command's options.\n";
 
@@ -213,6 +214,7 @@ int main(int argc, char** argv) {
       {"predict", cmd_predict},
       {"convert", cmd_convert},
       {"fit", cmd_fit},
+      {"bench", cmd_bench},
       {"evaluate", cmd_evaluate}};
   auto it = commands.find(args[0]);
   try {

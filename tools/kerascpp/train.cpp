@@ -187,9 +187,7 @@ void compile_from_flags(const Arguments& a, keras::Model& model) {
   model.compile(c);
 }
 
-struct XY {
-  keras::Tensor x, y;
-};
+}  // namespace
 
 // A data set's split as --dataset promises: images in [0, 1] shaped as the model's input.
 XY dataset_split(const std::string& name, bool train, const keras::Model& model) {
@@ -207,6 +205,8 @@ XY dataset_split(const std::string& name, bool train, const keras::Model& model)
                      " takes input of shape " + input.str());
   return {(s.x / 255.0f).reshape(keras::Shape(dims)), s.y};
 }
+
+namespace {
 
 // Integer labels become one-hot for categorical_crossentropy, as a Keras script would do
 // with to_categorical before fit.

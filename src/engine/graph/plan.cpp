@@ -316,6 +316,12 @@ void Plan::run(std::span<const float* const> inputs, std::span<float* const> out
   release_arena(std::move(arena));
 }
 
+double Plan::flops() const {
+  double total = 0;
+  for (const Step& s : steps_) total += ops::flops(s.op);
+  return total;
+}
+
 std::string Plan::describe() const {
   std::ostringstream os;
   for (const Step& s : steps_)

@@ -41,6 +41,7 @@ class Plan {
   void run(std::span<const float* const> inputs, std::span<float* const> outputs) const;
 
   size_t arena_bytes() const { return arena_bytes_; }
+  double flops() const;
   // One line per step: op kind, layer, backend, output shape.
   std::string describe() const;
   // True when no one but this plan holds its runtime any more.

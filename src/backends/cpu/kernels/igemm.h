@@ -46,6 +46,9 @@ namespace detail {
 void igemm_block_avx512(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
 void igemm_block_avx2(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
 void igemm_block_generic(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
+// Independent FMA chains for measuring the machine's peak (keras::measure_fma_peak_gflops).
+float fma_loop_avx512(long iters);  // 24 x 16 lanes per round
+float fma_loop_avx2(long iters);    // 12 x 8 lanes per round
 }  // namespace detail
 
 }  // namespace keras::backends::cpu

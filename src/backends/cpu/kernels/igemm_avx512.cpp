@@ -30,3 +30,25 @@ void igemm_block_avx512(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
 }
 
 }  // namespace keras::backends::cpu::detail
+
+namespace keras::backends::cpu::detail {
+
+// 24 independent FMA chains (the microkernel's shape), `iters` rounds; returns a value the
+// compiler cannot drop.
+float fma_loop_avx512(long iters) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.0001f);
+  for (long it = 0; it < iters; ++it)
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  __m512 s = acc[0];
+  for (int i = 1; i < 24; ++i) s = _mm512_add_ps(s, acc[i]);
+  float out[16];
+  _mm512_storeu_ps(out, s);
+  float sum = 0;
+  for (float v : out) sum += v;
+  return sum;
+}
+
+}  // namespace keras::backends::cpu::detail

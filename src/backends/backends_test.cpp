@@ -1,0 +1,186 @@
+// The fast CPU backend against the reference backend, on random layers of odd shapes:
+// convolutions (strides, dilation, groups, padding, both layouts, depthwise), Dense of any
+// rank, pooling, and the inference rewrites (BatchNormalization folded into a product,
+// activations fused). Every instruction set this CPU has is checked, on 1 and 3 threads.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "backends/cpu/kernels/igemm.h"
+#include "keras/keras.h"
+#include "keras/runtime.h"
+#include "test_helpers.h"
+
+namespace keras {
+namespace {
+
+using testing::AllClose;
+using testing::random_tensor;
+
+std::vector<std::string> isas() {
+  std::vector<std::string> v{"generic"};
+  auto best = backends::cpu::detect_isa();
+  if (best >= backends::cpu::Isa::kAvx2) v.push_back("avx2");
+  if (best >= backends::cpu::Isa::kAvx512) v.push_back("avx512");
+  return v;
+}
+
+// Random weights scaled so that outputs stay near 1 (the tolerance is relative).
+void randomize(Model& m, uint32_t seed) {
+  std::vector<Tensor> w = m.get_weights();
+  for (size_t i = 0; i < w.size(); ++i) {
+    Dim fan_in = w[i].rank() >= 2 ? w[i].size() / w[i].dim(-1) : 1;
+    float s = 1.0f / std::sqrt(static_cast<float>(std::max<Dim>(fan_in, 1)));
+    w[i] = random_tensor(w[i].shape(), seed + static_cast<uint32_t>(i), -s, s);
+    if (w[i].rank() == 1) w[i] = random_tensor(w[i].shape(), seed + 100 + static_cast<uint32_t>(i), 0.5f, 1.5f);
+  }
+  m.set_weights(w);
+}
+
+::testing::AssertionResult fast_matches_reference(Model& m, const Tensor& x) {
+  m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}));
+  Tensor want = m.predict(x);
+  for (const std::string& isa : isas())
+    for (int threads : {1, 3}) {
+      m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads, .isa = isa}));
+      Tensor got = m.predict(x, {.batch_size = 1 << 20});
+      auto r = AllClose(got, want);
+      if (!r) return r << " (isa " << isa << ", " << threads << " threads)";
+    }
+  return ::testing::AssertionSuccess();
+}
+
+struct Rng {
+  std::mt19937 gen;
+  explicit Rng(uint32_t seed) : gen(seed) {}
+  Dim pick(Dim lo, Dim hi) { return std::uniform_int_distribution<Dim>(lo, hi)(gen); }
+  template <class T>
+  const T& one_of(const std::vector<T>& v) {
+    return v[static_cast<size_t>(pick(0, static_cast<Dim>(v.size()) - 1))];
+  }
+};
+
+TEST(FastBackend, RandomConv2DMatchesReference) {
+  Rng r(7);
+  for (int trial = 0; trial < 60; ++trial) {
+    Dim groups = r.one_of<Dim>({1, 1, 2, 3});
+    Dim c = groups * r.pick(1, 9), f = groups * r.pick(1, 23);
+    Dim kh = r.pick(1, 4), kw = r.pick(1, 4), sh = r.pick(1, 3), sw = r.pick(1, 3);
+    bool dilated = r.pick(0, 3) == 0 && sh == 1 && sw == 1;
+    Dim dh = dilated ? r.pick(1, 3) : 1, dw = dilated ? r.pick(1, 3) : 1;
+    std::string padding = r.one_of<std::string>({"valid", "same"});
+    std::string format = r.one_of<std::string>({"channels_last", "channels_last", "channels_first"});
+    std::string act = r.one_of<std::string>({"linear", "relu", "sigmoid", "softmax"});
+    Dim h = r.pick((kh - 1) * dh + 1, 17), w = r.pick((kw - 1) * dw + 1, 17), n = r.pick(1, 3);
+    bool depthwise = groups == 1 && r.pick(0, 4) == 0;
+    Shape in = format == "channels_last" ? Shape{h, w, c} : Shape{c, h, w};
+    auto input = Input(in);
+    Layer layer = depthwise ? layers::DepthwiseConv2D({.kernel_size = {kh, kw},
+                                                       .strides = {sh, sw},
+                                                       .padding = padding,
+                                                       .depth_multiplier = r.pick(1, 3),
+                                                       .data_format = format,
+                                                       .dilation_rate = {dh, dw},
+                                                       .activation = act})
+                            : layers::Conv2D({.filters = f,
+                                              .kernel_size = {kh, kw},
+                                              .strides = {sh, sw},
+                                              .padding = padding,
+                                              .data_format = format,
+                                              .dilation_rate = {dh, dw},
+                                              .groups = groups,
+                                              .activation = act});
+    Model m(input, layer(input));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{n, in[0], in[1], in[2]}, 1000u + trial)));
+  }
+}
+
+TEST(FastBackend, RandomConv1DMatchesReference) {
+  Rng r(11);
+  for (int trial = 0; trial < 20; ++trial) {
+    Dim c = r.pick(1, 20), f = r.pick(1, 40), k = r.pick(1, 5), len = r.pick(k, 30);
+    std::string padding = r.one_of<std::string>({"valid", "same", "causal"});
+    auto input = Input({len, c});
+    Model m(input, layers::Conv1D({.filters = f, .kernel_size = k, .strides = r.pick(1, 2), .padding = padding,
+                                   .activation = "relu"})(input));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE(m.to_json());
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{r.pick(1, 4), len, c}, 50u + trial)));
+  }
+}
+
+TEST(FastBackend, RandomDenseMatchesReference) {
+  Rng r(3);
+  for (int trial = 0; trial < 40; ++trial) {
+    Dim in = r.one_of<Dim>({1, 3, 17, 64, 129, 700, 1601}), units = r.one_of<Dim>({1, 2, 10, 31, 128, 257, 300});
+    std::string act = r.one_of<std::string>({"linear", "relu", "softmax", "tanh"});
+    bool rank3 = r.pick(0, 3) == 0;
+    auto input = rank3 ? Input({r.pick(1, 5), in}) : Input({in});
+    Model m(input, layers::Dense({.units = units, .activation = act, .use_bias = r.pick(0, 3) > 0})(input));
+    randomize(m, static_cast<uint32_t>(trial));
+    Shape s = input.shape();
+    std::vector<Dim> dims = s.dims();
+    dims[0] = r.one_of<Dim>({1, 2, 7, 13, 64});
+    SCOPED_TRACE(m.to_json());
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape(dims), 70u + trial)));
+  }
+}
+
+TEST(FastBackend, RandomPoolingMatchesReference) {
+  Rng r(5);
+  for (int trial = 0; trial < 30; ++trial) {
+    Dim ph = r.pick(1, 3), pw = r.pick(1, 3), h = r.pick(ph, 13), w = r.pick(pw, 13), c = r.pick(1, 37);
+    std::string padding = r.one_of<std::string>({"valid", "same"});
+    std::string format = r.one_of<std::string>({"channels_last", "channels_first"});
+    layers::Pooling2DOptions o{.pool_size = {ph, pw}, .strides = layers::IntPair{r.pick(1, 3), r.pick(1, 3)},
+                               .padding = padding, .data_format = format};
+    Shape in = format == "channels_last" ? Shape{h, w, c} : Shape{c, h, w};
+    auto input = Input(in);
+    Model m(input, (r.pick(0, 1) ? layers::MaxPooling2D(o) : layers::AveragePooling2D(o))(input));
+    SCOPED_TRACE(m.to_json());
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{r.pick(1, 3), in[0], in[1], in[2]}, 90u + trial)));
+  }
+}
+
+// conv -> BatchNormalization -> relu folds into one conv operator; the numbers stay the
+// reference's (which runs the three layers unfused).
+TEST(FastBackend, FoldedBatchNormalizationMatchesReference) {
+  auto input = Input({9, 11, 5});
+  auto x = layers::Conv2D({.filters = 19, .kernel_size = {3, 3}, .padding = "same"})(input);
+  x = layers::BatchNormalization()(x);
+  x = layers::Activation("relu")(x);
+  x = layers::MaxPooling2D({2, 2})(x);
+  x = layers::Flatten()(x);
+  x = layers::Dense(7)(x);
+  x = layers::BatchNormalization()(x);
+  Model m(input, layers::Activation("softmax")(x));
+  randomize(m, 1);
+  std::string plan = m.plan_info({Shape{2, 9, 11, 5}}).steps;
+  EXPECT_EQ(plan.find("affine"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("activation"), std::string::npos) << plan;
+  EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{2, 9, 11, 5}, 4)));
+}
+
+// A weight changed after the plan was built (set_weights) makes the next predict use it.
+TEST(FastBackend, ChangedWeightsRebuildThePlan) {
+  auto input = Input({4});
+  Model m(input, layers::Dense(3)(input));
+  Tensor x = random_tensor(Shape{2, 4}, 1);
+  Tensor before = m.predict(x);
+  std::vector<Tensor> w = m.get_weights();
+  w[1] = Tensor(Shape{3}, 10.0f);
+  m.set_weights(w);
+  Tensor after = m.predict(x);
+  for (Dim i = 0; i < after.size(); ++i) EXPECT_NEAR(after[i] - before[i], 10.0f, 1e-5f);
+}
+
+TEST(Runtime, RejectsUnknownBackendsAndInstructionSets) {
+  EXPECT_THROW(Runtime(RuntimeOptions{.backend = "gpu"}), ValueError);
+  EXPECT_THROW(Runtime(RuntimeOptions{.isa = "sse9"}), ValueError);
+  EXPECT_THROW(Runtime(RuntimeOptions{.threads = -1}), ValueError);
+}
+
+}  // namespace
+}  // namespace keras

@@ -1,0 +1,142 @@
+// Compiled plans: no heap allocation once a plan exists for a shape, one arena per concurrent
+// call (results bit-identical to single-threaded calls), memory planned by liveness.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <thread>
+
+#include "keras/keras.h"
+#include "keras/runtime.h"
+#include "test_helpers.h"
+
+// Every allocation through operator new in this test binary is counted (libstdc++'s
+// containers, the library's own code and its tests allocate through it).
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+// GCC sees free() on memory from "operator new" and warns; these are the replacements that
+// make that pairing right.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++g_allocations;
+  std::size_t align = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+namespace keras {
+namespace {
+
+using testing::random_tensor;
+
+Model w1() {
+  return Sequential({Input({28, 28, 1}), layers::Conv2D(32, {3, 3}, "relu"), layers::MaxPooling2D({2, 2}),
+                     layers::Conv2D(64, {3, 3}, "relu"), layers::MaxPooling2D({2, 2}), layers::Flatten(),
+                     layers::Dropout(0.5), layers::Dense(10, "softmax")});
+}
+
+Model bn_head() {
+  auto input = Input({6, 6, 8});
+  auto x = layers::Conv2D(16, {3, 3})(input);
+  x = layers::BatchNormalization()(x);
+  x = layers::Activation("relu")(x);
+  x = layers::GlobalAveragePooling2D()(x);
+  return Model(input, layers::Dense(4, "sigmoid")(x));
+}
+
+long allocations_of(const std::function<void()>& f) {
+  long before = g_allocations.load();
+  f();
+  return g_allocations.load() - before;
+}
+
+TEST(Plan, RepeatedPredictOnBatchAllocatesNothing) {
+  for (int threads : {1, 2}) {
+    for (Model m : {w1(), bn_head()}) {
+      m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
+      Shape in = m.inputs()[0].shape();
+      std::vector<Dim> dims = in.dims();
+      dims[0] = 5;
+      std::vector<Tensor> x{random_tensor(Shape(dims), 1)}, y;
+      m.predict_on_batch(x, y);  // builds the plan and sizes y
+      EXPECT_EQ(allocations_of([&] {
+                  for (int i = 0; i < 20; ++i) m.predict_on_batch(x, y);
+                }),
+                0)
+          << m.name() << " on " << threads << " threads";
+      // The counter does count: predict() hands back a new tensor.
+      EXPECT_GT(allocations_of([&] { m.predict(x[0]); }), 0);
+    }
+  }
+}
+
+// The plan of a sequential convnet: an arena no larger than the two largest activations that
+// are alive at once (input and output of the biggest layer), not the sum of all of them.
+TEST(Plan, ArenaReusesMemoryByLiveness) {
+  Model m = w1();
+  auto info = m.plan_info({Shape{8, 28, 28, 1}});
+  size_t conv1 = 8 * 26 * 26 * 32 * sizeof(float), pool1 = 8 * 13 * 13 * 32 * sizeof(float);
+  size_t conv2 = 8 * 11 * 11 * 64 * sizeof(float), pool2 = 8 * 5 * 5 * 64 * sizeof(float);
+  EXPECT_LE(info.arena_bytes, conv1 + pool1 + 4096);
+  EXPECT_LT(info.arena_bytes, conv1 + pool1 + conv2 + pool2);
+  // Every step of this model runs on the fast backend (the Dropout and Flatten are no steps).
+  EXPECT_EQ(info.steps.find("[reference]"), std::string::npos) << info.steps;
+  EXPECT_EQ(info.steps.find("dropout"), std::string::npos) << info.steps;
+}
+
+TEST(Plan, ConcurrentPredictsMatchSingleThreadedOnesBitForBit) {
+  Model m = w1();
+  m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = 2}));
+  std::vector<Tensor> inputs, want;
+  for (uint32_t i = 0; i < 8; ++i) {
+    inputs.push_back(random_tensor(Shape{3, 28, 28, 1}, i, 0.0f, 1.0f));
+    want.push_back(m.predict(inputs.back()));
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int call = 0; call < 100; ++call) {
+        size_t i = (t + static_cast<size_t>(call)) % inputs.size();
+        if (m.predict(inputs[i]) != want[i]) ++mismatches;
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+// Results do not depend on how many threads a runtime has: every task writes its own part of
+// the output.
+TEST(Plan, ResultsAreIdenticalForAnyThreadCount) {
+  Model m = applications::VGG16({.include_top = false, .input_shape = Shape{32, 32, 3}});
+  Tensor x = random_tensor(Shape{2, 32, 32, 3}, 9, 0.0f, 1.0f);
+  m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = 1}));
+  Tensor one = m.predict(x);
+  for (int threads : {2, 3, 5}) {
+    m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
+    EXPECT_EQ(m.predict(x), one) << threads << " threads";
+  }
+}
+
+}  // namespace
+}  // namespace keras
