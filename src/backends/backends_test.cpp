@@ -114,7 +114,7 @@ TEST(FastBackend, RandomConv1DMatchesReference) {
 TEST(FastBackend, RandomDenseMatchesReference) {
   Rng r(3);
   for (int trial = 0; trial < 40; ++trial) {
-    Dim in = r.one_of<Dim>({1, 3, 17, 64, 129, 700, 1601}), units = r.one_of<Dim>({1, 2, 10, 31, 128, 257, 300});
+    Dim in = r.one_of<Dim>({1, 3, 17, 64, 129, 700, 1601, 4500}), units = r.one_of<Dim>({1, 2, 10, 31, 128, 257, 300});
     std::string act = r.one_of<std::string>({"linear", "relu", "softmax", "tanh"});
     bool rank3 = r.pick(0, 3) == 0;
     auto input = rank3 ? Input({r.pick(1, 5), in}) : Input({in});

@@ -30,27 +30,45 @@ void activation_pass(ops::RawActivationFn fn, float* y, Dim rows, Dim cols, Dim 
   });
 }
 
-// One igemm over the runtime's threads: tasks are (column panel, row chunk) pairs.
-void run_igemm(Isa isa, const IGemmArgs& g, const RunContext& ctx) {
-  Dim panels = ceil_div(g.n, kPanel);
-  Dim flops_per_row = 2 * g.taps * g.k * std::min<Dim>(g.n, kPanel);
-  Dim total = flops_per_row * g.m * panels;
+// One igemm over the runtime's threads. Tasks are (column panel, row chunk) pairs, shaped so
+// that the larger operand is read once: a large B (weights) is split by columns and each task
+// takes every row; a large A (many pixels) is split by rows. The split depends only on the
+// shapes and the thread count, never on which thread runs a task, and no task shares an
+// output with another, so results do not depend on the thread count at all.
+void run_igemm(Isa isa, const IGemmArgs& g, const RunContext& ctx, Dim a_values) {
   Dim threads = ctx.pool->threads();
-  // Rows per task: a multiple of the tallest tile, enough tasks to balance the threads.
-  Dim rows = g.m;
-  if (total >= 2 * kMinFlopsPerTask && threads > 1) {
-    Dim want_tasks = 4 * threads;
-    Dim chunks = std::max<Dim>(1, ceil_div(want_tasks, panels));
-    rows = std::max<Dim>(12, ceil_div(ceil_div(g.m, chunks), 12) * 12);
-    rows = std::max(rows, ceil_div(kMinFlopsPerTask, flops_per_row));
+  Dim flops_per_row = 2 * g.taps * g.k * g.n;
+  if (threads == 1 || flops_per_row * g.m < 2 * kMinFlopsPerTask) return igemm_block(isa, g, 0, g.m, 0, g.n);
+  Dim want = 4 * threads;
+  Dim b_values = g.taps * g.k * g.n;
+  Dim panel, rows;
+  if (b_values >= a_values) {
+    panel = std::max<Dim>(32, ceil_div(ceil_div(g.n, want), 16) * 16);
+    rows = g.m;
+    Dim panels = ceil_div(g.n, panel);
+    if (panels < want) rows = ceil_div(ceil_div(g.m, ceil_div(want, panels)), 12) * 12;
+  } else {
+    panel = std::min<Dim>(ceil_div(g.n, 16) * 16, 128);
+    Dim chunks = ceil_div(want, ceil_div(g.n, panel));
+    rows = ceil_div(ceil_div(g.m, chunks), 12) * 12;
   }
-  Dim row_chunks = ceil_div(g.m, rows);
+  rows = std::max(rows, ceil_div(kMinFlopsPerTask, flops_per_row * panel / std::max<Dim>(g.n, 1) + 1));
+  Dim row_chunks = ceil_div(g.m, rows), panels = ceil_div(g.n, panel);
   ctx.pool->parallel_for(panels * row_chunks, [&](Dim t) {
     Dim p = t / row_chunks, r = t % row_chunks;
     Dim m0 = r * rows, m1 = std::min(g.m, m0 + rows);
-    Dim n0 = p * kPanel, n1 = std::min(g.n, n0 + kPanel);
+    Dim n0 = p * panel, n1 = std::min(g.n, n0 + panel);
     igemm_block(isa, g, m0, m1, n0, n1);
   });
+}
+
+// The reduction of a plain product cut into equal slices of 64 to 512 steps, so the kernel
+// can block it for the cache; no cut when no such slice size divides it.
+Dim reduction_slice(Dim k) {
+  if (k <= 512) return k;
+  for (Dim s = 512; s >= 64; --s)
+    if (k % s == 0) return s;
+  return k;
 }
 
 class DenseOperator final : public Operator {
@@ -61,14 +79,44 @@ class DenseOperator final : public Operator {
     relu_ = a_.epilogue.activation == "relu";
     if (!relu_ && !ops::is_linear(a_.epilogue.activation)) post_ = ops::raw_activation(a_.epilogue.activation);
   }
-  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
-    IGemmArgs g{.m = a_.rows, .n = a_.units, .taps = 1, .k = a_.in, .a = in[0], .lda = a_.in, .b = kernel_,
-                .ldb = a_.units, .bias = bias_, .relu = relu_, .c = out[0], .ldc = a_.units};
-    run_igemm(isa_, g, ctx);
+  // Batch-1 products read every weight once and do little with it: they are bound by memory.
+  // With few rows the reduction is cut into fixed slices of whole, contiguous weight rows, one
+  // task each, summed in slice order afterwards: the weights stream front to back.
+  size_t workspace_bytes() const override { return slices() > 1 ? sizeof(float) * slices() * a_.rows * a_.units : 0; }
+
+  void run(std::span<const float* const> in, std::span<float* const> out, void* workspace,
+           const RunContext& ctx) const override {
+    if (slices() > 1) {
+      run_sliced(in[0], out[0], static_cast<float*>(workspace), ctx);
+    } else {
+      Dim k = reduction_slice(a_.in);
+      IGemmArgs g{.m = a_.rows, .n = a_.units, .taps = a_.in / k, .k = k, .a = in[0], .lda = a_.in, .b = kernel_,
+                  .ldb = a_.units, .bias = bias_, .relu = relu_, .c = out[0], .ldc = a_.units};
+      run_igemm(isa_, g, ctx, a_.rows * a_.in);
+    }
     if (post_) activation_pass(post_, out[0], a_.rows, a_.units, 8 * a_.units, ctx);
   }
 
  private:
+  static constexpr Dim kSliceRows = 2048;
+  Dim slices() const { return a_.rows <= 3 && a_.in >= 2 * kSliceRows ? ceil_div(a_.in, kSliceRows) : 1; }
+
+  void run_sliced(const float* x, float* y, float* partial, const RunContext& ctx) const {
+    Dim n = a_.units, m = a_.rows, count = slices();
+    ctx.pool->parallel_for(count, [&](Dim s) {
+      Dim k0 = s * kSliceRows, k1 = std::min(a_.in, k0 + kSliceRows);
+      IGemmArgs g{.m = m, .n = n, .taps = 1, .k = k1 - k0, .a = x + k0, .lda = a_.in, .b = kernel_ + k0 * n, .ldb = n,
+                  .c = partial + s * m * n, .ldc = n};
+      igemm_block(isa_, g, 0, m, 0, n);
+    });
+    for (Dim i = 0; i < m * n; ++i) {
+      float v = partial[i];
+      for (Dim s = 1; s < count; ++s) v += partial[s * m * n + i];
+      if (bias_) v += bias_[i % n];
+      y[i] = relu_ ? std::max(v, 0.0f) : v;
+    }
+  }
+
   Isa isa_;
   ops::DenseOp a_;
   const float* kernel_;
@@ -114,7 +162,7 @@ class Conv2DOperator final : public Operator {
       IGemmArgs g{.m = m, .n = fg, .taps = geo.k_h * geo.k_w, .k = cg, .a = in[0] + grp * cg,
                   .a_offsets = offsets_.data(), .zeros = zeros_.data(), .b = kernel_ + grp * fg, .ldb = geo.out_c,
                   .bias = bias_ ? bias_ + grp * fg : nullptr, .relu = relu_, .c = out[0] + grp * fg, .ldc = geo.out_c};
-      run_igemm(isa_, g, ctx);
+      run_igemm(isa_, g, ctx, geo.batch * geo.in_h * geo.in_w * cg);
     }
     if (post_) activation_pass(post_, out[0], m, geo.out_c, 8 * geo.out_c, ctx);
   }

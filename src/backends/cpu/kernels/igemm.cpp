@@ -50,7 +50,7 @@ void igemm_block_generic(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
         int32_t o = g.a_offsets[i * g.taps + t];
         a = o < 0 ? g.zeros : g.a + o;
       } else {
-        a = g.a + i * g.lda;
+        a = g.a + i * g.lda + t * g.k;
       }
       const float* b = g.b + t * g.k * g.ldb + n0;
       for (Dim kk = 0; kk < g.k; ++kk, b += g.ldb) {

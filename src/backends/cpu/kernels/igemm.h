@@ -24,7 +24,8 @@ struct IGemmArgs {
   Dim taps = 1, k = 0;
   const float* a = nullptr;
   // [m][taps] offsets of row i's values for tap t from `a`; -1 reads `zeros` (padding). Null:
-  // one tap, row i at a + i * lda.
+  // row i's values for tap t at a + i * lda + t * k (a plain matrix with its reduction split
+  // into `taps` slices of k, which lets the kernel block the reduction for the cache).
   const int32_t* a_offsets = nullptr;
   Dim lda = 0;
   const float* zeros = nullptr;  // k zeros
@@ -36,10 +37,7 @@ struct IGemmArgs {
   Dim ldc = 0;
 };
 
-// Columns are handed out in panels of this many (a multiple of every kernel's width).
-inline constexpr Dim kPanel = 128;
-
-// Rows [m0, m1) and columns [n0, n1) of C; n0 a multiple of kPanel.
+// Rows [m0, m1) and columns [n0, n1) of C; n0 a multiple of 16.
 void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
 
 namespace detail {

@@ -26,7 +26,7 @@ struct Avx512 {
 }  // namespace
 
 void igemm_block_avx512(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
-  block<Avx512, 12, 2, 3, 8>(g, m0, m1, n0, n1);
+  block<Avx512, 12, 2, 3>(g, m0, m1, n0, n1);
 }
 
 }  // namespace keras::backends::cpu::detail

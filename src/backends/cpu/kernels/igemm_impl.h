@@ -20,17 +20,22 @@ inline int lanes(Dim cols, Dim j0, int w) {
 }
 inline Dim min_dim(Dim a, Dim b) { return a < b ? a : b; }
 
+// Taps [t0, t1) of one MR x (NV * W) tile: starts from zero (t0 == 0) or from what C holds,
+// and applies bias and relu after the last tap.
 template <class S, int MR, int NV>
-void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols) {
+void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
   using V = typename S::V;
   constexpr int W = S::W;
   V acc[MR][NV];
+  const bool first = t0 == 0, last = t1 == g.taps;
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < MR; ++i) {
+    const float* cp = g.c + (m0 + i) * g.ldc + n0;
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[i][j] = S::zero();
+    for (int j = 0; j < NV; ++j) acc[i][j] = first ? S::zero() : S::load_n(cp + j * W, lanes(ncols, j * W, W));
+  }
   const bool full = ncols >= NV * W;
-  for (Dim t = 0; t < g.taps; ++t) {
+  for (Dim t = t0; t < t1; ++t) {
     const float* ap[MR];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
@@ -38,7 +43,7 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols) {
         int32_t o = g.a_offsets[(m0 + i) * g.taps + t];
         ap[i] = o < 0 ? g.zeros : g.a + o;
       } else {
-        ap[i] = g.a + (m0 + i) * g.lda;
+        ap[i] = g.a + (m0 + i) * g.lda + t * g.k;
       }
     }
     const float* bp = g.b + t * g.k * g.ldb + n0;
@@ -70,17 +75,15 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols) {
   }
   V bias[NV];
 #pragma GCC unroll 8
-  for (int j = 0; j < NV; ++j) {
-    int cnt = lanes(ncols, j * W, W);
-    bias[j] = g.bias ? S::load_n(g.bias + n0 + j * W, cnt) : S::zero();
-  }
+  for (int j = 0; j < NV; ++j)
+    bias[j] = last && g.bias ? S::load_n(g.bias + n0 + j * W, lanes(ncols, j * W, W)) : S::zero();
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     float* cp = g.c + (m0 + i) * g.ldc + n0;
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) {
-      V v = S::add(acc[i][j], bias[j]);
-      if (g.relu) v = S::max(v, S::zero());
+      V v = last && g.bias ? S::add(acc[i][j], bias[j]) : acc[i][j];
+      if (last && g.relu) v = S::max(v, S::zero());
       int cnt = lanes(ncols, j * W, W);
       if (cnt == W)
         S::store(cp + j * W, v);
@@ -92,34 +95,106 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols) {
 
 // Rows [m0, m1) of one column strip [n0, n0 + ncols), ncols <= NV * W, in tiles of MR rows.
 template <class S, int MR, int NV>
-void strip(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim ncols) {
+void strip(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim ncols, Dim t0, Dim t1) {
   Dim i = m0;
-  for (; i + MR <= m1; i += MR) micro_tile<S, MR, NV>(g, i, n0, ncols);
+  for (; i + MR <= m1; i += MR) micro_tile<S, MR, NV>(g, i, n0, ncols, t0, t1);
   Dim rest = m1 - i;
   // The last rows: one tile of exactly the rows left (each count its own instantiation).
   [&]<int... R>(std::integer_sequence<int, R...>) {
-    ((rest == R + 1 ? micro_tile<S, R + 1, NV>(g, i, n0, ncols) : void()), ...);
+    ((rest == R + 1 ? micro_tile<S, R + 1, NV>(g, i, n0, ncols, t0, t1) : void()), ...);
   }(std::make_integer_sequence<int, MR - 1>{});
 }
 
-// The block: column strips as wide as the kernel shape for this many rows allows.
-template <class S, int MR, int NV, int MR_SMALL, int NV_SMALL>
+// About this many reduction steps per pass over a column strip, so the strip's slice of B
+// (kKBlock x 32 floats: 64 KiB) stays in the L2 cache while every row tile reuses it.
+inline constexpr Dim kKBlock = 512;
+
+// Products with very few rows (Dense at batch 1) are bound by reading B: stream its rows
+// front to back and keep C's few rows in L1. Per output value the arithmetic is exactly the
+// tile kernel's (FMAs in reduction order, then bias, then relu), so which kernel runs a row
+// never changes a result.
+template <class S>
+void few_rows_block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
+  using V = typename S::V;
+  constexpr int W = S::W;
+  const Dim cols = n1 - n0, rows = m1 - m0;
+  for (Dim i = 0; i < rows; ++i)
+    for (Dim j = 0; j < cols; j += W) S::store_n(g.c + (m0 + i) * g.ldc + n0 + j, S::zero(), lanes(cols, j, W));
+  for (Dim t = 0; t < g.taps; ++t)
+    for (Dim i = 0; i < rows; ++i) {
+      const float* a;
+      if (g.a_offsets) {
+        int32_t o = g.a_offsets[(m0 + i) * g.taps + t];
+        a = o < 0 ? g.zeros : g.a + o;
+      } else {
+        a = g.a + (m0 + i) * g.lda + t * g.k;
+      }
+      float* c = g.c + (m0 + i) * g.ldc + n0;
+      const float* b = g.b + t * g.k * g.ldb + n0;
+      Dim kk = 0;
+      for (; kk + 4 <= g.k; kk += 4, b += 4 * g.ldb) {
+        V a0 = S::broadcast(a + kk), a1 = S::broadcast(a + kk + 1), a2 = S::broadcast(a + kk + 2),
+          a3 = S::broadcast(a + kk + 3);
+        Dim j = 0;
+        for (; j + W <= cols; j += W) {
+          V v = S::load(c + j);
+          v = S::fma(a0, S::load(b + j), v);
+          v = S::fma(a1, S::load(b + g.ldb + j), v);
+          v = S::fma(a2, S::load(b + 2 * g.ldb + j), v);
+          v = S::fma(a3, S::load(b + 3 * g.ldb + j), v);
+          S::store(c + j, v);
+        }
+        if (j < cols) {
+          int n = lanes(cols, j, W);
+          V v = S::load_n(c + j, n);
+          v = S::fma(a0, S::load_n(b + j, n), v);
+          v = S::fma(a1, S::load_n(b + g.ldb + j, n), v);
+          v = S::fma(a2, S::load_n(b + 2 * g.ldb + j, n), v);
+          v = S::fma(a3, S::load_n(b + 3 * g.ldb + j, n), v);
+          S::store_n(c + j, v, n);
+        }
+      }
+      for (; kk < g.k; ++kk, b += g.ldb) {
+        V av = S::broadcast(a + kk);
+        for (Dim j = 0; j < cols; j += W) {
+          int n = lanes(cols, j, W);
+          S::store_n(c + j, S::fma(av, S::load_n(b + j, n), S::load_n(c + j, n)), n);
+        }
+      }
+    }
+  for (Dim i = 0; i < rows; ++i) {
+    float* c = g.c + (m0 + i) * g.ldc + n0;
+    for (Dim j = 0; j < cols; j += W) {
+      int n = lanes(cols, j, W);
+      V v = S::load_n(c + j, n);
+      if (g.bias) v = S::add(v, S::load_n(g.bias + n0 + j, n));
+      if (g.relu) v = S::max(v, S::zero());
+      S::store_n(c + j, v, n);
+    }
+  }
+}
+
+// The block, taps in slices of about kKBlock reduction steps; within a slice, column strips
+// of NV vectors (one vector for narrow outputs). Products of at most FEW rows in all (by
+// g.m, not by this block, so the choice never depends on how the work was split) go to
+// few_rows_block.
+template <class S, int MR, int NV, int FEW>
 void block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
-  constexpr Dim kWide = NV * S::W, kWideSmall = NV_SMALL * S::W;
-  bool few_rows = m1 - m0 <= MR_SMALL;
-  for (Dim j = n0; j < n1;) {
-    Dim cols = n1 - j;
-    if (few_rows) {
-      Dim w = min_dim(cols, kWideSmall);
-      strip<S, MR_SMALL, NV_SMALL>(g, m0, m1, j, w);
-      j += w;
-    } else if (cols <= S::W) {
-      strip<S, MR, 1>(g, m0, m1, j, cols);
-      j += cols;
-    } else {
-      Dim w = min_dim(cols, kWide);
-      strip<S, MR, NV>(g, m0, m1, j, w);
-      j += w;
+  if (g.m <= FEW) return few_rows_block<S>(g, m0, m1, n0, n1);
+  constexpr Dim kWide = NV * S::W;
+  Dim taps_per_slice = g.k >= kKBlock ? 1 : kKBlock / g.k;
+  for (Dim t0 = 0; t0 < g.taps; t0 += taps_per_slice) {
+    Dim t1 = min_dim(g.taps, t0 + taps_per_slice);
+    for (Dim j = n0; j < n1;) {
+      Dim cols = n1 - j;
+      if (cols <= S::W) {
+        strip<S, MR, 1>(g, m0, m1, j, cols, t0, t1);
+        j += cols;
+      } else {
+        Dim w = min_dim(cols, kWide);
+        strip<S, MR, NV>(g, m0, m1, j, w, t0, t1);
+        j += w;
+      }
     }
   }
 }
