@@ -33,13 +33,17 @@ class Operator {
                    const RunContext& ctx) const = 0;
 };
 
+struct CreateOptions {
+  int threads = 1;  // of the runtime the operator will run on: sizes per-thread scratch
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
   virtual bool supports(const ops::Op& op) const = 0;
   // Throws NotImplementedError for an op it does not support.
-  virtual std::unique_ptr<Operator> create(const ops::Op& op) const = 0;
+  virtual std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions& options = {}) const = 0;
 };
 
 // Plain loops for every op; what tests compare the fast backends with.

@@ -97,6 +97,25 @@ TEST(FastBackend, RandomConv2DMatchesReference) {
   }
 }
 
+// 3x3 stride-1 convolutions with at least 16 channels in and out run by Winograd F(2x2, 3x3):
+// both ways of splitting its work (shared transformed weights for many tiles, filter panels
+// for few), odd sizes, both paddings.
+TEST(FastBackend, RandomWinogradConv2DMatchesReference) {
+  Rng r(13);
+  for (int trial = 0; trial < 16; ++trial) {
+    bool wide = trial % 2 == 0;
+    Dim c = wide ? r.pick(16, 40) : r.pick(150, 200), f = wide ? r.pick(16, 50) : r.pick(120, 170);
+    Dim h = wide ? r.pick(3, 40) : r.pick(3, 12), w = wide ? r.pick(3, 40) : r.pick(3, 12);
+    std::string padding = r.one_of<std::string>({"valid", "same"});
+    auto input = Input({h, w, c});
+    Model m(input, layers::Conv2D({.filters = f, .kernel_size = {3, 3}, .padding = padding,
+                                   .activation = r.one_of<std::string>({"relu", "linear", "tanh"})})(input));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE(m.to_json());
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{r.pick(1, 2), h, w, c}, 300u + trial)));
+  }
+}
+
 TEST(FastBackend, RandomConv1DMatchesReference) {
   Rng r(11);
   for (int trial = 0; trial < 20; ++trial) {

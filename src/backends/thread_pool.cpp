@@ -21,7 +21,7 @@ constexpr auto kSpinTime = std::chrono::microseconds(200);
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -31,11 +31,11 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::work_on_job() {
-  for (Dim t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < tasks_;) fn_(ctx_, t);
+void ThreadPool::work_on_job(int index) {
+  for (Dim t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < tasks_;) fn_(ctx_, t, index);
 }
 
-void ThreadPool::worker_loop() {
+void ThreadPool::worker_loop(int index) {
   uint32_t seen = 0;  // the generation at construction, even if a job was published before this thread ran
   for (;;) {
     uint32_t g;
@@ -51,7 +51,7 @@ void ThreadPool::worker_loop() {
     }
     seen = g;
     if (stop_.load()) return;
-    work_on_job();
+    work_on_job(index);
     done_workers_.fetch_add(1, std::memory_order_release);
   }
 }
@@ -59,7 +59,7 @@ void ThreadPool::worker_loop() {
 void ThreadPool::run(Dim n, TaskFn fn, void* ctx) {
   std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
   if (workers_.empty() || n == 1 || !lock.owns_lock()) {
-    for (Dim t = 0; t < n; ++t) fn(ctx, t);
+    for (Dim t = 0; t < n; ++t) fn(ctx, t, 0);
     return;
   }
   fn_ = fn;
@@ -69,7 +69,7 @@ void ThreadPool::run(Dim n, TaskFn fn, void* ctx) {
   done_workers_.store(0, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_release);
   if (sleeping_.load() > 0) generation_.notify_all();
-  work_on_job();
+  work_on_job(0);
   while (done_workers_.load(std::memory_order_acquire) < static_cast<int>(workers_.size())) cpu_relax();
 }
 

@@ -28,15 +28,25 @@ class ThreadPool {
   template <class F>
   void parallel_for(Dim n, F&& f) {
     if (n <= 0) return;
-    auto trampoline = [](void* ctx, Dim task) { (*static_cast<std::remove_reference_t<F>*>(ctx))(task); };
+    auto trampoline = [](void* ctx, Dim task, int) { (*static_cast<std::remove_reference_t<F>*>(ctx))(task); };
+    run(n, trampoline, &f);
+  }
+  // f(task, thread): thread in [0, threads()) names the thread running the task, so a task
+  // can use that thread's slice of a scratch buffer (no two tasks at once share a thread).
+  template <class F>
+  void parallel_for_indexed(Dim n, F&& f) {
+    if (n <= 0) return;
+    auto trampoline = [](void* ctx, Dim task, int thread) {
+      (*static_cast<std::remove_reference_t<F>*>(ctx))(task, thread);
+    };
     run(n, trampoline, &f);
   }
 
  private:
-  using TaskFn = void (*)(void*, Dim);
+  using TaskFn = void (*)(void*, Dim, int);
   void run(Dim n, TaskFn fn, void* ctx);
-  void worker_loop();
-  void work_on_job();
+  void worker_loop(int index);
+  void work_on_job(int index);
 
   std::vector<std::thread> workers_;
   std::mutex busy_;

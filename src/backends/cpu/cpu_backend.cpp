@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/kernels/winograd.h"
 #include "backends/thread_pool.h"
 #include "keras/errors.h"
 #include "ops/activations.h"
@@ -130,7 +131,8 @@ class DenseOperator final : public Operator {
 // shapes, so they are computed once here.
 class Conv2DOperator final : public Operator {
  public:
-  Conv2DOperator(Isa isa, const ops::Op& op) : isa_(isa), a_(std::get<ops::Conv2DOp>(op.attrs)) {
+  Conv2DOperator(Isa isa, const ops::Op& op, int threads)
+      : isa_(isa), a_(std::get<ops::Conv2DOp>(op.attrs)), threads_(threads) {
     const ops::Conv2DArgs& g = a_.geometry;
     if (g.batch * g.in_h * g.in_w * g.in_c > std::numeric_limits<int32_t>::max())
       throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() + " is too large for int32 offsets");
@@ -154,10 +156,21 @@ class Conv2DOperator final : public Operator {
     zeros_.assign(static_cast<size_t>(g.in_c / g.groups), 0.0f);
   }
 
-  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
+  // With few input channels (a first layer on images) each tap holds too little work for
+  // the indirect kernel: copy the patches of a chunk of rows into the thread's scratch and run
+  // them as a plain product. The FMAs per value come in the same order either way.
+  size_t workspace_bytes() const override { return patches() ? sizeof(float) * threads_ * kPatchRows * reduction() : 0; }
+
+  void run(std::span<const float* const> in, std::span<float* const> out, void* workspace,
+           const RunContext& ctx) const override {
     const ops::Conv2DArgs& geo = a_.geometry;
     Dim cg = geo.in_c / geo.groups, fg = geo.out_c / geo.groups;
     Dim m = geo.batch * geo.out_h * geo.out_w;
+    if (patches()) {
+      run_patches(in[0], out[0], static_cast<float*>(workspace), ctx);
+      if (post_) activation_pass(post_, out[0], m, geo.out_c, 8 * geo.out_c, ctx);
+      return;
+    }
     for (Dim grp = 0; grp < geo.groups; ++grp) {
       IGemmArgs g{.m = m, .n = fg, .taps = geo.k_h * geo.k_w, .k = cg, .a = in[0] + grp * cg,
                   .a_offsets = offsets_.data(), .zeros = zeros_.data(), .b = kernel_ + grp * fg, .ldb = geo.out_c,
@@ -168,6 +181,27 @@ class Conv2DOperator final : public Operator {
   }
 
  private:
+  static constexpr Dim kPatchRows = 240;
+  Dim reduction() const { return a_.geometry.k_h * a_.geometry.k_w * a_.geometry.in_c; }
+  bool patches() const { return a_.geometry.groups == 1 && a_.geometry.in_c < 8 && reduction() <= 256; }
+
+  void run_patches(const float* x, float* y, float* scratch, const RunContext& ctx) const {
+    const ops::Conv2DArgs& geo = a_.geometry;
+    Dim m = geo.batch * geo.out_h * geo.out_w, taps = geo.k_h * geo.k_w, c = geo.in_c, k = reduction();
+    ctx.pool->parallel_for_indexed(ceil_div(m, kPatchRows), [&](Dim chunk, int thread) {
+      Dim r0 = chunk * kPatchRows, rows = std::min(kPatchRows, m - r0);
+      float* p = scratch + static_cast<size_t>(thread) * kPatchRows * k;
+      for (Dim r = 0; r < rows; ++r)
+        for (Dim t = 0; t < taps; ++t) {
+          int32_t o = offsets_[static_cast<size_t>((r0 + r) * taps + t)];
+          for (Dim i = 0; i < c; ++i) p[r * k + t * c + i] = o < 0 ? 0.0f : x[o + i];
+        }
+      IGemmArgs g{.m = rows, .n = geo.out_c, .taps = taps, .k = c, .a = p, .lda = k, .b = kernel_, .ldb = geo.out_c,
+                  .bias = bias_, .relu = relu_, .c = y + r0 * geo.out_c, .ldc = geo.out_c};
+      igemm_block(isa_, g, 0, rows, 0, geo.out_c);
+    });
+  }
+
   Isa isa_;
   ops::Conv2DOp a_;
   const float* kernel_;
@@ -176,6 +210,109 @@ class Conv2DOperator final : public Operator {
   ops::RawActivationFn post_ = nullptr;
   std::vector<int32_t> offsets_;
   std::vector<float> zeros_;
+  int threads_ = 1;
+};
+
+// 3x3 stride-1 convolutions by Winograd F(2x2, 3x3). Two ways to split the work, by the size of
+// the transformed weights U (16 x C x F):
+//  - small U (early, wide layers: many tiles, few channels): U is transformed once per run into
+//    the workspace, and tasks are blocks of tiles;
+//  - large U (late layers: few tiles, many channels): tasks are panels of filters, each
+//    transforming only its slice of U into its thread's scratch and running every tile through
+//    it, so U is never written out whole nor read twice.
+// A task transforms its input tiles, runs the 16 products through igemm and transforms the
+// results into the output. Per output value the arithmetic is the same however the work is
+// split, so results do not depend on the thread count.
+class WinogradConv2DOperator final : public Operator {
+ public:
+  static bool suits(const ops::Conv2DOp& c) {
+    const ops::Conv2DArgs& g = c.geometry;
+    return !c.depthwise && g.groups == 1 && g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+           g.dilation_h == 1 && g.dilation_w == 1 && g.in_c >= 16 && g.out_c >= 16;
+  }
+
+  WinogradConv2DOperator(Isa isa, const ops::Op& op, int threads) : isa_(isa), a_(std::get<ops::Conv2DOp>(op.attrs)) {
+    const ops::Conv2DArgs& g = a_.geometry;
+    s_ = {g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.pad_top, g.pad_left};
+    kernel_ = op.weights.at(0)->data();
+    bias_ = a_.epilogue.bias ? op.weights.at(1)->data() : nullptr;
+    relu_ = a_.epilogue.activation == "relu";
+    if (!relu_ && !ops::is_linear(a_.epilogue.activation)) post_ = ops::raw_activation(a_.epilogue.activation);
+    const Dim C = g.in_c, F = g.out_c;
+    // Split by filters when U is over 1 MiB and there are few tiles to share it.
+    split_filters_ = 16 * C * F > (Dim{1} << 18) && s_.tiles() <= 256;
+    panel_ = F;
+    if (split_filters_) panel_ = std::max<Dim>(32, ceil_div(ceil_div(F, 2 * threads), 16) * 16);
+    panels_ = ceil_div(F, panel_);
+    // Tiles per block: a block's V and M within about 2 MiB, a multiple of the row tile.
+    block_ = std::clamp<Dim>((Dim{1} << 19) / (16 * (C + panel_)) / 12 * 12, 12, 240);
+    block_ = std::min(block_, s_.tiles());
+    blocks_ = ceil_div(s_.tiles(), block_);
+    threads_ = threads;
+  }
+
+  size_t workspace_bytes() const override {
+    return sizeof(float) * ((split_filters_ ? 0 : u_values()) + static_cast<size_t>(threads_) * scratch_values());
+  }
+
+  void run(std::span<const float* const> in, std::span<float* const> out, void* workspace,
+           const RunContext& ctx) const override {
+    float* shared_u = static_cast<float*>(workspace);
+    float* scratch = shared_u + (split_filters_ ? 0 : u_values());
+    const Dim C = s_.in_c, F = s_.out_c;
+    if (split_filters_) {
+      ctx.pool->parallel_for_indexed(panels_, [&](Dim p, int thread) {
+        float* u = scratch + static_cast<size_t>(thread) * scratch_values();
+        Dim f0 = p * panel_, f1 = std::min(F, f0 + panel_);
+        winograd_weights(isa_, s_, kernel_, u, {0, C, f0, f1, f1 - f0});
+        for (Dim b = 0; b < blocks_; ++b) run_block(in[0], out[0], u, f1 - f0, b, f0, f1, u + 16 * C * panel_);
+      });
+    } else {
+      Dim c_per_task = std::max<Dim>(1, ceil_div(C, 4 * ctx.pool->threads()));
+      ctx.pool->parallel_for(ceil_div(C, c_per_task), [&](Dim t) {
+        winograd_weights(isa_, s_, kernel_, shared_u, {t * c_per_task, std::min(C, (t + 1) * c_per_task), 0, F, F});
+      });
+      ctx.pool->parallel_for_indexed(blocks_, [&](Dim b, int thread) {
+        run_block(in[0], out[0], shared_u, F, b, 0, F, scratch + static_cast<size_t>(thread) * scratch_values());
+      });
+    }
+    if (post_) activation_pass(post_, out[0], s_.batch * s_.out_h * s_.out_w, F, 8 * F, ctx);
+  }
+
+ private:
+  size_t u_values() const { return static_cast<size_t>(16 * s_.in_c * s_.out_c); }
+  size_t block_values() const { return static_cast<size_t>(16 * block_ * (s_.in_c + panel_)); }
+  size_t scratch_values() const {
+    return block_values() + (split_filters_ ? static_cast<size_t>(16 * s_.in_c * panel_) : 0);
+  }
+
+  // Tiles of block b through U (rows of `ldu` filters: all F, or the panel f0..f1 alone).
+  void run_block(const float* x, float* y, const float* u, Dim ldu, Dim b, Dim f0, Dim f1, float* scratch) const {
+    const Dim C = s_.in_c, cols = f1 - f0;
+    Dim t0 = b * block_, count = std::min(block_, s_.tiles() - t0);
+    float* v = scratch;
+    float* m = v + 16 * block_ * C;
+    winograd_input(isa_, s_, x, t0, count, v, block_);
+    Dim k = reduction_slice(C);
+    for (Dim xi = 0; xi < 16; ++xi) {
+      IGemmArgs g{.m = count, .n = cols, .taps = C / k, .k = k, .a = v + xi * block_ * C, .lda = C,
+                  .b = u + xi * C * ldu + (ldu == s_.out_c ? f0 : 0), .ldb = ldu, .c = m + xi * block_ * cols,
+                  .ldc = cols};
+      igemm_block(isa_, g, 0, count, 0, cols);
+    }
+    winograd_output(isa_, s_, {m, block_, cols, f0, f1}, t0, count, bias_, relu_, y);
+  }
+
+  Isa isa_;
+  ops::Conv2DOp a_;
+  WinogradShape s_;
+  const float* kernel_;
+  const float* bias_;
+  bool relu_;
+  ops::RawActivationFn post_ = nullptr;
+  bool split_filters_ = false;
+  Dim block_ = 12, blocks_ = 1, panel_ = 16, panels_ = 1;
+  int threads_ = 1;
 };
 
 // Pooling, one task per output row of pixels; the inner loops run over channels.
@@ -229,10 +366,12 @@ class CpuBackend final : public Backend {
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return !c->depthwise;
     return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs);
   }
-  std::unique_ptr<Operator> create(const ops::Op& op) const override {
+  std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions& o) const override {
     if (std::holds_alternative<ops::DenseOp>(op.attrs)) return std::make_unique<DenseOperator>(isa_, op);
-    if (std::holds_alternative<ops::Conv2DOp>(op.attrs) && supports(op))
-      return std::make_unique<Conv2DOperator>(isa_, op);
+    if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && supports(op)) {
+      if (WinogradConv2DOperator::suits(*c)) return std::make_unique<WinogradConv2DOperator>(isa_, op, o.threads);
+      return std::make_unique<Conv2DOperator>(isa_, op, o.threads);
+    }
     if (std::holds_alternative<ops::Pool2DOp>(op.attrs)) return std::make_unique<Pool2DOperator>(op);
     throw NotImplementedError(std::string("The cpu backend has no operator for ") + ops::kind_name(op));
   }

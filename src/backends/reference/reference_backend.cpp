@@ -188,7 +188,7 @@ class ReferenceBackend final : public Backend {
  public:
   const char* name() const override { return "reference"; }
   bool supports(const ops::Op&) const override { return true; }
-  std::unique_ptr<Operator> create(const ops::Op& op) const override {
+  std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions&) const override {
     return std::make_unique<FnOperator>(std::visit(
         [&](const auto& a) -> FnOperator::Fn {
           using T = std::decay_t<decltype(a)>;

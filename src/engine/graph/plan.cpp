@@ -225,7 +225,7 @@ Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, 
   const backends::Backend& fast = runtime_->backend();
   for (Step& s : steps_) {
     const backends::Backend& be = fast.supports(s.op) ? fast : backends::reference_backend();
-    s.impl = be.create(s.op);
+    s.impl = be.create(s.op, {.threads = runtime_->threads()});
     s.backend = be.name();
     s.workspace_bytes = s.impl->workspace_bytes();
     max_step_inputs_ = std::max(max_step_inputs_, s.inputs.size());

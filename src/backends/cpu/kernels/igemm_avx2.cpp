@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "backends/cpu/kernels/igemm_impl.h"
+#include "backends/cpu/kernels/winograd_impl.h"
 
 namespace keras::backends::cpu::detail {
 
@@ -19,6 +20,9 @@ struct Avx2 {
   static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V set1(float v) { return _mm256_set1_ps(v); }
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static __m256i mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -30,6 +34,8 @@ struct Avx2 {
 void igemm_block_avx2(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   block<Avx2, 6, 2, 3>(g, m0, m1, n0, n1);
 }
+
+KERAS_WINOGRAD_DEFINE(avx2, Avx2)
 
 }  // namespace keras::backends::cpu::detail
 

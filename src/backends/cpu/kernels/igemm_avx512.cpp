@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "backends/cpu/kernels/igemm_impl.h"
+#include "backends/cpu/kernels/winograd_impl.h"
 
 namespace keras::backends::cpu::detail {
 
@@ -19,6 +20,9 @@ struct Avx512 {
   static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V set1(float v) { return _mm512_set1_ps(v); }
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
 };
@@ -28,6 +32,8 @@ struct Avx512 {
 void igemm_block_avx512(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   block<Avx512, 12, 2, 3>(g, m0, m1, n0, n1);
 }
+
+KERAS_WINOGRAD_DEFINE(avx512, Avx512)
 
 }  // namespace keras::backends::cpu::detail
 
