@@ -12,9 +12,9 @@ std::atomic<const Kernels*> active{nullptr};
 
 const Kernels& kernels() {
   const Kernels* k = active.load(std::memory_order_acquire);
-  // Default: convolutions lowered to OpenBLAS matrix products (tested against the reference
-  // loops); OpenBLAS measured faster than oneDNN's sgemm here (bench/gemm_bench).
-  return k ? *k : openblas_kernels();
+  // Default: convolutions lowered to matrix products on the CPU backend's kernels and
+  // threads (tested against the reference loops).
+  return k ? *k : engine_kernels();
 }
 
 void set_kernels(const Kernels& k) { active.store(&k, std::memory_order_release); }

@@ -63,8 +63,11 @@ const Kernels& reference_kernels();
 // gemm (the products go through kernels().gemm, so a BLAS gemm makes them fast) and pooling
 // vectorised over channels (ops/pooling.h).
 const Kernels& im2col_kernels();
-// im2col_kernels() with OpenBLAS's sgemm (src/ops/blas); the default.
+// im2col_kernels() with OpenBLAS's sgemm (src/ops/blas).
 const Kernels& openblas_kernels();
+// im2col_kernels() with the CPU backend's igemm on the default runtime's threads
+// (backends/cpu/layer_kernels.cpp); the default.
+const Kernels& engine_kernels();
 // The kernels layers use; the fastest available unless set_kernels() chose otherwise.
 const Kernels& kernels();
 void set_kernels(const Kernels& k);
