@@ -13,10 +13,10 @@
 #include "keras/callbacks.h"
 #include "keras/history.h"
 #include "keras/layer.h"
-#include "keras/runtime.h"
 #include "keras/losses.h"
 #include "keras/metrics.h"
 #include "keras/optimizers.h"
+#include "keras/runtime.h"
 
 namespace keras {
 

@@ -108,7 +108,9 @@ TEST(FastBackend, RandomWinogradConv2DMatchesReference) {
     Dim h = wide ? r.pick(3, 40) : r.pick(3, 12), w = wide ? r.pick(3, 40) : r.pick(3, 12);
     std::string padding = r.one_of<std::string>({"valid", "same"});
     auto input = Input({h, w, c});
-    Model m(input, layers::Conv2D({.filters = f, .kernel_size = {3, 3}, .padding = padding,
+    Model m(input, layers::Conv2D({.filters = f,
+                                   .kernel_size = {3, 3},
+                                   .padding = padding,
                                    .activation = r.one_of<std::string>({"relu", "linear", "tanh"})})(input));
     randomize(m, static_cast<uint32_t>(trial));
     SCOPED_TRACE(m.to_json());
@@ -122,8 +124,10 @@ TEST(FastBackend, RandomConv1DMatchesReference) {
     Dim c = r.pick(1, 20), f = r.pick(1, 40), k = r.pick(1, 5), len = r.pick(k, 30);
     std::string padding = r.one_of<std::string>({"valid", "same", "causal"});
     auto input = Input({len, c});
-    Model m(input, layers::Conv1D({.filters = f, .kernel_size = k, .strides = r.pick(1, 2), .padding = padding,
-                                   .activation = "relu"})(input));
+    Model m(input,
+            layers::Conv1D(
+                {.filters = f, .kernel_size = k, .strides = r.pick(1, 2), .padding = padding, .activation = "relu"})(
+                input));
     randomize(m, static_cast<uint32_t>(trial));
     SCOPED_TRACE(m.to_json());
     EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{r.pick(1, 4), len, c}, 50u + trial)));
@@ -153,8 +157,10 @@ TEST(FastBackend, RandomPoolingMatchesReference) {
     Dim ph = r.pick(1, 3), pw = r.pick(1, 3), h = r.pick(ph, 13), w = r.pick(pw, 13), c = r.pick(1, 37);
     std::string padding = r.one_of<std::string>({"valid", "same"});
     std::string format = r.one_of<std::string>({"channels_last", "channels_first"});
-    layers::Pooling2DOptions o{.pool_size = {ph, pw}, .strides = layers::IntPair{r.pick(1, 3), r.pick(1, 3)},
-                               .padding = padding, .data_format = format};
+    layers::Pooling2DOptions o{.pool_size = {ph, pw},
+                               .strides = layers::IntPair{r.pick(1, 3), r.pick(1, 3)},
+                               .padding = padding,
+                               .data_format = format};
     Shape in = format == "channels_last" ? Shape{h, w, c} : Shape{c, h, w};
     auto input = Input(in);
     Model m(input, (r.pick(0, 1) ? layers::MaxPooling2D(o) : layers::AveragePooling2D(o))(input));

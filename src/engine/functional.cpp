@@ -85,7 +85,8 @@ GraphMap map_graph(const std::vector<KerasTensor>& inputs, const std::vector<Ker
   std::set<std::string> names;
   for (const Layer& l : map.layers)
     if (!names.insert(l.name()).second)
-      throw ValueError("The name \"" + l.name() + "\" is used 2 times in the model. All operation names should be unique.");
+      throw ValueError("The name \"" + l.name() +
+                       "\" is used 2 times in the model. All operation names should be unique.");
   return map;
 }
 
@@ -284,8 +285,8 @@ void SequentialImpl::rebuild_if_possible() {
   if (layers_.empty()) return;
   if (input_layer_) return rebuild();
   // As Keras 3: a first layer that knows its input shape (a functional model) builds the model.
-  if (auto* first = dynamic_cast<FunctionalImpl*>(layers_[0].impl().get()); first && first->has_graph() &&
-      first->inputs().size() == 1 && layers_.size() > 1)
+  if (auto* first = dynamic_cast<FunctionalImpl*>(layers_[0].impl().get());
+      first && first->has_graph() && first->inputs().size() == 1 && layers_.size() > 1)
     build_for(first->inputs()[0].shape());
 }
 
@@ -293,7 +294,9 @@ void SequentialImpl::add(const Layer& layer, bool rebuild_now) {
   if (!layer) throw ValueError("Sequential.add() received an empty layer");
   if (layer.as<layers::InputLayerImpl>()) {
     if (input_layer_ || !layers_.empty())
-      throw ValueError("Sequential model '" + name() + "' has already been configured to use an input shape; an InputLayer can only be its first layer.");
+      throw ValueError(
+          "Sequential model '" + name() +
+          "' has already been configured to use an input shape; an InputLayer can only be its first layer.");
     input_layer_ = layer;
     return;
   }
@@ -338,7 +341,8 @@ std::vector<Shape> SequentialImpl::compute_output_shape(const std::vector<Shape>
 }
 
 std::vector<Tensor> SequentialImpl::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
-  if (!has_graph()) throw ValueError("Sequential model \"" + name() + "\" has not been built: give it an Input or call build()");
+  if (!has_graph())
+    throw ValueError("Sequential model \"" + name() + "\" has not been built: give it an Input or call build()");
   return FunctionalImpl::call(inputs, ctx);
 }
 

@@ -112,8 +112,7 @@ std::shared_ptr<Node> LayerImpl::add_node(std::vector<KerasTensor> inputs) {
   return node;
 }
 
-Variable& LayerImpl::add_weight(const std::string& name, const Shape& shape, const Initializer& init,
-                                bool trainable) {
+Variable& LayerImpl::add_weight(const std::string& name, const Shape& shape, const Initializer& init, bool trainable) {
   variables_.push_back(Variable{name, engine::SkipInitializers::active() ? Tensor(shape) : init(shape), trainable});
   return variables_.back();
 }

@@ -60,8 +60,8 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const PredictOp
   Dim n = x[0].rank() ? x[0].dim(0) : 0;
   for (const Tensor& t : x)
     if (t.rank() == 0 || t.dim(0) != n)
-      throw ValueError("All input arrays to predict() must have the same number of samples; got " +
-                       x[0].shape().str() + " and " + t.shape().str());
+      throw ValueError("All input arrays to predict() must have the same number of samples; got " + x[0].shape().str() +
+                       " and " + t.shape().str());
   f.check_inputs(x);
   if (n == 0) return f.call(x, CallContext{});
   // Each batch runs the compiled plan for its shape straight from x into the result.
@@ -129,7 +129,9 @@ void Model::predict_on_batch(const std::vector<Tensor>& x, std::vector<Tensor>& 
 Tensor Model::predict_on_batch(const Tensor& x) const {
   std::vector<Tensor> out;
   predict_on_batch(std::vector<Tensor>{x}, out);
-  if (out.size() != 1) throw ValueError("Model \"" + name() + "\" has " + std::to_string(out.size()) + " outputs; use predict_on_batch({x...}, outputs)");
+  if (out.size() != 1)
+    throw ValueError("Model \"" + name() + "\" has " + std::to_string(out.size()) +
+                     " outputs; use predict_on_batch({x...}, outputs)");
   return std::move(out[0]);
 }
 
@@ -145,7 +147,8 @@ std::shared_ptr<Runtime> Model::runtime() const { return functional().runtime();
 
 Tensor Model::predict(const Tensor& x, const PredictOptions& options) const {
   auto out = predict(std::vector<Tensor>{x}, options);
-  if (out.size() != 1) throw ValueError("Model \"" + name() + "\" has " + std::to_string(out.size()) + " outputs; use predict({x...})");
+  if (out.size() != 1)
+    throw ValueError("Model \"" + name() + "\" has " + std::to_string(out.size()) + " outputs; use predict({x...})");
   return std::move(out[0]);
 }
 

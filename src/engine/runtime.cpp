@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <vector>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "backends/backend.h"
 #include "backends/cpu/cpu_backend.h"

@@ -44,11 +44,12 @@ const std::map<std::string, RawActivationFn>& table() {
       {"softmax", softmax_last},
       {"log_softmax", log_softmax_last},
       {"elu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v > 0 ? v : std::expm1(v); }); }},
-      {"selu",
-       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return kSeluScale * (v > 0 ? v : kSeluAlpha * std::expm1(v)); }); }},
+      {"selu", [](float* x, Dim n,
+                  Dim) { each(x, n, [](float v) { return kSeluScale * (v > 0 ? v : kSeluAlpha * std::expm1(v)); }); }},
       {"softplus", [](float* x, Dim n, Dim) { each(x, n, softplus); }},
       {"softsign", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v / (1.0f + std::abs(v)); }); }},
-      {"gelu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f))); }); }},
+      {"gelu", [](float* x, Dim n,
+                  Dim) { each(x, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f))); }); }},
       {"swish", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * sigmoid(v); }); }},
       {"silu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * sigmoid(v); }); }},
       {"hard_sigmoid", [](float* x, Dim n, Dim) { each(x, n, hard_sigmoid3); }},
@@ -64,19 +65,20 @@ const std::map<std::string, RawActivationFn>& table() {
       {"hard_tanh", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::clamp(v, -1.0f, 1.0f); }); }},
       {"tanh_shrink", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v - std::tanh(v); }); }},
       {"soft_shrink",
-       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v > 0.5f    ? v - 0.5f
-                                                    : v < -0.5f ? v + 0.5f
-                                                                : 0.0f; }); }},
+       [](float* x, Dim n, Dim) {
+         each(x, n, [](float v) { return v > 0.5f ? v - 0.5f : v < -0.5f ? v + 0.5f : 0.0f; });
+       }},
       {"hard_shrink", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return std::abs(v) > 0.5f ? v : 0.0f; }); }},
-      {"squareplus", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return (v + std::sqrt(v * v + 4.0f)) / 2.0f; }); }},
+      {"squareplus",
+       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return (v + std::sqrt(v * v + 4.0f)) / 2.0f; }); }},
       {"sparse_plus",
-       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v <= -1  ? 0.0f
-                                                    : v >= 1 ? v
-                                                             : 0.25f * (v + 1) * (v + 1); }); }},
+       [](float* x, Dim n, Dim) {
+         each(x, n, [](float v) { return v <= -1 ? 0.0f : v >= 1 ? v : 0.25f * (v + 1) * (v + 1); });
+       }},
       {"sparse_sigmoid",
-       [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v <= -1  ? 0.0f
-                                                    : v >= 1 ? 1.0f
-                                                             : 0.5f * (v + 1); }); }},
+       [](float* x, Dim n, Dim) {
+         each(x, n, [](float v) { return v <= -1 ? 0.0f : v >= 1 ? 1.0f : 0.5f * (v + 1); });
+       }},
   };
   return t;
 }

@@ -66,8 +66,8 @@ class Loader {
       std::string names;
       for (const Variable* v : vars) names += (names.empty() ? "'" : ", '") + v->name + "'";
       throw ValueError(root_.file_name() + ": Layer '" + layer.name() + "' expected " + std::to_string(vars.size()) +
-                       " variables, but received " + std::to_string(found) + " variables during loading (" +
-                       vars_path + "). Expected: [" + names + "]");
+                       " variables, but received " + std::to_string(found) + " variables during loading (" + vars_path +
+                       "). Expected: [" + names + "]");
     }
     for (size_t i = 0; i < vars.size(); ++i) {
       std::string ds = vars_path + "/" + std::to_string(i);

@@ -120,8 +120,9 @@ void set_chunked_attr(const hdf5::Group& g, const std::string& name, const std::
   size_t base = values.size() / chunks, extra = values.size() % chunks, pos = 0;
   for (size_t c = 0; c < chunks; ++c) {
     size_t n = base + (c < extra ? 1 : 0);
-    g.set_attr(name + std::to_string(c), std::vector<std::string>(values.begin() + static_cast<std::ptrdiff_t>(pos),
-                                                                  values.begin() + static_cast<std::ptrdiff_t>(pos + n)));
+    g.set_attr(name + std::to_string(c),
+               std::vector<std::string>(values.begin() + static_cast<std::ptrdiff_t>(pos),
+                                        values.begin() + static_cast<std::ptrdiff_t>(pos + n)));
     pos += n;
   }
 }

@@ -156,8 +156,8 @@ int cmd_bench(const std::vector<std::string>& args) {
   BenchArgs a = parse(args);
   keras::Model model = keras::load_model(a.model);
   if (!a.weights.empty()) model.load_weights(a.weights);
-  auto runtime = std::make_shared<keras::Runtime>(
-      keras::RuntimeOptions{.backend = a.backend, .threads = a.threads, .isa = a.isa});
+  auto runtime =
+      std::make_shared<keras::Runtime>(keras::RuntimeOptions{.backend = a.backend, .threads = a.threads, .isa = a.isa});
   model.set_runtime(runtime);
   if (a.fit) {
     keras::set_num_threads(runtime->threads());  // training runs on the default runtime

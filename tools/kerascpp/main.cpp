@@ -210,12 +210,8 @@ int main(int argc, char** argv) {
     return args.empty() ? 1 : 0;
   }
   const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
-      {"summary", cmd_summary},
-      {"predict", cmd_predict},
-      {"convert", cmd_convert},
-      {"fit", cmd_fit},
-      {"bench", cmd_bench},
-      {"evaluate", cmd_evaluate}};
+      {"summary", cmd_summary}, {"predict", cmd_predict}, {"convert", cmd_convert},
+      {"fit", cmd_fit},         {"bench", cmd_bench},     {"evaluate", cmd_evaluate}};
   auto it = commands.find(args[0]);
   try {
     if (it == commands.end()) throw UsageError("unknown command \"" + args[0] + "\" (see kerascpp --help)");

@@ -1,12 +1,13 @@
 // The fast CPU backend: products (Dense, Conv2D) through the igemm kernels, pooling vectorised
 // over channels, all split over the runtime's threads in tasks that never share an output.
 // Ops it does not list in supports() run on the reference backend.
+#include "backends/cpu/cpu_backend.h"
+
 #include <algorithm>
 #include <limits>
 #include <vector>
 
 #include "backends/backend.h"
-#include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/kernels/winograd.h"
 #include "backends/cpu/parallel_igemm.h"
 #include "backends/thread_pool.h"
@@ -23,8 +24,7 @@ constexpr Dim kMinFlopsPerTask = 200'000;
 Dim ceil_div(Dim a, Dim b) { return (a + b - 1) / b; }
 
 // Applies a non-relu epilogue activation over whole rows after the product.
-void activation_pass(ops::RawActivationFn fn, float* y, Dim rows, Dim cols, Dim flops_per_row,
-                     const RunContext& ctx) {
+void activation_pass(ops::RawActivationFn fn, float* y, Dim rows, Dim cols, Dim flops_per_row, const RunContext& ctx) {
   Dim rows_per_task = std::max<Dim>(1, kMinFlopsPerTask / std::max<Dim>(flops_per_row, 1));
   ctx.pool->parallel_for(ceil_div(rows, rows_per_task), [&](Dim t) {
     Dim r0 = t * rows_per_task, r1 = std::min(rows, r0 + rows_per_task);
@@ -55,8 +55,18 @@ class DenseOperator final : public Operator {
       run_sliced(in[0], out[0], static_cast<float*>(workspace), ctx);
     } else {
       Dim k = reduction_slice(a_.in);
-      IGemmArgs g{.m = a_.rows, .n = a_.units, .taps = a_.in / k, .k = k, .a = in[0], .lda = a_.in, .b = kernel_,
-                  .ldb = a_.units, .bias = bias_, .relu = relu_, .c = out[0], .ldc = a_.units};
+      IGemmArgs g{.m = a_.rows,
+                  .n = a_.units,
+                  .taps = a_.in / k,
+                  .k = k,
+                  .a = in[0],
+                  .lda = a_.in,
+                  .b = kernel_,
+                  .ldb = a_.units,
+                  .bias = bias_,
+                  .relu = relu_,
+                  .c = out[0],
+                  .ldc = a_.units};
       run_igemm(isa_, g, ctx, a_.rows * a_.in);
     }
     if (post_) activation_pass(post_, out[0], a_.rows, a_.units, 8 * a_.units, ctx);
@@ -70,8 +80,16 @@ class DenseOperator final : public Operator {
     Dim n = a_.units, m = a_.rows, count = slices();
     ctx.pool->parallel_for(count, [&](Dim s) {
       Dim k0 = s * kSliceRows, k1 = std::min(a_.in, k0 + kSliceRows);
-      IGemmArgs g{.m = m, .n = n, .taps = 1, .k = k1 - k0, .a = x + k0, .lda = a_.in, .b = kernel_ + k0 * n, .ldb = n,
-                  .c = partial + s * m * n, .ldc = n};
+      IGemmArgs g{.m = m,
+                  .n = n,
+                  .taps = 1,
+                  .k = k1 - k0,
+                  .a = x + k0,
+                  .lda = a_.in,
+                  .b = kernel_ + k0 * n,
+                  .ldb = n,
+                  .c = partial + s * m * n,
+                  .ldc = n};
       igemm_block(isa_, g, 0, m, 0, n);
     });
     for (Dim i = 0; i < m * n; ++i) {
@@ -99,7 +117,8 @@ class Conv2DOperator final : public Operator {
       : isa_(isa), a_(std::get<ops::Conv2DOp>(op.attrs)), threads_(threads) {
     const ops::Conv2DArgs& g = a_.geometry;
     if (g.batch * g.in_h * g.in_w * g.in_c > std::numeric_limits<int32_t>::max())
-      throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() + " is too large for int32 offsets");
+      throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() +
+                       " is too large for int32 offsets");
     kernel_ = op.weights.at(0)->data();
     bias_ = a_.epilogue.bias ? op.weights.at(1)->data() : nullptr;
     relu_ = a_.epilogue.activation == "relu";
@@ -123,7 +142,9 @@ class Conv2DOperator final : public Operator {
   // With few input channels (a first layer on images) each tap holds too little work for
   // the indirect kernel: copy the patches of a chunk of rows into the thread's scratch and run
   // them as a plain product. The FMAs per value come in the same order either way.
-  size_t workspace_bytes() const override { return patches() ? sizeof(float) * threads_ * kPatchRows * reduction() : 0; }
+  size_t workspace_bytes() const override {
+    return patches() ? sizeof(float) * threads_ * kPatchRows * reduction() : 0;
+  }
 
   void run(std::span<const float* const> in, std::span<float* const> out, void* workspace,
            const RunContext& ctx) const override {
@@ -136,9 +157,19 @@ class Conv2DOperator final : public Operator {
       return;
     }
     for (Dim grp = 0; grp < geo.groups; ++grp) {
-      IGemmArgs g{.m = m, .n = fg, .taps = geo.k_h * geo.k_w, .k = cg, .a = in[0] + grp * cg,
-                  .a_offsets = offsets_.data(), .zeros = zeros_.data(), .b = kernel_ + grp * fg, .ldb = geo.out_c,
-                  .bias = bias_ ? bias_ + grp * fg : nullptr, .relu = relu_, .c = out[0] + grp * fg, .ldc = geo.out_c};
+      IGemmArgs g{.m = m,
+                  .n = fg,
+                  .taps = geo.k_h * geo.k_w,
+                  .k = cg,
+                  .a = in[0] + grp * cg,
+                  .a_offsets = offsets_.data(),
+                  .zeros = zeros_.data(),
+                  .b = kernel_ + grp * fg,
+                  .ldb = geo.out_c,
+                  .bias = bias_ ? bias_ + grp * fg : nullptr,
+                  .relu = relu_,
+                  .c = out[0] + grp * fg,
+                  .ldc = geo.out_c};
       run_igemm(isa_, g, ctx, geo.batch * geo.in_h * geo.in_w * cg);
     }
     if (post_) activation_pass(post_, out[0], m, geo.out_c, 8 * geo.out_c, ctx);
@@ -160,8 +191,18 @@ class Conv2DOperator final : public Operator {
           int32_t o = offsets_[static_cast<size_t>((r0 + r) * taps + t)];
           for (Dim i = 0; i < c; ++i) p[r * k + t * c + i] = o < 0 ? 0.0f : x[o + i];
         }
-      IGemmArgs g{.m = rows, .n = geo.out_c, .taps = taps, .k = c, .a = p, .lda = k, .b = kernel_, .ldb = geo.out_c,
-                  .bias = bias_, .relu = relu_, .c = y + r0 * geo.out_c, .ldc = geo.out_c};
+      IGemmArgs g{.m = rows,
+                  .n = geo.out_c,
+                  .taps = taps,
+                  .k = c,
+                  .a = p,
+                  .lda = k,
+                  .b = kernel_,
+                  .ldb = geo.out_c,
+                  .bias = bias_,
+                  .relu = relu_,
+                  .c = y + r0 * geo.out_c,
+                  .ldc = geo.out_c};
       igemm_block(isa_, g, 0, rows, 0, geo.out_c);
     });
   }
@@ -259,8 +300,15 @@ class WinogradConv2DOperator final : public Operator {
     winograd_input(isa_, s_, x, t0, count, v, block_);
     Dim k = reduction_slice(C);
     for (Dim xi = 0; xi < 16; ++xi) {
-      IGemmArgs g{.m = count, .n = cols, .taps = C / k, .k = k, .a = v + xi * block_ * C, .lda = C,
-                  .b = u + xi * C * ldu + (ldu == s_.out_c ? f0 : 0), .ldb = ldu, .c = m + xi * block_ * cols,
+      IGemmArgs g{.m = count,
+                  .n = cols,
+                  .taps = C / k,
+                  .k = k,
+                  .a = v + xi * block_ * C,
+                  .lda = C,
+                  .b = u + xi * C * ldu + (ldu == s_.out_c ? f0 : 0),
+                  .ldb = ldu,
+                  .c = m + xi * block_ * cols,
                   .ldc = cols};
       igemm_block(isa_, g, 0, count, 0, cols);
     }
@@ -298,7 +346,8 @@ class Pool2DOperator final : public Operator {
     const ops::Pool2DArgs& g = a_.geometry;
     Dim n = row / g.out_h, oh = row % g.out_h, C = g.channels;
     bool max = a_.mode == ops::Pool2DOp::Mode::kMax;
-    Dim h0 = std::max<Dim>(0, oh * g.stride_h - g.pad_top), h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.pool_h);
+    Dim h0 = std::max<Dim>(0, oh * g.stride_h - g.pad_top),
+        h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.pool_h);
     for (Dim ow = 0; ow < g.out_w; ++ow) {
       Dim w0 = std::max<Dim>(0, ow * g.stride_w - g.pad_left);
       Dim w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.pool_w);

@@ -74,8 +74,8 @@ void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Di
     lc = n;
   }
   Dim slice = backends::cpu::reduction_slice(k);
-  backends::cpu::IGemmArgs g{.m = m, .n = n, .taps = k / slice, .k = slice, .a = A, .lda = la, .b = B, .ldb = lb,
-                             .c = C, .ldc = lc};
+  backends::cpu::IGemmArgs g{
+      .m = m, .n = n, .taps = k / slice, .k = slice, .a = A, .lda = la, .b = B, .ldb = lb, .c = C, .ldc = lc};
   std::shared_ptr<Runtime> runtime = default_runtime();
   backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, runtime->pool(), m * k);
   if (!direct)

@@ -145,7 +145,8 @@ FnOperator::Fn transpose(const ops::Op& op, const ops::TransposeOp& a) {
   Shape in_shape = op.inputs[0];
   int rank = in_shape.rank();
   std::vector<Dim> in_strides(static_cast<size_t>(rank), 1);
-  for (int i = rank - 2; i >= 0; --i) in_strides[static_cast<size_t>(i)] = in_strides[static_cast<size_t>(i) + 1] * in_shape[i + 1];
+  for (int i = rank - 2; i >= 0; --i)
+    in_strides[static_cast<size_t>(i)] = in_strides[static_cast<size_t>(i) + 1] * in_shape[i + 1];
   std::vector<Dim> out_dims, strides;
   for (int p : a.perm) {
     out_dims.push_back(in_shape[p]);

@@ -48,7 +48,8 @@ ValueId activation(Lowering& g, ValueId v, const std::string& name, const std::s
   const Shape& s = g.shape(v);
   Dim size = 1;
   for (int i = 0; i < s.rank(); ++i) size *= s[i];
-  ops::Op op{.attrs = ops::ActivationOp{name, size, s.rank() ? s[-1] : 1}, .inputs = {s}, .outputs = {s}, .layer = layer};
+  ops::Op op{
+      .attrs = ops::ActivationOp{name, size, s.rank() ? s[-1] : 1}, .inputs = {s}, .outputs = {s}, .layer = layer};
   return g.emit(std::move(op), {v})[0];
 }
 

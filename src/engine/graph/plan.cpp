@@ -278,7 +278,8 @@ std::unique_ptr<Plan::Arena> Plan::acquire_arena() const {
     free_arenas_.reserve(free_arenas_.capacity() + 1);
   }
   auto a = std::make_unique<Arena>();
-  a->memory.reset(static_cast<float*>(::operator new(std::max<size_t>(arena_bytes_, kAlign), std::align_val_t(kAlign))));
+  a->memory.reset(
+      static_cast<float*>(::operator new(std::max<size_t>(arena_bytes_, kAlign), std::align_val_t(kAlign))));
   a->inputs.resize(max_step_inputs_);
   a->outputs.resize(max_step_outputs_);
   return a;

@@ -1,9 +1,9 @@
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/core.h"
 #include "layers/core/input_layer.h"
 #include "layers/from_config.h"
-#include "engine/graph/lowering.h"
 #include "ops/activations.h"
 #include "saving/config_utils.h"
 
@@ -14,7 +14,9 @@ namespace {
 class ActivationImpl : public LayerImpl {
  public:
   explicit ActivationImpl(const ActivationOptions& o)
-      : LayerImpl(o.name, "activation"), activation_name_(o.activation), fn_(ops::activation(o.activation)),
+      : LayerImpl(o.name, "activation"),
+        activation_name_(o.activation),
+        fn_(ops::activation(o.activation)),
         grad_fn_(ops::activation_grad(o.activation)) {}
   std::string class_name() const override { return "Activation"; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
@@ -54,7 +56,8 @@ Layer Activation(const std::string& activation) { return Activation(ActivationOp
 
 Layer activation_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
   using namespace saving;
-  Layer l = Activation(ActivationOptions{.activation = get_activation(c, "activation", ctx), .name = get_string(c, "name")});
+  Layer l =
+      Activation(ActivationOptions{.activation = get_activation(c, "activation", ctx), .name = get_string(c, "name")});
   l->set_trainable(get_bool(c, "trainable", true));
   return l;
 }

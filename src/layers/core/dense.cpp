@@ -1,8 +1,8 @@
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/core.h"
 #include "layers/from_config.h"
-#include "engine/graph/lowering.h"
 #include "ops/activations.h"
 #include "ops/kernels.h"
 #include "saving/config_utils.h"

@@ -23,12 +23,18 @@ struct OpInfo {
 
 OpInfo info(Op op) {
   switch (op) {
-    case Op::add: return {"Add", "add"};
-    case Op::subtract: return {"Subtract", "subtract"};
-    case Op::multiply: return {"Multiply", "multiply"};
-    case Op::average: return {"Average", "average"};
-    case Op::maximum: return {"Maximum", "maximum"};
-    case Op::minimum: return {"Minimum", "minimum"};
+    case Op::add:
+      return {"Add", "add"};
+    case Op::subtract:
+      return {"Subtract", "subtract"};
+    case Op::multiply:
+      return {"Multiply", "multiply"};
+    case Op::average:
+      return {"Average", "average"};
+    case Op::maximum:
+      return {"Maximum", "maximum"};
+    case Op::minimum:
+      return {"Minimum", "minimum"};
   }
   return {"", ""};
 }
@@ -36,11 +42,16 @@ OpInfo info(Op op) {
 float apply(Op op, float a, float b) {
   switch (op) {
     case Op::add:
-    case Op::average: return a + b;
-    case Op::subtract: return a - b;
-    case Op::multiply: return a * b;
-    case Op::maximum: return std::max(a, b);
-    case Op::minimum: return std::min(a, b);
+    case Op::average:
+      return a + b;
+    case Op::subtract:
+      return a - b;
+    case Op::multiply:
+      return a * b;
+    case Op::maximum:
+      return std::max(a, b);
+    case Op::minimum:
+      return std::min(a, b);
   }
   return 0;
 }
@@ -157,8 +168,9 @@ class ElementwiseMergeImpl : public LayerImpl {
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     if (in.empty())
-      fail("A merge layer should be called on a list of at least 1 input. Received 0 inputs. Full input_shape "
-           "received: []");
+      fail(
+          "A merge layer should be called on a list of at least 1 input. Received 0 inputs. Full input_shape "
+          "received: []");
     std::set<Dim> batch_sizes;
     for (const Shape& s : in)
       if (s.rank() > 0 && s[0] >= 0) batch_sizes.insert(s[0]);
@@ -167,7 +179,8 @@ class ElementwiseMergeImpl : public LayerImpl {
     Shape out = in[0].without_batch();
     for (size_t i = 1; i < in.size(); ++i) out = elementwise_shape(out, in[i].without_batch());
     if (op_ == Op::subtract && in.size() != 2)
-      fail("A `Subtract` layer should be called on exactly 2 inputs. Received: input_shape=" + merging::shapes_repr(in));
+      fail("A `Subtract` layer should be called on exactly 2 inputs. Received: input_shape=" +
+           merging::shapes_repr(in));
     return {out.with_batch(batch_sizes.size() == 1 ? *batch_sizes.begin() : None)};
   }
 

@@ -170,8 +170,10 @@ class BatchNormalizationImpl : public LayerImpl {
       }
     Gradients grads{{std::move(dx)}, {}};
     for (const Variable* v : variables()) {
-      const std::vector<double>& sums = v->name == "gamma" ? sum_gx : v->name == "beta" ? sum_g
-                                        : v->name == "moving_mean" ? d_mean : d_var;
+      const std::vector<double>& sums = v->name == "gamma"         ? sum_gx
+                                        : v->name == "beta"        ? sum_g
+                                        : v->name == "moving_mean" ? d_mean
+                                                                   : d_var;
       Tensor dv(v->value.shape());
       for (size_t p = 0; p < params; ++p) dv[static_cast<Dim>(p)] = static_cast<float>(sums[p]);
       grads.variables.push_back(std::move(dv));
@@ -184,8 +186,9 @@ class BatchNormalizationImpl : public LayerImpl {
     if (saved.tensors.size() != 2) return;  // an inference-mode call: nothing to fold in
     auto m = static_cast<float>(options_.momentum);
     for (Variable* v : variables()) {
-      const Tensor* batch = v->name == "moving_mean" ? &saved.tensors[0]
-                            : v->name == "moving_variance" ? &saved.tensors[1] : nullptr;
+      const Tensor* batch = v->name == "moving_mean"       ? &saved.tensors[0]
+                            : v->name == "moving_variance" ? &saved.tensors[1]
+                                                           : nullptr;
       if (!batch) continue;
       for (Dim p = 0; p < v->value.size(); ++p) v->value[p] = v->value[p] * m + (*batch)[p] * (1.0f - m);
     }
@@ -203,7 +206,8 @@ class BatchNormalizationImpl : public LayerImpl {
     c["gamma_initializer"] = initializer_to_config(options_.gamma_initializer);
     c["moving_mean_initializer"] = initializer_to_config(options_.moving_mean_initializer);
     c["moving_variance_initializer"] = initializer_to_config(options_.moving_variance_initializer);
-    for (const char* k : {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"}) c[k] = nullptr;
+    for (const char* k : {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"})
+      c[k] = nullptr;
     c["synchronized"] = options_.synchronized;
     return c;
   }
@@ -218,7 +222,8 @@ class BatchNormalizationImpl : public LayerImpl {
       if (r < 0 || r >= s.rank())
         fail("Invalid axis. Expected 0 <= axis < inputs.rank (with inputs.rank=" + std::to_string(s.rank()) +
              "). Received: layer.axis=" + ints_repr(options_.axis.values));
-      if (std::find(axes.begin(), axes.end(), r) != axes.end()) fail("Duplicate axis: " + ints_repr(options_.axis.values));
+      if (std::find(axes.begin(), axes.end(), r) != axes.end())
+        fail("Duplicate axis: " + ints_repr(options_.axis.values));
       if (s[r] < 0)
         fail("Input has undefined `axis` dimension. Received input with shape " + s.str() +
              " Axis value: " + ints_repr(options_.axis.values));
@@ -232,7 +237,8 @@ class BatchNormalizationImpl : public LayerImpl {
     if (axes.size() == 1) {
       param = Shape{s[axes[0]]};
     } else {
-      for (int d = 0; d < s.rank(); ++d) param.push_back(std::find(axes.begin(), axes.end(), d) != axes.end() ? s[d] : 1);
+      for (int d = 0; d < s.rank(); ++d)
+        param.push_back(std::find(axes.begin(), axes.end(), d) != axes.end() ? s[d] : 1);
     }
     if (options_.scale) add_weight("gamma", param, options_.gamma_initializer);
     if (options_.center) add_weight("beta", param, options_.beta_initializer);

@@ -77,7 +77,9 @@ class PoolingImpl : public LayerImpl {
     int x = channels_first() ? graph::to_channels_last(g, in[0], name()) : in[0];
     if (channels_first()) ys = ops::to_channels_last(ys);
     auto mode = spec_.mode == PoolMode::kMax ? ops::Pool2DOp::Mode::kMax : ops::Pool2DOp::Mode::kAverage;
-    ops::Op op{.attrs = ops::Pool2DOp{kernel_args(g.shape(x)), mode}, .inputs = {g.shape(x)}, .outputs = {ys},
+    ops::Op op{.attrs = ops::Pool2DOp{kernel_args(g.shape(x)), mode},
+               .inputs = {g.shape(x)},
+               .outputs = {ys},
                .layer = name()};
     int y = g.emit(std::move(op), {x})[0];
     out = {channels_first() ? graph::to_channels_first(g, y, name()) : y};

@@ -31,9 +31,7 @@ struct Avx2 {
 
 }  // namespace
 
-void igemm_block_avx2(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
-  block<Avx2, 6, 2, 3>(g, m0, m1, n0, n1);
-}
+void igemm_block_avx2(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) { block<Avx2, 6, 2, 3>(g, m0, m1, n0, n1); }
 
 KERAS_WINOGRAD_DEFINE(avx2, Avx2)
 

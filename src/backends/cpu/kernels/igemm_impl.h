@@ -102,7 +102,8 @@ void strip(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim ncols, Dim t0, Dim t1
   // The last rows: one tile of exactly the rows left (each count its own instantiation).
   [&]<int... R>(std::integer_sequence<int, R...>) {
     ((rest == R + 1 ? micro_tile<S, R + 1, NV>(g, i, n0, ncols, t0, t1) : void()), ...);
-  }(std::make_integer_sequence<int, MR - 1>{});
+  }
+  (std::make_integer_sequence<int, MR - 1>{});
 }
 
 // About this many reduction steps per pass over a column strip, so the strip's slice of B

@@ -1,7 +1,7 @@
 // Winograd dispatch, and the portable version of the transforms (one channel at a time).
-#include "backends/cpu/kernels/winograd_impl.h"
-
 #include <algorithm>
+
+#include "backends/cpu/kernels/winograd_impl.h"
 
 namespace keras::backends::cpu {
 
@@ -28,9 +28,9 @@ KERAS_WINOGRAD_DEFINE(generic, Scalar)
 }  // namespace detail
 
 #if defined(KERAS_HAVE_X86_KERNELS)
-#define KERAS_WINOGRAD_DISPATCH(fn, ...)                                      \
-  if (isa == Isa::kAvx512) return detail::fn##_avx512(__VA_ARGS__);          \
-  if (isa == Isa::kAvx2) return detail::fn##_avx2(__VA_ARGS__);              \
+#define KERAS_WINOGRAD_DISPATCH(fn, ...)                            \
+  if (isa == Isa::kAvx512) return detail::fn##_avx512(__VA_ARGS__); \
+  if (isa == Isa::kAvx2) return detail::fn##_avx2(__VA_ARGS__);     \
   return detail::fn##_generic(__VA_ARGS__);
 #else
 #define KERAS_WINOGRAD_DISPATCH(fn, ...) \

@@ -33,13 +33,11 @@ void winograd_output(Isa isa, const WinogradShape& s, const WinogradOutput& o, D
                      bool relu, float* y);
 
 namespace detail {
-#define KERAS_WINOGRAD_DECLARE(suffix)                                                                       \
-  void winograd_weights_##suffix(const WinogradShape& s, const float* kernel, float* u,                      \
-                                 const WinogradWeights& r);                                                  \
-  void winograd_input_##suffix(const WinogradShape& s, const float* x, Dim t0, Dim count, float* v,          \
-                               Dim stride);                                                                   \
-  void winograd_output_##suffix(const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim count,         \
-                                const float* bias, bool relu, float* y);
+#define KERAS_WINOGRAD_DECLARE(suffix)                                                                                 \
+  void winograd_weights_##suffix(const WinogradShape& s, const float* kernel, float* u, const WinogradWeights& r);     \
+  void winograd_input_##suffix(const WinogradShape& s, const float* x, Dim t0, Dim count, float* v, Dim stride);       \
+  void winograd_output_##suffix(const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim count, const float* bias, \
+                                bool relu, float* y);
 KERAS_WINOGRAD_DECLARE(avx512)
 KERAS_WINOGRAD_DECLARE(avx2)
 KERAS_WINOGRAD_DECLARE(generic)

@@ -113,16 +113,14 @@ void output_impl(const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim co
 }  // namespace
 }  // namespace keras::backends::cpu::detail
 
-#define KERAS_WINOGRAD_DEFINE(suffix, S)                                                                      \
-  void winograd_weights_##suffix(const WinogradShape& s, const float* kernel, float* u,                      \
-                                 const WinogradWeights& r) {                                                 \
-    weights_impl<S>(s, kernel, u, r);                                                                        \
-  }                                                                                                           \
-  void winograd_input_##suffix(const WinogradShape& s, const float* x, Dim t0, Dim count, float* v,          \
-                               Dim stride) {                                                                  \
-    input_impl<S>(s, x, t0, count, v, stride);                                                               \
-  }                                                                                                           \
-  void winograd_output_##suffix(const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim count,         \
-                                const float* bias, bool relu, float* y) {                                    \
-    output_impl<S>(s, o, t0, count, bias, relu, y);                                                          \
+#define KERAS_WINOGRAD_DEFINE(suffix, S)                                                                               \
+  void winograd_weights_##suffix(const WinogradShape& s, const float* kernel, float* u, const WinogradWeights& r) {    \
+    weights_impl<S>(s, kernel, u, r);                                                                                  \
+  }                                                                                                                    \
+  void winograd_input_##suffix(const WinogradShape& s, const float* x, Dim t0, Dim count, float* v, Dim stride) {      \
+    input_impl<S>(s, x, t0, count, v, stride);                                                                         \
+  }                                                                                                                    \
+  void winograd_output_##suffix(const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim count, const float* bias, \
+                                bool relu, float* y) {                                                                 \
+    output_impl<S>(s, o, t0, count, bias, relu, y);                                                                    \
   }
