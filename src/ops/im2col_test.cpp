@@ -1,4 +1,4 @@
-// The im2col + gemm kernels (with the reference gemm and with OpenBLAS's) against the
+// The fast kernel tables (im2col + the reference gemm, + OpenBLAS, and the engine's igemm ones) against the
 // reference loops, and the convolution layers' gradients with them active.
 #include <cmath>
 #include <tuple>
@@ -68,7 +68,8 @@ class FastKernels : public ::testing::TestWithParam<const ops::Kernels*> {
   ActiveKernels active_{*GetParam()};
 };
 
-INSTANTIATE_TEST_SUITE_P(Tables, FastKernels, ::testing::Values(&ops::im2col_kernels(), &ops::openblas_kernels()),
+INSTANTIATE_TEST_SUITE_P(Tables, FastKernels,
+                         ::testing::Values(&ops::im2col_kernels(), &ops::openblas_kernels(), &ops::engine_kernels()),
                          [](const auto& info) { return std::string(info.param->name); });
 
 TEST_P(FastKernels, GemmMatchesReference) {

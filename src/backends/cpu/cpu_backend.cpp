@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/cpu/kernels/pooling.h"
 #include "backends/cpu/kernels/winograd.h"
 #include "backends/cpu/parallel_igemm.h"
 #include "backends/thread_pool.h"
@@ -327,47 +328,23 @@ class WinogradConv2DOperator final : public Operator {
   int threads_ = 1;
 };
 
-// Pooling, one task per output row of pixels; the inner loops run over channels.
+// Pooling, tasks of whole output rows.
 class Pool2DOperator final : public Operator {
  public:
-  explicit Pool2DOperator(const ops::Op& op) : a_(std::get<ops::Pool2DOp>(op.attrs)) {}
+  Pool2DOperator(Isa isa, const ops::Op& op) : isa_(isa), a_(std::get<ops::Pool2DOp>(op.attrs)) {}
   void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
     const ops::Pool2DArgs& g = a_.geometry;
     Dim work_per_row = g.out_w * g.pool_h * g.pool_w * g.channels;
     Dim rows_per_task = std::max<Dim>(1, kMinFlopsPerTask / std::max<Dim>(work_per_row, 1));
     Dim rows = g.batch * g.out_h;
+    bool max = a_.mode == ops::Pool2DOp::Mode::kMax;
     ctx.pool->parallel_for(ceil_div(rows, rows_per_task), [&](Dim t) {
-      for (Dim r = t * rows_per_task, end = std::min(rows, r + rows_per_task); r < end; ++r) pool_row(in[0], out[0], r);
+      pool2d_rows(isa_, g, max, in[0], out[0], t * rows_per_task, std::min(rows, (t + 1) * rows_per_task));
     });
   }
 
  private:
-  void pool_row(const float* x, float* y, Dim row) const {
-    const ops::Pool2DArgs& g = a_.geometry;
-    Dim n = row / g.out_h, oh = row % g.out_h, C = g.channels;
-    bool max = a_.mode == ops::Pool2DOp::Mode::kMax;
-    Dim h0 = std::max<Dim>(0, oh * g.stride_h - g.pad_top),
-        h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.pool_h);
-    for (Dim ow = 0; ow < g.out_w; ++ow) {
-      Dim w0 = std::max<Dim>(0, ow * g.stride_w - g.pad_left);
-      Dim w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.pool_w);
-      float* o = y + (row * g.out_w + ow) * C;
-      std::fill(o, o + C, max ? -std::numeric_limits<float>::infinity() : 0.0f);
-      for (Dim ih = h0; ih < h1; ++ih)
-        for (Dim iw = w0; iw < w1; ++iw) {
-          const float* p = x + ((n * g.in_h + ih) * g.in_w + iw) * C;
-          if (max)
-            for (Dim c = 0; c < C; ++c) o[c] = std::max(o[c], p[c]);
-          else
-            for (Dim c = 0; c < C; ++c) o[c] += p[c];
-        }
-      if (!max) {
-        float count = static_cast<float>(std::max<Dim>((h1 - h0) * (w1 - w0), 1));
-        for (Dim c = 0; c < C; ++c) o[c] /= count;
-      }
-    }
-  }
-
+  Isa isa_;
   ops::Pool2DOp a_;
 };
 
@@ -385,7 +362,7 @@ class CpuBackend final : public Backend {
       if (WinogradConv2DOperator::suits(*c)) return std::make_unique<WinogradConv2DOperator>(isa_, op, o.threads);
       return std::make_unique<Conv2DOperator>(isa_, op, o.threads);
     }
-    if (std::holds_alternative<ops::Pool2DOp>(op.attrs)) return std::make_unique<Pool2DOperator>(op);
+    if (std::holds_alternative<ops::Pool2DOp>(op.attrs)) return std::make_unique<Pool2DOperator>(isa_, op);
     throw NotImplementedError(std::string("The cpu backend has no operator for ") + ops::kind_name(op));
   }
 

@@ -3,15 +3,25 @@
 // threads, instead of a BLAS with threads of its own. Transposed operands are copied into
 // row-major form first (thread-local buffers that grow as needed).
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "backends/cpu/parallel_igemm.h"
 #include "keras/runtime.h"
 #include "ops/kernels.h"
+#include "ops/pooling.h"
 
 namespace keras::ops {
 
 namespace {
+
+backends::ThreadPool& pool() {
+  // The runtime stays alive through the call: default_runtime() hands out shared ownership
+  // and set_num_threads() only replaces the default for later calls.
+  thread_local std::shared_ptr<Runtime> held;
+  held = default_runtime();
+  return held->pool();
+}
 
 // dst[c][r] = src[r][c] for a rows x cols block at row stride ld; 32 x 32 tiles for the cache.
 void transpose_into(const float* src, Dim rows, Dim cols, Dim ld, std::vector<float>& dst) {
@@ -76,12 +86,117 @@ void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Di
   Dim slice = backends::cpu::reduction_slice(k);
   backends::cpu::IGemmArgs g{
       .m = m, .n = n, .taps = k / slice, .k = slice, .a = A, .lda = la, .b = B, .ldb = lb, .c = C, .ldc = lc};
-  std::shared_ptr<Runtime> runtime = default_runtime();
-  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, runtime->pool(), m * k);
+  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), m * k);
   if (!direct)
     for (Dim i = 0; i < m; ++i)
       for (Dim j = 0; j < n; ++j)
         c[i * ldc + j] = alpha * ct[static_cast<size_t>(i * n + j)] + (beta == 0 ? 0.0f : beta * c[i * ldc + j]);
+}
+
+// The offsets of the last geometry this thread saw: a training step asks for the same ones
+// three times (forward, and both gradients).
+bool same_geometry(const Conv2DArgs& a, const Conv2DArgs& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+const std::vector<int32_t>* cached_offsets(const Conv2DArgs& a, bool transpose) {
+  struct Entry {
+    Conv2DArgs args;
+    std::vector<int32_t> offsets;
+    bool valid = false;
+  };
+  thread_local Entry forward[2], backward[2];
+  thread_local int next = 0;
+  Entry* entries = transpose ? backward : forward;
+  for (int i = 0; i < 2; ++i)
+    if (entries[i].valid && same_geometry(entries[i].args, a)) return &entries[i].offsets;
+  Entry& e = entries[next++ % 2];
+  e.args = a;
+  e.valid = transpose ? backends::cpu::conv_transpose_offsets(a, e.offsets) : backends::cpu::conv_offsets(a, e.offsets);
+  return e.valid ? &e.offsets : nullptr;
+}
+
+// Grouped convolutions keep the im2col kernels; the rest run as indirect products.
+void conv2d(const Conv2DArgs& a, const float* x, const float* w, float* y) {
+  const std::vector<int32_t>* offsets = a.groups == 1 ? cached_offsets(a, false) : nullptr;
+  if (!offsets) return im2col_kernels().conv2d(a, x, w, y);
+  thread_local std::vector<float> zeros;
+  zeros.assign(static_cast<size_t>(a.in_c), 0.0f);
+  backends::cpu::IGemmArgs g{.m = a.batch * a.out_h * a.out_w, .n = a.out_c, .taps = a.k_h * a.k_w, .k = a.in_c,
+                             .a = x, .a_offsets = offsets->data(), .zeros = zeros.data(), .b = w, .ldb = a.out_c,
+                             .c = y, .ldc = a.out_c};
+  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), a.batch * a.in_h * a.in_w * a.in_c);
+}
+
+// dx = the transposed convolution of dy: per input pixel and tap, the output-gradient row the
+// tap connects, times the kernel with its channel axes swapped ([tap][F][C]).
+void conv2d_backward_input(const Conv2DArgs& a, const float* dy, const float* w, float* dx) {
+  const std::vector<int32_t>* offsets = a.groups == 1 ? cached_offsets(a, true) : nullptr;
+  if (!offsets) return im2col_kernels().conv2d_backward_input(a, dy, w, dx);
+  Dim taps = a.k_h * a.k_w, C = a.in_c, F = a.out_c;
+  thread_local std::vector<float> swapped, zeros;
+  swapped.resize(static_cast<size_t>(taps * C * F));
+  for (Dim t = 0; t < taps; ++t)
+    for (Dim c = 0; c < C; ++c)
+      for (Dim f = 0; f < F; ++f) swapped[static_cast<size_t>((t * F + f) * C + c)] = w[(t * C + c) * F + f];
+  zeros.assign(static_cast<size_t>(F), 0.0f);
+  backends::cpu::IGemmArgs g{.m = a.batch * a.in_h * a.in_w, .n = C, .taps = taps, .k = F, .a = dy,
+                             .a_offsets = offsets->data(), .zeros = zeros.data(), .b = swapped.data(), .ldb = C,
+                             .c = dx, .ldc = C};
+  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), a.batch * a.out_h * a.out_w * F);
+}
+
+// dw per (tap, channel block, filter block) task: every task owns its part of dw and sums over
+// all pixels itself, so the result does not depend on the thread count.
+void conv2d_backward_filter(const Conv2DArgs& a, const float* x, const float* dy, float* dw) {
+  const std::vector<int32_t>* offsets = a.groups == 1 ? cached_offsets(a, false) : nullptr;
+  if (!offsets) return im2col_kernels().conv2d_backward_filter(a, x, dy, dw);
+  thread_local std::vector<float> zeros;
+  zeros.assign(static_cast<size_t>(a.in_c), 0.0f);
+  Dim taps = a.k_h * a.k_w;
+  backends::cpu::WGradArgs g{.taps = taps, .channels = a.in_c, .filters = a.out_c,
+                             .pixels = a.batch * a.out_h * a.out_w, .x = x, .offsets = offsets->data(),
+                             .zeros = zeros.data(), .dy = dy, .dw = dw};
+  constexpr Dim kChannels = 24, kFilters = 64;
+  Dim fb = (a.out_c + kFilters - 1) / kFilters;
+  auto isa = backends::cpu::detect_isa();
+  if (a.in_c < 12) {  // few channels: tiles of (tap, channel) rows
+    Dim rows = taps * a.in_c, rb = (rows + kChannels - 1) / kChannels;
+    pool().parallel_for(rb * fb, [&](Dim task) {
+      Dim r = task / fb, f = task % fb;
+      backends::cpu::wgrad_rows(isa, g, r * kChannels, std::min(rows, (r + 1) * kChannels), f * kFilters,
+                                std::min(a.out_c, (f + 1) * kFilters));
+    });
+    return;
+  }
+  Dim cb = (a.in_c + kChannels - 1) / kChannels;
+  pool().parallel_for(taps * cb * fb, [&](Dim task) {
+    Dim t = task / (cb * fb), c = task / fb % cb, f = task % fb;
+    backends::cpu::wgrad_block(isa, g, t, c * kChannels, std::min(a.in_c, (c + 1) * kChannels), f * kFilters,
+                               std::min(a.out_c, (f + 1) * kFilters));
+  });
+}
+
+// Pooling one image per task: images own disjoint parts of the output.
+template <class F>
+void per_image(const Pool2DArgs& g, F&& f) {
+  Dim in = g.in_h * g.in_w * g.channels, out = g.out_h * g.out_w * g.channels;
+  pool().parallel_for(g.batch, [&](Dim n) {
+    Pool2DArgs one = g;
+    one.batch = 1;
+    f(one, n * in, n * out);
+  });
+}
+
+void max_pool2d(const Pool2DArgs& g, const float* x, float* y) {
+  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_max_pool2d(one, x + xo, y + yo); });
+}
+void avg_pool2d(const Pool2DArgs& g, const float* x, float* y) {
+  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_avg_pool2d(one, x + xo, y + yo); });
+}
+void max_pool2d_backward(const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
+  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_max_pool2d_backward(one, x + xo, dy + yo, dx + xo); });
+}
+void avg_pool2d_backward(const Pool2DArgs& g, const float* dy, float* dx) {
+  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_avg_pool2d_backward(one, dy + yo, dx + xo); });
 }
 
 }  // namespace
@@ -91,6 +206,13 @@ const Kernels& engine_kernels() {
     Kernels t = im2col_kernels();
     t.name = "igemm";
     t.gemm = gemm;
+    t.conv2d = conv2d;
+    t.conv2d_backward_input = conv2d_backward_input;
+    t.conv2d_backward_filter = conv2d_backward_filter;
+    t.max_pool2d = max_pool2d;
+    t.avg_pool2d = avg_pool2d;
+    t.max_pool2d_backward = max_pool2d_backward;
+    t.avg_pool2d_backward = avg_pool2d_backward;
     return t;
   }();
   return k;

@@ -1,6 +1,7 @@
 #include "backends/cpu/parallel_igemm.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace keras::backends::cpu {
 
@@ -34,6 +35,42 @@ void parallel_igemm(Isa isa, const IGemmArgs& g, ThreadPool& pool, Dim a_values)
     Dim n0 = p * panel, n1 = std::min(g.n, n0 + panel);
     igemm_block(isa, g, m0, m1, n0, n1);
   });
+}
+
+bool conv_offsets(const ops::Conv2DArgs& g, std::vector<int32_t>& out) {
+  if (g.batch * g.in_h * g.in_w * g.in_c > std::numeric_limits<int32_t>::max()) return false;
+  out.resize(static_cast<size_t>(g.batch * g.out_h * g.out_w * g.k_h * g.k_w));
+  int32_t* o = out.data();
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim oh = 0; oh < g.out_h; ++oh)
+      for (Dim ow = 0; ow < g.out_w; ++ow)
+        for (Dim p = 0; p < g.k_h; ++p)
+          for (Dim q = 0; q < g.k_w; ++q) {
+            Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
+            Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
+            bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+            *o++ = inside ? static_cast<int32_t>(((n * g.in_h + ih) * g.in_w + iw) * g.in_c) : -1;
+          }
+  return true;
+}
+
+bool conv_transpose_offsets(const ops::Conv2DArgs& g, std::vector<int32_t>& out) {
+  if (g.batch * g.out_h * g.out_w * g.out_c > std::numeric_limits<int32_t>::max()) return false;
+  out.resize(static_cast<size_t>(g.batch * g.in_h * g.in_w * g.k_h * g.k_w));
+  int32_t* o = out.data();
+  for (Dim n = 0; n < g.batch; ++n)
+    for (Dim ih = 0; ih < g.in_h; ++ih)
+      for (Dim iw = 0; iw < g.in_w; ++iw)
+        for (Dim p = 0; p < g.k_h; ++p)
+          for (Dim q = 0; q < g.k_w; ++q) {
+            // ih = oh * stride + p * dilation - pad, solved for oh.
+            Dim sh = ih + g.pad_top - p * g.dilation_h, sw = iw + g.pad_left - q * g.dilation_w;
+            bool hit = sh >= 0 && sw >= 0 && sh % g.stride_h == 0 && sw % g.stride_w == 0 &&
+                       sh / g.stride_h < g.out_h && sw / g.stride_w < g.out_w;
+            *o++ = hit ? static_cast<int32_t>(((n * g.out_h + sh / g.stride_h) * g.out_w + sw / g.stride_w) * g.out_c)
+                       : -1;
+          }
+  return true;
 }
 
 Dim reduction_slice(Dim k) {

@@ -37,7 +37,41 @@ void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   detail::igemm_block_generic(g, m0, m1, n0, n1);
 }
 
+void wgrad_block(Isa isa, const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1) {
+#if defined(KERAS_HAVE_X86_KERNELS)
+  if (isa == Isa::kAvx512) return detail::wgrad_block_avx512(g, t, c0, c1, f0, f1);
+  if (isa == Isa::kAvx2) return detail::wgrad_block_avx2(g, t, c0, c1, f0, f1);
+#else
+  (void)isa;
+#endif
+  detail::wgrad_block_generic(g, t, c0, c1, f0, f1);
+}
+
+void wgrad_rows(Isa isa, const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
+#if defined(KERAS_HAVE_X86_KERNELS)
+  if (isa == Isa::kAvx512) return detail::wgrad_rows_avx512(g, r0, r1, f0, f1);
+  if (isa == Isa::kAvx2) return detail::wgrad_rows_avx2(g, r0, r1, f0, f1);
+#endif
+  for (Dim r = r0; r < r1; ++r) {
+    Dim t = r / g.channels, c = r % g.channels;
+    wgrad_block(isa, g, t, c, c + 1, f0, f1);
+  }
+}
+
 namespace detail {
+
+void wgrad_block_generic(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1) {
+  for (Dim c = c0; c < c1; ++c) {
+    float* out = g.dw + (t * g.channels + c) * g.filters;
+    for (Dim f = f0; f < f1; ++f) out[f] = 0.0f;
+    for (Dim p = 0; p < g.pixels; ++p) {
+      int32_t o = g.offsets[p * g.taps + t];
+      float xv = o < 0 ? 0.0f : g.x[o + c];
+      const float* dyp = g.dy + p * g.filters;
+      for (Dim f = f0; f < f1; ++f) out[f] += xv * dyp[f];
+    }
+  }
+}
 
 void igemm_block_generic(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   Dim cols = n1 - n0;

@@ -37,6 +37,25 @@ struct IGemmArgs {
   Dim ldc = 0;
 };
 
+// A convolution's weight gradient, one tap at a time: dw[t][c][f] = sum over pixels p of
+// x_t(p)[c] * dy[p][f], where x_t(p) is the input row under tap t of output pixel p (offsets
+// as IGemmArgs's, -1 for padding). The reduction runs over pixels, so rows of the result are
+// channels: the same tile kernel shape with A read across pixel rows.
+struct WGradArgs {
+  Dim taps = 1, channels = 0, filters = 0, pixels = 0;
+  const float* x = nullptr;
+  const int32_t* offsets = nullptr;  // [pixels][taps]
+  const float* zeros = nullptr;      // channels zeros
+  const float* dy = nullptr;         // [pixels][filters]
+  float* dw = nullptr;               // [taps][channels][filters]
+};
+
+// Tap t, channels [c0, c1), filters [f0, f1) of dw (overwritten).
+void wgrad_block(Isa isa, const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1);
+// Rows [r0, r1) of dw seen as taps * channels rows (row r: tap r / C, channel r % C), filters
+// [f0, f1): for few channels, where one tap's rows would leave the tile kernel idle.
+void wgrad_rows(Isa isa, const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1);
+
 // Rows [m0, m1) and columns [n0, n1) of C; n0 a multiple of 16.
 void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
 
@@ -44,6 +63,11 @@ namespace detail {
 void igemm_block_avx512(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
 void igemm_block_avx2(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
 void igemm_block_generic(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
+void wgrad_block_avx512(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1);
+void wgrad_block_avx2(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1);
+void wgrad_block_generic(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1);
+void wgrad_rows_avx512(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1);
+void wgrad_rows_avx2(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1);
 // Independent FMA chains for measuring the machine's peak (keras::measure_fma_peak_gflops).
 float fma_loop_avx512(long iters);  // 24 x 16 lanes per round
 float fma_loop_avx2(long iters);    // 12 x 8 lanes per round

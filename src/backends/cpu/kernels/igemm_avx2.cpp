@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "backends/cpu/kernels/igemm_impl.h"
+#include "backends/cpu/kernels/pooling_impl.h"
 #include "backends/cpu/kernels/winograd_impl.h"
 
 namespace keras::backends::cpu::detail {
@@ -22,6 +23,7 @@ struct Avx2 {
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
   static V set1(float v) { return _mm256_set1_ps(v); }
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static __m256i mask(int n) {
@@ -33,7 +35,16 @@ struct Avx2 {
 
 void igemm_block_avx2(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) { block<Avx2, 6, 2, 3>(g, m0, m1, n0, n1); }
 
+void wgrad_block_avx2(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1) {
+  wgrad<Avx2, 6, 2>(g, t, c0, c1, f0, f1);
+}
+
+void wgrad_rows_avx2(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
+  wgrad_flat<Avx2, 6, 2>(g, r0, r1, f0, f1);
+}
+
 KERAS_WINOGRAD_DEFINE(avx2, Avx2)
+KERAS_POOLING_DEFINE(avx2, Avx2)
 
 }  // namespace keras::backends::cpu::detail
 

@@ -1,6 +1,7 @@
 // Winograd dispatch, and the portable version of the transforms (one channel at a time).
 #include <algorithm>
 
+#include "backends/cpu/kernels/pooling_impl.h"
 #include "backends/cpu/kernels/winograd_impl.h"
 
 namespace keras::backends::cpu {
@@ -18,12 +19,14 @@ struct Scalar {
   static V sub(V a, V b) { return a - b; }
   static V mul(V a, V b) { return a * b; }
   static V max(V a, V b) { return std::max(a, b); }
+  static V div(V a, V b) { return a / b; }
   static V set1(float v) { return v; }
 };
 
 }  // namespace
 
 KERAS_WINOGRAD_DEFINE(generic, Scalar)
+KERAS_POOLING_DEFINE(generic, Scalar)
 
 }  // namespace detail
 
@@ -49,6 +52,10 @@ void winograd_input(Isa isa, const WinogradShape& s, const float* x, Dim t0, Dim
 void winograd_output(Isa isa, const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim count, const float* bias,
                      bool relu, float* y) {
   KERAS_WINOGRAD_DISPATCH(winograd_output, s, o, t0, count, bias, relu, y)
+}
+
+void pool2d_rows(Isa isa, const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) {
+  KERAS_WINOGRAD_DISPATCH(pool2d_rows, g, max, x, y, r0, r1)
 }
 
 #undef KERAS_WINOGRAD_DISPATCH

@@ -1,0 +1,42 @@
+#pragma once
+// Pooling over a SIMD traits type S (see igemm_impl.h); internal linkage throughout.
+#include "backends/cpu/kernels/pooling.h"
+
+namespace keras::backends::cpu::detail {
+namespace {
+
+inline Dim pmax(Dim a, Dim b) { return a > b ? a : b; }
+inline Dim pmin(Dim a, Dim b) { return a < b ? a : b; }
+
+template <class S>
+void pool_rows_impl(const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) {
+  using V = typename S::V;
+  const Dim C = g.channels;
+  for (Dim row = r0; row < r1; ++row) {
+    Dim n = row / g.out_h, oh = row % g.out_h;
+    Dim h0 = pmax(0, oh * g.stride_h - g.pad_top), h1 = pmin(g.in_h, oh * g.stride_h - g.pad_top + g.pool_h);
+    for (Dim ow = 0; ow < g.out_w; ++ow) {
+      Dim w0 = pmax(0, ow * g.stride_w - g.pad_left), w1 = pmin(g.in_w, ow * g.stride_w - g.pad_left + g.pool_w);
+      float* o = y + (row * g.out_w + ow) * C;
+      const V divisor = S::set1(static_cast<float>(pmax((h1 - h0) * (w1 - w0), 1)));
+      for (Dim c = 0; c < C; c += S::W) {
+        int w = C - c >= S::W ? S::W : static_cast<int>(C - c);
+        V acc = max ? S::set1(-__builtin_inff()) : S::zero();
+        for (Dim ih = h0; ih < h1; ++ih)
+          for (Dim iw = w0; iw < w1; ++iw) {
+            V v = S::load_n(x + ((n * g.in_h + ih) * g.in_w + iw) * C + c, w);
+            acc = max ? S::max(acc, v) : S::add(acc, v);
+          }
+        S::store_n(o + c, max ? acc : S::div(acc, divisor), w);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace keras::backends::cpu::detail
+
+#define KERAS_POOLING_DEFINE(suffix, S)                                                                   \
+  void pool2d_rows_##suffix(const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) { \
+    pool_rows_impl<S>(g, max, x, y, r0, r1);                                                              \
+  }
