@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/cpu/kernels/pooling.h"
 #include "backends/cpu/parallel_igemm.h"
 #include "keras/runtime.h"
 #include "ops/kernels.h"
@@ -120,9 +121,17 @@ void conv2d(const Conv2DArgs& a, const float* x, const float* w, float* y) {
   if (!offsets) return im2col_kernels().conv2d(a, x, w, y);
   thread_local std::vector<float> zeros;
   zeros.assign(static_cast<size_t>(a.in_c), 0.0f);
-  backends::cpu::IGemmArgs g{.m = a.batch * a.out_h * a.out_w, .n = a.out_c, .taps = a.k_h * a.k_w, .k = a.in_c,
-                             .a = x, .a_offsets = offsets->data(), .zeros = zeros.data(), .b = w, .ldb = a.out_c,
-                             .c = y, .ldc = a.out_c};
+  backends::cpu::IGemmArgs g{.m = a.batch * a.out_h * a.out_w,
+                             .n = a.out_c,
+                             .taps = a.k_h * a.k_w,
+                             .k = a.in_c,
+                             .a = x,
+                             .a_offsets = offsets->data(),
+                             .zeros = zeros.data(),
+                             .b = w,
+                             .ldb = a.out_c,
+                             .c = y,
+                             .ldc = a.out_c};
   backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), a.batch * a.in_h * a.in_w * a.in_c);
 }
 
@@ -138,9 +147,17 @@ void conv2d_backward_input(const Conv2DArgs& a, const float* dy, const float* w,
     for (Dim c = 0; c < C; ++c)
       for (Dim f = 0; f < F; ++f) swapped[static_cast<size_t>((t * F + f) * C + c)] = w[(t * C + c) * F + f];
   zeros.assign(static_cast<size_t>(F), 0.0f);
-  backends::cpu::IGemmArgs g{.m = a.batch * a.in_h * a.in_w, .n = C, .taps = taps, .k = F, .a = dy,
-                             .a_offsets = offsets->data(), .zeros = zeros.data(), .b = swapped.data(), .ldb = C,
-                             .c = dx, .ldc = C};
+  backends::cpu::IGemmArgs g{.m = a.batch * a.in_h * a.in_w,
+                             .n = C,
+                             .taps = taps,
+                             .k = F,
+                             .a = dy,
+                             .a_offsets = offsets->data(),
+                             .zeros = zeros.data(),
+                             .b = swapped.data(),
+                             .ldb = C,
+                             .c = dx,
+                             .ldc = C};
   backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), a.batch * a.out_h * a.out_w * F);
 }
 
@@ -152,9 +169,15 @@ void conv2d_backward_filter(const Conv2DArgs& a, const float* x, const float* dy
   thread_local std::vector<float> zeros;
   zeros.assign(static_cast<size_t>(a.in_c), 0.0f);
   Dim taps = a.k_h * a.k_w;
-  backends::cpu::WGradArgs g{.taps = taps, .channels = a.in_c, .filters = a.out_c,
-                             .pixels = a.batch * a.out_h * a.out_w, .x = x, .offsets = offsets->data(),
-                             .zeros = zeros.data(), .dy = dy, .dw = dw};
+  backends::cpu::WGradArgs g{.taps = taps,
+                             .channels = a.in_c,
+                             .filters = a.out_c,
+                             .pixels = a.batch * a.out_h * a.out_w,
+                             .x = x,
+                             .offsets = offsets->data(),
+                             .zeros = zeros.data(),
+                             .dy = dy,
+                             .dw = dw};
   constexpr Dim kChannels = 24, kFilters = 64;
   Dim fb = (a.out_c + kFilters - 1) / kFilters;
   auto isa = backends::cpu::detect_isa();
@@ -193,8 +216,10 @@ void avg_pool2d(const Pool2DArgs& g, const float* x, float* y) {
   per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_avg_pool2d(one, x + xo, y + yo); });
 }
 void max_pool2d_backward(const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
-  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_max_pool2d_backward(one, x + xo, dy + yo, dx + xo); });
+  auto isa = backends::cpu::detect_isa();
+  pool().parallel_for(g.batch, [&](Dim n) { backends::cpu::max_pool2d_backward_images(isa, g, x, dy, dx, n, n + 1); });
 }
+
 void avg_pool2d_backward(const Pool2DArgs& g, const float* dy, float* dx) {
   per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_avg_pool2d_backward(one, dy + yo, dx + xo); });
 }

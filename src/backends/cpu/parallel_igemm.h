@@ -1,9 +1,9 @@
 #pragma once
 // Products split over a thread pool (the CPU backend's operators and the layers' training
 // kernels share it), and the cut of a plain product's reduction into cache-sized slices.
-#include "backends/cpu/kernels/igemm.h"
 #include <vector>
 
+#include "backends/cpu/kernels/igemm.h"
 #include "backends/thread_pool.h"
 #include "ops/kernels.h"
 

@@ -24,6 +24,8 @@ struct Avx2 {
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static V select_gt(V a, V b, V x, V y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+  static V select_eq(V a, V b, V x, V y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
   static V set1(float v) { return _mm256_set1_ps(v); }
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static __m256i mask(int n) {
@@ -39,9 +41,7 @@ void wgrad_block_avx2(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1)
   wgrad<Avx2, 6, 2>(g, t, c0, c1, f0, f1);
 }
 
-void wgrad_rows_avx2(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
-  wgrad_flat<Avx2, 6, 2>(g, r0, r1, f0, f1);
-}
+void wgrad_rows_avx2(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) { wgrad_flat<Avx2, 6, 2>(g, r0, r1, f0, f1); }
 
 KERAS_WINOGRAD_DEFINE(avx2, Avx2)
 KERAS_POOLING_DEFINE(avx2, Avx2)

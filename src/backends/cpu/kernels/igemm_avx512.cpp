@@ -24,6 +24,8 @@ struct Avx512 {
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V select_gt(V a, V b, V x, V y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
+  static V select_eq(V a, V b, V x, V y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), y, x); }
   static V set1(float v) { return _mm512_set1_ps(v); }
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }

@@ -288,7 +288,8 @@ void wgrad_flat(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
       Dim rest = r1 - r;
       [&]<int... R>(std::integer_sequence<int, R...>) {
         ((rest == R + 1 ? wgrad_flat_tile<S, R + 1, NV>(g, r, j, cols, p0, p1) : void()), ...);
-      }(std::make_integer_sequence<int, MR - 1>{});
+      }
+      (std::make_integer_sequence<int, MR - 1>{});
     }
   }
 }
@@ -307,7 +308,8 @@ void wgrad(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1) {
       Dim rest = c1 - c;
       [&]<int... R>(std::integer_sequence<int, R...>) {
         ((rest == R + 1 ? wgrad_tile<S, R + 1, NV>(g, t, c, j, cols, p0, p1) : void()), ...);
-      }(std::make_integer_sequence<int, MR - 1>{});
+      }
+      (std::make_integer_sequence<int, MR - 1>{});
     }
   }
 }

@@ -33,10 +33,52 @@ void pool_rows_impl(const ops::Pool2DArgs& g, bool max, const float* x, float* y
   }
 }
 
+// Per window and channel vector: the window position of the first maximum (as a float, exact
+// for any window), then each cell adds the gradient where it is that position.
+template <class S>
+void max_pool_backward_impl(const ops::Pool2DArgs& g, const float* x, const float* dy, float* dx, Dim n0, Dim n1) {
+  using V = typename S::V;
+  const Dim C = g.channels, image = g.in_h * g.in_w * C;
+  for (Dim i = n0 * image; i < n1 * image; ++i) dx[i] = 0.0f;
+  for (Dim n = n0; n < n1; ++n)
+    for (Dim oh = 0; oh < g.out_h; ++oh) {
+      Dim h0 = pmax(0, oh * g.stride_h - g.pad_top), h1 = pmin(g.in_h, oh * g.stride_h - g.pad_top + g.pool_h);
+      for (Dim ow = 0; ow < g.out_w; ++ow) {
+        Dim w0 = pmax(0, ow * g.stride_w - g.pad_left), w1 = pmin(g.in_w, ow * g.stride_w - g.pad_left + g.pool_w);
+        if (h0 >= h1 || w0 >= w1) continue;
+        const float* grad = dy + ((n * g.out_h + oh) * g.out_w + ow) * C;
+        auto cell = [&](Dim ih, Dim iw) { return ((n * g.in_h + ih) * g.in_w + iw) * C; };
+        for (Dim c = 0; c < C; c += S::W) {
+          int w = C - c >= S::W ? S::W : static_cast<int>(C - c);
+          V best = S::load_n(x + cell(h0, w0) + c, w), where = S::zero();
+          float k = 0.0f;
+          for (Dim ih = h0; ih < h1; ++ih)
+            for (Dim iw = w0; iw < w1; ++iw, k += 1.0f) {
+              if (k == 0.0f) continue;
+              V v = S::load_n(x + cell(ih, iw) + c, w);
+              where = S::select_gt(v, best, S::set1(k), where);
+              best = S::select_gt(v, best, v, best);
+            }
+          V gv = S::load_n(grad + c, w);
+          k = 0.0f;
+          for (Dim ih = h0; ih < h1; ++ih)
+            for (Dim iw = w0; iw < w1; ++iw, k += 1.0f) {
+              float* d = dx + cell(ih, iw) + c;
+              S::store_n(d, S::add(S::load_n(d, w), S::select_eq(where, S::set1(k), gv, S::zero())), w);
+            }
+        }
+      }
+    }
+}
+
 }  // namespace
 }  // namespace keras::backends::cpu::detail
 
-#define KERAS_POOLING_DEFINE(suffix, S)                                                                   \
-  void pool2d_rows_##suffix(const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) { \
-    pool_rows_impl<S>(g, max, x, y, r0, r1);                                                              \
+#define KERAS_POOLING_DEFINE(suffix, S)                                                                          \
+  void pool2d_rows_##suffix(const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) {      \
+    pool_rows_impl<S>(g, max, x, y, r0, r1);                                                                     \
+  }                                                                                                              \
+  void max_pool2d_backward_images_##suffix(const ops::Pool2DArgs& g, const float* x, const float* dy, float* dx, \
+                                           Dim n0, Dim n1) {                                                     \
+    max_pool_backward_impl<S>(g, x, dy, dx, n0, n1);                                                             \
   }

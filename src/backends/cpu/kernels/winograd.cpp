@@ -20,6 +20,8 @@ struct Scalar {
   static V mul(V a, V b) { return a * b; }
   static V max(V a, V b) { return std::max(a, b); }
   static V div(V a, V b) { return a / b; }
+  static V select_gt(V a, V b, V x, V y) { return a > b ? x : y; }
+  static V select_eq(V a, V b, V x, V y) { return a == b ? x : y; }
   static V set1(float v) { return v; }
 };
 
@@ -56,6 +58,11 @@ void winograd_output(Isa isa, const WinogradShape& s, const WinogradOutput& o, D
 
 void pool2d_rows(Isa isa, const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) {
   KERAS_WINOGRAD_DISPATCH(pool2d_rows, g, max, x, y, r0, r1)
+}
+
+void max_pool2d_backward_images(Isa isa, const ops::Pool2DArgs& g, const float* x, const float* dy, float* dx, Dim n0,
+                                Dim n1) {
+  KERAS_WINOGRAD_DISPATCH(max_pool2d_backward_images, g, x, dy, dx, n0, n1)
 }
 
 #undef KERAS_WINOGRAD_DISPATCH
