@@ -187,15 +187,22 @@ class Conv2DOperator final : public Operator {
     ctx.pool->parallel_for_indexed(ceil_div(m, kPatchRows), [&](Dim chunk, int thread) {
       Dim r0 = chunk * kPatchRows, rows = std::min(kPatchRows, m - r0);
       float* p = scratch + static_cast<size_t>(thread) * kPatchRows * k;
-      for (Dim r = 0; r < rows; ++r)
-        for (Dim t = 0; t < taps; ++t) {
-          int32_t o = offsets_[static_cast<size_t>((r0 + r) * taps + t)];
-          for (Dim i = 0; i < c; ++i) p[r * k + t * c + i] = o < 0 ? 0.0f : x[o + i];
-        }
+      const int32_t* offs = offsets_.data() + r0 * taps;
+      if (c == 1) {  // one channel (grey images): one value per tap
+        for (Dim j = 0; j < rows * taps; ++j) p[j] = offs[j] < 0 ? 0.0f : x[offs[j]];
+      } else {
+        for (Dim r = 0; r < rows; ++r)
+          for (Dim t = 0; t < taps; ++t) {
+            int32_t o = offs[r * taps + t];
+            for (Dim i = 0; i < c; ++i) p[r * k + t * c + i] = o < 0 ? 0.0f : x[o + i];
+          }
+      }
+      // One tap of k values: the same FMAs in the same order as taps of c values, without a
+      // row lookup per tap.
       IGemmArgs g{.m = rows,
                   .n = geo.out_c,
-                  .taps = taps,
-                  .k = c,
+                  .taps = 1,
+                  .k = k,
                   .a = p,
                   .lda = k,
                   .b = kernel_,
@@ -234,7 +241,8 @@ class WinogradConv2DOperator final : public Operator {
   static bool suits(const ops::Conv2DOp& c) {
     const ops::Conv2DArgs& g = c.geometry;
     return !c.depthwise && g.groups == 1 && g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
-           g.dilation_h == 1 && g.dilation_w == 1 && g.in_c >= 16 && g.out_c >= 16;
+           g.dilation_h == 1 && g.dilation_w == 1 && g.in_c >= 16 && g.out_c >= 16 &&
+           g.batch * ((g.out_h + 1) / 2) * ((g.out_w + 1) / 2) >= 64;
   }
 
   WinogradConv2DOperator(Isa isa, const ops::Op& op, int threads) : isa_(isa), a_(std::get<ops::Conv2DOp>(op.attrs)) {

@@ -110,12 +110,72 @@ void strip(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim ncols, Dim t0, Dim t1
 // (kKBlock x 32 floats: 64 KiB) stays in the L2 cache while every row tile reuses it.
 inline constexpr Dim kKBlock = 512;
 
+// Few rows and few columns (a batch-1 classifier head): a single row's products would wait on
+// one FMA chain, so each row keeps four chains, one per reduction step modulo 4, summed in a
+// fixed order at the end.
+template <class S, int NV>
+void narrow_row(const IGemmArgs& g, Dim i, Dim n0, Dim cols) {
+  using V = typename S::V;
+  constexpr int W = S::W;
+  V acc[4][NV];
+#pragma GCC unroll 4
+  for (int u = 0; u < 4; ++u)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) acc[u][j] = S::zero();
+  int n[NV];
+#pragma GCC unroll 4
+  for (int j = 0; j < NV; ++j) n[j] = lanes(cols, j * W, W);
+  for (Dim t = 0; t < g.taps; ++t) {
+    const float* a;
+    if (g.a_offsets) {
+      int32_t o = g.a_offsets[i * g.taps + t];
+      a = o < 0 ? g.zeros : g.a + o;
+    } else {
+      a = g.a + i * g.lda + t * g.k;
+    }
+    const float* b = g.b + t * g.k * g.ldb + n0;
+    Dim kk = 0;
+    for (; kk + 4 <= g.k; kk += 4, b += 4 * g.ldb)
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) {
+        V av = S::broadcast(a + kk + u);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[u][j] = S::fma(av, S::load_n(b + u * g.ldb + j * W, n[j]), acc[u][j]);
+      }
+    for (; kk < g.k; ++kk, b += g.ldb) {
+      V av = S::broadcast(a + kk);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[0][j] = S::fma(av, S::load_n(b + j * W, n[j]), acc[0][j]);
+    }
+  }
+  float* c = g.c + i * g.ldc + n0;
+#pragma GCC unroll 4
+  for (int j = 0; j < NV; ++j) {
+    V v = S::add(S::add(acc[0][j], acc[1][j]), S::add(acc[2][j], acc[3][j]));
+    if (g.bias) v = S::add(v, S::load_n(g.bias + n0 + j * W, n[j]));
+    if (g.relu) v = S::max(v, S::zero());
+    S::store_n(c + j * W, v, n[j]);
+  }
+}
+
 // Products with very few rows (Dense at batch 1) are bound by reading B: stream its rows
-// front to back and keep C's few rows in L1. Per output value the arithmetic is exactly the
-// tile kernel's (FMAs in reduction order, then bias, then relu), so which kernel runs a row
-// never changes a result.
+// front to back and keep C's few rows in L1 (narrow ones in registers, narrow_row).
 template <class S>
 void few_rows_block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
+  if (n1 - n0 <= 4 * S::W) {
+    Dim cols = n1 - n0, nv = (cols + S::W - 1) / S::W;
+    for (Dim i = m0; i < m1; ++i) {
+      if (nv == 1)
+        narrow_row<S, 1>(g, i, n0, cols);
+      else if (nv == 2)
+        narrow_row<S, 2>(g, i, n0, cols);
+      else if (nv == 3)
+        narrow_row<S, 3>(g, i, n0, cols);
+      else
+        narrow_row<S, 4>(g, i, n0, cols);
+    }
+    return;
+  }
   using V = typename S::V;
   constexpr int W = S::W;
   const Dim cols = n1 - n0, rows = m1 - m0;
