@@ -37,14 +37,28 @@ void run_igemm(Isa isa, const IGemmArgs& g, const RunContext& ctx, Dim a_values)
   parallel_igemm(isa, g, *ctx.pool, a_values);
 }
 
-class DenseOperator final : public Operator {
+// What every product operator reads: its kernel and bias, and its epilogue's activation, relu
+// fused into the kernel, any other applied over whole rows afterwards (activation_pass).
+class ProductOperator : public Operator {
+ protected:
+  ProductOperator(const ops::Op& op, const ops::Epilogue& e)
+      : kernel_(op.weights.at(0)->data()),
+        bias_(e.bias ? op.weights.at(1)->data() : nullptr),
+        relu_(e.activation == "relu"),
+        post_(relu_ || ops::is_linear(e.activation) ? nullptr : ops::raw_activation(e.activation)) {}
+
+  const float* kernel_;
+  const float* bias_;
+  bool relu_;
+  ops::RawActivationFn post_;
+};
+
+class DenseOperator final : public ProductOperator {
  public:
-  DenseOperator(Isa isa, const ops::Op& op) : isa_(isa), a_(std::get<ops::DenseOp>(op.attrs)) {
-    kernel_ = op.weights.at(0)->data();
-    bias_ = a_.epilogue.bias ? op.weights.at(1)->data() : nullptr;
-    relu_ = a_.epilogue.activation == "relu";
-    if (!relu_ && !ops::is_linear(a_.epilogue.activation)) post_ = ops::raw_activation(a_.epilogue.activation);
-  }
+  DenseOperator(Isa isa, const ops::Op& op)
+      : ProductOperator(op, std::get<ops::DenseOp>(op.attrs).epilogue),
+        isa_(isa),
+        a_(std::get<ops::DenseOp>(op.attrs)) {}
   // Batch-1 products read every weight once and do little with it: they are bound by memory.
   // With few rows the reduction is cut into fixed slices of whole, contiguous weight rows, one
   // task each, summed in slice order afterwards: the weights stream front to back.
@@ -103,40 +117,22 @@ class DenseOperator final : public Operator {
 
   Isa isa_;
   ops::DenseOp a_;
-  const float* kernel_;
-  const float* bias_;
-  bool relu_;
-  ops::RawActivationFn post_ = nullptr;
 };
 
 // Conv2D as igemm over the input: row (n, oh, ow), tap (kh, kw) reads the input pixel under
 // that tap, or zeros where the tap falls in the padding. The offsets depend only on the
 // shapes, so they are computed once here.
-class Conv2DOperator final : public Operator {
+class Conv2DOperator final : public ProductOperator {
  public:
   Conv2DOperator(Isa isa, const ops::Op& op, int threads)
-      : isa_(isa), a_(std::get<ops::Conv2DOp>(op.attrs)), threads_(threads) {
+      : ProductOperator(op, std::get<ops::Conv2DOp>(op.attrs).epilogue),
+        isa_(isa),
+        a_(std::get<ops::Conv2DOp>(op.attrs)),
+        threads_(threads) {
     const ops::Conv2DArgs& g = a_.geometry;
-    if (g.batch * g.in_h * g.in_w * g.in_c > std::numeric_limits<int32_t>::max())
+    if (!conv_offsets(g, offsets_))
       throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() +
                        " is too large for int32 offsets");
-    kernel_ = op.weights.at(0)->data();
-    bias_ = a_.epilogue.bias ? op.weights.at(1)->data() : nullptr;
-    relu_ = a_.epilogue.activation == "relu";
-    if (!relu_ && !ops::is_linear(a_.epilogue.activation)) post_ = ops::raw_activation(a_.epilogue.activation);
-    Dim taps = g.k_h * g.k_w, m = g.batch * g.out_h * g.out_w;
-    offsets_.resize(static_cast<size_t>(m * taps));
-    int32_t* o = offsets_.data();
-    for (Dim n = 0; n < g.batch; ++n)
-      for (Dim oh = 0; oh < g.out_h; ++oh)
-        for (Dim ow = 0; ow < g.out_w; ++ow)
-          for (Dim p = 0; p < g.k_h; ++p)
-            for (Dim q = 0; q < g.k_w; ++q) {
-              Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
-              Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
-              bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
-              *o++ = inside ? static_cast<int32_t>(((n * g.in_h + ih) * g.in_w + iw) * g.in_c) : -1;
-            }
     zeros_.assign(static_cast<size_t>(g.in_c / g.groups), 0.0f);
   }
 
@@ -217,10 +213,6 @@ class Conv2DOperator final : public Operator {
 
   Isa isa_;
   ops::Conv2DOp a_;
-  const float* kernel_;
-  const float* bias_;
-  bool relu_;
-  ops::RawActivationFn post_ = nullptr;
   std::vector<int32_t> offsets_;
   std::vector<float> zeros_;
   int threads_ = 1;
@@ -236,7 +228,7 @@ class Conv2DOperator final : public Operator {
 // A task transforms its input tiles, runs the 16 products through igemm and transforms the
 // results into the output. Per output value the arithmetic is the same however the work is
 // split, so results do not depend on the thread count.
-class WinogradConv2DOperator final : public Operator {
+class WinogradConv2DOperator final : public ProductOperator {
  public:
   static bool suits(const ops::Conv2DOp& c) {
     const ops::Conv2DArgs& g = c.geometry;
@@ -245,13 +237,12 @@ class WinogradConv2DOperator final : public Operator {
            g.batch * ((g.out_h + 1) / 2) * ((g.out_w + 1) / 2) >= 64;
   }
 
-  WinogradConv2DOperator(Isa isa, const ops::Op& op, int threads) : isa_(isa), a_(std::get<ops::Conv2DOp>(op.attrs)) {
+  WinogradConv2DOperator(Isa isa, const ops::Op& op, int threads)
+      : ProductOperator(op, std::get<ops::Conv2DOp>(op.attrs).epilogue),
+        isa_(isa),
+        a_(std::get<ops::Conv2DOp>(op.attrs)) {
     const ops::Conv2DArgs& g = a_.geometry;
     s_ = {g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.pad_top, g.pad_left};
-    kernel_ = op.weights.at(0)->data();
-    bias_ = a_.epilogue.bias ? op.weights.at(1)->data() : nullptr;
-    relu_ = a_.epilogue.activation == "relu";
-    if (!relu_ && !ops::is_linear(a_.epilogue.activation)) post_ = ops::raw_activation(a_.epilogue.activation);
     const Dim C = g.in_c, F = g.out_c;
     // Split by filters when U is over 1 MiB and there are few tiles to share it.
     split_filters_ = 16 * C * F > (Dim{1} << 18) && s_.tiles() <= 256;
@@ -327,10 +318,6 @@ class WinogradConv2DOperator final : public Operator {
   Isa isa_;
   ops::Conv2DOp a_;
   WinogradShape s_;
-  const float* kernel_;
-  const float* bias_;
-  bool relu_;
-  ops::RawActivationFn post_ = nullptr;
   bool split_filters_ = false;
   Dim block_ = 12, blocks_ = 1, panel_ = 16, panels_ = 1;
   int threads_ = 1;
@@ -361,7 +348,12 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(Isa isa) : isa_(isa) {}
   const char* name() const override { return "cpu"; }
   bool supports(const ops::Op& op) const override {
-    if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return !c->depthwise;
+    // Inputs past int32 offsets go to the reference backend.
+    if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) {
+      const ops::Conv2DArgs& g = c->geometry;
+      return !c->depthwise && g.batch * g.in_h * g.in_w * g.in_c <= std::numeric_limits<int32_t>::max() &&
+             g.batch * g.out_h * g.out_w * g.out_c <= std::numeric_limits<int32_t>::max();
+    }
     return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs);
   }
   std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions& o) const override {

@@ -260,45 +260,12 @@ void block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   }
 }
 
-// One MR x (NV * W) tile of dw for tap t, pixels [p0, p1): from zero (p0 == 0) or what dw holds.
-template <class S, int MR, int NV>
-void wgrad_tile(const WGradArgs& g, Dim t, Dim c0, Dim f0, Dim ncols, Dim p0, Dim p1) {
-  using V = typename S::V;
-  constexpr int W = S::W;
-  V acc[MR][NV];
-  float* out = g.dw + (t * g.channels + c0) * g.filters + f0;
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j)
-      acc[i][j] = p0 == 0 ? S::zero() : S::load_n(out + i * g.filters + j * W, lanes(ncols, j * W, W));
-  for (Dim p = p0; p < p1; ++p) {
-    int32_t o = g.offsets[p * g.taps + t];
-    const float* px = (o < 0 ? g.zeros : g.x + o) + c0;
-    const float* dyp = g.dy + p * g.filters + f0;
-    V b[NV];
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) b[j] = S::load_n(dyp + j * W, lanes(ncols, j * W, W));
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      V a = S::broadcast(px + i);
-#pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(a, b[j], acc[i][j]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) {
-      int cnt = lanes(ncols, j * W, W);
-      if (cnt > 0) S::store_n(out + i * g.filters + j * W, acc[i][j], cnt);
-    }
-}
-
-// The same for few channels (a first layer): rows of the tile are (tap, channel) pairs, row r
-// of dw = tap r / C, channel r % C, each gathering its own input value per pixel.
-template <class S, int MR, int NV>
-void wgrad_flat_tile(const WGradArgs& g, Dim r0, Dim f0, Dim ncols, Dim p0, Dim p1) {
+// One MR x (NV * W) tile of dw's rows [r0, r0 + MR) (row r: tap r / C, channel r % C) for pixels
+// [p0, p1): from zero (p0 == 0) or what dw holds. kOneTap: the tile's rows share one tap (one
+// input row per pixel, channels consecutive); otherwise (few channels, a first layer) every
+// row gathers its own value per pixel.
+template <class S, int MR, int NV, bool kOneTap>
+void wgrad_tile(const WGradArgs& g, Dim r0, Dim f0, Dim ncols, Dim p0, Dim p1) {
   using V = typename S::V;
   constexpr int W = S::W;
   V acc[MR][NV];
@@ -318,10 +285,20 @@ void wgrad_flat_tile(const WGradArgs& g, Dim r0, Dim f0, Dim ncols, Dim p0, Dim 
     V b[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) b[j] = S::load_n(dyp + j * W, lanes(ncols, j * W, W));
+    const float* px = nullptr;
+    if constexpr (kOneTap) {
+      int32_t o = offs[tap[0]];
+      px = (o < 0 ? g.zeros : g.x + o) + chan[0];
+    }
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      int32_t o = offs[tap[i]];
-      V a = S::broadcast(o < 0 ? g.zeros : g.x + o + chan[i]);
+      V a;
+      if constexpr (kOneTap) {
+        a = S::broadcast(px + i);
+      } else {
+        int32_t o = offs[tap[i]];
+        a = S::broadcast(o < 0 ? g.zeros : g.x + o + chan[i]);
+      }
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(a, b[j], acc[i][j]);
     }
@@ -335,43 +312,34 @@ void wgrad_flat_tile(const WGradArgs& g, Dim r0, Dim f0, Dim ncols, Dim p0, Dim 
     }
 }
 
-// Rows [r0, r1) of the flattened (tap, channel) rows of dw, filters [f0, f1).
-template <class S, int MR, int NV>
-void wgrad_flat(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
+// Rows [r0, r1) of dw (kOneTap: all of one tap), filters [f0, f1). Pixels in slices, so a
+// slice of dy (kKBlock pixels x NV * W filters) stays in cache while every row tile uses it.
+template <class S, int MR, int NV, bool kOneTap>
+void wgrad_rows_impl(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
   constexpr Dim kWide = NV * S::W;
   for (Dim p0 = 0; p0 < g.pixels; p0 += kKBlock) {
     Dim p1 = min_dim(g.pixels, p0 + kKBlock);
     for (Dim j = f0; j < f1; j += kWide) {
       Dim cols = min_dim(f1 - j, kWide);
       Dim r = r0;
-      for (; r + MR <= r1; r += MR) wgrad_flat_tile<S, MR, NV>(g, r, j, cols, p0, p1);
+      for (; r + MR <= r1; r += MR) wgrad_tile<S, MR, NV, kOneTap>(g, r, j, cols, p0, p1);
       Dim rest = r1 - r;
       [&]<int... R>(std::integer_sequence<int, R...>) {
-        ((rest == R + 1 ? wgrad_flat_tile<S, R + 1, NV>(g, r, j, cols, p0, p1) : void()), ...);
+        ((rest == R + 1 ? wgrad_tile<S, R + 1, NV, kOneTap>(g, r, j, cols, p0, p1) : void()), ...);
       }
       (std::make_integer_sequence<int, MR - 1>{});
     }
   }
 }
 
-// Pixels in slices, so a slice of dy (kKBlock pixels x NV * W filters) stays in cache while
-// every channel tile uses it.
 template <class S, int MR, int NV>
 void wgrad(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1) {
-  constexpr Dim kWide = NV * S::W;
-  for (Dim p0 = 0; p0 < g.pixels; p0 += kKBlock) {
-    Dim p1 = min_dim(g.pixels, p0 + kKBlock);
-    for (Dim j = f0; j < f1; j += kWide) {
-      Dim cols = min_dim(f1 - j, kWide);
-      Dim c = c0;
-      for (; c + MR <= c1; c += MR) wgrad_tile<S, MR, NV>(g, t, c, j, cols, p0, p1);
-      Dim rest = c1 - c;
-      [&]<int... R>(std::integer_sequence<int, R...>) {
-        ((rest == R + 1 ? wgrad_tile<S, R + 1, NV>(g, t, c, j, cols, p0, p1) : void()), ...);
-      }
-      (std::make_integer_sequence<int, MR - 1>{});
-    }
-  }
+  wgrad_rows_impl<S, MR, NV, true>(g, t * g.channels + c0, t * g.channels + c1, f0, f1);
+}
+
+template <class S, int MR, int NV>
+void wgrad_flat(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
+  wgrad_rows_impl<S, MR, NV, false>(g, r0, r1, f0, f1);
 }
 
 }  // namespace
