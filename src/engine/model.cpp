@@ -4,7 +4,7 @@
 
 #include "engine/functional.h"
 #include "engine/naming.h"
-#include "engine/summary.h"
+#include "utils/summary.h"
 #include "keras/errors.h"
 #include "layers/core/input_layer.h"
 #include "saving/model_config.h"

@@ -5,7 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "engine/trainer.h"
+#include "engine/train/trainer.h"
 #include "keras/errors.h"
 #include "saving/keras_files.h"
 

@@ -1,4 +1,4 @@
-#include "engine/progbar.h"
+#include "utils/progbar.h"
 
 #include <unistd.h>
 

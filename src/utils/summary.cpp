@@ -19,7 +19,7 @@
 //
 // Text is handled as code points, each taken as one terminal cell (rich measures East Asian
 // wide characters as two; layer names rarely have them).
-#include "engine/summary.h"
+#include "utils/summary.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 // The progress bar's text, from fixed timings (a fake clock), against the formats of Keras 3's
 // keras/src/utils/progbar.py (KERAS_SPEC §9.2).
-#include "engine/progbar.h"
+#include "utils/progbar.h"
 
 #include <gtest/gtest.h>
 

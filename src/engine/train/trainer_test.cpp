@@ -1,7 +1,7 @@
 // fit / evaluate semantics on models whose numbers can be worked out by hand from Keras's rules
 // (KERAS_SPEC §9.1): steps, partial batches, the batch-size-weighted running loss,
 // validation_split, shuffling, class and sample weights, History, evaluate's order.
-#include "engine/trainer.h"
+#include "engine/train/trainer.h"
 
 #include <gtest/gtest.h>
 

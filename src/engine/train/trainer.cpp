@@ -1,0 +1,251 @@
+// compile / fit / evaluate with Keras 3's semantics (keras/src/trainers/trainer.py,
+// data_adapters, compile_utils; KERAS_SPEC §9): steps of ceil(n / batch_size) with the last
+// partial batch, validation_split taking the last fraction before shuffling, a new shuffle each
+// epoch, the loss shown as a running mean weighted by batch size, stateful metrics, History.
+#include "engine/train/trainer.h"
+
+#include <algorithm>
+#include <iostream>
+#include <random>
+
+#include "engine/random.h"
+#include "engine/train/callback_list.h"
+#include "engine/train/data_adapter.h"
+#include "keras/errors.h"
+#include "keras/model.h"
+
+namespace keras {
+
+namespace engine {
+
+namespace {
+
+void collect_trainable(FunctionalImpl& model, bool trainable, std::vector<TrainableVariable>& out, size_t& index) {
+  for (const Layer& l : model.layers()) {
+    bool layer_trainable = trainable && l->trainable();
+    if (auto* nested = dynamic_cast<FunctionalImpl*>(l.impl().get())) {
+      collect_trainable(*nested, layer_trainable, out, index);
+      continue;
+    }
+    for (Variable* v : l->variables()) {
+      if (layer_trainable && v->trainable) out.push_back({v, l.name() + "/" + v->name, index});
+      ++index;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<TrainableVariable> trainable_variables(FunctionalImpl& model) {
+  std::vector<TrainableVariable> out;
+  size_t index = 0;
+  collect_trainable(model, model.trainable(), out, index);
+  return out;
+}
+
+void build_optimizer(FunctionalImpl& model) {
+  TrainingState& s = training_state(model);
+  if (s.optimizer->built()) return;
+  std::vector<const Variable*> vars;
+  std::vector<std::string> paths;
+  for (const TrainableVariable& tv : trainable_variables(model)) {
+    vars.push_back(tv.variable);
+    paths.push_back(tv.path);
+  }
+  s.optimizer->build(vars, paths);
+}
+
+Logs train_step(FunctionalImpl& model, const Batch& b) {
+  TrainingState& s = ready_state(model, b);
+  SavedState saved;
+  // The step's randomness follows the seed and the optimizer's iteration count (saved with
+  // the model), so training resumed from a checkpoint repeats the uninterrupted run.
+  uint64_t seed = mix_seed(training_seed(), uint64_t(s.optimizer->iterations()));
+  std::vector<Tensor> outputs = model.call(b.x, CallContext{.training = true, .saved = &saved, .seed = seed});
+  resolve_metrics(s, b.y, outputs);
+  std::vector<double> values;
+  std::vector<Tensor> output_grads;
+  double total = compute_losses(s, b, outputs, values, &output_grads);
+  // Training needs no gradients with respect to the data: the first layers skip them.
+  Gradients g = model.backward(BackwardArgs{b.x, outputs, output_grads, saved, false});
+  build_optimizer(model);
+  std::vector<Tensor> grads;
+  std::vector<Variable*> targets;
+  for (const TrainableVariable& tv : trainable_variables(model)) {
+    grads.push_back(std::move(g.variables.at(tv.index)));
+    targets.push_back(tv.variable);
+  }
+  s.optimizer->apply(grads, targets);
+  model.apply_state_updates(saved);
+  // Every weight may have moved (moving statistics too): compiled plans must notice.
+  for (Variable* v : model.variables()) ++v->version;
+  update_metrics(s, b, outputs, total, values);
+  return metrics_result(model);
+}
+
+Logs test_step(FunctionalImpl& model, const Batch& b) {
+  TrainingState& s = ready_state(model, b);
+  std::vector<Tensor> outputs = model.call(b.x, CallContext{});
+  resolve_metrics(s, b.y, outputs);
+  std::vector<double> values;
+  double total = compute_losses(s, b, outputs, values, nullptr);
+  update_metrics(s, b, outputs, total, values);
+  return metrics_result(model);
+}
+
+namespace {
+
+Logs run_evaluation(FunctionalImpl& f, const Data& d, int batch_size, CallbackList& cbs) {
+  TrainingState& s = training_state(f);
+  cbs.each([](callbacks::Callback& c) { c.on_test_begin({}); });
+  reset_metrics(s);
+  std::vector<Dim> order = identity(d.n);
+  for (Dim step = 0, steps = steps_for(d.n, batch_size); step < steps; ++step) {
+    cbs.each([&](callbacks::Callback& c) { c.on_test_batch_begin(step, {}); });
+    Logs logs = test_step(f, batch_of(d, order, step * batch_size, std::min(d.n, (step + 1) * batch_size)));
+    cbs.each([&](callbacks::Callback& c) { c.on_test_batch_end(step, logs); });
+  }
+  Logs logs = metrics_result(f);
+  cbs.each([&](callbacks::Callback& c) { c.on_test_end(logs); });
+  return logs;
+}
+
+}  // namespace
+
+// Sequential models without an Input are built by their first data, as in Keras.
+void ensure_built(FunctionalImpl& f, const std::vector<Tensor>& x) {
+  if (f.has_graph() || x.empty()) return;
+  if (auto* seq = dynamic_cast<SequentialImpl*>(&f)) seq->build_for(x[0].shape());
+}
+
+}  // namespace engine
+
+History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& options) {
+  return fit(std::vector<Tensor>{x}, y, options);
+}
+
+History Model::fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& options) {
+  return fit(x, std::vector<Tensor>{y}, options);
+}
+
+History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const FitOptions& o) {
+  using namespace engine;
+  FunctionalImpl& f = functional();
+  TrainingState& s = training_state(f);
+  check_batch_size(o.batch_size, "batch_size");
+  if (o.validation_freq <= 0) throw ValueError("`validation_freq` must be a positive integer");
+  if (!o.class_weight.empty() && !o.sample_weight.empty())
+    throw ValueError("You cannot `class_weight` and `sample_weight` at the same time.");
+  ensure_built(f, x);
+  Data train = make_data(x, y, o.sample_weight), val;
+  if (!o.validation_data.empty()) {
+    const ValidationData& v = o.validation_data;
+    val = make_data(v.x, v.y, v.sample_weight);
+  } else if (o.validation_split > 0) {
+    std::tie(train, val) = split(train, o.validation_split);
+  }
+  if (!o.class_weight.empty()) {
+    if (train.y.size() != 1) throw ValueError("`class_weight` is only supported for Models with a single output.");
+    train.sample_weight = class_weights(train.y[0], o.class_weight);
+  }
+
+  if (o.steps_per_epoch < 0) throw ValueError("`steps_per_epoch` must be a positive integer or 0 (all the data)");
+  Dim batches = steps_for(train.n, o.batch_size);
+  Dim steps = o.steps_per_epoch > 0 ? o.steps_per_epoch : batches;
+  History::Params params{o.verbose, o.epochs, steps};
+  CallbackList cbs(o.callbacks, *this, params);
+  auto history = std::make_shared<HistoryCallback>();
+  history->history.params = params;
+  cbs.add(history, *this, params);
+  if (o.verbose != 0) cbs.add(make_progbar_logger(o.verbose, o.epochs, steps, progbar_options()), *this, params);
+
+  s.stop_training = false;
+  uint64_t shuffle_seed = mix_seed(training_seed(), hash_name("shuffle"));
+  int val_batch = o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size;
+  Logs training_logs;
+  // A pass over the data: its order and how many of its batches were used (Keras's
+  // EpochIterator keeps its iterator across epochs when steps_per_epoch is given).
+  std::vector<Dim> order;
+  Dim used = batches;
+  cbs.each([](callbacks::Callback& c) { c.on_train_begin({}); });
+  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
+    engine::reset_metrics(s);
+    cbs.each([&](callbacks::Callback& c) { c.on_epoch_begin(epoch, {}); });
+    if (used >= batches || o.steps_per_epoch == 0) {
+      order = identity(train.n);
+      used = 0;
+      if (o.shuffle) {
+        std::mt19937_64 rng(mix_seed(shuffle_seed, uint64_t(epoch)));  // epoch e shuffles alike when resumed
+        shuffle(order, rng);
+      }
+    }
+    for (Dim step = 0; step < steps; ++step) {
+      if (used >= batches) {
+        std::cerr << "UserWarning: Your input ran out of data; interrupting training. Make sure that your dataset "
+                     "or generator can generate at least `steps_per_epoch * epochs` batches.\n";
+        break;
+      }
+      cbs.each([&](callbacks::Callback& c) { c.on_train_batch_begin(step, {}); });
+      Dim begin = used * o.batch_size;
+      Logs logs = train_step(f, batch_of(train, order, begin, std::min(train.n, begin + o.batch_size)));
+      ++used;
+      cbs.each([&](callbacks::Callback& c) { c.on_train_batch_end(step, logs); });
+      if (s.stop_training) break;
+    }
+    Logs epoch_logs = metrics_result(f);
+    if (!val.empty() && (epoch + 1) % o.validation_freq == 0)
+      for (const auto& [k, v] : run_evaluation(f, val, val_batch, cbs)) epoch_logs["val_" + k] = v;
+    cbs.each([&](callbacks::Callback& c) { c.on_epoch_end(epoch, epoch_logs); });
+    training_logs = epoch_logs;
+    if (s.stop_training) break;
+  }
+  cbs.each([&](callbacks::Callback& c) { c.on_train_end(training_logs); });
+  return history->history;
+}
+
+std::vector<double> Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
+  return evaluate(std::vector<Tensor>{x}, y, options);
+}
+
+std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options) {
+  return evaluate(x, std::vector<Tensor>{y}, options);
+}
+
+std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                    const EvaluateOptions& o) {
+  using namespace engine;
+  FunctionalImpl& f = functional();
+  training_state(f);
+  check_batch_size(o.batch_size, "batch_size");
+  ensure_built(f, x);
+  Data data = make_data(x, y, o.sample_weight);
+  Dim steps = steps_for(data.n, o.batch_size);
+  History::Params params{o.verbose, 1, steps};
+  CallbackList cbs(o.callbacks, *this, params);
+  if (o.verbose != 0) cbs.add(make_progbar_logger(o.verbose, 1, steps, progbar_options()), *this, params);
+  return flatten_in_order(f, run_evaluation(f, data, o.batch_size, cbs));
+}
+
+std::vector<double> Model::train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+  return train_on_batch(x, std::vector<Tensor>{y}, sample_weight);
+}
+
+std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+  return test_on_batch(x, std::vector<Tensor>{y}, sample_weight);
+}
+
+std::vector<double> Model::train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                          const Tensor& sample_weight) {
+  engine::ensure_built(functional(), x);
+  engine::Data d = engine::make_data(x, y, sample_weight);
+  return engine::flatten_in_order(functional(), engine::train_step(functional(), {d.x, d.y, d.sample_weight}));
+}
+
+std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                         const Tensor& sample_weight) {
+  engine::ensure_built(functional(), x);
+  engine::Data d = engine::make_data(x, y, sample_weight);
+  return engine::flatten_in_order(functional(), engine::test_step(functional(), {d.x, d.y, d.sample_weight}));
+}
+
+}  // namespace keras
