@@ -1,6 +1,7 @@
 #pragma once
 // Dense float32 tensors, contiguous and row-major (C order, last axis fastest), like numpy.
 #include <iosfwd>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -8,6 +9,23 @@
 
 namespace keras {
 
+// The memory a tensor's values live in. Host memory today; it is a separate object so that a
+// device backend can own memory of its own kind behind the same Tensor.
+class Buffer {
+ public:
+  explicit Buffer(std::vector<float> values) : host_(std::move(values)) {}
+  float* data() { return host_.data(); }
+  const float* data() const { return host_.data(); }
+  size_t size() const { return host_.size(); }
+
+ private:
+  std::vector<float> host_;
+};
+
+// A value, as numpy arrays are not: copies are independent. They share one Buffer until one of
+// them is written (copy on write), so keeping a tensor for later (the training tape, a saved
+// activation) costs no copy. As with std::string, reading one Tensor from many threads is
+// safe; writing one Tensor object while another thread uses it is not.
 class Tensor {
  public:
   Tensor() = default;
@@ -22,15 +40,16 @@ class Tensor {
   const Shape& shape() const { return shape_; }
   int rank() const { return shape_.rank(); }
   Dim dim(int axis) const { return shape_[axis]; }
-  Dim size() const { return static_cast<Dim>(values_.size()); }
-  bool empty() const { return values_.empty(); }
+  Dim size() const { return storage_ ? static_cast<Dim>(storage_->size()) : 0; }
+  bool empty() const { return size() == 0; }
 
-  float* data() { return values_.data(); }
-  const float* data() const { return values_.data(); }
-  std::span<float> values() { return values_; }
-  std::span<const float> values() const { return values_; }
-  float& operator[](Dim i) { return values_[static_cast<size_t>(i)]; }
-  float operator[](Dim i) const { return values_[static_cast<size_t>(i)]; }
+  // The non-const accessors give this tensor its own buffer first if it shares one.
+  float* data() { return own(); }
+  const float* data() const { return storage_ ? storage_->data() : nullptr; }
+  std::span<float> values() { return {own(), static_cast<size_t>(size())}; }
+  std::span<const float> values() const { return {data(), static_cast<size_t>(size())}; }
+  float& operator[](Dim i) { return own()[i]; }
+  float operator[](Dim i) const { return storage_->data()[i]; }
   // Element at a full multi-index (negative indices not allowed); bounds-checked.
   float at(std::initializer_list<Dim> index) const;
 
@@ -48,11 +67,16 @@ class Tensor {
   Tensor operator+(float s) const;
   Tensor operator-(float s) const;
 
-  friend bool operator==(const Tensor&, const Tensor&) = default;
+  // Same shape and values.
+  friend bool operator==(const Tensor& a, const Tensor& b);
 
  private:
+  // This tensor's buffer, copied first if another tensor shares it.
+  float* own() { return storage_ && storage_.use_count() == 1 ? storage_->data() : own_shared(); }
+  float* own_shared();
+
   Shape shape_;
-  std::vector<float> values_;
+  std::shared_ptr<Buffer> storage_;
 };
 
 // numpy-like text: [[0, 1, 2], [3, 4, 5]]; long tensors are abbreviated with "...".

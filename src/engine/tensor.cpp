@@ -10,12 +10,26 @@
 namespace keras {
 
 Tensor::Tensor(Shape shape, float fill)
-    : shape_(std::move(shape)), values_(static_cast<size_t>(shape_.num_elements()), fill) {}
+    : shape_(std::move(shape)),
+      storage_(std::make_shared<Buffer>(std::vector<float>(static_cast<size_t>(shape_.num_elements()), fill))) {}
 
-Tensor::Tensor(Shape shape, std::vector<float> values) : shape_(std::move(shape)), values_(std::move(values)) {
-  if (shape_.num_elements() != static_cast<Dim>(values_.size()))
-    throw ValueError("Cannot make a tensor of shape " + shape_.str() + " from " + std::to_string(values_.size()) +
+Tensor::Tensor(Shape shape, std::vector<float> values) : shape_(std::move(shape)) {
+  if (shape_.num_elements() != static_cast<Dim>(values.size()))
+    throw ValueError("Cannot make a tensor of shape " + shape_.str() + " from " + std::to_string(values.size()) +
                      " values");
+  storage_ = std::make_shared<Buffer>(std::move(values));
+}
+
+float* Tensor::own_shared() {
+  if (!storage_) return nullptr;
+  const float* from = storage_->data();
+  storage_ = std::make_shared<Buffer>(std::vector<float>(from, from + storage_->size()));
+  return storage_->data();
+}
+
+bool operator==(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape() || a.size() != b.size()) return false;
+  return std::equal(a.data(), a.data() + a.size(), b.data());
 }
 
 Tensor Tensor::arange(float start, float stop, float step) {
@@ -36,7 +50,7 @@ float Tensor::at(std::initializer_list<Dim> index) const {
     if (i < 0 || i >= n) throw ValueError("Index out of range for a tensor of shape " + shape_.str());
     flat = flat * n + i;
   }
-  return values_[static_cast<size_t>(flat)];
+  return data()[flat];
 }
 
 // Resolves a single -1 in `target` so the element count matches `size`.
@@ -75,7 +89,12 @@ Tensor Tensor::slice(Dim begin, Dim end) const {
   Dim row = n ? size() / n : 0;
   Shape s = shape_;
   s[0] = end - begin;
-  return Tensor(s, std::vector<float>(values_.begin() + begin * row, values_.begin() + end * row));
+  if (begin == 0 && end == n) {
+    Tensor whole = *this;
+    whole.shape_ = std::move(s);
+    return whole;
+  }
+  return Tensor(s, std::vector<float>(data() + begin * row, data() + end * row));
 }
 
 Tensor Tensor::concatenate(std::span<const Tensor> parts) {
@@ -90,7 +109,7 @@ Tensor Tensor::concatenate(std::span<const Tensor> parts) {
   s[0] = total;
   std::vector<float> v;
   v.reserve(static_cast<size_t>(s.num_elements()));
-  for (const Tensor& p : parts) v.insert(v.end(), p.values_.begin(), p.values_.end());
+  for (const Tensor& p : parts) v.insert(v.end(), p.data(), p.data() + p.size());
   return Tensor(s, std::move(v));
 }
 
@@ -100,10 +119,18 @@ static Tensor map(const Tensor& t, const std::function<float(float)>& f) {
   return r;
 }
 
-Tensor Tensor::operator*(float s) const { return map(*this, [s](float v) { return v * s; }); }
-Tensor Tensor::operator/(float s) const { return map(*this, [s](float v) { return v / s; }); }
-Tensor Tensor::operator+(float s) const { return map(*this, [s](float v) { return v + s; }); }
-Tensor Tensor::operator-(float s) const { return map(*this, [s](float v) { return v - s; }); }
+Tensor Tensor::operator*(float s) const {
+  return map(*this, [s](float v) { return v * s; });
+}
+Tensor Tensor::operator/(float s) const {
+  return map(*this, [s](float v) { return v / s; });
+}
+Tensor Tensor::operator+(float s) const {
+  return map(*this, [s](float v) { return v + s; });
+}
+Tensor Tensor::operator-(float s) const {
+  return map(*this, [s](float v) { return v - s; });
+}
 
 // Prints like numpy: nested brackets, integers without a decimal point.
 static void print_axis(std::ostream& os, const Tensor& t, int axis, Dim offset, Dim stride) {

@@ -86,7 +86,10 @@ const std::map<std::string, RawActivationFn>& table() {
 // d f / d z for elementwise activations, from z and y = f(z).
 template <class D>
 void elementwise_grad(const Tensor& z, const Tensor& y, Tensor& g, D d) {
-  for (Dim i = 0; i < g.size(); ++i) g[i] *= d(z[i], y[i]);
+  const float* zs = z.data();
+  const float* ys = y.data();
+  float* gs = g.data();
+  for (Dim i = 0, n = g.size(); i < n; ++i) gs[i] *= d(zs[i], ys[i]);
 }
 
 #define KERAS_GRAD(expr)                             \

@@ -4,7 +4,7 @@
 #include <optional>
 #include <sstream>
 
-#include "engine/progbar.h"
+#include "utils/progbar.h"
 #include "keras/datasets.h"
 #include "keras/keras.h"
 #include "keras/utils.h"

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 #include "engine/graph/lowering.h"
 #include "engine/naming.h"
@@ -326,9 +327,10 @@ Gradients ConvBase::backward(const BackwardArgs& a) const {
   g.variables = convolve_backward(args, x, dy, dx);
   if (spec_.use_bias) {
     Tensor db(Shape{args.out_c});
-    const float* d = dy.data();
+    const float* d = std::as_const(dy).data();
+    float* sum = db.data();
     for (Dim i = 0, n = dy.size(); i < n; i += args.out_c)
-      for (Dim f = 0; f < args.out_c; ++f) db[f] += d[i + f];
+      for (Dim f = 0; f < args.out_c; ++f) sum[f] += d[i + f];
     g.variables.push_back(std::move(db));
   }
   g.inputs.push_back(first && !dx.empty() ? ops::to_channels_first(dx) : std::move(dx));

@@ -1,4 +1,5 @@
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "engine/graph/lowering.h"
 #include "keras/layers/core.h"
@@ -92,8 +93,10 @@ class DenseImpl : public LayerImpl {
                         units);
     if (options_.use_bias) {
       Tensor db(Shape{units});
+      const float* d = std::as_const(dz).data();
+      float* sum = db.data();
       for (Dim r = 0; r < rows; ++r)
-        for (Dim u = 0; u < units; ++u) db[u] += dz[r * units + u];
+        for (Dim u = 0; u < units; ++u) sum[u] += d[r * units + u];
       g.variables.push_back(std::move(db));
     }
     return g;

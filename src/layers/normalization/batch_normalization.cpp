@@ -98,8 +98,9 @@ class BatchNormalizationImpl : public LayerImpl {
       shift[u] = static_cast<float>(b - mean[u] * i);
     }
     Tensor y(x.shape());
+    float* out = y.data();
     for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
-      y[flat] = x[flat] * inv[static_cast<size_t>(p)] + shift[static_cast<size_t>(p)];
+      out[flat] = x[flat] * inv[static_cast<size_t>(p)] + shift[static_cast<size_t>(p)];
     });
     return {std::move(y)};
   }
@@ -151,12 +152,13 @@ class BatchNormalizationImpl : public LayerImpl {
       count[u] += 1;
     });
     Tensor dx(x.shape());
+    float* dxs = dx.data();
     for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
       auto u = static_cast<size_t>(p);
       double scale = (gamma ? (*gamma)[p] : 1.0) * r[u];
       double d = g[flat];
       if (batch_stats) d -= (sum_g[u] + xh(flat, u) * sum_gx[u]) / std::max(count[u], 1.0);
-      dx[flat] = static_cast<float>(scale * d);
+      dxs[flat] = static_cast<float>(scale * d);
     });
     // In inference mode the moving statistics shape the output too (they are not trained,
     // but their gradients are what they are): dL/dmean = -gamma*r*sum(g),

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <utility>
 
 #include "keras/layers/rnn.h"
 #include "layers/convolutional/conv_utils.h"
@@ -39,11 +40,11 @@ class ConvLSTM2DImpl : public LayerImpl {
       if (arg->first <= 0 || arg->second <= 0)
         throw ValueError("The kernel_size, strides and dilation_rate arguments must be positive integers. Received: " +
                          arg->str());
-    if (std::max(o.strides.first, o.strides.second) > 1 &&
-        std::max(o.dilation_rate.first, o.dilation_rate.second) > 1)
-      throw ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
-                       "`strides=1` or `dilation_rate=1`. Received: strides=" + o.strides.str() +
-                       " and dilation_rate=" + o.dilation_rate.str());
+    if (std::max(o.strides.first, o.strides.second) > 1 && std::max(o.dilation_rate.first, o.dilation_rate.second) > 1)
+      throw ValueError(
+          "Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
+          "`strides=1` or `dilation_rate=1`. Received: strides=" +
+          o.strides.str() + " and dilation_rate=" + o.dilation_rate.str());
   }
   std::string class_name() const override { return "ConvLSTM2D"; }
 
@@ -52,13 +53,16 @@ class ConvLSTM2DImpl : public LayerImpl {
     detail::check_ndim(name(), in[0], 5);
     Shape state = state_shape(in[0]);
     if (in.size() != 1 && in.size() != 3)
-      fail("An `initial_state` was passed that is not compatible with the cell: it expects 2 state tensor(s), but "
-           "received " + std::to_string(in.size() - 1));
+      fail(
+          "An `initial_state` was passed that is not compatible with the cell: it expects 2 state tensor(s), but "
+          "received " +
+          std::to_string(in.size() - 1));
     for (size_t i = 1; i < in.size(); ++i) {
       Shape want = state;
       want[0] = in[i][0];
-      if (in[i] != want) fail("initial state " + std::to_string(i - 1) + " should have shape " + want.str() +
-                              ", but received shape " + in[i].str());
+      if (in[i] != want)
+        fail("initial state " + std::to_string(i - 1) + " should have shape " + want.str() + ", but received shape " +
+             in[i].str());
     }
     std::vector<Shape> out;
     if (o_.return_sequences) {
@@ -113,12 +117,16 @@ class ConvLSTM2DImpl : public LayerImpl {
     const Shape& x = in[0];
     bool cf = channels_first();
     if (x[cf ? 3 : 2] < 0 || x[cf ? 4 : 3] < 0)
-      fail("ConvLSTM layers only support static input shapes for the spatial dimension. Received invalid input "
-           "shape: input_shape=" + x.str());
+      fail(
+          "ConvLSTM layers only support static input shapes for the spatial dimension. Received invalid input "
+          "shape: input_shape=" +
+          x.str());
     Dim channels = x[cf ? 2 : 4];
     if (channels < 0)
-      fail("The channel dimension of the inputs (last axis) should be defined. Found None. Full input shape "
-           "received: input_shape=" + x.str());
+      fail(
+          "The channel dimension of the inputs (last axis) should be defined. Found None. Full input shape "
+          "received: input_shape=" +
+          x.str());
     Dim f = o_.filters, kh = o_.kernel_size.first, kw = o_.kernel_size.second;
     add_weight("kernel", {kh, kw, channels, 4 * f}, o_.kernel_initializer);
     add_weight("recurrent_kernel", {kh, kw, f, 4 * f}, o_.recurrent_initializer);
@@ -238,19 +246,34 @@ std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, cons
 // The input convolution of all timesteps in one call (batch*time images), bias added:
 // (batch*time*rows'*cols', 4*filters). Fills `args` (rows' = args.out_h).
 ops::Conv2DArgs ConvLSTM2DImpl::input_conv(const Shape& x) const {
-  ops::Conv2DArgs args{.batch = x[0], .in_h = x[1], .in_w = x[2], .in_c = x[3],
-                       .out_h = out_size(x[1], 0), .out_w = out_size(x[2], 1), .out_c = 4 * o_.filters,
-                       .k_h = o_.kernel_size.first, .k_w = o_.kernel_size.second,
-                       .stride_h = o_.strides.first, .stride_w = o_.strides.second,
-                       .dilation_h = o_.dilation_rate.first, .dilation_w = o_.dilation_rate.second};
+  ops::Conv2DArgs args{.batch = x[0],
+                       .in_h = x[1],
+                       .in_w = x[2],
+                       .in_c = x[3],
+                       .out_h = out_size(x[1], 0),
+                       .out_w = out_size(x[2], 1),
+                       .out_c = 4 * o_.filters,
+                       .k_h = o_.kernel_size.first,
+                       .k_w = o_.kernel_size.second,
+                       .stride_h = o_.strides.first,
+                       .stride_w = o_.strides.second,
+                       .dilation_h = o_.dilation_rate.first,
+                       .dilation_w = o_.dilation_rate.second};
   args.pad_top = ops::conv_padding(args.in_h, args.k_h, args.stride_h, args.dilation_h, o_.padding).pad_before;
   args.pad_left = ops::conv_padding(args.in_w, args.k_w, args.stride_w, args.dilation_w, o_.padding).pad_before;
   return args;
 }
 
 ops::Conv2DArgs ConvLSTM2DImpl::recurrent_conv(Dim n, Dim rows, Dim cols) const {
-  ops::Conv2DArgs a{.batch = n, .in_h = rows, .in_w = cols, .in_c = o_.filters, .out_h = rows, .out_w = cols,
-                    .out_c = 4 * o_.filters, .k_h = o_.kernel_size.first, .k_w = o_.kernel_size.second};
+  ops::Conv2DArgs a{.batch = n,
+                    .in_h = rows,
+                    .in_w = cols,
+                    .in_c = o_.filters,
+                    .out_h = rows,
+                    .out_w = cols,
+                    .out_c = 4 * o_.filters,
+                    .k_h = o_.kernel_size.first,
+                    .k_w = o_.kernel_size.second};
   a.pad_top = ops::conv_padding(rows, a.k_h, 1, 1, "same").pad_before;
   a.pad_left = ops::conv_padding(cols, a.k_w, 1, 1, "same").pad_before;
   return a;
@@ -322,8 +345,10 @@ Gradients ConvLSTM2DImpl::backward(const BackwardArgs& a) const {
   grads.variables.push_back(std::move(d_recurrent));
   if (o_.use_bias) {
     Tensor db({g});
+    const float* d = std::as_const(d_xw).data();
+    float* sum = db.data();
     for (Dim r = 0; r < d_xw.dim(0); ++r)
-      for (Dim j = 0; j < g; ++j) db[j] += d_xw[r * g + j];
+      for (Dim j = 0; j < g; ++j) sum[j] += d[r * g + j];
     grads.variables.push_back(std::move(db));
   }
   return grads;
@@ -335,8 +360,7 @@ Tensor ConvLSTM2DImpl::project_inputs(const Tensor& x5, ops::Conv2DArgs& args) c
   const Tensor& kernel = vars[0]->value;
   if (x.dim(3) != kernel.dim(2))
     throw ValueError("Input 0 of layer \"" + name() + "\" is incompatible with the layer: expected " +
-                     std::to_string(kernel.dim(2)) + " channels, but received input with shape " +
-                     x5.shape().str());
+                     std::to_string(kernel.dim(2)) + " channels, but received input with shape " + x5.shape().str());
   Dim g = 4 * o_.filters;
   args = input_conv(x.shape());
   Tensor xw({args.batch * args.out_h * args.out_w, g});
