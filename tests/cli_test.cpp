@@ -1,7 +1,11 @@
 // The kerascpp command-line tool, run as a user runs it.
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include "keras/io.h"
+#include "keras/model.h"
+#include "keras/saving.h"
 #include "test_helpers.h"
 
 namespace keras {
@@ -64,6 +68,33 @@ TEST(Cli, PredictFlattenChannelsFirstMovesChannelsLast) {
     for (int w = 0; w < 4; ++w)
       for (int c = 0; c < 3; ++c) want.push_back(static_cast<float>(8 * c + 4 * h + w));
   EXPECT_EQ(io::load_npy(dir / "y.npy"), Tensor({1, 24}, want));
+}
+
+// The library computes its products on its own kernels and threads, so a BLAS thread setting a
+// user exports changes nothing: the outputs are the same bytes.
+TEST(Cli, PredictIsIdenticalWhateverOpenblasAndOmpThreadsSay) {
+  TempDir dir;
+  Model m = load_model(model_path("mnist_convnet.json"));
+  std::vector<Tensor> weights = m.get_weights();
+  for (size_t i = 0; i < weights.size(); ++i) weights[i] = testing::random_tensor(weights[i].shape(), 20 + uint32_t(i));
+  m.set_weights(weights);
+  m.save(dir / "m.keras");
+  io::save_npy(dir / "x.npy", testing::random_tensor(Shape{48, 28, 28, 1}, 11));
+  auto predict = [&](const char* blas_threads, const std::string& out) {
+    setenv("OPENBLAS_NUM_THREADS", blas_threads, 1);
+    setenv("OMP_NUM_THREADS", blas_threads, 1);
+    CliRun r = kerascpp("predict " + (dir / "m.keras").string() + " " + (dir / "x.npy").string() + " -o " +
+                        (dir / out).string() + " --batch-size 16");
+    unsetenv("OPENBLAS_NUM_THREADS");
+    unsetenv("OMP_NUM_THREADS");
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::ifstream in(dir / out, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  std::string one = predict("1", "one.npy");
+  ASSERT_GT(one.size(), 48u * 10 * 4);
+  EXPECT_TRUE(predict("2", "two.npy") == one);
+  EXPECT_TRUE(predict("7", "seven.npy") == one);
 }
 
 TEST(Cli, PredictWithWrongInputShapeFailsCleanly) {
