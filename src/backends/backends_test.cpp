@@ -169,6 +169,36 @@ TEST(FastBackend, RandomPoolingMatchesReference) {
   }
 }
 
+// A pooling after a direct convolution (few channels: patches; more: the indirect product)
+// runs in the convolution's operator, band by band; the numbers stay those of the two layers.
+TEST(FastBackend, ConvolutionWithFusedPoolingMatchesReference) {
+  Rng r(21);
+  int fused = 0;
+  for (int trial = 0; trial < 24; ++trial) {
+    Dim c = r.one_of<Dim>({1, 3, 5, 9, 12}), f = r.pick(1, 40);
+    Dim kh = r.pick(1, 3), kw = r.pick(1, 3), sh = r.pick(1, 2), sw = r.pick(1, 2);
+    Dim h = r.pick(kh + 6, 30), w = r.pick(kw + 6, 30);
+    std::string act = r.one_of<std::string>({"relu", "linear", "tanh"});
+    auto input = Input({h, w, c});
+    KerasTensor y = layers::Conv2D({.filters = f,
+                                    .kernel_size = {kh, kw},
+                                    .strides = {sh, sw},
+                                    .padding = r.one_of<std::string>({"valid", "same"}),
+                                    .activation = act})(input);
+    Dim ph = r.pick(1, 3), pw = r.pick(1, 3);
+    layers::Pooling2DOptions o{.pool_size = {ph, pw},
+                               .strides = layers::IntPair{r.pick(1, 3), r.pick(1, 3)},
+                               .padding = r.one_of<std::string>({"valid", "same"})};
+    Model m(input, (r.pick(0, 1) ? layers::MaxPooling2D(o) : layers::AveragePooling2D(o))(y));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE(m.to_json());
+    Dim n = r.pick(1, 3);
+    fused += m.plan_info({Shape{n, h, w, c}}).steps.find("conv2d+pool2d") != std::string::npos;
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{n, h, w, c}, 500u + trial)));
+  }
+  EXPECT_GT(fused, 20);
+}
+
 // conv -> BatchNormalization -> relu folds into one conv operator; the numbers stay the
 // reference's (which runs the three layers unfused).
 TEST(FastBackend, FoldedBatchNormalizationMatchesReference) {

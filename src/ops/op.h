@@ -8,6 +8,7 @@
 // pools use height 1); weights stay in Keras's layouts (Dense kernel [in, units], conv kernel
 // [KH, KW, C/groups, F], depthwise kernel [KH, KW, C, M]) so an operator can read a Variable
 // directly, and packs a copy only where its kernel gains from another layout.
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -35,20 +36,23 @@ struct DenseOp {
   Epilogue epilogue;
 };
 
-// NHWC convolution (cross-correlation), geometry with explicit padding. Weights: kernel
-// [KH, KW, C/groups, F] (depthwise: [KH, KW, C, M], output channel c*M+m), bias.
-struct Conv2DOp {
-  Conv2DArgs geometry;
-  bool depthwise = false;
-  Epilogue epilogue;
-};
-
 // NHWC pooling; padded cells never take part (max ignores them, mean leaves them out of the
 // divisor, as Keras).
 struct Pool2DOp {
   enum class Mode { kMax, kAverage };
   Pool2DArgs geometry;
   Mode mode = Mode::kMax;
+};
+
+// NHWC convolution (cross-correlation), geometry with explicit padding. Weights: kernel
+// [KH, KW, C/groups, F] (depthwise: [KH, KW, C, M], output channel c*M+m), bias.
+// `pool`, when set, pools the result (after the epilogue) in the same operator, so the
+// convolution's output never goes out to memory whole; the op's output is then the pool's.
+struct Conv2DOp {
+  Conv2DArgs geometry;
+  bool depthwise = false;
+  Epilogue epilogue;
+  std::optional<Pool2DOp> pool;
 };
 
 // Mean or max over the middle axis of x[batch, spatial, channels] -> y[batch, channels].

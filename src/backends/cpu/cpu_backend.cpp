@@ -140,7 +140,8 @@ class Conv2DOperator final : public ProductOperator {
   // the indirect kernel: copy the patches of a chunk of rows into the thread's scratch and run
   // them as a plain product. The FMAs per value come in the same order either way.
   size_t workspace_bytes() const override {
-    return patches() ? sizeof(float) * threads_ * kPatchRows * reduction() : 0;
+    size_t per_thread = (patches() ? kPatchRows * reduction() : 0) + (a_.pool ? band_values() : 0);
+    return sizeof(float) * static_cast<size_t>(threads_) * per_thread;
   }
 
   void run(std::span<const float* const> in, std::span<float* const> out, void* workspace,
@@ -148,6 +149,7 @@ class Conv2DOperator final : public ProductOperator {
     const ops::Conv2DArgs& geo = a_.geometry;
     Dim cg = geo.in_c / geo.groups, fg = geo.out_c / geo.groups;
     Dim m = geo.batch * geo.out_h * geo.out_w;
+    if (a_.pool) return run_pooled(in[0], out[0], static_cast<float*>(workspace), ctx);
     if (patches()) {
       run_patches(in[0], out[0], static_cast<float*>(workspace), ctx);
       if (post_) activation_pass(post_, out[0], m, geo.out_c, 8 * geo.out_c, ctx);
@@ -179,35 +181,108 @@ class Conv2DOperator final : public ProductOperator {
 
   void run_patches(const float* x, float* y, float* scratch, const RunContext& ctx) const {
     const ops::Conv2DArgs& geo = a_.geometry;
-    Dim m = geo.batch * geo.out_h * geo.out_w, taps = geo.k_h * geo.k_w, c = geo.in_c, k = reduction();
+    Dim m = geo.batch * geo.out_h * geo.out_w;
     ctx.pool->parallel_for_indexed(ceil_div(m, kPatchRows), [&](Dim chunk, int thread) {
-      Dim r0 = chunk * kPatchRows, rows = std::min(kPatchRows, m - r0);
-      float* p = scratch + static_cast<size_t>(thread) * kPatchRows * k;
-      const int32_t* offs = offsets_.data() + r0 * taps;
-      if (c == 1) {  // one channel (grey images): one value per tap
-        for (Dim j = 0; j < rows * taps; ++j) p[j] = offs[j] < 0 ? 0.0f : x[offs[j]];
-      } else {
-        for (Dim r = 0; r < rows; ++r)
-          for (Dim t = 0; t < taps; ++t) {
-            int32_t o = offs[r * taps + t];
-            for (Dim i = 0; i < c; ++i) p[r * k + t * c + i] = o < 0 ? 0.0f : x[o + i];
-          }
-      }
-      // One tap of k values: the same FMAs in the same order as taps of c values, without a
-      // row lookup per tap.
-      IGemmArgs g{.m = rows,
-                  .n = geo.out_c,
-                  .taps = 1,
-                  .k = k,
-                  .a = p,
-                  .lda = k,
-                  .b = kernel_,
-                  .ldb = geo.out_c,
-                  .bias = bias_,
-                  .relu = relu_,
-                  .c = y + r0 * geo.out_c,
-                  .ldc = geo.out_c};
-      igemm_block(isa_, g, 0, rows, 0, geo.out_c);
+      Dim r0 = chunk * kPatchRows;
+      float* p = scratch + static_cast<size_t>(thread) * kPatchRows * reduction();
+      patch_product(x, r0, std::min(kPatchRows, m - r0), p, y + r0 * geo.out_c);
+    });
+  }
+
+  // Rows [r0, r0 + rows) of the product (rows <= kPatchRows) through patches copied into p.
+  void patch_product(const float* x, Dim r0, Dim rows, float* p, float* y) const {
+    const ops::Conv2DArgs& geo = a_.geometry;
+    Dim taps = geo.k_h * geo.k_w, c = geo.in_c, k = reduction();
+    const int32_t* offs = offsets_.data() + r0 * taps;
+    if (c == 1) {  // one channel (grey images): one value per tap
+      for (Dim j = 0; j < rows * taps; ++j) p[j] = offs[j] < 0 ? 0.0f : x[offs[j]];
+    } else {
+      for (Dim r = 0; r < rows; ++r)
+        for (Dim t = 0; t < taps; ++t) {
+          int32_t o = offs[r * taps + t];
+          for (Dim i = 0; i < c; ++i) p[r * k + t * c + i] = o < 0 ? 0.0f : x[o + i];
+        }
+    }
+    // One tap of k values: the same FMAs in the same order as taps of c values, without a
+    // row lookup per tap.
+    IGemmArgs g{.m = rows,
+                .n = geo.out_c,
+                .taps = 1,
+                .k = k,
+                .a = p,
+                .lda = k,
+                .b = kernel_,
+                .ldb = geo.out_c,
+                .bias = bias_,
+                .relu = relu_,
+                .c = y,
+                .ldc = geo.out_c};
+    igemm_block(isa_, g, 0, rows, 0, geo.out_c);
+  }
+
+  // Rows [r0, r0 + rows) of the product, whichever way this convolution runs (groups == 1).
+  void product_rows(const float* x, Dim r0, Dim rows, float* patch_scratch, float* y) const {
+    const ops::Conv2DArgs& geo = a_.geometry;
+    if (patches()) {
+      for (Dim done = 0; done < rows; done += kPatchRows)
+        patch_product(x, r0 + done, std::min(kPatchRows, rows - done), patch_scratch, y + done * geo.out_c);
+      return;
+    }
+    Dim taps = geo.k_h * geo.k_w;
+    IGemmArgs g{.m = rows,
+                .n = geo.out_c,
+                .taps = taps,
+                .k = geo.in_c,
+                .a = x,
+                .a_offsets = offsets_.data() + r0 * taps,
+                .zeros = zeros_.data(),
+                .b = kernel_,
+                .ldb = geo.out_c,
+                .bias = bias_,
+                .relu = relu_,
+                .c = y,
+                .ldc = geo.out_c};
+    igemm_block(isa_, g, 0, rows, 0, geo.out_c);
+  }
+
+  // With a fused pooling, a task is a band of pooled rows of one image: it computes the
+  // convolution rows the band reads into its thread's scratch (which stays in cache), applies
+  // the epilogue, and pools them into the output. Every value is computed as without fusion.
+  Dim band() const {
+    const ops::Conv2DArgs& geo = a_.geometry;
+    const ops::Pool2DArgs& p = a_.pool->geometry;
+    Dim row_values = geo.out_w * geo.out_c;
+    Dim fits = std::max<Dim>(1, ((Dim{1} << 15) / std::max<Dim>(row_values, 1) - p.pool_h) / p.stride_h + 1);
+    Dim flops_per_row = 2 * p.stride_h * row_values * reduction();
+    Dim wanted = ceil_div(2 * kMinFlopsPerTask, std::max<Dim>(flops_per_row, 1));
+    return std::clamp<Dim>(wanted, 1, std::min(fits, p.out_h));
+  }
+  size_t band_values() const {
+    const ops::Pool2DArgs& p = a_.pool->geometry;
+    return static_cast<size_t>(((band() - 1) * p.stride_h + p.pool_h) * a_.geometry.out_w * a_.geometry.out_c);
+  }
+
+  void run_pooled(const float* x, float* y, float* workspace, const RunContext& ctx) const {
+    const ops::Conv2DArgs& geo = a_.geometry;
+    const ops::Pool2DArgs& p = a_.pool->geometry;
+    bool max = a_.pool->mode == ops::Pool2DOp::Mode::kMax;
+    Dim rows_per_band = band(), bands = ceil_div(p.out_h, rows_per_band);
+    size_t per_thread = (patches() ? kPatchRows * reduction() : 0) + band_values();
+    ctx.pool->parallel_for_indexed(geo.batch * bands, [&](Dim task, int thread) {
+      Dim n = task / bands, p0 = task % bands * rows_per_band, p1 = std::min(p.out_h, p0 + rows_per_band);
+      float* conv = workspace + static_cast<size_t>(thread) * per_thread;
+      float* patch_scratch = conv + band_values();
+      Dim c0 = std::max<Dim>(0, p0 * p.stride_h - p.pad_top);
+      Dim c1 = std::min(geo.out_h, (p1 - 1) * p.stride_h - p.pad_top + p.pool_h);
+      Dim rows = (c1 - c0) * geo.out_w;
+      product_rows(x, (n * geo.out_h + c0) * geo.out_w, rows, patch_scratch, conv);
+      if (post_) post_(conv, rows * geo.out_c, geo.out_c);
+      ops::Pool2DArgs part = p;
+      part.batch = 1;
+      part.in_h = c1 - c0;
+      part.out_h = p1 - p0;
+      part.pad_top = c0 - (p0 * p.stride_h - p.pad_top);
+      pool2d_rows(isa_, part, max, conv, y + (n * p.out_h + p0) * p.out_w * p.channels, 0, p1 - p0);
     });
   }
 
@@ -351,6 +426,8 @@ class CpuBackend final : public Backend {
     // Inputs past int32 offsets go to the reference backend.
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) {
       const ops::Conv2DArgs& g = c->geometry;
+      // A fused pooling runs in the direct convolutions (not Winograd's tiles yet).
+      if (c->pool && (g.groups != 1 || WinogradConv2DOperator::suits(*c))) return false;
       return !c->depthwise && g.batch * g.in_h * g.in_w * g.in_c <= std::numeric_limits<int32_t>::max() &&
              g.batch * g.out_h * g.out_w * g.out_c <= std::numeric_limits<int32_t>::max();
     }
@@ -359,7 +436,8 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions& o) const override {
     if (std::holds_alternative<ops::DenseOp>(op.attrs)) return std::make_unique<DenseOperator>(isa_, op);
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && supports(op)) {
-      if (WinogradConv2DOperator::suits(*c)) return std::make_unique<WinogradConv2DOperator>(isa_, op, o.threads);
+      if (!c->pool && WinogradConv2DOperator::suits(*c))
+        return std::make_unique<WinogradConv2DOperator>(isa_, op, o.threads);
       return std::make_unique<Conv2DOperator>(isa_, op, o.threads);
     }
     if (std::holds_alternative<ops::Pool2DOp>(op.attrs)) return std::make_unique<Pool2DOperator>(isa_, op);

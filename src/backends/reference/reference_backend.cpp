@@ -50,22 +50,46 @@ FnOperator::Fn dense(const ops::Op& op, const ops::DenseOp& a) {
   };
 }
 
-FnOperator::Fn conv2d(const ops::Op& op, const ops::Conv2DOp& a) {
-  const float* w = op.weights.at(0)->data();
-  const float* b = a.epilogue.bias ? op.weights.at(1)->data() : nullptr;
-  Dim size = elements(op.outputs[0]);
-  return [a, w, b, size](Inputs in, Outputs out) {
-    const ops::Kernels& k = ops::reference_kernels();
-    (a.depthwise ? k.depthwise_conv2d : k.conv2d)(a.geometry, in[0], w, out[0]);
-    epilogue(a.epilogue, b, out[0], size, a.geometry.out_c);
-  };
+Dim conv_output_size(const ops::Conv2DArgs& g) { return g.batch * g.out_h * g.out_w * g.out_c; }
+
+void conv2d_into(const ops::Conv2DOp& a, const float* x, const float* w, const float* b, float* y) {
+  const ops::Kernels& k = ops::reference_kernels();
+  (a.depthwise ? k.depthwise_conv2d : k.conv2d)(a.geometry, x, w, y);
+  epilogue(a.epilogue, b, y, conv_output_size(a.geometry), a.geometry.out_c);
+}
+
+void pool2d_into(const ops::Pool2DOp& a, const float* x, float* y) {
+  const ops::Kernels& k = ops::reference_kernels();
+  (a.mode == ops::Pool2DOp::Mode::kMax ? k.max_pool2d : k.avg_pool2d)(a.geometry, x, y);
 }
 
 FnOperator::Fn pool2d(const ops::Pool2DOp& a) {
-  return [a](Inputs in, Outputs out) {
-    const ops::Kernels& k = ops::reference_kernels();
-    (a.mode == ops::Pool2DOp::Mode::kMax ? k.max_pool2d : k.avg_pool2d)(a.geometry, in[0], out[0]);
-  };
+  return [a](Inputs in, Outputs out) { pool2d_into(a, in[0], out[0]); };
+}
+
+// A convolution with a pooling fused after it: the whole convolution into the workspace, then
+// the pool, exactly as the two ops one after the other.
+class ConvPoolOperator final : public Operator {
+ public:
+  ConvPoolOperator(const ops::Op& op, const ops::Conv2DOp& a)
+      : a_(a), w_(op.weights.at(0)->data()), b_(a.epilogue.bias ? op.weights.at(1)->data() : nullptr) {}
+  size_t workspace_bytes() const override { return sizeof(float) * static_cast<size_t>(conv_output_size(a_.geometry)); }
+  void run(Inputs in, Outputs out, void* workspace, const RunContext&) const override {
+    auto* y = static_cast<float*>(workspace);
+    conv2d_into(a_, in[0], w_, b_, y);
+    pool2d_into(*a_.pool, y, out[0]);
+  }
+
+ private:
+  ops::Conv2DOp a_;
+  const float* w_;
+  const float* b_;
+};
+
+FnOperator::Fn conv2d(const ops::Op& op, const ops::Conv2DOp& a) {
+  const float* w = op.weights.at(0)->data();
+  const float* b = a.epilogue.bias ? op.weights.at(1)->data() : nullptr;
+  return [a, w, b](Inputs in, Outputs out) { conv2d_into(a, in[0], w, b, out[0]); };
 }
 
 FnOperator::Fn global_pool(const ops::GlobalPoolOp& a) {
@@ -190,6 +214,8 @@ class ReferenceBackend final : public Backend {
   const char* name() const override { return "reference"; }
   bool supports(const ops::Op&) const override { return true; }
   std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions&) const override {
+    if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && c->pool)
+      return std::make_unique<ConvPoolOperator>(op, *c);
     return std::make_unique<FnOperator>(std::visit(
         [&](const auto& a) -> FnOperator::Fn {
           using T = std::decay_t<decltype(a)>;

@@ -142,11 +142,30 @@ void fold_affine(ops::Op& product, const ops::Op& affine, PlanBuilder& b) {
   e->bias = true;
 }
 
+// A pooling after a convolution joins the convolution's operator when the backend runs the pair
+// as one (the convolution's output then never leaves the cache).
+bool fuse_pool(ops::Op& conv_op, const ops::Op& pool_op, const backends::Backend& backend) {
+  const auto* pool = std::get_if<ops::Pool2DOp>(&pool_op.attrs);
+  const auto* conv = std::get_if<ops::Conv2DOp>(&conv_op.attrs);
+  if (!pool || !conv || conv->pool) return false;
+  ops::Op fused = conv_op;
+  std::get<ops::Conv2DOp>(fused.attrs).pool = *pool;
+  fused.outputs = pool_op.outputs;
+  if (!backend.supports(fused)) return false;
+  conv_op = std::move(fused);
+  return true;
+}
+
+bool pooled(const ops::Op& op) {
+  const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs);
+  return c && c->pool;
+}
+
 // Inference rewrites: BatchNormalization (an affine op) folded into the product before it,
-// then activations fused into the product's epilogue, when the product's output feeds nothing
-// else.
+// activations fused into the product's epilogue, then poolings into the convolution, each when
+// the product's output feeds nothing else.
 void fuse(std::vector<Plan::Step>& steps, const std::vector<Plan::Value>& values, const std::vector<int>& outputs,
-          PlanBuilder& b) {
+          PlanBuilder& b, const backends::Backend& backend) {
   std::vector<int> producer(values.size(), -1);
   for (size_t i = 0; i < steps.size(); ++i)
     for (int v : steps[i].outputs) producer[static_cast<size_t>(v)] = static_cast<int>(i);
@@ -159,16 +178,21 @@ void fuse(std::vector<Plan::Step>& steps, const std::vector<Plan::Value>& values
     int p = producer[static_cast<size_t>(v)];
     if (p < 0 || removed[static_cast<size_t>(p)] || uses[static_cast<size_t>(v)] != 1) continue;
     Plan::Step& prod = steps[static_cast<size_t>(p)];
-    ops::Epilogue* e = product_epilogue(prod.op);
-    if (!e || !ops::is_linear(e->activation) || prod.outputs.size() != 1 || prod.outputs[0] != v) continue;
-    if (const auto* a = std::get_if<ops::AffineOp>(&s.op.attrs)) {
-      if (a->channels != prod.op.outputs[0][-1]) continue;
-      fold_affine(prod.op, s.op, b);
-    } else if (const auto* act = std::get_if<ops::ActivationOp>(&s.op.attrs)) {
-      if (act->last != prod.op.outputs[0][-1]) continue;
-      e->activation = act->name;
+    if (prod.outputs.size() != 1 || prod.outputs[0] != v) continue;
+    if (std::holds_alternative<ops::Pool2DOp>(s.op.attrs)) {
+      if (!fuse_pool(prod.op, s.op, backend)) continue;
     } else {
-      continue;
+      ops::Epilogue* e = product_epilogue(prod.op);
+      if (!e || !ops::is_linear(e->activation) || pooled(prod.op)) continue;
+      if (const auto* a = std::get_if<ops::AffineOp>(&s.op.attrs)) {
+        if (a->channels != prod.op.outputs[0][-1]) continue;
+        fold_affine(prod.op, s.op, b);
+      } else if (const auto* act = std::get_if<ops::ActivationOp>(&s.op.attrs)) {
+        if (act->last != prod.op.outputs[0][-1]) continue;
+        e->activation = act->name;
+      } else {
+        continue;
+      }
     }
     // The product now writes the rewritten step's output.
     prod.outputs[0] = s.outputs[0];
@@ -219,10 +243,9 @@ Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, 
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
   outputs_ = model.lower_graph(b, in);
   for (int v : outputs_) output_shapes_.push_back(values_[static_cast<size_t>(v)].shape);
-  fuse(steps_, values_, outputs_, b);
-
   // Operators: the runtime's backend where it can, the reference backend elsewhere.
   const backends::Backend& fast = runtime_->backend();
+  fuse(steps_, values_, outputs_, b, fast);
   for (Step& s : steps_) {
     const backends::Backend& be = fast.supports(s.op) ? fast : backends::reference_backend();
     s.impl = be.create(s.op, {.threads = runtime_->threads()});
@@ -326,7 +349,7 @@ double Plan::flops() const {
 std::string Plan::describe() const {
   std::ostringstream os;
   for (const Step& s : steps_)
-    os << ops::kind_name(s.op) << " " << s.op.layer << " [" << s.backend << "] -> "
+    os << ops::kind_name(s.op) << (pooled(s.op) ? "+pool2d" : "") << " " << s.op.layer << " [" << s.backend << "] -> "
        << (s.op.outputs.empty() ? std::string("()") : s.op.outputs[0].str()) << "\n";
   os << "arena: " << arena_bytes_ << " bytes\n";
   return os.str();
