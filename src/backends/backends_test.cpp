@@ -199,6 +199,29 @@ TEST(FastBackend, ConvolutionWithFusedPoolingMatchesReference) {
   EXPECT_GT(fused, 20);
 }
 
+// Winograd's output tiles are 2x2, so a 2x2 stride-2 pooling becomes one pixel per tile: odd
+// sizes (a last tile half outside), both paddings of the convolution and of the pooling.
+TEST(FastBackend, WinogradWithFusedPoolingMatchesReference) {
+  Rng r(23);
+  int fused = 0;
+  for (int trial = 0; trial < 12; ++trial) {
+    Dim c = r.pick(16, 40), f = r.pick(16, 50), h = r.pick(10, 33), w = r.pick(10, 33);
+    auto input = Input({h, w, c});
+    KerasTensor y = layers::Conv2D({.filters = f,
+                                    .kernel_size = {3, 3},
+                                    .padding = r.one_of<std::string>({"valid", "same"}),
+                                    .activation = r.one_of<std::string>({"relu", "linear"})})(input);
+    layers::Pooling2DOptions o{.pool_size = {2, 2}, .padding = r.one_of<std::string>({"valid", "same"})};
+    Model m(input, (r.pick(0, 1) ? layers::MaxPooling2D(o) : layers::AveragePooling2D(o))(y));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE(m.to_json());
+    Dim n = r.pick(1, 3);
+    fused += m.plan_info({Shape{n, h, w, c}}).steps.find("conv2d+pool2d") != std::string::npos;
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{n, h, w, c}, 700u + trial)));
+  }
+  EXPECT_GT(fused, 8);
+}
+
 // conv -> BatchNormalization -> relu folds into one conv operator; the numbers stay the
 // reference's (which runs the three layers unfused).
 TEST(FastBackend, FoldedBatchNormalizationMatchesReference) {

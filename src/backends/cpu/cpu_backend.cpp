@@ -305,6 +305,15 @@ class Conv2DOperator final : public ProductOperator {
 // split, so results do not depend on the thread count.
 class WinogradConv2DOperator final : public ProductOperator {
  public:
+  // A fused pooling must be 2x2 with stride 2 from the top left (one pixel per output tile),
+  // after at most relu (other activations run after the whole output).
+  static bool pools(const ops::Conv2DOp& c) {
+    const ops::Pool2DArgs& p = c.pool->geometry;
+    return p.pool_h == 2 && p.pool_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_top == 0 && p.pad_left == 0 &&
+           p.out_h <= (c.geometry.out_h + 1) / 2 && p.out_w <= (c.geometry.out_w + 1) / 2 &&
+           (c.epilogue.activation == "relu" || ops::is_linear(c.epilogue.activation));
+  }
+
   static bool suits(const ops::Conv2DOp& c) {
     const ops::Conv2DArgs& g = c.geometry;
     return !c.depthwise && g.groups == 1 && g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
@@ -387,7 +396,13 @@ class WinogradConv2DOperator final : public ProductOperator {
                   .ldc = cols};
       igemm_block(isa_, g, 0, count, 0, cols);
     }
-    winograd_output(isa_, s_, {m, block_, cols, f0, f1}, t0, count, bias_, relu_, y);
+    WinogradOutput o{m, block_, cols, f0, f1};
+    if (a_.pool) {
+      o.pool = a_.pool->mode == ops::Pool2DOp::Mode::kMax ? WinogradOutput::Pool::kMax : WinogradOutput::Pool::kAverage;
+      o.pooled_h = a_.pool->geometry.out_h;
+      o.pooled_w = a_.pool->geometry.out_w;
+    }
+    winograd_output(isa_, s_, o, t0, count, bias_, relu_, y);
   }
 
   Isa isa_;
@@ -426,8 +441,10 @@ class CpuBackend final : public Backend {
     // Inputs past int32 offsets go to the reference backend.
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) {
       const ops::Conv2DArgs& g = c->geometry;
-      // A fused pooling runs in the direct convolutions (not Winograd's tiles yet).
-      if (c->pool && (g.groups != 1 || WinogradConv2DOperator::suits(*c))) return false;
+      // A fused pooling runs in the direct convolutions, and in Winograd's when it is one pixel
+      // per output tile.
+      if (c->pool && (g.groups != 1 || (WinogradConv2DOperator::suits(*c) && !WinogradConv2DOperator::pools(*c))))
+        return false;
       return !c->depthwise && g.batch * g.in_h * g.in_w * g.in_c <= std::numeric_limits<int32_t>::max() &&
              g.batch * g.out_h * g.out_w * g.out_c <= std::numeric_limits<int32_t>::max();
     }
@@ -436,7 +453,7 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions& o) const override {
     if (std::holds_alternative<ops::DenseOp>(op.attrs)) return std::make_unique<DenseOperator>(isa_, op);
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && supports(op)) {
-      if (!c->pool && WinogradConv2DOperator::suits(*c))
+      if (WinogradConv2DOperator::suits(*c) && (!c->pool || WinogradConv2DOperator::pools(*c)))
         return std::make_unique<WinogradConv2DOperator>(isa_, op, o.threads);
       return std::make_unique<Conv2DOperator>(isa_, op, o.threads);
     }

@@ -8,29 +8,50 @@ namespace {
 inline Dim pmax(Dim a, Dim b) { return a > b ? a : b; }
 inline Dim pmin(Dim a, Dim b) { return a < b ? a : b; }
 
-template <class S>
-void pool_rows_impl(const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) {
+// One output pixel's channels [c, c + lanes) over its window; full vectors load plainly.
+template <class S, bool kMax, bool kFull>
+inline void pool_pixel(const float* x, Dim row_stride, Dim C, Dim h0, Dim h1, Dim w0, Dim w1, Dim c, int lanes,
+                       typename S::V divisor, float* o) {
   using V = typename S::V;
-  const Dim C = g.channels;
+  V acc = kMax ? S::set1(-__builtin_inff()) : S::zero();
+  for (Dim ih = h0; ih < h1; ++ih)
+    for (Dim iw = w0; iw < w1; ++iw) {
+      const float* p = x + ih * row_stride + iw * C + c;
+      V v = kFull ? S::load(p) : S::load_n(p, lanes);
+      acc = kMax ? S::max(acc, v) : S::add(acc, v);
+    }
+  if (!kMax) acc = S::div(acc, divisor);
+  if (kFull)
+    S::store(o + c, acc);
+  else
+    S::store_n(o + c, acc, lanes);
+}
+
+template <class S, bool kMax>
+void pool_rows_mode(const ops::Pool2DArgs& g, const float* x, float* y, Dim r0, Dim r1) {
+  const Dim C = g.channels, full = C / S::W * S::W, row_stride = g.in_w * C;
   for (Dim row = r0; row < r1; ++row) {
     Dim n = row / g.out_h, oh = row % g.out_h;
     Dim h0 = pmax(0, oh * g.stride_h - g.pad_top), h1 = pmin(g.in_h, oh * g.stride_h - g.pad_top + g.pool_h);
+    const float* image = x + n * g.in_h * row_stride;
     for (Dim ow = 0; ow < g.out_w; ++ow) {
       Dim w0 = pmax(0, ow * g.stride_w - g.pad_left), w1 = pmin(g.in_w, ow * g.stride_w - g.pad_left + g.pool_w);
       float* o = y + (row * g.out_w + ow) * C;
-      const V divisor = S::set1(static_cast<float>(pmax((h1 - h0) * (w1 - w0), 1)));
-      for (Dim c = 0; c < C; c += S::W) {
-        int w = C - c >= S::W ? S::W : static_cast<int>(C - c);
-        V acc = max ? S::set1(-__builtin_inff()) : S::zero();
-        for (Dim ih = h0; ih < h1; ++ih)
-          for (Dim iw = w0; iw < w1; ++iw) {
-            V v = S::load_n(x + ((n * g.in_h + ih) * g.in_w + iw) * C + c, w);
-            acc = max ? S::max(acc, v) : S::add(acc, v);
-          }
-        S::store_n(o + c, max ? acc : S::div(acc, divisor), w);
-      }
+      const typename S::V divisor = S::set1(static_cast<float>(pmax((h1 - h0) * (w1 - w0), 1)));
+      for (Dim c = 0; c < full; c += S::W)
+        pool_pixel<S, kMax, true>(image, row_stride, C, h0, h1, w0, w1, c, S::W, divisor, o);
+      if (full < C)
+        pool_pixel<S, kMax, false>(image, row_stride, C, h0, h1, w0, w1, full, static_cast<int>(C - full), divisor, o);
     }
   }
+}
+
+template <class S>
+void pool_rows_impl(const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) {
+  if (max)
+    pool_rows_mode<S, true>(g, x, y, r0, r1);
+  else
+    pool_rows_mode<S, false>(g, x, y, r0, r1);
 }
 
 // Per window and channel vector: the window position of the first maximum (as a float, exact

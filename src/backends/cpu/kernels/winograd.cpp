@@ -13,7 +13,9 @@ struct Scalar {
   using V = float;
   static constexpr int W = 1;
   static V zero() { return 0.0f; }
+  static V load(const float* p) { return *p; }
   static V load_n(const float* p, int) { return *p; }
+  static void store(float* p, V v) { *p = v; }
   static void store_n(float* p, V v, int) { *p = v; }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }

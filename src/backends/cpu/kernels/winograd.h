@@ -24,10 +24,15 @@ void winograd_weights(Isa isa, const WinogradShape& s, const float* kernel, floa
 // V for tiles [t0, t0 + count) of x; v holds `stride` tiles per frequency.
 void winograd_input(Isa isa, const WinogradShape& s, const float* x, Dim t0, Dim count, float* v, Dim stride);
 // Output channels [f0, f1) of tiles [t0, t0 + count) from m (`stride` tiles per frequency,
-// rows of `ldm` values holding channels f0...), + bias, then relu.
+// rows of `ldm` values holding channels f0...), + bias, then relu. With `pool`, a 2x2 stride-2
+// pooling aligned with the tiles follows: y is then the pooled [n][pooled_h][pooled_w][F], one
+// pixel per tile, over the tile's outputs inside out_h x out_w (Keras's valid and same padding).
 struct WinogradOutput {
+  enum class Pool { kNone, kMax, kAverage };
   const float* m;
   Dim stride, ldm, f0, f1;
+  Pool pool = Pool::kNone;
+  Dim pooled_h = 0, pooled_w = 0;
 };
 void winograd_output(Isa isa, const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim count, const float* bias,
                      bool relu, float* y);

@@ -96,16 +96,36 @@ void output_impl(const WinogradShape& s, const WinogradOutput& o, Dim t0, Dim co
         a[1][j] = S::sub(S::sub(q[1][j], q[2][j]), q[3][j]);
       }
       V b = bias ? S::load_n(bias + o.f0 + f, w) : S::zero();
+      V v[2][2];
       for (int i = 0; i < 2; ++i) {
         V out[2] = {S::add(S::add(a[i][0], a[i][1]), a[i][2]), S::sub(S::sub(a[i][1], a[i][2]), a[i][3])};
         for (int j = 0; j < 2; ++j) {
-          Dim oh = oh0 + i, ow = ow0 + j;
-          if (oh >= s.out_h || ow >= s.out_w) continue;
-          V v = S::add(out[j], b);
-          if (relu) v = S::max(v, S::zero());
-          S::store_n(y + ((n * s.out_h + oh) * s.out_w + ow) * s.out_c + o.f0 + f, v, w);
+          v[i][j] = S::add(out[j], b);
+          if (relu) v[i][j] = S::max(v[i][j], S::zero());
         }
       }
+      if (o.pool != WinogradOutput::Pool::kNone) {
+        Dim py = oh0 / 2, px = ow0 / 2;
+        if (py >= o.pooled_h || px >= o.pooled_w) continue;
+        bool max = o.pool == WinogradOutput::Pool::kMax;
+        V acc = max ? S::set1(-__builtin_inff()) : S::zero();
+        int cells = 0;
+        for (int i = 0; i < 2; ++i)
+          for (int j = 0; j < 2; ++j) {
+            if (oh0 + i >= s.out_h || ow0 + j >= s.out_w) continue;
+            acc = max ? S::max(acc, v[i][j]) : S::add(acc, v[i][j]);
+            ++cells;
+          }
+        if (!max) acc = S::div(acc, S::set1(static_cast<float>(cells)));
+        S::store_n(y + ((n * o.pooled_h + py) * o.pooled_w + px) * s.out_c + o.f0 + f, acc, w);
+        continue;
+      }
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) {
+          Dim oh = oh0 + i, ow = ow0 + j;
+          if (oh >= s.out_h || ow >= s.out_w) continue;
+          S::store_n(y + ((n * s.out_h + oh) * s.out_w + ow) * s.out_c + o.f0 + f, v[i][j], w);
+        }
     }
   }
 }
