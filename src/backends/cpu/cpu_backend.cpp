@@ -47,10 +47,23 @@ class ProductOperator : public Operator {
         relu_(e.activation == "relu"),
         post_(relu_ || ops::is_linear(e.activation) ? nullptr : ops::raw_activation(e.activation)) {}
 
+  // Packs the kernel ([rows][n], Keras's layout) into the tile kernel's strips, once, when the
+  // product has enough rows to run through tiles and the copy is at most 64 MiB.
+  void pack_kernel(Isa isa, Dim rows, Dim n, Dim m) {
+    Dim width = packed_width(isa);
+    if (width == 0 || m <= 3 || packed_size(rows, n, width) > (Dim{16} << 20)) return;
+    packed_.resize(static_cast<size_t>(packed_size(rows, n, width)));
+    pack_b(kernel_, rows, n, n, width, packed_.data());
+    width_ = width;
+  }
+  const float* b() const { return packed_.empty() ? kernel_ : packed_.data(); }
+
   const float* kernel_;
   const float* bias_;
   bool relu_;
   ops::RawActivationFn post_;
+  std::vector<float> packed_;
+  Dim width_ = 0;  // IGemmArgs::packed
 };
 
 class DenseOperator final : public ProductOperator {
@@ -58,7 +71,9 @@ class DenseOperator final : public ProductOperator {
   DenseOperator(Isa isa, const ops::Op& op)
       : ProductOperator(op, std::get<ops::DenseOp>(op.attrs).epilogue),
         isa_(isa),
-        a_(std::get<ops::DenseOp>(op.attrs)) {}
+        a_(std::get<ops::DenseOp>(op.attrs)) {
+    if (slices() == 1) pack_kernel(isa, a_.in, a_.units, a_.rows);
+  }
   // Batch-1 products read every weight once and do little with it: they are bound by memory.
   // With few rows the reduction is cut into fixed slices of whole, contiguous weight rows, one
   // task each, summed in slice order afterwards: the weights stream front to back.
@@ -76,8 +91,9 @@ class DenseOperator final : public ProductOperator {
                   .k = k,
                   .a = in[0],
                   .lda = a_.in,
-                  .b = kernel_,
+                  .b = b(),
                   .ldb = a_.units,
+                  .packed = width_,
                   .bias = bias_,
                   .relu = relu_,
                   .c = out[0],
@@ -134,6 +150,7 @@ class Conv2DOperator final : public ProductOperator {
       throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() +
                        " is too large for int32 offsets");
     zeros_.assign(static_cast<size_t>(g.in_c / g.groups), 0.0f);
+    if (g.groups == 1) pack_kernel(isa, g.k_h * g.k_w * g.in_c, g.out_c, g.batch * g.out_h * g.out_w);
   }
 
   // With few input channels (a first layer on images) each tap holds too little work for
@@ -163,8 +180,9 @@ class Conv2DOperator final : public ProductOperator {
                   .a = in[0] + grp * cg,
                   .a_offsets = offsets_.data(),
                   .zeros = zeros_.data(),
-                  .b = kernel_ + grp * fg,
+                  .b = geo.groups == 1 ? b() : kernel_ + grp * fg,
                   .ldb = geo.out_c,
+                  .packed = geo.groups == 1 ? width_ : 0,
                   .bias = bias_ ? bias_ + grp * fg : nullptr,
                   .relu = relu_,
                   .c = out[0] + grp * fg,
@@ -211,8 +229,9 @@ class Conv2DOperator final : public ProductOperator {
                 .k = k,
                 .a = p,
                 .lda = k,
-                .b = kernel_,
+                .b = b(),
                 .ldb = geo.out_c,
+                .packed = width_,
                 .bias = bias_,
                 .relu = relu_,
                 .c = y,
@@ -236,8 +255,9 @@ class Conv2DOperator final : public ProductOperator {
                 .a = x,
                 .a_offsets = offsets_.data() + r0 * taps,
                 .zeros = zeros_.data(),
-                .b = kernel_,
+                .b = b(),
                 .ldb = geo.out_c,
+                .packed = width_,
                 .bias = bias_,
                 .relu = relu_,
                 .c = y,

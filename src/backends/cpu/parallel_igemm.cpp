@@ -18,7 +18,8 @@ void parallel_igemm(Isa isa, const IGemmArgs& g, ThreadPool& pool, Dim a_values)
   Dim b_values = g.taps * g.k * g.n;
   Dim panel, rows;
   if (b_values >= a_values) {
-    panel = std::max<Dim>(32, ceil_div(ceil_div(g.n, want), 16) * 16);
+    Dim align = std::max<Dim>(16, g.packed);  // packed strips must not be split
+    panel = std::max<Dim>(32, ceil_div(ceil_div(g.n, want), align) * align);
     rows = g.m;
     Dim panels = ceil_div(g.n, panel);
     if (panels < want) rows = ceil_div(ceil_div(g.m, ceil_div(want, panels)), 12) * 12;

@@ -37,6 +37,21 @@ void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   detail::igemm_block_generic(g, m0, m1, n0, n1);
 }
 
+Dim packed_width(Isa isa) {
+  // The AVX kernels' tiles are two vectors wide; the portable kernel reads B row by row.
+  return isa == Isa::kAvx512 ? 32 : isa == Isa::kAvx2 ? 16 : 0;
+}
+
+void pack_b(const float* b, Dim rows, Dim n, Dim ldb, Dim width, float* out) {
+  for (Dim s0 = 0; s0 < n; s0 += width) {
+    Dim cols = std::min(width, n - s0);
+    for (Dim r = 0; r < rows; ++r, out += width) {
+      std::copy(b + r * ldb + s0, b + r * ldb + s0 + cols, out);
+      std::fill(out + cols, out + width, 0.0f);
+    }
+  }
+}
+
 void wgrad_block(Isa isa, const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f1) {
 #if defined(KERAS_HAVE_X86_KERNELS)
   if (isa == Isa::kAvx512) return detail::wgrad_block_avx512(g, t, c0, c1, f0, f1);

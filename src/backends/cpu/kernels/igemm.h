@@ -31,6 +31,11 @@ struct IGemmArgs {
   const float* zeros = nullptr;  // k zeros
   const float* b = nullptr;
   Dim ldb = 0;
+  // Nonzero: B was packed by pack_b into strips of this many columns (the kernel's tile width,
+  // packed_width(isa)), each strip's taps * k rows contiguous, so a tile streams its slice of B
+  // front to back instead of striding across rows. ldb is then ignored, and column blocks must
+  // start at multiples of the width.
+  Dim packed = 0;
   const float* bias = nullptr;  // n values, or null
   bool relu = false;
   float* c = nullptr;
@@ -58,6 +63,14 @@ void wgrad_rows(Isa isa, const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1);
 
 // Rows [m0, m1) and columns [n0, n1) of C; n0 a multiple of 16.
 void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);
+
+// The strip width igemm_block's tiles read B in (0: this ISA's kernel takes B unpacked), and
+// the number of floats pack_b writes for a [rows][n] B.
+Dim packed_width(Isa isa);
+inline Dim packed_size(Dim rows, Dim n, Dim width) { return (n + width - 1) / width * width * rows; }
+// B [rows][n] (row stride ldb) into strips of `width` columns, zero-padded: out[s][r][j] =
+// B[r][s * width + j].
+void pack_b(const float* b, Dim rows, Dim n, Dim ldb, Dim width, float* out);
 
 namespace detail {
 void igemm_block_avx512(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1);

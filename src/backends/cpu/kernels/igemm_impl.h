@@ -46,9 +46,11 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
         ap[i] = g.a + (m0 + i) * g.lda + t * g.k;
       }
     }
-    const float* bp = g.b + t * g.k * g.ldb + n0;
+    const float* bp =
+        g.packed ? g.b + (n0 / g.packed) * (g.taps * g.k * g.packed) + t * g.k * g.packed : g.b + t * g.k * g.ldb + n0;
+    const Dim ldb = g.packed ? g.packed : g.ldb;
     if (full) {
-      for (Dim kk = 0; kk < g.k; ++kk, bp += g.ldb) {
+      for (Dim kk = 0; kk < g.k; ++kk, bp += ldb) {
         V b[NV];
 #pragma GCC unroll 8
         for (int j = 0; j < NV; ++j) b[j] = S::load(bp + j * W);
@@ -60,7 +62,7 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
         }
       }
     } else {
-      for (Dim kk = 0; kk < g.k; ++kk, bp += g.ldb) {
+      for (Dim kk = 0; kk < g.k; ++kk, bp += ldb) {
         V b[NV];
 #pragma GCC unroll 8
         for (int j = 0; j < NV; ++j) b[j] = S::load_n(bp + j * W, lanes(ncols, j * W, W));
@@ -241,7 +243,7 @@ void few_rows_block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
 // few_rows_block.
 template <class S, int MR, int NV, int FEW>
 void block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
-  if (g.m <= FEW) return few_rows_block<S>(g, m0, m1, n0, n1);
+  if (g.m <= FEW && !g.packed) return few_rows_block<S>(g, m0, m1, n0, n1);
   constexpr Dim kWide = NV * S::W;
   Dim taps_per_slice = g.k >= kKBlock ? 1 : kKBlock / g.k;
   for (Dim t0 = 0; t0 < g.taps; t0 += taps_per_slice) {
