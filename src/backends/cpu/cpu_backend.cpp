@@ -350,8 +350,11 @@ class WinogradConv2DOperator final : public ProductOperator {
     const Dim C = g.in_c, F = g.out_c;
     // Split by filters when U is over 1 MiB and there are few tiles to share it.
     split_filters_ = 16 * C * F > (Dim{1} << 18) && s_.tiles() <= 256;
+    // U is written in the tile kernel's packed strips; panels must hold whole strips.
+    width_ = packed_width(isa);
+    Dim align = std::max<Dim>(16, width_);
     panel_ = F;
-    if (split_filters_) panel_ = std::max<Dim>(32, ceil_div(ceil_div(F, 2 * threads), 16) * 16);
+    if (split_filters_) panel_ = std::max<Dim>(32, ceil_div(ceil_div(F, 2 * threads), align) * align);
     panels_ = ceil_div(F, panel_);
     // Tiles per block: a block's V and M within about 2 MiB, a multiple of the row tile.
     block_ = std::clamp<Dim>((Dim{1} << 19) / (16 * (C + panel_)) / 12 * 12, 12, 240);
@@ -373,23 +376,26 @@ class WinogradConv2DOperator final : public ProductOperator {
       ctx.pool->parallel_for_indexed(panels_, [&](Dim p, int thread) {
         float* u = scratch + static_cast<size_t>(thread) * scratch_values();
         Dim f0 = p * panel_, f1 = std::min(F, f0 + panel_);
-        winograd_weights(isa_, s_, kernel_, u, {0, C, f0, f1, f1 - f0});
-        for (Dim b = 0; b < blocks_; ++b) run_block(in[0], out[0], u, f1 - f0, b, f0, f1, u + 16 * C * panel_);
+        winograd_weights(isa_, s_, kernel_, u, {0, C, f0, f1, padded(f1 - f0), width_});
+        for (Dim b = 0; b < blocks_; ++b) run_block(in[0], out[0], u, padded(f1 - f0), b, f0, f1, u + 16 * C * panel_);
       });
     } else {
       Dim c_per_task = std::max<Dim>(1, ceil_div(C, 4 * ctx.pool->threads()));
       ctx.pool->parallel_for(ceil_div(C, c_per_task), [&](Dim t) {
-        winograd_weights(isa_, s_, kernel_, shared_u, {t * c_per_task, std::min(C, (t + 1) * c_per_task), 0, F, F});
+        winograd_weights(isa_, s_, kernel_, shared_u,
+                         {t * c_per_task, std::min(C, (t + 1) * c_per_task), 0, F, padded(F), width_});
       });
       ctx.pool->parallel_for_indexed(blocks_, [&](Dim b, int thread) {
-        run_block(in[0], out[0], shared_u, F, b, 0, F, scratch + static_cast<size_t>(thread) * scratch_values());
+        run_block(in[0], out[0], shared_u, padded(F), b, 0, F,
+                  scratch + static_cast<size_t>(thread) * scratch_values());
       });
     }
     if (post_) activation_pass(post_, out[0], s_.batch * s_.out_h * s_.out_w, F, 8 * F, ctx);
   }
 
  private:
-  size_t u_values() const { return static_cast<size_t>(16 * s_.in_c * s_.out_c); }
+  Dim padded(Dim filters) const { return width_ ? ceil_div(filters, width_) * width_ : filters; }
+  size_t u_values() const { return static_cast<size_t>(16 * s_.in_c * padded(s_.out_c)); }
   size_t block_values() const { return static_cast<size_t>(16 * block_ * (s_.in_c + panel_)); }
   size_t scratch_values() const {
     return block_values() + (split_filters_ ? static_cast<size_t>(16 * s_.in_c * panel_) : 0);
@@ -410,8 +416,9 @@ class WinogradConv2DOperator final : public ProductOperator {
                   .k = k,
                   .a = v + xi * block_ * C,
                   .lda = C,
-                  .b = u + xi * C * ldu + (ldu == s_.out_c ? f0 : 0),
+                  .b = u + xi * C * ldu,
                   .ldb = ldu,
+                  .packed = width_,
                   .c = m + xi * block_ * cols,
                   .ldc = cols};
       igemm_block(isa_, g, 0, count, 0, cols);

@@ -16,9 +16,11 @@ struct WinogradShape {
 };
 
 // Input channels [c0, c1) and filters [f0, f1) of U from the Keras kernel [3][3][C][F], into
-// u with rows of `ldu` values (holding filters f0...).
+// u with rows of `ldu` values (holding filters f0...). packed > 0: each frequency's [C][ldu]
+// is written in igemm's packed strips of that many filters (IGemmArgs::packed; ldu a multiple).
 struct WinogradWeights {
   Dim c0, c1, f0, f1, ldu;
+  Dim packed = 0;
 };
 void winograd_weights(Isa isa, const WinogradShape& s, const float* kernel, float* u, const WinogradWeights& r);
 // V for tiles [t0, t0 + count) of x; v holds `stride` tiles per frequency.

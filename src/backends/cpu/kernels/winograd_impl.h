@@ -33,7 +33,13 @@ void weights_impl(const WinogradShape& s, const float* kernel, float* u, const W
       for (int i = 0; i < 4; ++i) {
         V r[4] = {t[i][0], S::mul(half, S::add(S::add(t[i][0], t[i][1]), t[i][2])),
                   S::mul(half, S::add(S::sub(t[i][0], t[i][1]), t[i][2])), t[i][2]};
-        for (int j = 0; j < 4; ++j) S::store_n(u + ((i * 4 + j) * C + c) * ldu + (f - range.f0), r[j], n);
+        for (int j = 0; j < 4; ++j) {
+          Dim col = f - range.f0, freq = i * 4 + j;
+          float* at = range.packed ? u + freq * C * ldu + (col / range.packed) * C * range.packed + c * range.packed +
+                                         col % range.packed
+                                   : u + (freq * C + c) * ldu + col;
+          S::store_n(at, r[j], n);
+        }
       }
     }
 }
