@@ -223,20 +223,26 @@ class Conv2DOperator final : public ProductOperator {
     }
     // One tap of k values: the same FMAs in the same order as taps of c values, without a
     // row lookup per tap.
-    IGemmArgs g{.m = rows,
-                .n = geo.out_c,
-                .taps = 1,
-                .k = k,
-                .a = p,
-                .lda = k,
-                .b = b(),
-                .ldb = geo.out_c,
-                .packed = width_,
-                .bias = bias_,
-                .relu = relu_,
-                .c = y,
-                .ldc = geo.out_c};
+    IGemmArgs g = rows_into(rows, y);
+    g.k = k;
+    g.a = p;
+    g.lda = k;
     igemm_block(isa_, g, 0, rows, 0, geo.out_c);
+  }
+
+  // A product of `rows` rows into y with this operator's kernel and epilogue (groups == 1); the
+  // caller says where A comes from.
+  IGemmArgs rows_into(Dim rows, float* y) const {
+    Dim out_c = a_.geometry.out_c;
+    return {.m = rows,
+            .n = out_c,
+            .b = b(),
+            .ldb = out_c,
+            .packed = width_,
+            .bias = bias_,
+            .relu = relu_,
+            .c = y,
+            .ldc = out_c};
   }
 
   // Rows [r0, r0 + rows) of the product, whichever way this convolution runs (groups == 1).
@@ -248,20 +254,12 @@ class Conv2DOperator final : public ProductOperator {
       return;
     }
     Dim taps = geo.k_h * geo.k_w;
-    IGemmArgs g{.m = rows,
-                .n = geo.out_c,
-                .taps = taps,
-                .k = geo.in_c,
-                .a = x,
-                .a_offsets = offsets_.data() + r0 * taps,
-                .zeros = zeros_.data(),
-                .b = b(),
-                .ldb = geo.out_c,
-                .packed = width_,
-                .bias = bias_,
-                .relu = relu_,
-                .c = y,
-                .ldc = geo.out_c};
+    IGemmArgs g = rows_into(rows, y);
+    g.taps = taps;
+    g.k = geo.in_c;
+    g.a = x;
+    g.a_offsets = offsets_.data() + r0 * taps;
+    g.zeros = zeros_.data();
     igemm_block(isa_, g, 0, rows, 0, geo.out_c);
   }
 
