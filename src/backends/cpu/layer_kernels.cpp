@@ -209,12 +209,17 @@ void per_image(const Pool2DArgs& g, F&& f) {
   });
 }
 
-void max_pool2d(const Pool2DArgs& g, const float* x, float* y) {
-  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_max_pool2d(one, x + xo, y + yo); });
+// The plans' pooling kernel, in tasks of whole output rows.
+void pool2d(const Pool2DArgs& g, bool max, const float* x, float* y) {
+  auto isa = backends::cpu::detect_isa();
+  Dim rows = g.batch * g.out_h, per_row = std::max<Dim>(1, g.out_w * g.pool_h * g.pool_w * g.channels);
+  Dim rows_per_task = std::max<Dim>(1, 200'000 / per_row), tasks = (rows + rows_per_task - 1) / rows_per_task;
+  pool().parallel_for(tasks, [&](Dim t) {
+    backends::cpu::pool2d_rows(isa, g, max, x, y, t * rows_per_task, std::min(rows, (t + 1) * rows_per_task));
+  });
 }
-void avg_pool2d(const Pool2DArgs& g, const float* x, float* y) {
-  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_avg_pool2d(one, x + xo, y + yo); });
-}
+void max_pool2d(const Pool2DArgs& g, const float* x, float* y) { pool2d(g, true, x, y); }
+void avg_pool2d(const Pool2DArgs& g, const float* x, float* y) { pool2d(g, false, x, y); }
 void max_pool2d_backward(const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
   auto isa = backends::cpu::detect_isa();
   pool().parallel_for(g.batch, [&](Dim n) { backends::cpu::max_pool2d_backward_images(isa, g, x, dy, dx, n, n + 1); });
