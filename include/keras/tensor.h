@@ -13,13 +13,20 @@ namespace keras {
 // device backend can own memory of its own kind behind the same Tensor.
 class Buffer {
  public:
-  explicit Buffer(std::vector<float> values) : host_(std::move(values)) {}
-  float* data() { return host_.data(); }
-  const float* data() const { return host_.data(); }
-  size_t size() const { return host_.size(); }
+  explicit Buffer(std::vector<float> values) : host_(std::move(values)), data_(host_.data()), size_(host_.size()) {}
+  // n floats whose values are unspecified until written (as numpy.empty).
+  static std::shared_ptr<Buffer> uninitialized(size_t n);
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+  size_t size() const { return size_; }
 
  private:
-  std::vector<float> host_;
+  Buffer(std::unique_ptr<float[]> raw, size_t n) : raw_(std::move(raw)), data_(raw_.get()), size_(n) {}
+
+  std::vector<float> host_;       // when built from values
+  std::unique_ptr<float[]> raw_;  // when uninitialized: a vector would zero it first
+  float* data_;
+  size_t size_;
 };
 
 // A value, as numpy arrays are not: copies are independent. They share one Buffer until one of
@@ -34,6 +41,8 @@ class Tensor {
 
   static Tensor zeros(Shape shape) { return Tensor(std::move(shape), 0.0f); }
   static Tensor ones(Shape shape) { return Tensor(std::move(shape), 1.0f); }
+  // Values unspecified until written, as numpy.empty: for outputs a kernel overwrites whole.
+  static Tensor empty(Shape shape);
   // Values start, start+step, ... below stop, as numpy.arange; a rank-1 tensor.
   static Tensor arange(float start, float stop, float step = 1.0f);
 

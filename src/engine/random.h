@@ -15,8 +15,14 @@ uint64_t next_random_seed();
 // count, not from a running stream, so a model reloaded from a checkpoint and trained on with
 // the same seed draws the same shuffles and dropout masks as the run that wrote it.
 uint64_t training_seed();
-// A well-mixed combination of two values (splitmix64 finaliser).
-uint64_t mix_seed(uint64_t a, uint64_t b);
+// A well-mixed combination of two values (splitmix64's finalizer); inline because dropout
+// masks call it once per two elements.
+inline uint64_t mix_seed(uint64_t a, uint64_t b) {
+  uint64_t z = a + 0x9e3779b97f4a7c15ull * (b + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
 // A stable hash of a name (FNV-1a), e.g. to give each layer its own stream.
 uint64_t hash_name(const std::string& name);
 // The seed of a random draw in a layer: mixed from the step's seed and the layer's name when

@@ -20,10 +20,23 @@ Tensor::Tensor(Shape shape, std::vector<float> values) : shape_(std::move(shape)
   storage_ = std::make_shared<Buffer>(std::move(values));
 }
 
+std::shared_ptr<Buffer> Buffer::uninitialized(size_t n) {
+  // new float[n] (not make_unique, which value-initializes): the point is to skip the zeroing.
+  return std::shared_ptr<Buffer>(new Buffer(std::unique_ptr<float[]>(new float[n]), n));
+}
+
+Tensor Tensor::empty(Shape shape) {
+  Tensor t;
+  t.storage_ = Buffer::uninitialized(static_cast<size_t>(shape.num_elements()));
+  t.shape_ = std::move(shape);
+  return t;
+}
+
 float* Tensor::own_shared() {
   if (!storage_) return nullptr;
-  const float* from = storage_->data();
-  storage_ = std::make_shared<Buffer>(std::vector<float>(from, from + storage_->size()));
+  std::shared_ptr<Buffer> copy = Buffer::uninitialized(storage_->size());
+  std::copy(storage_->data(), storage_->data() + storage_->size(), copy->data());
+  storage_ = std::move(copy);
   return storage_->data();
 }
 

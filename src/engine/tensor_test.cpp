@@ -60,5 +60,19 @@ TEST(Tensor, EqualityComparesValuesNotBuffers) {
   EXPECT_EQ(Tensor(), Tensor());
 }
 
+// An empty tensor has its shape and storage at once; once written it behaves as any other,
+// copies included (its buffer is copied on write like a zero-filled one's).
+TEST(Tensor, EmptyHasTheShapeAndIsCopiedOnWrite) {
+  Tensor a = Tensor::empty(Shape{2, 3});
+  EXPECT_EQ(a.shape(), Shape({2, 3}));
+  ASSERT_EQ(a.size(), 6);
+  for (Dim i = 0; i < 6; ++i) a[i] = static_cast<float>(i);
+  Tensor b = a;
+  b[0] = 7.0f;
+  EXPECT_EQ(a, Tensor(Shape{2, 3}, std::vector<float>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(b, Tensor(Shape{2, 3}, std::vector<float>{7, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(Tensor::empty(Shape{0, 4}).size(), 0);
+}
+
 }  // namespace
 }  // namespace keras

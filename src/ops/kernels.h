@@ -26,6 +26,7 @@ struct Pool2DArgs {
   Dim pad_top = 0, pad_left = 0;
 };
 
+// Every kernel overwrites its whole output, which may start uninitialized (Tensor::empty).
 struct Kernels {
   const char* name;
   // Row-major C[m,n] = alpha * op(A)[m,k] @ op(B)[k,n] + beta * C.

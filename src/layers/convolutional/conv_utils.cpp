@@ -268,8 +268,8 @@ std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const Call
   if (spec_.rank == 2) out_dims.push_back(args.out_h);
   out_dims.push_back(args.out_w);
   out_dims.push_back(args.out_c);
-  Tensor y{Shape(std::move(out_dims))};
-  convolve(args, x, y);
+  Tensor y = Tensor::empty(Shape(std::move(out_dims)));
+  convolve(args, x, y);  // overwrites y
   if (spec_.use_bias) {
     const float* b = variables().back()->value.data();
     float* out = y.data();
@@ -322,7 +322,7 @@ Gradients ConvBase::backward(const BackwardArgs& a) const {
   Tensor transposed = first ? ops::to_channels_last(a.inputs.at(0)) : Tensor();
   const Tensor& x = first ? transposed : a.inputs.at(0);
   ops::Conv2DArgs args = kernel_args(x.shape());
-  Tensor dx = a.need_input_grads ? Tensor(x.shape()) : Tensor();
+  Tensor dx = a.need_input_grads ? Tensor::empty(x.shape()) : Tensor();  // convolve_backward writes it
   Gradients g;
   g.variables = convolve_backward(args, x, dy, dx);
   if (spec_.use_bias) {

@@ -2,8 +2,8 @@
 // inference; in training, inverted dropout with a mask of the noise shape broadcast over the
 // input (the spatial variants keep or drop whole feature maps).
 #include <atomic>
+#include <cmath>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "engine/graph/lowering.h"
 #include "engine/random.h"
@@ -134,22 +134,31 @@ class DropoutImpl : public LayerImpl {
     return engine::mix_seed(base, ctx.seed != 0 ? ctx.seed : calls_.fetch_add(1, std::memory_order_relaxed));
   }
 
-  // 0 or 1/(1-rate) per mask element, from a generator of its own (engine::layer_seed), so
-  // concurrent calls stay independent and a resumed fit() draws the masks it drew before.
+  // 0 or 1/(1-rate) per mask element, element i keeping when a 32-bit hash of (seed, i) falls
+  // below (1-rate)*2^32: a counter-based draw (as Philox in TensorFlow), so concurrent calls stay
+  // independent, a resumed fit() draws the masks it drew before (engine::layer_seed), and the
+  // loop has no generator state to carry from one element to the next.
   Tensor draw_mask(const Shape& shape, uint64_t seed) const {
     Tensor mask(shape);
     if (options_.rate >= 1) return mask;
-    std::mt19937_64 rng(seed);
-    std::bernoulli_distribution keep(1.0 - options_.rate);
+    auto threshold = static_cast<uint64_t>(std::ldexp(1.0 - options_.rate, 32));
     float scale = static_cast<float>(1.0 / (1.0 - options_.rate));
-    for (float& m : mask.values()) m = keep(rng) ? scale : 0.0f;
+    float* m = mask.data();
+    Dim n = mask.size();
+    for (Dim pair = 0; 2 * pair < n; ++pair) {
+      uint64_t bits = engine::mix_seed(seed, static_cast<uint64_t>(pair));
+      m[2 * pair] = (bits & 0xffffffffu) < threshold ? scale : 0.0f;
+      if (2 * pair + 1 < n) m[2 * pair + 1] = (bits >> 32) < threshold ? scale : 0.0f;
+    }
     return mask;
   }
 
   // t *= mask, the mask broadcast along its size-1 axes.
   static void scale_by(Tensor& t, const Tensor& mask) {
+    float* y = t.data();
+    const float* k = mask.data();
     if (mask.shape() == t.shape()) {
-      for (Dim i = 0; i < t.size(); ++i) t[i] *= mask[i];
+      for (Dim i = 0; i < t.size(); ++i) y[i] *= k[i];
       return;
     }
     int rank = t.rank();
@@ -160,7 +169,7 @@ class DropoutImpl : public LayerImpl {
     }
     Dim m = 0;
     for (Dim i = 0; i < t.size(); ++i) {
-      t[i] *= mask[m];
+      y[i] *= k[m];
       for (int a = rank - 1; a >= 0; --a) {  // advance the multi-index, last axis fastest
         size_t u = static_cast<size_t>(a);
         m += stride[u];

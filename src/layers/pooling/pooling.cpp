@@ -63,7 +63,7 @@ class PoolingImpl : public LayerImpl {
     Shape out_shape = compute_output_shape({inputs.at(0).shape()})[0];
     Tensor transposed = channels_first() ? ops::to_channels_last(inputs[0]) : Tensor();
     const Tensor& x = channels_first() ? transposed : inputs[0];
-    Tensor y(channels_first() ? ops::to_channels_last(out_shape) : out_shape);
+    Tensor y = Tensor::empty(channels_first() ? ops::to_channels_last(out_shape) : out_shape);
     if (y.size() > 0) {
       const auto& k = ops::kernels();
       (spec_.mode == PoolMode::kMax ? k.max_pool2d : k.avg_pool2d)(kernel_args(x.shape()), x.data(), y.data());
@@ -91,7 +91,8 @@ class PoolingImpl : public LayerImpl {
     Tensor transposed = first ? ops::to_channels_last(args.inputs.at(0)) : Tensor();
     const Tensor& x = first ? transposed : args.inputs.at(0);
     Tensor dy = first ? ops::to_channels_last(args.output_grads.at(0)) : args.output_grads.at(0);
-    Tensor dx(x.shape());
+    // The kernels overwrite dx; with no windows it is zero.
+    Tensor dx = dy.size() > 0 ? Tensor::empty(x.shape()) : Tensor(x.shape());
     if (dy.size() > 0) {
       const auto& k = ops::kernels();
       ops::Pool2DArgs a = kernel_args(x.shape());
