@@ -22,7 +22,10 @@ void parallel_igemm(Isa isa, const IGemmArgs& g, ThreadPool& pool, Dim a_values)
     panel = std::max<Dim>(32, ceil_div(ceil_div(g.n, want), align) * align);
     rows = g.m;
     Dim panels = ceil_div(g.n, panel);
-    if (panels < want) rows = ceil_div(ceil_div(g.m, ceil_div(want, panels)), 12) * 12;
+    // Row chunks of one panel each read the panel's B again: when B is too large to stay in
+    // cache that is a second trip to memory, so split rows only to give every thread a task.
+    Dim enough = b_values > (Dim{1} << 18) ? threads : want;
+    if (panels < enough) rows = ceil_div(ceil_div(g.m, ceil_div(enough, panels)), 12) * 12;
   } else {
     panel = std::min<Dim>(ceil_div(g.n, 16) * 16, 128);
     Dim chunks = ceil_div(want, ceil_div(g.n, panel));

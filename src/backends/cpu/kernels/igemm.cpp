@@ -38,8 +38,9 @@ void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
 }
 
 Dim packed_width(Isa isa) {
-  // The AVX kernels' tiles are two vectors wide; the portable kernel reads B row by row.
-  return isa == Isa::kAvx512 ? 32 : isa == Isa::kAvx2 ? 16 : 0;
+  // The AVX-512 tiles are four vectors wide, the AVX2 ones two; the portable kernel reads B row
+  // by row.
+  return isa == Isa::kAvx512 ? 64 : isa == Isa::kAvx2 ? 16 : 0;
 }
 
 void pack_b(const float* b, Dim rows, Dim n, Dim ldb, Dim width, float* out) {

@@ -20,9 +20,44 @@ inline int lanes(Dim cols, Dim j0, int w) {
 }
 inline Dim min_dim(Dim a, Dim b) { return a < b ? a : b; }
 
+// acc += A's MR rows (ap) times B's k rows (bp, row stride kStride, or ldb when kStride is 0)
+// over ncols columns.
+template <class S, int MR, int NV, Dim kStride>
+__attribute__((always_inline)) inline void reduce(typename S::V (&acc)[MR][NV], const float* const (&ap)[MR],
+                                                  const float* bp, Dim ldb, Dim k, Dim ncols) {
+  using V = typename S::V;
+  constexpr int W = S::W;
+  const Dim stride = kStride ? kStride : ldb;
+  if (ncols >= NV * W) {
+    for (Dim kk = 0; kk < k; ++kk, bp += stride) {
+      V b[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) b[j] = S::load(bp + j * W);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        V a = S::broadcast(ap[i] + kk);
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(a, b[j], acc[i][j]);
+      }
+    }
+    return;
+  }
+  for (Dim kk = 0; kk < k; ++kk, bp += stride) {
+    V b[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) b[j] = S::load_n(bp + j * W, lanes(ncols, j * W, W));
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      V a = S::broadcast(ap[i] + kk);
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(a, b[j], acc[i][j]);
+    }
+  }
+}
+
 // Taps [t0, t1) of one MR x (NV * W) tile: starts from zero (t0 == 0) or from what C holds,
 // and applies bias and relu after the last tap.
-template <class S, int MR, int NV>
+template <class S, int MR, int NV, Dim P>
 void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
   using V = typename S::V;
   constexpr int W = S::W;
@@ -34,7 +69,6 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) acc[i][j] = first ? S::zero() : S::load_n(cp + j * W, lanes(ncols, j * W, W));
   }
-  const bool full = ncols >= NV * W;
   for (Dim t = t0; t < t1; ++t) {
     const float* ap[MR];
 #pragma GCC unroll 16
@@ -48,32 +82,12 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
     }
     const float* bp =
         g.packed ? g.b + (n0 / g.packed) * (g.taps * g.k * g.packed) + t * g.k * g.packed : g.b + t * g.k * g.ldb + n0;
-    const Dim ldb = g.packed ? g.packed : g.ldb;
-    if (full) {
-      for (Dim kk = 0; kk < g.k; ++kk, bp += ldb) {
-        V b[NV];
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) b[j] = S::load(bp + j * W);
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i) {
-          V a = S::broadcast(ap[i] + kk);
-#pragma GCC unroll 8
-          for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(a, b[j], acc[i][j]);
-        }
-      }
-    } else {
-      for (Dim kk = 0; kk < g.k; ++kk, bp += ldb) {
-        V b[NV];
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) b[j] = S::load_n(bp + j * W, lanes(ncols, j * W, W));
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i) {
-          V a = S::broadcast(ap[i] + kk);
-#pragma GCC unroll 8
-          for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(a, b[j], acc[i][j]);
-        }
-      }
-    }
+    // Packed strips are the kernel's own width P, a constant: with the row pointers live, a
+    // stride held in a register would push one of them out to the stack.
+    if (g.packed)
+      reduce<S, MR, NV, P>(acc, ap, bp, 0, g.k, ncols);
+    else
+      reduce<S, MR, NV, 0>(acc, ap, bp, g.ldb, g.k, ncols);
   }
   V bias[NV];
 #pragma GCC unroll 8
@@ -96,14 +110,14 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
 }
 
 // Rows [m0, m1) of one column strip [n0, n0 + ncols), ncols <= NV * W, in tiles of MR rows.
-template <class S, int MR, int NV>
+template <class S, int MR, int NV, Dim P>
 void strip(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim ncols, Dim t0, Dim t1) {
   Dim i = m0;
-  for (; i + MR <= m1; i += MR) micro_tile<S, MR, NV>(g, i, n0, ncols, t0, t1);
+  for (; i + MR <= m1; i += MR) micro_tile<S, MR, NV, P>(g, i, n0, ncols, t0, t1);
   Dim rest = m1 - i;
   // The last rows: one tile of exactly the rows left (each count its own instantiation).
   [&]<int... R>(std::integer_sequence<int, R...>) {
-    ((rest == R + 1 ? micro_tile<S, R + 1, NV>(g, i, n0, ncols, t0, t1) : void()), ...);
+    ((rest == R + 1 ? micro_tile<S, R + 1, NV, P>(g, i, n0, ncols, t0, t1) : void()), ...);
   }
   (std::make_integer_sequence<int, MR - 1>{});
 }
@@ -249,15 +263,14 @@ void block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   for (Dim t0 = 0; t0 < g.taps; t0 += taps_per_slice) {
     Dim t1 = min_dim(g.taps, t0 + taps_per_slice);
     for (Dim j = n0; j < n1;) {
-      Dim cols = n1 - j;
-      if (cols <= S::W) {
-        strip<S, MR, 1>(g, m0, m1, j, cols, t0, t1);
-        j += cols;
-      } else {
-        Dim w = min_dim(cols, kWide);
-        strip<S, MR, NV>(g, m0, m1, j, w, t0, t1);
-        j += w;
+      // Full strips, then one of just enough vectors for the columns left.
+      Dim w = min_dim(n1 - j, kWide);
+      int nv = static_cast<int>((w + S::W - 1) / S::W);
+      [&]<int... V>(std::integer_sequence<int, V...>) {
+        ((nv == V + 1 ? strip<S, MR, V + 1, kWide>(g, m0, m1, j, w, t0, t1) : void()), ...);
       }
+      (std::make_integer_sequence<int, NV>{});
+      j += w;
     }
   }
 }
