@@ -244,6 +244,21 @@ std::shared_ptr<const graph::Plan> FunctionalImpl::plan(std::span<const Shape* c
   return plans_->get(*this, input_shapes, runtime());
 }
 
+std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x) const {
+  std::vector<const Shape*> shapes;
+  std::vector<const float*> in;
+  for (const Tensor& t : x) {
+    shapes.push_back(&t.shape());
+    in.push_back(t.data());
+  }
+  auto p = plan(shapes);
+  std::vector<Tensor> outputs;
+  std::vector<float*> out;
+  for (const Shape& s : p->output_shapes()) out.push_back(outputs.emplace_back(Tensor::empty(s)).data());
+  p->run(in, out);
+  return outputs;
+}
+
 void FunctionalImpl::set_runtime(std::shared_ptr<Runtime> runtime) {
   runtime_ = std::move(runtime);
   plans_->clear();

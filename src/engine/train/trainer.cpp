@@ -85,7 +85,8 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
 
 Logs test_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = ready_state(model, b);
-  std::vector<Tensor> outputs = model.call(b.x, CallContext{});
+  // Inference runs on the compiled plan, as predict: made once per batch shape and weights.
+  std::vector<Tensor> outputs = model.infer(b.x);
   resolve_metrics(s, b.y, outputs);
   std::vector<double> values;
   double total = compute_losses(s, b, outputs, values, nullptr);
