@@ -97,6 +97,30 @@ TEST(FastBackend, RandomConv2DMatchesReference) {
   }
 }
 
+// Convolutions of at most nine reduction values (grey images) keep their weights in registers
+// (backends/cpu/kernels/small_conv.h): every padding, stride and dilation, filters across
+// several register strips and partial ones.
+TEST(FastBackend, SmallReductionConv2DMatchesReference) {
+  Rng r(11);
+  for (int trial = 0; trial < 30; ++trial) {
+    Dim c = r.one_of<Dim>({1, 1, 2}), kh = r.pick(1, 3), kw = r.pick(1, c == 1 ? 3 : 2);
+    bool dilated = r.pick(0, 2) == 0;  // Keras takes strides or dilation, not both
+    Dim sh = dilated ? 1 : r.pick(1, 3), sw = dilated ? 1 : r.pick(1, 3);
+    Dim dh = dilated ? r.pick(1, 3) : 1, dw = dilated ? r.pick(1, 3) : 1;
+    Dim h = r.pick((kh - 1) * dh + 1, 20), w = r.pick((kw - 1) * dw + 1, 20);
+    auto input = Input({h, w, c});
+    Model m(input, layers::Conv2D({.filters = r.pick(1, 70),
+                                   .kernel_size = {kh, kw},
+                                   .strides = {sh, sw},
+                                   .padding = r.one_of<std::string>({"valid", "same"}),
+                                   .dilation_rate = {dh, dw},
+                                   .activation = r.one_of<std::string>({"linear", "relu", "tanh"})})(input));
+    randomize(m, 300u + static_cast<uint32_t>(trial));
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{r.pick(1, 3), h, w, c}, 1300u + trial)));
+  }
+}
+
 // 3x3 stride-1 convolutions with at least 16 channels in and out run by Winograd F(2x2, 3x3):
 // both ways of splitting its work (shared transformed weights for many tiles, filter panels
 // for few), odd sizes, both paddings.

@@ -9,6 +9,7 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/kernels/pooling.h"
+#include "backends/cpu/kernels/small_conv.h"
 #include "backends/cpu/kernels/winograd.h"
 #include "backends/cpu/parallel_igemm.h"
 #include "backends/thread_pool.h"
@@ -150,13 +151,14 @@ class Conv2DOperator final : public ProductOperator {
       throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() +
                        " is too large for int32 offsets");
     zeros_.assign(static_cast<size_t>(g.in_c / g.groups), 0.0f);
-    if (g.groups == 1) pack_kernel(isa, g.k_h * g.k_w * g.in_c, g.out_c, g.batch * g.out_h * g.out_w);
+    if (g.groups == 1 && !small()) pack_kernel(isa, g.k_h * g.k_w * g.in_c, g.out_c, g.batch * g.out_h * g.out_w);
   }
 
   // With few input channels (a first layer on images) each tap holds too little work for
   // the indirect kernel: copy the patches of a chunk of rows into the thread's scratch and run
   // them as a plain product. The FMAs per value come in the same order either way.
   size_t workspace_bytes() const override {
+    if (small()) return 0;
     size_t per_thread = (patches() ? kPatchRows * reduction() : 0) + (a_.pool ? band_values() : 0);
     return sizeof(float) * static_cast<size_t>(threads_) * per_thread;
   }
@@ -166,6 +168,7 @@ class Conv2DOperator final : public ProductOperator {
     const ops::Conv2DArgs& geo = a_.geometry;
     Dim cg = geo.in_c / geo.groups, fg = geo.out_c / geo.groups;
     Dim m = geo.batch * geo.out_h * geo.out_w;
+    if (small()) return run_small(in[0], out[0], ctx);
     if (a_.pool) return run_pooled(in[0], out[0], static_cast<float*>(workspace), ctx);
     if (patches()) {
       run_patches(in[0], out[0], static_cast<float*>(workspace), ctx);
@@ -196,6 +199,36 @@ class Conv2DOperator final : public ProductOperator {
   static constexpr Dim kPatchRows = 240;
   Dim reduction() const { return a_.geometry.k_h * a_.geometry.k_w * a_.geometry.in_c; }
   bool patches() const { return a_.geometry.groups == 1 && a_.geometry.in_c < 8 && reduction() <= 256; }
+  // Few enough reduction values for the kernel's weights to stay in registers (small_conv.h);
+  // activations other than relu run after the whole output, so not with a fused pooling.
+  bool small() const {
+    return a_.geometry.groups == 1 && !a_.depthwise && reduction() <= kSmallConvReduction && has_small_conv(isa_) &&
+           !(a_.pool && post_);
+  }
+
+  void run_small(const float* x, float* y, const RunContext& ctx) const {
+    const ops::Conv2DArgs& geo = a_.geometry;
+    SmallConvArgs s{.conv = &geo,
+                    .x = x,
+                    .kernel = kernel_,
+                    .bias = bias_,
+                    .relu = relu_,
+                    .pool = a_.pool ? &a_.pool->geometry : nullptr,
+                    .max = !a_.pool || a_.pool->mode == ops::Pool2DOp::Mode::kMax,
+                    .y = y};
+    // Tasks are bands of output rows of one image, each worth a wake-up.
+    Dim rows = a_.pool ? a_.pool->geometry.out_h : geo.out_h;
+    Dim window = a_.pool ? a_.pool->geometry.pool_h * a_.pool->geometry.pool_w : 1;
+    Dim cols = a_.pool ? a_.pool->geometry.out_w : geo.out_w;
+    Dim row_flops = 2 * reduction() * geo.out_c * cols * window;
+    Dim band = std::clamp<Dim>(ceil_div(kMinFlopsPerTask, std::max<Dim>(row_flops, 1)), 1, rows);
+    Dim bands = ceil_div(rows, band);
+    ctx.pool->parallel_for(geo.batch * bands, [&](Dim t) {
+      Dim n = t / bands, r0 = t % bands * band;
+      small_conv_rows(isa_, s, n, r0, std::min(rows, r0 + band));
+    });
+    if (post_) activation_pass(post_, y, geo.batch * geo.out_h * geo.out_w, geo.out_c, 8 * geo.out_c, ctx);
+  }
 
   void run_patches(const float* x, float* y, float* scratch, const RunContext& ctx) const {
     const ops::Conv2DArgs& geo = a_.geometry;

@@ -3,6 +3,9 @@
 #include "backends/cpu/kernels/igemm.h"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "backends/cpu/kernels/small_conv.h"
 
 namespace keras::backends::cpu {
 
@@ -35,6 +38,23 @@ void igemm_block(Isa isa, const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   (void)isa;
 #endif
   detail::igemm_block_generic(g, m0, m1, n0, n1);
+}
+
+bool has_small_conv(Isa isa) {
+#if defined(KERAS_HAVE_X86_KERNELS)
+  return isa == Isa::kAvx512;
+#else
+  (void)isa;
+  return false;
+#endif
+}
+
+void small_conv_rows(Isa isa, const SmallConvArgs& a, Dim n, Dim r0, Dim r1) {
+#if defined(KERAS_HAVE_X86_KERNELS)
+  if (isa == Isa::kAvx512) return detail::small_conv_rows_avx512(a, n, r0, r1);
+#endif
+  (void)isa, (void)a, (void)n, (void)r0, (void)r1;
+  throw std::logic_error("small_conv_rows: no kernel for this ISA (check has_small_conv)");
 }
 
 Dim packed_width(Isa isa) {

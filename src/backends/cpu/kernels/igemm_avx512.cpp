@@ -6,6 +6,7 @@
 
 #include "backends/cpu/kernels/igemm_impl.h"
 #include "backends/cpu/kernels/pooling_impl.h"
+#include "backends/cpu/kernels/small_conv_impl.h"
 #include "backends/cpu/kernels/winograd_impl.h"
 
 namespace keras::backends::cpu::detail {
@@ -46,6 +47,9 @@ void wgrad_block_avx512(const WGradArgs& g, Dim t, Dim c0, Dim c1, Dim f0, Dim f
 void wgrad_rows_avx512(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) {
   wgrad_flat<Avx512, 12, 2>(g, r0, r1, f0, f1);
 }
+
+// 32 filters a strip: up to 9 x 2 weight registers, 4 x 2 accumulators.
+void small_conv_rows_avx512(const SmallConvArgs& a, Dim n, Dim r0, Dim r1) { small_conv_impl<Avx512, 2>(a, n, r0, r1); }
 
 KERAS_WINOGRAD_DEFINE(avx512, Avx512)
 KERAS_POOLING_DEFINE(avx512, Avx512)
