@@ -18,6 +18,10 @@ inline void cpu_relax() {
 // between two operators of a plan, short enough not to burn a core between predict calls.
 constexpr auto kSpinTime = std::chrono::microseconds(200);
 
+constexpr uint64_t kClosed = uint64_t{1} << 31;
+constexpr uint64_t kJoined = kClosed - 1;
+uint32_t generation_of(uint64_t job) { return static_cast<uint32_t>(job >> 32); }
+
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
@@ -51,8 +55,16 @@ void ThreadPool::worker_loop(int index) {
     }
     seen = g;
     if (stop_.load()) return;
-    work_on_job(index);
-    done_workers_.fetch_add(1, std::memory_order_release);
+    // Join job g unless the caller has closed it (it ran every task) or moved on; joining
+    // makes the job's fields ours to read until we report finished.
+    uint64_t job = job_.load(std::memory_order_acquire);
+    while (generation_of(job) == g && !(job & kClosed)) {
+      if (job_.compare_exchange_weak(job, job + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        work_on_job(index);
+        finished_.fetch_add(1, std::memory_order_release);
+        break;
+      }
+    }
   }
 }
 
@@ -66,11 +78,14 @@ void ThreadPool::run(Dim n, TaskFn fn, void* ctx) {
   ctx_ = ctx;
   tasks_ = n;
   next_.store(0, std::memory_order_relaxed);
-  done_workers_.store(0, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  finished_.store(0, std::memory_order_relaxed);
+  uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
+  job_.store(uint64_t{g} << 32, std::memory_order_release);  // open, nobody joined
+  generation_.store(g, std::memory_order_release);
   if (sleeping_.load() > 0) generation_.notify_all();
   work_on_job(0);
-  while (done_workers_.load(std::memory_order_acquire) < static_cast<int>(workers_.size())) cpu_relax();
+  uint64_t joined = job_.fetch_or(kClosed, std::memory_order_acq_rel) & kJoined;
+  while (static_cast<uint64_t>(finished_.load(std::memory_order_acquire)) < joined) cpu_relax();
 }
 
 }  // namespace keras::backends

@@ -2,7 +2,8 @@
 // One pool of worker threads per Runtime. parallel_for hands out task indices in order to the
 // caller and the workers; which thread runs a task never changes a result, because every task
 // writes its own part of the output (no reductions across tasks). Workers spin briefly after
-// a job, so the next operator of a plan finds them awake, then sleep on a futex.
+// a job, so the next operator of a plan finds them awake, then sleep on a futex. The caller
+// works on its own job too and never waits for a worker that has not joined it.
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -55,7 +56,12 @@ class ThreadPool {
   void* ctx_ = nullptr;
   Dim tasks_ = 0;
   std::atomic<Dim> next_{0};
-  std::atomic<int> done_workers_{0};
+  // The current job's generation (high 32 bits), whether it is closed to late workers (bit 31)
+  // and how many workers joined it (low bits). A worker that wakes after the caller has run
+  // every task finds the job closed and leaves it alone, so the caller waits only for the
+  // workers that joined, never for one still waking up.
+  std::atomic<uint64_t> job_{0};
+  std::atomic<int> finished_{0};
   std::atomic<uint32_t> generation_{0};
   std::atomic<int> sleeping_{0};
   std::atomic<bool> stop_{false};
