@@ -1,6 +1,7 @@
 // The fast kernel tables (im2col + the reference gemm, + OpenBLAS, and the engine's igemm ones) against the
 // reference loops, and the convolution layers' gradients with them active.
 #include <cmath>
+#include <random>
 #include <tuple>
 
 #include "ops/kernels.h"
@@ -135,40 +136,89 @@ TEST_P(FastKernels, PoolingMatchesReferenceExactly) {
   }
 }
 
+// A convolution, both its gradients and (one group) its transpose, fast table against reference.
+void check_convolution(const ops::Kernels& fast, const ops::Conv2DArgs& a) {
+  const auto& ref = ops::reference_kernels();
+  SCOPED_TRACE(std::to_string(a.batch) + "x" + std::to_string(a.in_h) + "x" + std::to_string(a.in_w) + "x" +
+               std::to_string(a.in_c) + " -> " + std::to_string(a.out_c) + " k" + std::to_string(a.k_h) + "x" +
+               std::to_string(a.k_w) + " s" + std::to_string(a.stride_h) + "x" + std::to_string(a.stride_w) + " d" +
+               std::to_string(a.dilation_h) + "x" + std::to_string(a.dilation_w) + " pad " + std::to_string(a.pad_top) +
+               "," + std::to_string(a.pad_left) + " groups " + std::to_string(a.groups));
+  Tensor x = random_tensor({a.batch, a.in_h, a.in_w, a.in_c}, 1);
+  Tensor w = random_tensor({a.k_h, a.k_w, a.in_c / a.groups, a.out_c}, 2);
+  Tensor dy = random_tensor({a.batch, a.out_h, a.out_w, a.out_c}, 3);
+  Tensor y0(dy.shape()), y1(dy.shape(), 7.0f), dx0(x.shape()), dx1(x.shape(), 7.0f), dw0(w.shape()),
+      dw1(w.shape(), 7.0f);
+  ref.conv2d(a, x.data(), w.data(), y0.data());
+  fast.conv2d(a, x.data(), w.data(), y1.data());
+  EXPECT_TRUE(AllClose(y1, y0));
+  ref.conv2d_backward_input(a, dy.data(), w.data(), dx0.data());
+  fast.conv2d_backward_input(a, dy.data(), w.data(), dx1.data());
+  EXPECT_TRUE(AllClose(dx1, dx0));
+  ref.conv2d_backward_filter(a, x.data(), dy.data(), dw0.data());
+  fast.conv2d_backward_filter(a, x.data(), dy.data(), dw1.data());
+  // Each filter gradient sums batch*out_h*out_w products in float32 in a different order;
+  // rounding grows with the square root of the count.
+  double terms = static_cast<double>(a.batch * a.out_h * a.out_w);
+  EXPECT_TRUE(AllClose(dw1, dw0, 1e-4 + 1e-5 * std::sqrt(terms), 1e-4));
+  if (a.groups != 1) return;
+  // conv2d_transpose reads args as the conv from its output back to its input.
+  ops::Conv2DArgs t = a;
+  std::swap(t.in_h, t.out_h);
+  std::swap(t.in_w, t.out_w);
+  std::swap(t.in_c, t.out_c);
+  Tensor wt = random_tensor({a.k_h, a.k_w, a.in_c, a.out_c}, 4);  // (KH, KW, filters, C) of the transpose
+  Tensor t0(x.shape()), t1(x.shape(), 7.0f);
+  ref.conv2d_transpose(t, dy.data(), wt.data(), t0.data());
+  fast.conv2d_transpose(t, dy.data(), wt.data(), t1.data());
+  EXPECT_TRUE(AllClose(t1, t0));
+}
+
 TEST_P(FastKernels, MatchReferenceConvolutionAndGradients) {
+  for (const ops::Conv2DArgs& a : cases()) check_convolution(*GetParam(), a);
+}
+
+// Random geometries, forward and backward: odd sizes, strides or dilations, both paddings,
+// groups, and depthwise convolutions with their gradients.
+TEST_P(FastKernels, RandomConvolutionsAndGradientsMatchReference) {
+  std::mt19937 gen(5);
+  auto pick = [&](Dim lo, Dim hi) { return std::uniform_int_distribution<Dim>(lo, hi)(gen); };
   const auto& ref = ops::reference_kernels();
   const auto& fast = *GetParam();
-  for (const ops::Conv2DArgs& a : cases()) {
-    SCOPED_TRACE(std::to_string(a.in_h) + "x" + std::to_string(a.in_w) + " k" + std::to_string(a.k_h) + "x" +
-                 std::to_string(a.k_w) + " groups " + std::to_string(a.groups));
-    Tensor x = random_tensor({a.batch, a.in_h, a.in_w, a.in_c}, 1);
-    Tensor w = random_tensor({a.k_h, a.k_w, a.in_c / a.groups, a.out_c}, 2);
-    Tensor dy = random_tensor({a.batch, a.out_h, a.out_w, a.out_c}, 3);
+  for (int trial = 0; trial < 40; ++trial) {
+    bool dilated = pick(0, 2) == 0;
+    ops::Conv2DArgs a{.batch = pick(1, 3), .k_h = pick(1, 4), .k_w = pick(1, 4)};
+    a.stride_h = dilated ? 1 : pick(1, 3);
+    a.stride_w = dilated ? 1 : pick(1, 3);
+    a.dilation_h = dilated ? pick(1, 3) : 1;
+    a.dilation_w = dilated ? pick(1, 3) : 1;
+    a.in_h = pick((a.k_h - 1) * a.dilation_h + 1, 13);
+    a.in_w = pick((a.k_w - 1) * a.dilation_w + 1, 13);
+    a.groups = pick(1, 3);
+    a.in_c = a.groups * pick(1, 6);
+    a.out_c = a.groups * pick(1, 7);
+    a = geometry(a, pick(0, 1) ? "same" : "valid");
+    check_convolution(fast, a);
+
+    // Depthwise: out_c = in_c * M, kernel [KH, KW, C, M].
+    ops::Conv2DArgs d = a;
+    d.groups = 1;
+    d.out_c = d.in_c * pick(1, 3);
+    Tensor x = random_tensor({d.batch, d.in_h, d.in_w, d.in_c}, 11);
+    Tensor w = random_tensor({d.k_h, d.k_w, d.in_c, d.out_c / d.in_c}, 12);
+    Tensor dy = random_tensor({d.batch, d.out_h, d.out_w, d.out_c}, 13);
     Tensor y0(dy.shape()), y1(dy.shape(), 7.0f), dx0(x.shape()), dx1(x.shape(), 7.0f), dw0(w.shape()),
         dw1(w.shape(), 7.0f);
-    ref.conv2d(a, x.data(), w.data(), y0.data());
-    fast.conv2d(a, x.data(), w.data(), y1.data());
-    EXPECT_TRUE(AllClose(y1, y0));
-    ref.conv2d_backward_input(a, dy.data(), w.data(), dx0.data());
-    fast.conv2d_backward_input(a, dy.data(), w.data(), dx1.data());
-    EXPECT_TRUE(AllClose(dx1, dx0));
-    ref.conv2d_backward_filter(a, x.data(), dy.data(), dw0.data());
-    fast.conv2d_backward_filter(a, x.data(), dy.data(), dw1.data());
-    // Each filter gradient sums batch*out_h*out_w products in float32 in a different order;
-    // rounding grows with the square root of the count.
-    double terms = static_cast<double>(a.batch * a.out_h * a.out_w);
-    EXPECT_TRUE(AllClose(dw1, dw0, 1e-4 + 1e-5 * std::sqrt(terms), 1e-4));
-    if (a.groups != 1) continue;
-    // conv2d_transpose reads args as the conv from its output back to its input.
-    ops::Conv2DArgs t = a;
-    std::swap(t.in_h, t.out_h);
-    std::swap(t.in_w, t.out_w);
-    std::swap(t.in_c, t.out_c);
-    Tensor wt = random_tensor({a.k_h, a.k_w, a.in_c, a.out_c}, 4);  // (KH, KW, filters, C) of the transpose
-    Tensor t0(x.shape()), t1(x.shape(), 7.0f);
-    ref.conv2d_transpose(t, dy.data(), wt.data(), t0.data());
-    fast.conv2d_transpose(t, dy.data(), wt.data(), t1.data());
-    EXPECT_TRUE(AllClose(t1, t0));
+    ref.depthwise_conv2d(d, x.data(), w.data(), y0.data());
+    fast.depthwise_conv2d(d, x.data(), w.data(), y1.data());
+    EXPECT_TRUE(AllClose(y1, y0)) << "depthwise, trial " << trial;
+    ref.depthwise_conv2d_backward_input(d, dy.data(), w.data(), dx0.data());
+    fast.depthwise_conv2d_backward_input(d, dy.data(), w.data(), dx1.data());
+    EXPECT_TRUE(AllClose(dx1, dx0)) << "depthwise input gradient, trial " << trial;
+    ref.depthwise_conv2d_backward_filter(d, x.data(), dy.data(), dw0.data());
+    fast.depthwise_conv2d_backward_filter(d, x.data(), dy.data(), dw1.data());
+    EXPECT_TRUE(AllClose(dw1, dw0, 1e-4 + 1e-5 * std::sqrt(static_cast<double>(d.batch * d.out_h * d.out_w)), 1e-4))
+        << "depthwise filter gradient, trial " << trial;
   }
 }
 
