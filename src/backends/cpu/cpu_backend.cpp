@@ -147,11 +147,12 @@ class Conv2DOperator final : public ProductOperator {
         a_(std::get<ops::Conv2DOp>(op.attrs)),
         threads_(threads) {
     const ops::Conv2DArgs& g = a_.geometry;
+    if (small()) return;  // reads the input and the kernel in place: no offsets, no packing
     if (!conv_offsets(g, offsets_))
       throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() +
                        " is too large for int32 offsets");
     zeros_.assign(static_cast<size_t>(g.in_c / g.groups), 0.0f);
-    if (g.groups == 1 && !small()) pack_kernel(isa, g.k_h * g.k_w * g.in_c, g.out_c, g.batch * g.out_h * g.out_w);
+    if (g.groups == 1) pack_kernel(isa, g.k_h * g.k_w * g.in_c, g.out_c, g.batch * g.out_h * g.out_w);
   }
 
   // With few input channels (a first layer on images) each tap holds too little work for

@@ -9,14 +9,12 @@
 // Per output value the products are summed in tap order from zero, then the bias added and relu
 // applied, and pooled windows visited in row-major order: the same arithmetic as igemm's patch
 // product followed by pool2d_rows, so results match the unfused operators bit for bit.
-#include <cstdint>
-
 #include "backends/cpu/kernels/igemm.h"
 #include "ops/kernels.h"
 
 namespace keras::backends::cpu {
 
-// The largest reduction small_conv takes, and the filters per strip of registers.
+// The largest reduction (taps x input channels) small_conv takes.
 inline constexpr Dim kSmallConvReduction = 9;
 
 struct SmallConvArgs {
