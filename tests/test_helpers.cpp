@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/functional.h"
+
 namespace keras::testing {
 
 const char* const kKeras3MnistSummary76 =
@@ -208,6 +210,49 @@ double weighted_sum(const std::vector<Tensor>& outputs, const std::vector<Tensor
                                          << vars.size() << " weights";
   for (size_t v = 0; v < vars.size(); ++v)
     if (auto r2 = check_tensor("weight " + vars[v]->name, vars[v]->value, g.variables[v], loss, o); !r2) return r2;
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult TrainingPlanGradientCheck(const Model& model, const std::vector<Tensor>& inputs_in,
+                                                     const GradientCheckOptions& o, uint64_t seed) {
+  std::vector<Tensor> inputs = inputs_in;
+  std::vector<const Shape*> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(&t.shape());
+  auto plan = model.functional().training_plan(shapes);
+  std::vector<Tensor> r;
+  for (size_t i = 0; i < plan->output_shapes().size(); ++i)
+    r.push_back(random_tensor(plan->output_shapes()[i], 1000 + uint32_t(i)));
+  // Reads the inputs' and weights' buffers afresh on every pass: the check perturbs them.
+  auto forward = [&](graph::Plan::TrainingRun& run) {
+    std::vector<const float*> x;
+    for (const Tensor& t : inputs) x.push_back(t.data());
+    run.forward(x, seed);
+    std::vector<Tensor> outputs;
+    for (size_t i = 0; i < plan->output_shapes().size(); ++i) {
+      Tensor& t = outputs.emplace_back(Tensor::empty(plan->output_shapes()[i]));
+      std::copy(run.output(i), run.output(i) + t.size(), t.data());
+    }
+    return outputs;
+  };
+  graph::Plan::TrainingRun run(*plan);
+  forward(run);
+  std::vector<const float*> dy;
+  for (const Tensor& t : r) dy.push_back(t.data());
+  run.backward(dy);
+  std::vector<Tensor> grads;
+  for (size_t i = 0; i < plan->gradient_variables().size(); ++i) {
+    Tensor& g = grads.emplace_back(Tensor::empty(plan->gradient_variables()[i]->value.shape()));
+    std::copy(run.gradient(i), run.gradient(i) + g.size(), g.data());
+  }
+  auto loss = [&] {
+    graph::Plan::TrainingRun again(*plan);
+    return weighted_sum(forward(again), r);
+  };
+  if (plan->gradient_variables().empty()) return ::testing::AssertionFailure() << "the plan has no gradients";
+  for (size_t i = 0; i < grads.size(); ++i) {
+    auto* v = const_cast<Variable*>(plan->gradient_variables()[i]);
+    if (auto r2 = check_tensor("weight " + v->name, v->value, grads[i], loss, o); !r2) return r2;
+  }
   return ::testing::AssertionSuccess();
 }
 

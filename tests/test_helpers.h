@@ -68,6 +68,12 @@ struct GradientCheckOptions {
 };
 ::testing::AssertionResult GradientCheck(const Layer& layer, const std::vector<Tensor>& inputs,
                                          const GradientCheckOptions& options = {});
+// The same check of the gradients a model's training plan computes (what fit() runs: forward
+// in training mode with `seed`'s randomness, then the backward ops), for every weight with a
+// gradient, against finite differences of the plan's own forward pass. The model's runtime
+// picks the backend.
+::testing::AssertionResult TrainingPlanGradientCheck(const Model& model, const std::vector<Tensor>& inputs,
+                                                     const GradientCheckOptions& options = {}, uint64_t seed = 7);
 // Inputs of `shape` with values spread over [-1, 1), deterministic per `seed`.
 Tensor random_tensor(const Shape& shape, uint32_t seed, float low = -1.0f, float high = 1.0f);
 

@@ -130,7 +130,8 @@ class Model : public Layer {
     size_t arena_bytes = 0;
     std::string steps;  // one line per step: op, layer, backend, output shape
   };
-  PlanInfo plan_info(const std::vector<Shape>& input_shapes) const;
+  // training: the plan fit() runs for these shapes (forward and backward ops).
+  PlanInfo plan_info(const std::vector<Shape>& input_shapes, bool training = false) const;
 
   // Where the model's math runs (keras/runtime.h); the default runtime unless set.
   void set_runtime(std::shared_ptr<Runtime> runtime) const;

@@ -10,10 +10,16 @@
 // allocation, no lookups). run() is const and keeps no state, so one operator runs on many
 // threads at once, each with its own buffers.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "ops/op.h"
+
+namespace keras {
+struct SavedState;
+}
 
 namespace keras::backends {
 
@@ -21,6 +27,10 @@ class ThreadPool;
 
 struct RunContext {
   ThreadPool* pool = nullptr;  // never null while a plan runs
+  // A training run's: one SavedState per LayerTrainOp slot, and the step's seed (dropout
+  // masks). Null and 0 at inference.
+  std::vector<SavedState>* saved = nullptr;
+  uint64_t seed = 0;
 };
 
 class Operator {
@@ -35,6 +45,9 @@ class Operator {
 
 struct CreateOptions {
   int threads = 1;  // of the runtime the operator will run on: sizes per-thread scratch
+  // The weights change between runs (a training plan: every optimizer step): read them at run
+  // time, in Keras's layout, and keep no packed or transformed copy.
+  bool weights_change = false;
 };
 
 class Backend {

@@ -244,6 +244,10 @@ std::shared_ptr<const graph::Plan> FunctionalImpl::plan(std::span<const Shape* c
   return plans_->get(*this, input_shapes, runtime());
 }
 
+std::shared_ptr<const graph::Plan> FunctionalImpl::training_plan(std::span<const Shape* const> input_shapes) const {
+  return plans_->get(*this, input_shapes, runtime(), true);
+}
+
 std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x) const {
   std::vector<const Shape*> shapes;
   std::vector<const float*> in;

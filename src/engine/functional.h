@@ -40,6 +40,8 @@ class FunctionalImpl : public LayerImpl {
   std::vector<int> lower_graph(graph::Lowering& g, const std::vector<int>& inputs) const;
   // The plan for these concrete input shapes on the model's runtime, built on first use.
   std::shared_ptr<const graph::Plan> plan(std::span<const Shape* const> input_shapes) const;
+  // The training plan for these shapes (graph::Plan::TrainingRun), built on first use.
+  std::shared_ptr<const graph::Plan> training_plan(std::span<const Shape* const> input_shapes) const;
   // call() at inference, on the plan for x's shapes (what predict runs, one batch).
   std::vector<Tensor> infer(const std::vector<Tensor>& x) const;
   void set_runtime(std::shared_ptr<Runtime> runtime);

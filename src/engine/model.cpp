@@ -4,10 +4,10 @@
 
 #include "engine/functional.h"
 #include "engine/naming.h"
-#include "utils/summary.h"
 #include "keras/errors.h"
 #include "layers/core/input_layer.h"
 #include "saving/model_config.h"
+#include "utils/summary.h"
 
 namespace keras {
 
@@ -135,10 +135,10 @@ Tensor Model::predict_on_batch(const Tensor& x) const {
   return std::move(out[0]);
 }
 
-Model::PlanInfo Model::plan_info(const std::vector<Shape>& input_shapes) const {
+Model::PlanInfo Model::plan_info(const std::vector<Shape>& input_shapes, bool training) const {
   std::vector<const Shape*> ptrs;
   for (const Shape& s : input_shapes) ptrs.push_back(&s);
-  auto plan = functional().plan(ptrs);
+  auto plan = training ? functional().training_plan(ptrs) : functional().plan(ptrs);
   return {plan->flops(), plan->arena_bytes(), plan->describe()};
 }
 

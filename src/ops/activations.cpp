@@ -85,20 +85,17 @@ const std::map<std::string, RawActivationFn>& table() {
 
 // d f / d z for elementwise activations, from z and y = f(z).
 template <class D>
-void elementwise_grad(const Tensor& z, const Tensor& y, Tensor& g, D d) {
-  const float* zs = z.data();
-  const float* ys = y.data();
-  float* gs = g.data();
-  for (Dim i = 0, n = g.size(); i < n; ++i) gs[i] *= d(zs[i], ys[i]);
+void elementwise_grad(const float* z, const float* y, float* g, Dim n, D d) {
+  for (Dim i = 0; i < n; ++i) g[i] *= d(z[i], y[i]);
 }
 
-#define KERAS_GRAD(expr)                             \
-  [](const Tensor& z, const Tensor& y, Tensor& g) {  \
-    elementwise_grad(z, y, g, [](float x, float f) { \
-      (void)x;                                       \
-      (void)f;                                       \
-      return (expr);                                 \
-    });                                              \
+#define KERAS_GRAD(expr)                                     \
+  [](const float* z, const float* y, float* g, Dim n, Dim) { \
+    elementwise_grad(z, y, g, n, [](float x, float f) {      \
+      (void)x;                                               \
+      (void)f;                                               \
+      return (expr);                                         \
+    });                                                      \
   }
 
 float dsigmoid(float x) {
@@ -115,9 +112,9 @@ float dmish(float x) {
   return t + x * (1 - t * t) * sigmoid(x);
 }
 
-void log_softmax_grad(const Tensor&, const Tensor& y, Tensor& g) {
+void log_softmax_grad(const float*, const float* y, float* g, Dim size, Dim n) {
   // dz = g - softmax(z) * sum(g), softmax(z) = exp(y).
-  Dim n = y.dim(-1), rows = y.size() / std::max<Dim>(n, 1);
+  Dim rows = size / std::max<Dim>(n, 1);
   for (Dim r = 0; r < rows; ++r) {
     float s = 0;
     for (Dim i = 0; i < n; ++i) s += g[r * n + i];
@@ -125,14 +122,24 @@ void log_softmax_grad(const Tensor&, const Tensor& y, Tensor& g) {
   }
 }
 
-const std::map<std::string, ActivationGradFn>& grad_table() {
-  static const std::map<std::string, ActivationGradFn> t = {
-      {"linear", [](const Tensor&, const Tensor&, Tensor&) {}},
+void softmax_grad_last(const float*, const float* y, float* g, Dim size, Dim n) {
+  for (Dim r = 0, rows = size / std::max<Dim>(n, 1); r < rows; ++r) {
+    const float* yb = y + r * n;
+    float* gb = g + r * n;
+    float dot = 0;
+    for (Dim i = 0; i < n; ++i) dot += yb[i] * gb[i];
+    for (Dim i = 0; i < n; ++i) gb[i] = yb[i] * (gb[i] - dot);
+  }
+}
+
+const std::map<std::string, RawActivationGradFn>& grad_table() {
+  static const std::map<std::string, RawActivationGradFn> t = {
+      {"linear", [](const float*, const float*, float*, Dim, Dim) {}},
       {"relu", KERAS_GRAD(x > 0 ? 1.0f : 0.0f)},
       {"relu6", KERAS_GRAD(x > 0 && x < 6 ? 1.0f : 0.0f)},
       {"sigmoid", KERAS_GRAD(f * (1 - f))},
       {"tanh", KERAS_GRAD(1 - f * f)},
-      {"softmax", [](const Tensor&, const Tensor& y, Tensor& g) { softmax_grad(y, g, -1); }},
+      {"softmax", softmax_grad_last},
       {"log_softmax", log_softmax_grad},
       {"elu", KERAS_GRAD(x > 0 ? 1.0f : f + 1)},
       {"selu", KERAS_GRAD(x > 0 ? kSeluScale : f + kSeluScale * kSeluAlpha)},
@@ -177,10 +184,16 @@ bool activation_grad_from_output(const std::string& name) {
   return name == "relu" || name == "sigmoid" || name == "tanh" || name == "softmax" || name == "log_softmax";
 }
 
-ActivationGradFn activation_grad(const std::string& name) {
+RawActivationGradFn raw_activation_grad(const std::string& name) {
   auto it = grad_table().find(is_linear(name) ? "linear" : name);
   if (it == grad_table().end()) throw ValueError("Could not interpret activation function identifier: " + name);
   return it->second;
+}
+
+ActivationGradFn activation_grad(const std::string& name) { return ActivationGradFn{raw_activation_grad(name)}; }
+
+void ActivationGradFn::operator()(const Tensor& z, const Tensor& y, Tensor& grad) const {
+  fn(z.data(), y.data(), grad.data(), grad.size(), grad.rank() ? grad.dim(-1) : 1);
 }
 
 void softmax_grad(const Tensor& y, Tensor& grad, int axis) {

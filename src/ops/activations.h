@@ -25,8 +25,15 @@ void softmax_last(float* x, Dim size, Dim last);
 
 // Backward of an activation: given the pre-activation z, the output y = f(z), and dL/dy in
 // `grad`, replaces `grad` with dL/dz.
-using ActivationGradFn = void (*)(const Tensor& z, const Tensor& y, Tensor& grad);
+// The same on raw memory (size values, rows of last), as RawActivationFn; the plans' gradient
+// operators call these.
+using RawActivationGradFn = void (*)(const float* z, const float* y, float* grad, Dim size, Dim last);
+struct ActivationGradFn {
+  RawActivationGradFn fn = nullptr;
+  void operator()(const Tensor& z, const Tensor& y, Tensor& grad) const;
+};
 ActivationGradFn activation_grad(const std::string& name);
+RawActivationGradFn raw_activation_grad(const std::string& name);
 // True for "linear" (and ""), whose forward and backward are the identity.
 bool is_linear(const std::string& name);
 // True when activation_grad reads only the output y (relu: y > 0 exactly when z > 0; sigmoid,

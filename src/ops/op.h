@@ -98,8 +98,68 @@ struct LayerCallOp {
   const LayerImpl* layer = nullptr;
 };
 
+// ---- Training: the gradients of the ops above, emitted by the training plan's autodiff
+// (engine/graph/autodiff.h). dy names the gradient of the loss w.r.t. a forward op's output.
+
+// C[m, n] = op(A) @ op(B), op = transpose when asked; A [m, k] (or [k, m]), B [k, n] (or [n, k]).
+// B is a weight when the op has one (a Dense kernel in dx = dz @ kernel^T), else input 1.
+struct MatMulOp {
+  Dim m = 0, n = 0, k = 0;
+  bool trans_a = false, trans_b = false;
+};
+
+// db[c] = sum over rows of dz[r, c]: a bias's gradient.
+struct BiasGradOp {
+  Dim rows = 0, channels = 0;
+};
+
+// dz = f'(z) * dy for y = f(z) along the last axis. Inputs: z (or y where the gradient needs
+// only the output, ops::activation_grad_from_output), y, dy.
+struct ActivationGradOp {
+  std::string name;
+  Dim size = 0, last = 1;
+};
+
+// A convolution's gradient w.r.t. its input (inputs: dy; weights: kernel) or its kernel
+// (inputs: x, dy). Geometry of the forward op (no fused pooling).
+struct Conv2DGradOp {
+  enum class Wrt { kInput, kKernel };
+  Conv2DArgs geometry;
+  bool depthwise = false;
+  Wrt wrt = Wrt::kInput;
+};
+
+// A pooling's gradient w.r.t. its input. Inputs: x (the forward input), dy.
+struct Pool2DGradOp {
+  Pool2DOp pool;
+};
+
+// dx of a global pooling. Inputs: x, y, dy (max sends each channel's gradient to its first
+// maximum, as TensorFlow).
+struct GlobalPoolGradOp {
+  GlobalPoolOp pool;
+};
+
+// A layer no op describes yet, in training: its own call() (training mode, recording what its
+// backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
+// inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
+// forward outputs and their gradients; outputs: the input gradients (when asked), then one
+// gradient per layer variable.
+struct LayerTrainOp {
+  const LayerImpl* layer = nullptr;
+  int slot = 0;  // the run's SavedState for this call
+};
+struct LayerGradOp {
+  const LayerImpl* layer = nullptr;
+  int slot = 0;
+  size_t inputs = 0;           // of the forward call
+  std::vector<bool> has_grad;  // per forward output
+  bool input_grads = true;
+};
+
 using OpAttrs = std::variant<DenseOp, Conv2DOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp, ConcatOp,
-                             TransposeOp, LayerCallOp>;
+                             TransposeOp, LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp,
+                             Pool2DGradOp, GlobalPoolGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

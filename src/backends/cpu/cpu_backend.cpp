@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/cpu/grad_kernels.h"
 #include "backends/cpu/kernels/pooling.h"
 #include "backends/cpu/kernels/small_conv.h"
 #include "backends/cpu/kernels/winograd.h"
@@ -43,8 +44,8 @@ void run_igemm(Isa isa, const IGemmArgs& g, const RunContext& ctx, Dim a_values)
 class ProductOperator : public Operator {
  protected:
   ProductOperator(const ops::Op& op, const ops::Epilogue& e)
-      : kernel_(op.weights.at(0)->data()),
-        bias_(e.bias ? op.weights.at(1)->data() : nullptr),
+      : kernel_t_(op.weights.at(0)),
+        bias_t_(e.bias ? op.weights.at(1) : nullptr),
         relu_(e.activation == "relu"),
         post_(relu_ || ops::is_linear(e.activation) ? nullptr : ops::raw_activation(e.activation)) {}
 
@@ -54,13 +55,18 @@ class ProductOperator : public Operator {
     Dim width = packed_width(isa);
     if (width == 0 || m <= 3 || packed_size(rows, n, width) > (Dim{16} << 20)) return;
     packed_.resize(static_cast<size_t>(packed_size(rows, n, width)));
-    pack_b(kernel_, rows, n, n, width, packed_.data());
+    pack_b(kernel(), rows, n, n, width, packed_.data());
     width_ = width;
   }
-  const float* b() const { return packed_.empty() ? kernel_ : packed_.data(); }
+  const float* b() const { return packed_.empty() ? kernel() : packed_.data(); }
 
-  const float* kernel_;
-  const float* bias_;
+  // Read when the operator runs: a training plan's weights change between runs, and a Tensor
+  // may move to a new buffer when written.
+  const float* kernel() const { return kernel_t_->data(); }
+  const float* bias() const { return bias_t_ ? bias_t_->data() : nullptr; }
+
+  const Tensor* kernel_t_;
+  const Tensor* bias_t_;
   bool relu_;
   ops::RawActivationFn post_;
   std::vector<float> packed_;
@@ -69,11 +75,11 @@ class ProductOperator : public Operator {
 
 class DenseOperator final : public ProductOperator {
  public:
-  DenseOperator(Isa isa, const ops::Op& op)
+  DenseOperator(Isa isa, const ops::Op& op, bool weights_change)
       : ProductOperator(op, std::get<ops::DenseOp>(op.attrs).epilogue),
         isa_(isa),
         a_(std::get<ops::DenseOp>(op.attrs)) {
-    if (slices() == 1) pack_kernel(isa, a_.in, a_.units, a_.rows);
+    if (slices() == 1 && !weights_change) pack_kernel(isa, a_.in, a_.units, a_.rows);
   }
   // Batch-1 products read every weight once and do little with it: they are bound by memory.
   // With few rows the reduction is cut into fixed slices of whole, contiguous weight rows, one
@@ -95,7 +101,7 @@ class DenseOperator final : public ProductOperator {
                   .b = b(),
                   .ldb = a_.units,
                   .packed = width_,
-                  .bias = bias_,
+                  .bias = bias(),
                   .relu = relu_,
                   .c = out[0],
                   .ldc = a_.units};
@@ -118,7 +124,7 @@ class DenseOperator final : public ProductOperator {
                   .k = k1 - k0,
                   .a = x + k0,
                   .lda = a_.in,
-                  .b = kernel_ + k0 * n,
+                  .b = kernel() + k0 * n,
                   .ldb = n,
                   .c = partial + s * m * n,
                   .ldc = n};
@@ -127,7 +133,7 @@ class DenseOperator final : public ProductOperator {
     for (Dim i = 0; i < m * n; ++i) {
       float v = partial[i];
       for (Dim s = 1; s < count; ++s) v += partial[s * m * n + i];
-      if (bias_) v += bias_[i % n];
+      if (bias()) v += bias()[i % n];
       y[i] = relu_ ? std::max(v, 0.0f) : v;
     }
   }
@@ -141,7 +147,7 @@ class DenseOperator final : public ProductOperator {
 // shapes, so they are computed once here.
 class Conv2DOperator final : public ProductOperator {
  public:
-  Conv2DOperator(Isa isa, const ops::Op& op, int threads)
+  Conv2DOperator(Isa isa, const ops::Op& op, int threads, bool weights_change)
       : ProductOperator(op, std::get<ops::Conv2DOp>(op.attrs).epilogue),
         isa_(isa),
         a_(std::get<ops::Conv2DOp>(op.attrs)),
@@ -152,7 +158,8 @@ class Conv2DOperator final : public ProductOperator {
       throw ValueError("Layer \"" + op.layer + "\": the input of " + op.inputs[0].str() +
                        " is too large for int32 offsets");
     zeros_.assign(static_cast<size_t>(g.in_c / g.groups), 0.0f);
-    if (g.groups == 1) pack_kernel(isa, g.k_h * g.k_w * g.in_c, g.out_c, g.batch * g.out_h * g.out_w);
+    if (g.groups == 1 && !weights_change)
+      pack_kernel(isa, g.k_h * g.k_w * g.in_c, g.out_c, g.batch * g.out_h * g.out_w);
   }
 
   // With few input channels (a first layer on images) each tap holds too little work for
@@ -184,10 +191,10 @@ class Conv2DOperator final : public ProductOperator {
                   .a = in[0] + grp * cg,
                   .a_offsets = offsets_.data(),
                   .zeros = zeros_.data(),
-                  .b = geo.groups == 1 ? b() : kernel_ + grp * fg,
+                  .b = geo.groups == 1 ? b() : kernel() + grp * fg,
                   .ldb = geo.out_c,
                   .packed = geo.groups == 1 ? width_ : 0,
-                  .bias = bias_ ? bias_ + grp * fg : nullptr,
+                  .bias = bias() ? bias() + grp * fg : nullptr,
                   .relu = relu_,
                   .c = out[0] + grp * fg,
                   .ldc = geo.out_c};
@@ -211,8 +218,8 @@ class Conv2DOperator final : public ProductOperator {
     const ops::Conv2DArgs& geo = a_.geometry;
     SmallConvArgs s{.conv = &geo,
                     .x = x,
-                    .kernel = kernel_,
-                    .bias = bias_,
+                    .kernel = kernel(),
+                    .bias = bias(),
                     .relu = relu_,
                     .pool = a_.pool ? &a_.pool->geometry : nullptr,
                     .max = !a_.pool || a_.pool->mode == ops::Pool2DOp::Mode::kMax,
@@ -273,7 +280,7 @@ class Conv2DOperator final : public ProductOperator {
             .b = b(),
             .ldb = out_c,
             .packed = width_,
-            .bias = bias_,
+            .bias = bias(),
             .relu = relu_,
             .c = y,
             .ldc = out_c};
@@ -408,13 +415,13 @@ class WinogradConv2DOperator final : public ProductOperator {
       ctx.pool->parallel_for_indexed(panels_, [&](Dim p, int thread) {
         float* u = scratch + static_cast<size_t>(thread) * scratch_values();
         Dim f0 = p * panel_, f1 = std::min(F, f0 + panel_);
-        winograd_weights(isa_, s_, kernel_, u, {0, C, f0, f1, padded(f1 - f0), width_});
+        winograd_weights(isa_, s_, kernel(), u, {0, C, f0, f1, padded(f1 - f0), width_});
         for (Dim b = 0; b < blocks_; ++b) run_block(in[0], out[0], u, padded(f1 - f0), b, f0, f1, u + 16 * C * panel_);
       });
     } else {
       Dim c_per_task = std::max<Dim>(1, ceil_div(C, 4 * ctx.pool->threads()));
       ctx.pool->parallel_for(ceil_div(C, c_per_task), [&](Dim t) {
-        winograd_weights(isa_, s_, kernel_, shared_u,
+        winograd_weights(isa_, s_, kernel(), shared_u,
                          {t * c_per_task, std::min(C, (t + 1) * c_per_task), 0, F, padded(F), width_});
       });
       ctx.pool->parallel_for_indexed(blocks_, [&](Dim b, int thread) {
@@ -461,7 +468,7 @@ class WinogradConv2DOperator final : public ProductOperator {
       o.pooled_h = a_.pool->geometry.out_h;
       o.pooled_w = a_.pool->geometry.out_w;
     }
-    winograd_output(isa_, s_, o, t0, count, bias_, relu_, y);
+    winograd_output(isa_, s_, o, t0, count, bias(), relu_, y);
   }
 
   Isa isa_;
@@ -492,6 +499,69 @@ class Pool2DOperator final : public Operator {
   ops::Pool2DOp a_;
 };
 
+// ---- Training ops: the products and pooling gradients of grad_kernels.h on the plan's threads.
+
+class MatMulOperator final : public Operator {
+ public:
+  explicit MatMulOperator(const ops::Op& op)
+      : a_(std::get<ops::MatMulOp>(op.attrs)), weight_(op.weights.empty() ? nullptr : op.weights[0]) {}
+  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
+    const float* b = weight_ ? weight_->data() : in[1];
+    gemm(*ctx.pool, a_.trans_a, a_.trans_b, a_.m, a_.n, a_.k, 1.0f, in[0], a_.trans_a ? a_.m : a_.k, b,
+         a_.trans_b ? a_.k : a_.n, 0.0f, out[0], a_.n);
+  }
+
+ private:
+  ops::MatMulOp a_;
+  const Tensor* weight_;
+};
+
+class Conv2DGradOperator final : public Operator {
+ public:
+  explicit Conv2DGradOperator(const ops::Op& op)
+      : a_(std::get<ops::Conv2DGradOp>(op.attrs)), kernel_(op.weights.empty() ? nullptr : op.weights[0]) {}
+  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
+    bool input = a_.wrt == ops::Conv2DGradOp::Wrt::kInput;
+    if (a_.depthwise || a_.geometry.groups != 1) {  // im2col products, as the layers' own backward
+      const ops::Kernels& k = ops::engine_kernels();
+      if (input)
+        (a_.depthwise ? k.depthwise_conv2d_backward_input : k.conv2d_backward_input)(a_.geometry, in[0],
+                                                                                     kernel_->data(), out[0]);
+      else
+        (a_.depthwise ? k.depthwise_conv2d_backward_filter : k.conv2d_backward_filter)(a_.geometry, in[0], in[1],
+                                                                                       out[0]);
+    } else if (input) {
+      conv2d_backward_input(*ctx.pool, a_.geometry, in[0], kernel_->data(), out[0]);
+    } else {
+      conv2d_backward_filter(*ctx.pool, a_.geometry, in[0], in[1], out[0]);
+    }
+  }
+
+ private:
+  ops::Conv2DGradOp a_;
+  const Tensor* kernel_;
+};
+
+class Pool2DGradOperator final : public Operator {
+ public:
+  explicit Pool2DGradOperator(const ops::Op& op) : a_(std::get<ops::Pool2DGradOp>(op.attrs)) {}
+  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
+    if (a_.pool.mode == ops::Pool2DOp::Mode::kMax)
+      max_pool2d_backward(*ctx.pool, a_.pool.geometry, in[0], in[1], out[0]);
+    else
+      avg_pool2d_backward(*ctx.pool, a_.pool.geometry, in[1], out[0]);
+  }
+
+ private:
+  ops::Pool2DGradOp a_;
+};
+
+// Inputs past int32 offsets go to the reference backend.
+bool fits_offsets(const ops::Conv2DArgs& g) {
+  return g.batch * g.in_h * g.in_w * g.in_c <= std::numeric_limits<int32_t>::max() &&
+         g.batch * g.out_h * g.out_w * g.out_c <= std::numeric_limits<int32_t>::max();
+}
+
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(Isa isa) : isa_(isa) {}
@@ -504,19 +574,26 @@ class CpuBackend final : public Backend {
       // per output tile.
       if (c->pool && (g.groups != 1 || (WinogradConv2DOperator::suits(*c) && !WinogradConv2DOperator::pools(*c))))
         return false;
-      return !c->depthwise && g.batch * g.in_h * g.in_w * g.in_c <= std::numeric_limits<int32_t>::max() &&
-             g.batch * g.out_h * g.out_w * g.out_c <= std::numeric_limits<int32_t>::max();
+      return !c->depthwise && fits_offsets(g);
     }
-    return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs);
+    if (const auto* c = std::get_if<ops::Conv2DGradOp>(&op.attrs)) return fits_offsets(c->geometry);
+    return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
+           std::holds_alternative<ops::MatMulOp>(op.attrs) || std::holds_alternative<ops::Pool2DGradOp>(op.attrs);
   }
   std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions& o) const override {
-    if (std::holds_alternative<ops::DenseOp>(op.attrs)) return std::make_unique<DenseOperator>(isa_, op);
+    if (std::holds_alternative<ops::DenseOp>(op.attrs))
+      return std::make_unique<DenseOperator>(isa_, op, o.weights_change);
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && supports(op)) {
-      if (WinogradConv2DOperator::suits(*c) && (!c->pool || WinogradConv2DOperator::pools(*c)))
+      // A training step's forward products stay direct, summing as their gradients do.
+      if (!o.weights_change && WinogradConv2DOperator::suits(*c) && (!c->pool || WinogradConv2DOperator::pools(*c)))
         return std::make_unique<WinogradConv2DOperator>(isa_, op, o.threads);
-      return std::make_unique<Conv2DOperator>(isa_, op, o.threads);
+      return std::make_unique<Conv2DOperator>(isa_, op, o.threads, o.weights_change);
     }
     if (std::holds_alternative<ops::Pool2DOp>(op.attrs)) return std::make_unique<Pool2DOperator>(isa_, op);
+    if (std::holds_alternative<ops::MatMulOp>(op.attrs)) return std::make_unique<MatMulOperator>(op);
+    if (std::holds_alternative<ops::Conv2DGradOp>(op.attrs) && supports(op))
+      return std::make_unique<Conv2DGradOperator>(op);
+    if (std::holds_alternative<ops::Pool2DGradOp>(op.attrs)) return std::make_unique<Pool2DGradOperator>(op);
     throw NotImplementedError(std::string("The cpu backend has no operator for ") + ops::kind_name(op));
   }
 

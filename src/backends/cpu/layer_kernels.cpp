@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/cpu/grad_kernels.h"
 #include "backends/cpu/kernels/pooling.h"
 #include "backends/cpu/parallel_igemm.h"
 #include "keras/runtime.h"
@@ -16,7 +17,7 @@ namespace keras::ops {
 
 namespace {
 
-backends::ThreadPool& pool() {
+backends::ThreadPool& default_pool() {
   // The runtime stays alive through the call: default_runtime() hands out shared ownership
   // and set_num_threads() only replaces the default for later calls.
   thread_local std::shared_ptr<Runtime> held;
@@ -34,17 +35,17 @@ void transpose_into(const float* src, Dim rows, Dim cols, Dim ld, std::vector<fl
         for (Dim c = c0; c < std::min(cols, c0 + kTile); ++c) dst[static_cast<size_t>(c * rows + r)] = src[r * ld + c];
 }
 
-void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
-          float beta, float* c, Dim ldc);
+void gemm(backends::ThreadPool& pool, bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda,
+          const float* b, Dim ldb, float beta, float* c, Dim ldc);
 
 // C = A^T B with A [k][m] much wider than B [k][n] (a convolution's filter gradient: A the
 // patches, B the output gradient): C^T = B^T A needs only B and C^T transposed, not A.
-bool gemm_by_transposed_result(Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
-                               float beta, float* c, Dim ldc) {
+bool gemm_by_transposed_result(backends::ThreadPool& pool, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda,
+                               const float* b, Dim ldb, float beta, float* c, Dim ldc) {
   if (n >= m) return false;
   thread_local std::vector<float> ct, t;
   ct.resize(static_cast<size_t>(n * m));
-  gemm(true, false, n, m, k, 1.0f, b, ldb, a, lda, 0.0f, ct.data(), m);  // B^T A: b is [k][n]
+  gemm(pool, true, false, n, m, k, 1.0f, b, ldb, a, lda, 0.0f, ct.data(), m);  // B^T A: b is [k][n]
   transpose_into(ct.data(), n, m, m, t);
   for (Dim i = 0; i < m; ++i)
     for (Dim j = 0; j < n; ++j)
@@ -52,10 +53,10 @@ bool gemm_by_transposed_result(Dim m, Dim n, Dim k, float alpha, const float* a,
   return true;
 }
 
-void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
-          float beta, float* c, Dim ldc) {
+void gemm(backends::ThreadPool& pool, bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda,
+          const float* b, Dim ldb, float beta, float* c, Dim ldc) {
   if (m == 0 || n == 0) return;
-  if (ta && !tb && k > 0 && gemm_by_transposed_result(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+  if (ta && !tb && k > 0 && gemm_by_transposed_result(pool, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
   thread_local std::vector<float> at, bt, ct;
   bool direct = alpha == 1.0f && beta == 0.0f;
   if (k == 0) {
@@ -87,7 +88,7 @@ void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Di
   Dim slice = backends::cpu::reduction_slice(k);
   backends::cpu::IGemmArgs g{
       .m = m, .n = n, .taps = k / slice, .k = slice, .a = A, .lda = la, .b = B, .ldb = lb, .c = C, .ldc = lc};
-  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), m * k);
+  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool, m * k);
   if (!direct)
     for (Dim i = 0; i < m; ++i)
       for (Dim j = 0; j < n; ++j)
@@ -116,7 +117,7 @@ const std::vector<int32_t>* cached_offsets(const Conv2DArgs& a, bool transpose) 
 }
 
 // Grouped convolutions keep the im2col kernels; the rest run as indirect products.
-void conv2d(const Conv2DArgs& a, const float* x, const float* w, float* y) {
+void conv2d(backends::ThreadPool& pool, const Conv2DArgs& a, const float* x, const float* w, float* y) {
   const std::vector<int32_t>* offsets = a.groups == 1 ? cached_offsets(a, false) : nullptr;
   if (!offsets) return im2col_kernels().conv2d(a, x, w, y);
   thread_local std::vector<float> zeros;
@@ -132,12 +133,13 @@ void conv2d(const Conv2DArgs& a, const float* x, const float* w, float* y) {
                              .ldb = a.out_c,
                              .c = y,
                              .ldc = a.out_c};
-  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), a.batch * a.in_h * a.in_w * a.in_c);
+  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool, a.batch * a.in_h * a.in_w * a.in_c);
 }
 
 // dx = the transposed convolution of dy: per input pixel and tap, the output-gradient row the
 // tap connects, times the kernel with its channel axes swapped ([tap][F][C]).
-void conv2d_backward_input(const Conv2DArgs& a, const float* dy, const float* w, float* dx) {
+void conv2d_backward_input(backends::ThreadPool& pool, const Conv2DArgs& a, const float* dy, const float* w,
+                           float* dx) {
   const std::vector<int32_t>* offsets = a.groups == 1 ? cached_offsets(a, true) : nullptr;
   if (!offsets) return im2col_kernels().conv2d_backward_input(a, dy, w, dx);
   Dim taps = a.k_h * a.k_w, C = a.in_c, F = a.out_c;
@@ -158,12 +160,13 @@ void conv2d_backward_input(const Conv2DArgs& a, const float* dy, const float* w,
                              .ldb = C,
                              .c = dx,
                              .ldc = C};
-  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool(), a.batch * a.out_h * a.out_w * F);
+  backends::cpu::parallel_igemm(backends::cpu::detect_isa(), g, pool, a.batch * a.out_h * a.out_w * F);
 }
 
 // dw per (tap, channel block, filter block) task: every task owns its part of dw and sums over
 // all pixels itself, so the result does not depend on the thread count.
-void conv2d_backward_filter(const Conv2DArgs& a, const float* x, const float* dy, float* dw) {
+void conv2d_backward_filter(backends::ThreadPool& pool, const Conv2DArgs& a, const float* x, const float* dy,
+                            float* dw) {
   const std::vector<int32_t>* offsets = a.groups == 1 ? cached_offsets(a, false) : nullptr;
   if (!offsets) return im2col_kernels().conv2d_backward_filter(a, x, dy, dw);
   thread_local std::vector<float> zeros;
@@ -183,7 +186,7 @@ void conv2d_backward_filter(const Conv2DArgs& a, const float* x, const float* dy
   auto isa = backends::cpu::detect_isa();
   if (a.in_c < 12) {  // few channels: tiles of (tap, channel) rows
     Dim rows = taps * a.in_c, rb = (rows + kChannels - 1) / kChannels;
-    pool().parallel_for(rb * fb, [&](Dim task) {
+    pool.parallel_for(rb * fb, [&](Dim task) {
       Dim r = task / fb, f = task % fb;
       backends::cpu::wgrad_rows(isa, g, r * kChannels, std::min(rows, (r + 1) * kChannels), f * kFilters,
                                 std::min(a.out_c, (f + 1) * kFilters));
@@ -191,7 +194,7 @@ void conv2d_backward_filter(const Conv2DArgs& a, const float* x, const float* dy
     return;
   }
   Dim cb = (a.in_c + kChannels - 1) / kChannels;
-  pool().parallel_for(taps * cb * fb, [&](Dim task) {
+  pool.parallel_for(taps * cb * fb, [&](Dim task) {
     Dim t = task / (cb * fb), c = task / fb % cb, f = task % fb;
     backends::cpu::wgrad_block(isa, g, t, c * kChannels, std::min(a.in_c, (c + 1) * kChannels), f * kFilters,
                                std::min(a.out_c, (f + 1) * kFilters));
@@ -200,9 +203,9 @@ void conv2d_backward_filter(const Conv2DArgs& a, const float* x, const float* dy
 
 // Pooling one image per task: images own disjoint parts of the output.
 template <class F>
-void per_image(const Pool2DArgs& g, F&& f) {
+void per_image(backends::ThreadPool& pool, const Pool2DArgs& g, F&& f) {
   Dim in = g.in_h * g.in_w * g.channels, out = g.out_h * g.out_w * g.channels;
-  pool().parallel_for(g.batch, [&](Dim n) {
+  pool.parallel_for(g.batch, [&](Dim n) {
     Pool2DArgs one = g;
     one.batch = 1;
     f(one, n * in, n * out);
@@ -210,23 +213,22 @@ void per_image(const Pool2DArgs& g, F&& f) {
 }
 
 // The plans' pooling kernel, in tasks of whole output rows.
-void pool2d(const Pool2DArgs& g, bool max, const float* x, float* y) {
+void pool2d(backends::ThreadPool& pool, const Pool2DArgs& g, bool max, const float* x, float* y) {
   auto isa = backends::cpu::detect_isa();
   Dim rows = g.batch * g.out_h, per_row = std::max<Dim>(1, g.out_w * g.pool_h * g.pool_w * g.channels);
   Dim rows_per_task = std::max<Dim>(1, 200'000 / per_row), tasks = (rows + rows_per_task - 1) / rows_per_task;
-  pool().parallel_for(tasks, [&](Dim t) {
+  pool.parallel_for(tasks, [&](Dim t) {
     backends::cpu::pool2d_rows(isa, g, max, x, y, t * rows_per_task, std::min(rows, (t + 1) * rows_per_task));
   });
 }
-void max_pool2d(const Pool2DArgs& g, const float* x, float* y) { pool2d(g, true, x, y); }
-void avg_pool2d(const Pool2DArgs& g, const float* x, float* y) { pool2d(g, false, x, y); }
-void max_pool2d_backward(const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
+
+void max_pool2d_backward(backends::ThreadPool& pool, const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
   auto isa = backends::cpu::detect_isa();
-  pool().parallel_for(g.batch, [&](Dim n) { backends::cpu::max_pool2d_backward_images(isa, g, x, dy, dx, n, n + 1); });
+  pool.parallel_for(g.batch, [&](Dim n) { backends::cpu::max_pool2d_backward_images(isa, g, x, dy, dx, n, n + 1); });
 }
 
-void avg_pool2d_backward(const Pool2DArgs& g, const float* dy, float* dx) {
-  per_image(g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_avg_pool2d_backward(one, dy + yo, dx + xo); });
+void avg_pool2d_backward(backends::ThreadPool& pool, const Pool2DArgs& g, const float* dy, float* dx) {
+  per_image(pool, g, [&](const Pool2DArgs& one, Dim xo, Dim yo) { fast_avg_pool2d_backward(one, dy + yo, dx + xo); });
 }
 
 }  // namespace
@@ -235,17 +237,50 @@ const Kernels& engine_kernels() {
   static const Kernels k = [] {
     Kernels t = im2col_kernels();
     t.name = "igemm";
-    t.gemm = gemm;
-    t.conv2d = conv2d;
-    t.conv2d_backward_input = conv2d_backward_input;
-    t.conv2d_backward_filter = conv2d_backward_filter;
-    t.max_pool2d = max_pool2d;
-    t.avg_pool2d = avg_pool2d;
-    t.max_pool2d_backward = max_pool2d_backward;
-    t.avg_pool2d_backward = avg_pool2d_backward;
+    t.gemm = [](bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
+                float beta, float* c,
+                Dim ldc) { gemm(default_pool(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); };
+    t.conv2d = [](const Conv2DArgs& a, const float* x, const float* w, float* y) {
+      conv2d(default_pool(), a, x, w, y);
+    };
+    t.conv2d_backward_input = [](const Conv2DArgs& a, const float* dy, const float* w, float* dx) {
+      conv2d_backward_input(default_pool(), a, dy, w, dx);
+    };
+    t.conv2d_backward_filter = [](const Conv2DArgs& a, const float* x, const float* dy, float* dw) {
+      conv2d_backward_filter(default_pool(), a, x, dy, dw);
+    };
+    t.max_pool2d = [](const Pool2DArgs& g, const float* x, float* y) { pool2d(default_pool(), g, true, x, y); };
+    t.avg_pool2d = [](const Pool2DArgs& g, const float* x, float* y) { pool2d(default_pool(), g, false, x, y); };
+    t.max_pool2d_backward = [](const Pool2DArgs& g, const float* x, const float* dy, float* dx) {
+      max_pool2d_backward(default_pool(), g, x, dy, dx);
+    };
+    t.avg_pool2d_backward = [](const Pool2DArgs& g, const float* dy, float* dx) {
+      avg_pool2d_backward(default_pool(), g, dy, dx);
+    };
     return t;
   }();
   return k;
 }
 
 }  // namespace keras::ops
+
+namespace keras::backends::cpu {
+
+void gemm(ThreadPool& pool, bool trans_a, bool trans_b, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda,
+          const float* b, Dim ldb, float beta, float* c, Dim ldc) {
+  ops::gemm(pool, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void conv2d_backward_input(ThreadPool& pool, const ops::Conv2DArgs& args, const float* dy, const float* w, float* dx) {
+  ops::conv2d_backward_input(pool, args, dy, w, dx);
+}
+void conv2d_backward_filter(ThreadPool& pool, const ops::Conv2DArgs& args, const float* x, const float* dy, float* dw) {
+  ops::conv2d_backward_filter(pool, args, x, dy, dw);
+}
+void max_pool2d_backward(ThreadPool& pool, const ops::Pool2DArgs& args, const float* x, const float* dy, float* dx) {
+  ops::max_pool2d_backward(pool, args, x, dy, dx);
+}
+void avg_pool2d_backward(ThreadPool& pool, const ops::Pool2DArgs& args, const float* dy, float* dx) {
+  ops::avg_pool2d_backward(pool, args, dy, dx);
+}
+
+}  // namespace keras::backends::cpu

@@ -40,13 +40,17 @@ void epilogue(const ops::Epilogue& e, const float* bias, float* y, Dim size, Dim
   ops::raw_activation(e.activation)(y, size, channels);
 }
 
+// Weights are read when the operator runs, not when it is made: a training plan's change
+// between runs (and a Tensor may move to a new buffer when written).
+const float* data_of(const Tensor* t) { return t ? t->data() : nullptr; }
+
 FnOperator::Fn dense(const ops::Op& op, const ops::DenseOp& a) {
-  const float* w = op.weights.at(0)->data();
-  const float* b = a.epilogue.bias ? op.weights.at(1)->data() : nullptr;
+  const Tensor* w = op.weights.at(0);
+  const Tensor* b = a.epilogue.bias ? op.weights.at(1) : nullptr;
   return [a, w, b](Inputs in, Outputs out) {
-    ops::reference_kernels().gemm(false, false, a.rows, a.units, a.in, 1.0f, in[0], a.in, w, a.units, 0.0f, out[0],
-                                  a.units);
-    epilogue(a.epilogue, b, out[0], a.rows * a.units, a.units);
+    ops::reference_kernels().gemm(false, false, a.rows, a.units, a.in, 1.0f, in[0], a.in, w->data(), a.units, 0.0f,
+                                  out[0], a.units);
+    epilogue(a.epilogue, data_of(b), out[0], a.rows * a.units, a.units);
   };
 }
 
@@ -72,24 +76,24 @@ FnOperator::Fn pool2d(const ops::Pool2DOp& a) {
 class ConvPoolOperator final : public Operator {
  public:
   ConvPoolOperator(const ops::Op& op, const ops::Conv2DOp& a)
-      : a_(a), w_(op.weights.at(0)->data()), b_(a.epilogue.bias ? op.weights.at(1)->data() : nullptr) {}
+      : a_(a), w_(op.weights.at(0)), b_(a.epilogue.bias ? op.weights.at(1) : nullptr) {}
   size_t workspace_bytes() const override { return sizeof(float) * static_cast<size_t>(conv_output_size(a_.geometry)); }
   void run(Inputs in, Outputs out, void* workspace, const RunContext&) const override {
     auto* y = static_cast<float*>(workspace);
-    conv2d_into(a_, in[0], w_, b_, y);
+    conv2d_into(a_, in[0], w_->data(), data_of(b_), y);
     pool2d_into(*a_.pool, y, out[0]);
   }
 
  private:
   ops::Conv2DOp a_;
-  const float* w_;
-  const float* b_;
+  const Tensor* w_;
+  const Tensor* b_;
 };
 
 FnOperator::Fn conv2d(const ops::Op& op, const ops::Conv2DOp& a) {
-  const float* w = op.weights.at(0)->data();
-  const float* b = a.epilogue.bias ? op.weights.at(1)->data() : nullptr;
-  return [a, w, b](Inputs in, Outputs out) { conv2d_into(a, in[0], w, b, out[0]); };
+  const Tensor* w = op.weights.at(0);
+  const Tensor* b = a.epilogue.bias ? op.weights.at(1) : nullptr;
+  return [a, w, b](Inputs in, Outputs out) { conv2d_into(a, in[0], w->data(), data_of(b), out[0]); };
 }
 
 FnOperator::Fn global_pool(const ops::GlobalPoolOp& a) {
@@ -115,9 +119,11 @@ FnOperator::Fn activation(const ops::ActivationOp& a) {
 }
 
 FnOperator::Fn affine(const ops::Op& op, const ops::AffineOp& a) {
-  const float* scale = op.weights.at(0)->data();
-  const float* shift = op.weights.at(1)->data();
-  return [a, scale, shift](Inputs in, Outputs out) {
+  const Tensor* scale_t = op.weights.at(0);
+  const Tensor* shift_t = op.weights.at(1);
+  return [a, scale_t, shift_t](Inputs in, Outputs out) {
+    const float* scale = scale_t->data();
+    const float* shift = shift_t->data();
     for (Dim i = 0; i < a.size; ++i) out[0][i] = in[0][i] * scale[i % a.channels] + shift[i % a.channels];
   };
 }
@@ -209,6 +215,136 @@ FnOperator::Fn layer_call(const ops::Op& op, const ops::LayerCallOp& a) {
   };
 }
 
+// ---- Training ops ----
+
+FnOperator::Fn matmul(const ops::Op& op, const ops::MatMulOp& a) {
+  const Tensor* weight = op.weights.empty() ? nullptr : op.weights[0];
+  return [a, weight](Inputs in, Outputs out) {
+    const float* b = weight ? weight->data() : in[1];
+    ops::reference_kernels().gemm(a.trans_a, a.trans_b, a.m, a.n, a.k, 1.0f, in[0], a.trans_a ? a.m : a.k, b,
+                                  a.trans_b ? a.k : a.n, 0.0f, out[0], a.n);
+  };
+}
+
+FnOperator::Fn bias_grad(const ops::BiasGradOp& a) {
+  return [a](Inputs in, Outputs out) {
+    std::fill(out[0], out[0] + a.channels, 0.0f);
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < a.channels; ++c) out[0][c] += in[0][r * a.channels + c];
+  };
+}
+
+FnOperator::Fn activation_grad(const ops::ActivationGradOp& a) {
+  ops::RawActivationGradFn fn = ops::raw_activation_grad(a.name);
+  return [a, fn](Inputs in, Outputs out) {
+    std::copy(in[2], in[2] + a.size, out[0]);
+    fn(in[0], in[1], out[0], a.size, a.last);
+  };
+}
+
+FnOperator::Fn conv2d_grad(const ops::Op& op, const ops::Conv2DGradOp& a) {
+  const Tensor* kernel = op.weights.empty() ? nullptr : op.weights[0];
+  return [a, kernel](Inputs in, Outputs out) {
+    const ops::Kernels& k = ops::reference_kernels();
+    if (a.wrt == ops::Conv2DGradOp::Wrt::kInput)
+      (a.depthwise ? k.depthwise_conv2d_backward_input : k.conv2d_backward_input)(a.geometry, in[0], kernel->data(),
+                                                                                  out[0]);
+    else
+      (a.depthwise ? k.depthwise_conv2d_backward_filter : k.conv2d_backward_filter)(a.geometry, in[0], in[1], out[0]);
+  };
+}
+
+FnOperator::Fn pool2d_grad(const ops::Pool2DGradOp& a) {
+  return [a](Inputs in, Outputs out) {
+    const ops::Kernels& k = ops::reference_kernels();
+    if (a.pool.mode == ops::Pool2DOp::Mode::kMax)
+      k.max_pool2d_backward(a.pool.geometry, in[0], in[1], out[0]);
+    else
+      k.avg_pool2d_backward(a.pool.geometry, in[1], out[0]);
+  };
+}
+
+FnOperator::Fn global_pool_grad(const ops::GlobalPoolGradOp& op) {
+  const ops::GlobalPoolOp a = op.pool;
+  return [a](Inputs in, Outputs out) {
+    const float *x = in[0], *y = in[1], *dy = in[2];
+    float* dx = out[0];
+    std::fill(dx, dx + a.batch * a.spatial * a.channels, 0.0f);
+    for (Dim n = 0; n < a.batch; ++n)
+      for (Dim c = 0; c < a.channels; ++c) {
+        float g = dy[n * a.channels + c];
+        if (!a.max) {
+          for (Dim s = 0; s < a.spatial; ++s)
+            dx[(n * a.spatial + s) * a.channels + c] = g / static_cast<float>(a.spatial);
+          continue;
+        }
+        for (Dim s = 0; s < a.spatial; ++s)
+          if (x[(n * a.spatial + s) * a.channels + c] == y[n * a.channels + c]) {
+            dx[(n * a.spatial + s) * a.channels + c] = g;
+            break;
+          }
+      }
+  };
+}
+
+std::vector<Tensor> tensors_from(Inputs in, const std::vector<Shape>& shapes, size_t first, size_t count) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < count; ++i) {
+    Tensor t = Tensor::empty(shapes.at(first + i));
+    std::copy(in[first + i], in[first + i] + t.size(), t.data());
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+void copy_out(const Tensor& t, const Shape& want, float* out, const std::string& layer) {
+  if (t.shape() != want)
+    throw ValueError("Layer \"" + layer + "\" returned shape " + t.shape().str() + ", expected " + want.str());
+  std::copy(t.data(), t.data() + t.size(), out);
+}
+
+class LayerTrainOperator final : public Operator {
+ public:
+  LayerTrainOperator(const ops::Op& op, const ops::LayerTrainOp& a) : op_(op), a_(a) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    SavedState& saved = ctx.saved->at(static_cast<size_t>(a_.slot));
+    saved = SavedState{};
+    std::vector<Tensor> results = a_.layer->call(tensors_from(in, op_.inputs, 0, op_.inputs.size()),
+                                                 CallContext{.training = true, .saved = &saved, .seed = ctx.seed});
+    for (size_t i = 0; i < op_.outputs.size(); ++i) copy_out(results.at(i), op_.outputs[i], out[i], op_.layer);
+  }
+
+ private:
+  ops::Op op_;
+  ops::LayerTrainOp a_;
+};
+
+// Inputs: the layer's n inputs, its m outputs, the gradients that reached them.
+class LayerGradOperator final : public Operator {
+ public:
+  LayerGradOperator(const ops::Op& op, const ops::LayerGradOp& a) : op_(op), a_(a) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    size_t n = a_.inputs, m = a_.has_grad.size();
+    std::vector<Tensor> x = tensors_from(in, op_.inputs, 0, n), y = tensors_from(in, op_.inputs, n, m), dy;
+    for (size_t i = 0, next = n + m; i < m; ++i) {
+      if (!a_.has_grad[i]) {
+        dy.push_back(Tensor::zeros(y[i].shape()));
+        continue;
+      }
+      dy.push_back(std::move(tensors_from(in, op_.inputs, next++, 1)[0]));
+    }
+    Gradients g = a_.layer->backward({x, y, dy, ctx.saved->at(static_cast<size_t>(a_.slot)), a_.input_grads});
+    size_t o = 0;
+    if (a_.input_grads)
+      for (size_t i = 0; i < n; ++i, ++o) copy_out(g.inputs.at(i), op_.outputs[o], out[o], op_.layer);
+    for (size_t v = 0; o < op_.outputs.size(); ++v, ++o) copy_out(g.variables.at(v), op_.outputs[o], out[o], op_.layer);
+  }
+
+ private:
+  ops::Op op_;
+  ops::LayerGradOp a_;
+};
+
 class ReferenceBackend final : public Backend {
  public:
   const char* name() const override { return "reference"; }
@@ -216,6 +352,8 @@ class ReferenceBackend final : public Backend {
   std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions&) const override {
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && c->pool)
       return std::make_unique<ConvPoolOperator>(op, *c);
+    if (const auto* t = std::get_if<ops::LayerTrainOp>(&op.attrs)) return std::make_unique<LayerTrainOperator>(op, *t);
+    if (const auto* g = std::get_if<ops::LayerGradOp>(&op.attrs)) return std::make_unique<LayerGradOperator>(op, *g);
     return std::make_unique<FnOperator>(std::visit(
         [&](const auto& a) -> FnOperator::Fn {
           using T = std::decay_t<decltype(a)>;
@@ -229,6 +367,13 @@ class ReferenceBackend final : public Backend {
           if constexpr (std::is_same_v<T, ops::ConcatOp>) return concat(a);
           if constexpr (std::is_same_v<T, ops::TransposeOp>) return transpose(op, a);
           if constexpr (std::is_same_v<T, ops::LayerCallOp>) return layer_call(op, a);
+          if constexpr (std::is_same_v<T, ops::MatMulOp>) return matmul(op, a);
+          if constexpr (std::is_same_v<T, ops::BiasGradOp>) return bias_grad(a);
+          if constexpr (std::is_same_v<T, ops::ActivationGradOp>) return activation_grad(a);
+          if constexpr (std::is_same_v<T, ops::Conv2DGradOp>) return conv2d_grad(op, a);
+          if constexpr (std::is_same_v<T, ops::Pool2DGradOp>) return pool2d_grad(a);
+          if constexpr (std::is_same_v<T, ops::GlobalPoolGradOp>) return global_pool_grad(a);
+          throw NotImplementedError(std::string("The reference backend has no operator for ") + ops::kind_name(op));
         },
         op.attrs));
   }

@@ -19,15 +19,6 @@ ValueId transpose(Lowering& g, ValueId v, std::vector<int> perm, const std::stri
 
 }  // namespace
 
-std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, const std::vector<ValueId>& in) {
-  std::vector<ValueId> out;
-  if (layer.lower(g, in, out)) return out;
-  ops::Op op{.attrs = ops::LayerCallOp{&layer}, .layer = layer.name()};
-  for (ValueId v : in) op.inputs.push_back(g.shape(v));
-  op.outputs = layer.compute_output_shape(op.inputs);
-  return g.emit(std::move(op), in);
-}
-
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer) {
   int rank = g.shape(v).rank();
   std::vector<int> perm{0};

@@ -22,11 +22,21 @@ class Lowering {
   // value itself when the shape is unchanged (Dropout at inference).
   virtual ValueId view(ValueId v, const Shape& shape) = 0;
   // A tensor the plan keeps alive as long as its operators (folded weights, derived scales).
+  // A training plan differentiates only ops on variables: a layer that lowers to constants
+  // trains through its own call() and backward() instead.
   virtual const Tensor* constant(Tensor t) = 0;
+  // True while a training plan is built. A layer whose training call differs from its
+  // inference (Dropout, BatchNormalization) returns false from lower() then: it trains through
+  // its own call() and backward().
+  virtual bool training() const { return false; }
+  // A layer's own lowering (LayerImpl::lower), or its call() as one op (ops::LayerCallOp; in
+  // training, ops::LayerTrainOp) where it has none, or none this plan can use.
+  virtual std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& inputs) = 0;
 };
 
-// A layer's own lowering (LayerImpl::lower), or its call() as a LayerCallOp.
-std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, const std::vector<ValueId>& inputs);
+inline std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, const std::vector<ValueId>& inputs) {
+  return g.lower_layer(layer, inputs);
+}
 
 // Shared lowerings of layout moves: (N, C, d...) <-> (N, d..., C) as transpose ops.
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer);

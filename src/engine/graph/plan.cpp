@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <new>
 #include <sstream>
 
 #include "backends/thread_pool.h"
 #include "engine/functional.h"
+#include "engine/graph/autodiff.h"
 #include "engine/graph/lowering.h"
 #include "keras/errors.h"
 #include "ops/activations.h"
@@ -36,8 +38,9 @@ bool concrete(const Shape& s) {
 struct Plan::Value {
   Shape shape;
   Dim size = 0;
-  int root = 0;    // itself, or the value whose memory it views
-  int input = -1;  // for a root: the model input it is, or -1 (in the arena)
+  int root = 0;     // itself, or the value whose memory it views
+  int parent = -1;  // for a view: the value it views
+  int input = -1;   // for a root: the model input (training: then output gradient) it is, or -1 (in the arena)
   int last_use = -1;
   size_t offset = 0;  // in the arena, in bytes (roots in the arena only)
 };
@@ -63,12 +66,45 @@ struct Plan::Arena {
 class PlanBuilder final : public Lowering {
  public:
   PlanBuilder(std::vector<Plan::Value>& values, std::vector<Plan::Step>& steps,
-              std::vector<std::unique_ptr<Tensor>>& constants)
-      : values_(values), steps_(steps), constants_(constants) {}
+              std::vector<std::unique_ptr<Tensor>>& constants, std::vector<const LayerImpl*>* train_slots)
+      : values_(values), steps_(steps), constants_(constants), train_slots_(train_slots) {}
 
   const Shape& shape(ValueId v) const override { return values_.at(static_cast<size_t>(v)).shape; }
+  bool training() const override { return train_slots_ != nullptr; }
+
+  // The variables a training plan differentiates, by the address of their values.
+  void add_variables(const std::vector<const Variable*>& vars) {
+    for (const Variable* v : vars) variables_[&v->value] = v;
+  }
+  const Variable* variable_of(const Tensor* t) const {
+    auto it = variables_.find(t);
+    return it == variables_.end() ? nullptr : it->second;
+  }
+
+  std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& in) override {
+    size_t steps = steps_.size(), values = values_.size(), constants = constants_.size();
+    size_t slots = train_slots_ ? train_slots_->size() : 0;
+    std::vector<ValueId> out;
+    if (layer.lower(*this, in, out) && (!training() || trainable_since(steps, constants))) return out;
+    // Undo a lowering this plan cannot use; the layer runs its own call().
+    steps_.resize(steps);
+    values_.resize(values);
+    constants_.resize(constants);
+    if (train_slots_) train_slots_->resize(slots);
+    ops::Op op{.attrs = ops::LayerCallOp{&layer}, .layer = layer.name()};
+    if (training()) {
+      op.attrs = ops::LayerTrainOp{&layer, static_cast<int>(train_slots_->size())};
+      train_slots_->push_back(&layer);
+    }
+    for (ValueId v : in) op.inputs.push_back(shape(v));
+    op.outputs = layer.compute_output_shape(op.inputs);
+    return emit(std::move(op), in);
+  }
 
   std::vector<ValueId> emit(ops::Op op, const std::vector<ValueId>& inputs) override {
+    ops::Op product, activation;
+    if (training() && split_activation(op, product, activation))
+      return emit(std::move(activation), emit(std::move(product), inputs));
     if (inputs.size() != op.inputs.size()) throw ValueError("Layer \"" + op.layer + "\": op input count mismatch");
     for (size_t i = 0; i < inputs.size(); ++i)
       if (shape(inputs[i]) != op.inputs[i])
@@ -89,6 +125,7 @@ class PlanBuilder final : public Lowering {
       throw ValueError("A view of " + shape(v).str() + " as " + s.str() + " changes the size");
     ValueId id = add_value(s, -1);
     values_[static_cast<size_t>(id)].root = values_[static_cast<size_t>(v)].root;
+    values_[static_cast<size_t>(id)].parent = v;
     return id;
   }
 
@@ -104,9 +141,23 @@ class PlanBuilder final : public Lowering {
   }
 
  private:
+  // A training plan differentiates the ops emitted since `steps`: every one needs a gradient
+  // rule and weights that are variables (not constants derived from them).
+  bool trainable_since(size_t steps, size_t constants) const {
+    if (constants_.size() != constants) return false;
+    for (size_t i = steps; i < steps_.size(); ++i) {
+      if (!differentiable(steps_[i].op)) return false;
+      for (const Tensor* w : steps_[i].op.weights)
+        if (!variable_of(w)) return false;
+    }
+    return true;
+  }
+
   std::vector<Plan::Value>& values_;
   std::vector<Plan::Step>& steps_;
   std::vector<std::unique_ptr<Tensor>>& constants_;
+  std::vector<const LayerImpl*>* train_slots_;  // null: an inference plan
+  std::map<const Tensor*, const Variable*> variables_;
 };
 
 namespace {
@@ -236,19 +287,35 @@ class ArenaPlanner {
 
 }  // namespace
 
-Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime)
-    : runtime_(std::move(runtime)), input_shapes_(input_shapes) {
-  PlanBuilder b(values_, steps_, constants_);
+namespace {
+
+std::vector<const Variable*> model_variables(const FunctionalImpl& model) {
+  std::vector<const Variable*> vars;
+  for (const Layer& l : model.layers())
+    for (const Variable* v : std::as_const(*l).variables()) vars.push_back(v);
+  return vars;
+}
+
+}  // namespace
+
+Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime,
+           bool training)
+    : runtime_(std::move(runtime)), input_shapes_(input_shapes), training_(training) {
+  PlanBuilder b(values_, steps_, constants_, training ? &train_slots_ : nullptr);
+  if (training) b.add_variables(model_variables(model));
   std::vector<ValueId> in;
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
   outputs_ = model.lower_graph(b, in);
   for (int v : outputs_) output_shapes_.push_back(values_[static_cast<size_t>(v)].shape);
   // Operators: the runtime's backend where it can, the reference backend elsewhere.
   const backends::Backend& fast = runtime_->backend();
-  fuse(steps_, values_, outputs_, b, fast);
+  if (training)
+    build_backward(b, model);
+  else
+    fuse(steps_, values_, outputs_, b, fast);
   for (Step& s : steps_) {
     const backends::Backend& be = fast.supports(s.op) ? fast : backends::reference_backend();
-    s.impl = be.create(s.op, {.threads = runtime_->threads()});
+    s.impl = be.create(s.op, {.threads = runtime_->threads(), .weights_change = training});
     s.backend = be.name();
     s.workspace_bytes = s.impl->workspace_bytes();
     max_step_inputs_ = std::max(max_step_inputs_, s.inputs.size());
@@ -265,6 +332,7 @@ Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, 
     }
   }
   for (int v : outputs_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
+  for (int v : gradient_values_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   ArenaPlanner planner;
   for (int i = 0; i < end; ++i) {
     Step& s = steps_[static_cast<size_t>(i)];
@@ -277,11 +345,72 @@ Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, 
   arena_bytes_ = planner.total();
 
   // The weights the operators read, to notice when they change.
-  for (const Layer& l : model.layers())
-    for (const Variable* v : std::as_const(*l).variables()) weight_versions_.push_back({v, v->version});
+  if (!training)
+    for (const Variable* v : model_variables(model)) weight_versions_.push_back({v, v->version});
 }
 
 Plan::~Plan() = default;
+
+// Walks the forward steps backwards, asking each for its gradients (autodiff.h) and summing
+// those that reach one value from several readers (and its views) or one variable from
+// several ops (a shared layer), in the order the walk meets them.
+void Plan::build_backward(PlanBuilder& b, const FunctionalImpl& model) {
+  backward_begin_ = steps_.size();
+  size_t forward_values = values_.size();
+  auto at = [&](int v) -> Value& { return values_[static_cast<size_t>(v)]; };
+  // Which values depend on a variable: only they need gradients.
+  std::vector<bool> requires_grad(forward_values, false);
+  auto needs_grad = [&](int v) {
+    while (at(v).parent >= 0) v = at(v).parent;
+    return bool(requires_grad[static_cast<size_t>(v)]);
+  };
+  for (const Step& s : steps_) {
+    const auto* t = std::get_if<ops::LayerTrainOp>(&s.op.attrs);
+    bool r = !s.op.weights.empty() || (t && !std::as_const(*t->layer).variables().empty());
+    for (int v : s.inputs) r = r || needs_grad(v);
+    for (int v : s.outputs) requires_grad[static_cast<size_t>(v)] = r;
+  }
+  std::vector<std::vector<int>> views(forward_values), parts(forward_values);
+  for (size_t v = 0; v < forward_values; ++v)
+    if (values_[v].parent >= 0) views[static_cast<size_t>(values_[v].parent)].push_back(static_cast<int>(v));
+  int model_inputs = static_cast<int>(input_shapes_.size());
+  for (size_t i = 0; i < outputs_.size(); ++i)
+    parts[static_cast<size_t>(outputs_[i])].push_back(
+        b.add_value(output_shapes_[i], model_inputs + static_cast<int>(i)));
+  std::function<int(int)> gradient = [&](int v) {
+    std::vector<int> all = parts[static_cast<size_t>(v)];
+    for (int w : views[static_cast<size_t>(v)])
+      if (int gw = gradient(w); gw >= 0) all.push_back(b.view(gw, at(v).shape));
+    return all.empty() ? -1 : sum_gradients(b, all, "");
+  };
+  std::map<const Variable*, std::vector<int>> variable_parts;
+  for (size_t i = backward_begin_; i-- > 0;) {
+    const ops::Op op = steps_[i].op;  // copies: emitting grows steps_
+    const std::vector<int> inputs = steps_[i].inputs, outputs = steps_[i].outputs;
+    std::vector<int> dy;
+    bool reached = false;
+    for (int v : outputs) reached = (dy.emplace_back(gradient(v)) >= 0) || reached;
+    if (!reached || !requires_grad[static_cast<size_t>(outputs[0])]) continue;
+    std::vector<bool> need;
+    for (int v : inputs) need.push_back(needs_grad(v));
+    OpGradients g = emit_gradients(b, op, inputs, outputs, dy, need);
+    for (size_t k = 0; k < inputs.size(); ++k)
+      if (need[k] && g.inputs[k] >= 0) parts[static_cast<size_t>(inputs[k])].push_back(g.inputs[k]);
+    std::vector<const Variable*> vars;
+    if (const auto* t = std::get_if<ops::LayerTrainOp>(&op.attrs))
+      vars = std::as_const(*t->layer).variables();
+    else
+      for (const Tensor* w : op.weights) vars.push_back(b.variable_of(w));
+    for (size_t k = 0; k < vars.size(); ++k) variable_parts[vars[k]].push_back(g.weights.at(k));
+  }
+  for (const Variable* v : model_variables(model)) {
+    auto it = variable_parts.find(v);
+    if (it == variable_parts.end()) continue;
+    gradient_variables_.push_back(v);
+    gradient_values_.push_back(sum_gradients(b, it->second, ""));
+    variable_parts.erase(it);  // a layer listed twice (shared) gets one gradient
+  }
+}
 
 bool Plan::stale() const {
   for (const auto& [v, version] : weight_versions_)
@@ -313,24 +442,31 @@ void Plan::release_arena(std::unique_ptr<Arena> arena) const {
   free_arenas_.push_back(std::move(arena));
 }
 
+float* Plan::address(const Arena& arena, std::span<const float* const> inputs, int v) const {
+  const Value& r = values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)];
+  if (r.input >= 0) return const_cast<float*>(inputs[static_cast<size_t>(r.input)]);
+  return reinterpret_cast<float*>(reinterpret_cast<char*>(arena.memory.get()) + r.offset);
+}
+
+void Plan::run_steps(Arena& arena, std::span<const float* const> inputs, size_t begin, size_t end,
+                     const backends::RunContext& ctx) const {
+  char* base = reinterpret_cast<char*>(arena.memory.get());
+  for (size_t i = begin; i < end; ++i) {
+    const Step& s = steps_[i];
+    for (size_t k = 0; k < s.inputs.size(); ++k) arena.inputs[k] = address(arena, inputs, s.inputs[k]);
+    for (size_t k = 0; k < s.outputs.size(); ++k) arena.outputs[k] = address(arena, inputs, s.outputs[k]);
+    s.impl->run({arena.inputs.data(), s.inputs.size()}, {arena.outputs.data(), s.outputs.size()},
+                base + s.workspace_offset, ctx);
+  }
+}
+
 void Plan::run(std::span<const float* const> inputs, std::span<float* const> outputs) const {
+  if (training_) throw ValueError("A training plan runs through Plan::TrainingRun");
   std::unique_ptr<Arena> arena = acquire_arena();
-  char* base = reinterpret_cast<char*>(arena->memory.get());
-  auto address = [&](int v) -> float* {
-    const Value& r = values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)];
-    if (r.input >= 0) return const_cast<float*>(inputs[static_cast<size_t>(r.input)]);
-    return reinterpret_cast<float*>(base + r.offset);
-  };
-  backends::RunContext ctx{.pool = &runtime_->pool()};
   try {
-    for (const Step& s : steps_) {
-      for (size_t i = 0; i < s.inputs.size(); ++i) arena->inputs[i] = address(s.inputs[i]);
-      for (size_t i = 0; i < s.outputs.size(); ++i) arena->outputs[i] = address(s.outputs[i]);
-      s.impl->run({arena->inputs.data(), s.inputs.size()}, {arena->outputs.data(), s.outputs.size()},
-                  base + s.workspace_offset, ctx);
-    }
+    run_steps(*arena, inputs, 0, steps_.size(), backends::RunContext{.pool = &runtime_->pool()});
     for (size_t i = 0; i < outputs_.size(); ++i) {
-      const float* src = address(outputs_[i]);
+      const float* src = address(*arena, inputs, outputs_[i]);
       std::memcpy(outputs[i], src, static_cast<size_t>(values_[static_cast<size_t>(outputs_[i])].size) * sizeof(float));
     }
   } catch (...) {
@@ -338,6 +474,42 @@ void Plan::run(std::span<const float* const> inputs, std::span<float* const> out
     throw;
   }
   release_arena(std::move(arena));
+}
+
+Plan::TrainingRun::TrainingRun(const Plan& plan)
+    : plan_(plan),
+      arena_(plan.acquire_arena()),
+      inputs_(plan.input_shapes_.size() + plan.outputs_.size(), nullptr),
+      saved_(plan.train_slots_.size()) {
+  if (!plan.training_) throw ValueError("An inference plan cannot run a training step");
+}
+
+Plan::TrainingRun::~TrainingRun() { plan_.release_arena(std::move(arena_)); }
+
+void Plan::TrainingRun::forward(std::span<const float* const> inputs, uint64_t seed) {
+  std::copy(inputs.begin(), inputs.end(), inputs_.begin());
+  seed_ = seed;
+  backends::RunContext ctx{.pool = &plan_.runtime_->pool(), .saved = &saved_, .seed = seed_};
+  plan_.run_steps(*arena_, inputs_, 0, plan_.backward_begin_, ctx);
+}
+
+const float* Plan::TrainingRun::output(size_t i) const { return plan_.address(*arena_, inputs_, plan_.outputs_.at(i)); }
+
+void Plan::TrainingRun::backward(std::span<const float* const> output_grads) {
+  std::copy(output_grads.begin(), output_grads.end(), inputs_.begin() + static_cast<long>(plan_.input_shapes_.size()));
+  backends::RunContext ctx{.pool = &plan_.runtime_->pool(), .saved = &saved_, .seed = seed_};
+  plan_.run_steps(*arena_, inputs_, plan_.backward_begin_, plan_.steps_.size(), ctx);
+}
+
+const float* Plan::TrainingRun::gradient(size_t i) const {
+  return plan_.address(*arena_, inputs_, plan_.gradient_values_.at(i));
+}
+
+void Plan::TrainingRun::apply_state_updates() const {
+  // The plan reads the model as const; the trainer that runs this step owns it and lets the
+  // layers update their state, as after a step without a plan.
+  for (size_t i = 0; i < saved_.size(); ++i)
+    const_cast<LayerImpl*>(plan_.train_slots_[i])->apply_state_updates(saved_[i]);
 }
 
 double Plan::flops() const {
@@ -356,7 +528,7 @@ std::string Plan::describe() const {
 }
 
 std::shared_ptr<const Plan> PlanCache::get(const FunctionalImpl& model, std::span<const Shape* const> input_shapes,
-                                           const std::shared_ptr<Runtime>& runtime) {
+                                           const std::shared_ptr<Runtime>& runtime, bool training) {
   auto same = [&](const std::vector<Shape>& shapes) {
     if (shapes.size() != input_shapes.size()) return false;
     for (size_t i = 0; i < shapes.size(); ++i)
@@ -366,7 +538,7 @@ std::shared_ptr<const Plan> PlanCache::get(const FunctionalImpl& model, std::spa
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = plans_.begin(); it != plans_.end(); ++it) {
     const Plan& p = **it;
-    if (p.runtime() != runtime.get() || !same(p.input_shapes())) continue;
+    if (p.runtime() != runtime.get() || p.training() != training || !same(p.input_shapes())) continue;
     if (!p.stale()) return *it;
     plans_.erase(it);
     break;
@@ -375,7 +547,7 @@ std::shared_ptr<const Plan> PlanCache::get(const FunctionalImpl& model, std::spa
   std::erase_if(plans_, [](const auto& p) { return p->orphaned(); });
   std::vector<Shape> shapes;
   for (const Shape* s : input_shapes) shapes.push_back(*s);
-  plans_.push_back(std::make_shared<Plan>(model, shapes, runtime));
+  plans_.push_back(std::make_shared<Plan>(model, shapes, runtime, training));
   return plans_.back();
 }
 

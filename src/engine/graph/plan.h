@@ -24,9 +24,15 @@ class FunctionalImpl;
 
 namespace keras::graph {
 
+class PlanBuilder;
+
 class Plan {
  public:
-  Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime);
+  // training: a training plan (see TrainingRun): layers lower with Lowering::training() set,
+  // no inference rewrites, the backward ops after the forward ones (engine/graph/autodiff.h),
+  // and operators that read the weights when they run.
+  Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime,
+       bool training = false);
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
@@ -34,8 +40,44 @@ class Plan {
   const std::vector<Shape>& input_shapes() const { return input_shapes_; }
   const std::vector<Shape>& output_shapes() const { return output_shapes_; }
   const Runtime* runtime() const { return runtime_.get(); }
-  // True when a weight the plan read has changed since (Variable::version).
+  bool training() const { return training_; }
+  // True when a weight the plan read has changed since (Variable::version). Never for a
+  // training plan, whose operators read the weights as they run.
   bool stale() const;
+  // A training plan's variables with a gradient, in the order of the model's layers.
+  const std::vector<const Variable*>& gradient_variables() const { return gradient_variables_; }
+
+  // Defined in plan.cpp; named here for the builder there.
+  struct Step;
+  struct Value;
+  struct Arena;
+
+  // One training step on a training plan: forward() runs the model's ops, backward() the
+  // gradients' ops, and the arena, holding every value the backward ops read, stays between
+  // the two. One step at a time per TrainingRun; a run may be reused for the next step.
+  class TrainingRun {
+   public:
+    explicit TrainingRun(const Plan& plan);
+    ~TrainingRun();
+    // inputs: one buffer per model input; seed: the step's randomness (dropout masks).
+    void forward(std::span<const float* const> inputs, uint64_t seed);
+    // Model output i after forward(), shaped as output_shapes()[i].
+    const float* output(size_t i) const;
+    // output_grads: the gradient of the loss w.r.t. each model output.
+    void backward(std::span<const float* const> output_grads);
+    // After backward(): the gradient of gradient_variables()[i], shaped as its value.
+    const float* gradient(size_t i) const;
+    // Moving statistics and other state of the layers that ran their own call() (as
+    // LayerImpl::apply_state_updates after a step).
+    void apply_state_updates() const;
+
+   private:
+    const Plan& plan_;
+    std::unique_ptr<Arena> arena_;
+    std::vector<const float*> inputs_;  // model inputs, then output gradients
+    std::vector<SavedState> saved_;
+    uint64_t seed_ = 0;
+  };
   // inputs: one buffer per model input, shaped as input_shapes(); outputs: one per model
   // output, shaped as output_shapes(). Safe to call from many threads at once.
   void run(std::span<const float* const> inputs, std::span<float* const> outputs) const;
@@ -47,14 +89,13 @@ class Plan {
   // True when no one but this plan holds its runtime any more.
   bool orphaned() const { return runtime_.use_count() == 1; }
 
-  // Defined in plan.cpp; named here for the builder there.
-  struct Step;
-  struct Value;
-
  private:
-  struct Arena;
   std::unique_ptr<Arena> acquire_arena() const;
   void release_arena(std::unique_ptr<Arena> arena) const;
+  void build_backward(PlanBuilder& b, const FunctionalImpl& model);
+  float* address(const Arena& arena, std::span<const float* const> inputs, int value) const;
+  void run_steps(Arena& arena, std::span<const float* const> inputs, size_t begin, size_t end,
+                 const backends::RunContext& ctx) const;
 
   std::shared_ptr<Runtime> runtime_;
   std::vector<Shape> input_shapes_, output_shapes_;
@@ -65,6 +106,11 @@ class Plan {
   std::vector<std::pair<const Variable*, uint64_t>> weight_versions_;
   size_t arena_bytes_ = 0;
   size_t max_step_inputs_ = 0, max_step_outputs_ = 0;
+  bool training_ = false;
+  size_t backward_begin_ = 0;         // training: the first backward step
+  std::vector<int> gradient_values_;  // training: per gradient_variables_
+  std::vector<const Variable*> gradient_variables_;
+  std::vector<const LayerImpl*> train_slots_;  // training: the layer of each LayerTrainOp slot
   mutable std::mutex arenas_mutex_;
   mutable std::vector<std::unique_ptr<Arena>> free_arenas_;
 };
@@ -74,7 +120,7 @@ class PlanCache {
  public:
   // Finding a plan copies no shape: a repeated call allocates nothing.
   std::shared_ptr<const Plan> get(const FunctionalImpl& model, std::span<const Shape* const> input_shapes,
-                                  const std::shared_ptr<Runtime>& runtime);
+                                  const std::shared_ptr<Runtime>& runtime, bool training = false);
   void clear();
 
  private:

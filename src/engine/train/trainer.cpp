@@ -55,28 +55,50 @@ void build_optimizer(FunctionalImpl& model) {
   s.optimizer->build(vars, paths);
 }
 
+// The step runs on the model's training plan for the batch's shapes: forward ops, then the loss
+// and its gradients w.r.t. the outputs (compile_utils), then the backward ops, whose variable
+// gradients go to the optimizer.
 Logs train_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = ready_state(model, b);
-  SavedState saved;
   // The step's randomness follows the seed and the optimizer's iteration count (saved with
   // the model), so training resumed from a checkpoint repeats the uninterrupted run.
   uint64_t seed = mix_seed(training_seed(), uint64_t(s.optimizer->iterations()));
-  std::vector<Tensor> outputs = model.call(b.x, CallContext{.training = true, .saved = &saved, .seed = seed});
+  std::vector<const Shape*> shapes;
+  std::vector<const float*> in;
+  for (const Tensor& t : b.x) {
+    shapes.push_back(&t.shape());
+    in.push_back(t.data());
+  }
+  std::shared_ptr<const graph::Plan> plan = model.training_plan(shapes);
+  graph::Plan::TrainingRun run(*plan);
+  run.forward(in, seed);
+  std::vector<Tensor> outputs;
+  for (size_t i = 0; i < plan->output_shapes().size(); ++i) {
+    Tensor& t = outputs.emplace_back(Tensor::empty(plan->output_shapes()[i]));
+    std::copy(run.output(i), run.output(i) + t.size(), t.data());
+  }
   resolve_metrics(s, b.y, outputs);
   std::vector<double> values;
   std::vector<Tensor> output_grads;
   double total = compute_losses(s, b, outputs, values, &output_grads);
-  // Training needs no gradients with respect to the data: the first layers skip them.
-  Gradients g = model.backward(BackwardArgs{b.x, outputs, output_grads, saved, false});
+  std::vector<const float*> dy;
+  for (const Tensor& g : output_grads) dy.push_back(g.data());
+  run.backward(dy);
   build_optimizer(model);
   std::vector<Tensor> grads;
   std::vector<Variable*> targets;
+  const std::vector<const Variable*>& with_grad = plan->gradient_variables();
   for (const TrainableVariable& tv : trainable_variables(model)) {
-    grads.push_back(std::move(g.variables.at(tv.index)));
+    auto it = std::find(with_grad.begin(), with_grad.end(), tv.variable);
+    Tensor& g = grads.emplace_back(Tensor::zeros(tv.variable->value.shape()));
+    if (it != with_grad.end()) {
+      const float* src = run.gradient(static_cast<size_t>(it - with_grad.begin()));
+      std::copy(src, src + g.size(), g.data());
+    }
     targets.push_back(tv.variable);
   }
   s.optimizer->apply(grads, targets);
-  model.apply_state_updates(saved);
+  run.apply_state_updates();
   // Every weight may have moved (moving statistics too): compiled plans must notice.
   for (Variable* v : model.variables()) ++v->version;
   update_metrics(s, b, outputs, total, values);

@@ -51,8 +51,9 @@ class DropoutImpl : public LayerImpl {
                        ", found ndim=" + std::to_string(in[0].rank()) + ". Full shape received: " + in[0].str());
     return in;
   }
-  // At inference a dropout passes its input through.
-  bool lower(graph::Lowering&, const std::vector<int>& in, std::vector<int>& out) const override {
+  // At inference a dropout passes its input through; in training it draws its mask in call().
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    if (g.training() && options_.rate != 0) return false;
     out = {in.at(0)};
     return true;
   }

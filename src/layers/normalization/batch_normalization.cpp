@@ -106,7 +106,10 @@ class BatchNormalizationImpl : public LayerImpl {
   }
 
   // Inference over the last axis: one affine op (which the plan folds into a product before it).
+  // At inference the moving statistics fold into one affine op; training normalizes by the
+  // batch's statistics and updates the moving ones in call().
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    if (g.training()) return false;
     const Shape& s = g.shape(in.at(0));
     check_input(s);
     if (axes_.size() != 1 || axes_[0] != s.rank() - 1) return false;

@@ -1,0 +1,184 @@
+#include "engine/graph/autodiff.h"
+
+#include <utility>
+
+#include "keras/errors.h"
+#include "keras/layer.h"
+#include "ops/activations.h"
+
+namespace keras::graph {
+
+namespace {
+
+Dim elements(const Shape& s) {
+  Dim n = 1;
+  for (int i = 0; i < s.rank(); ++i) n *= s[i];
+  return n;
+}
+
+const ops::Epilogue* epilogue_of(const ops::Op& op) {
+  if (const auto* d = std::get_if<ops::DenseOp>(&op.attrs)) return &d->epilogue;
+  if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return &c->epilogue;
+  return nullptr;
+}
+
+ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& inputs, Shape out,
+              std::vector<const Tensor*> weights, const std::string& layer) {
+  ops::Op op{.attrs = std::move(attrs), .outputs = {std::move(out)}, .weights = std::move(weights), .layer = layer};
+  for (ValueId v : inputs) op.inputs.push_back(g.shape(v));
+  return g.emit(std::move(op), inputs)[0];
+}
+
+// dz of y = f(z) from dy (the value itself for a linear f). `z` is the pre-activation value, or
+// y where the gradient reads only the output.
+ValueId activation_grad(Lowering& g, const std::string& name, ValueId z, ValueId y, ValueId dy,
+                        const std::string& layer) {
+  if (ops::is_linear(name)) return dy;
+  const Shape& s = g.shape(y);
+  return emit1(g, {ops::ActivationGradOp{name, elements(s), s.rank() ? s[-1] : 1}}, {z, y, dy}, s, {}, layer);
+}
+
+ValueId bias_grad(Lowering& g, ValueId dz, Dim channels, const std::string& layer) {
+  Dim rows = elements(g.shape(dz)) / channels;
+  return emit1(g, {ops::BiasGradOp{rows, channels}}, {dz}, Shape{channels}, {}, layer);
+}
+
+OpGradients dense(Lowering& g, const ops::Op& op, const ops::DenseOp& a, ValueId x, ValueId y, ValueId dy,
+                  bool need_x) {
+  OpGradients r{{-1}, {}};
+  ValueId dz = activation_grad(g, a.epilogue.activation, y, y, dy, op.layer);
+  // The product sees x and dz as matrices; the values may carry more axes.
+  ValueId x2 = g.view(x, Shape{a.rows, a.in}), dz2 = g.view(dz, Shape{a.rows, a.units});
+  if (need_x) {
+    ValueId dx = emit1(g, {ops::MatMulOp{.m = a.rows, .n = a.in, .k = a.units, .trans_b = true}}, {dz2},
+                       Shape{a.rows, a.in}, {op.weights[0]}, op.layer);
+    r.inputs[0] = g.view(dx, op.inputs[0]);
+  }
+  r.weights.push_back(emit1(g, {ops::MatMulOp{.m = a.in, .n = a.units, .k = a.rows, .trans_a = true}}, {x2, dz2},
+                            op.weights[0]->shape(), {}, op.layer));
+  if (a.epilogue.bias) r.weights.push_back(bias_grad(g, dz2, a.units, op.layer));
+  return r;
+}
+
+OpGradients conv2d(Lowering& g, const ops::Op& op, const ops::Conv2DOp& a, ValueId x, ValueId y, ValueId dy,
+                   bool need_x) {
+  OpGradients r{{-1}, {}};
+  ValueId dz = activation_grad(g, a.epilogue.activation, y, y, dy, op.layer);
+  using Wrt = ops::Conv2DGradOp::Wrt;
+  if (need_x)
+    r.inputs[0] = emit1(g, {ops::Conv2DGradOp{a.geometry, a.depthwise, Wrt::kInput}}, {dz}, op.inputs[0],
+                        {op.weights[0]}, op.layer);
+  r.weights.push_back(emit1(g, {ops::Conv2DGradOp{a.geometry, a.depthwise, Wrt::kKernel}}, {x, dz},
+                            op.weights[0]->shape(), {}, op.layer));
+  if (a.epilogue.bias) r.weights.push_back(bias_grad(g, dz, a.geometry.out_c, op.layer));
+  return r;
+}
+
+std::vector<int> inverse(const std::vector<int>& perm) {
+  std::vector<int> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int>(i);
+  return inv;
+}
+
+OpGradients layer_grad(Lowering& g, const ops::Op& op, const ops::LayerTrainOp& a, const std::vector<ValueId>& inputs,
+                       const std::vector<ValueId>& outputs, const std::vector<ValueId>& dy,
+                       const std::vector<bool>& need) {
+  bool any_input = false;
+  for (bool n : need) any_input = any_input || n;
+  ops::LayerGradOp grad{.layer = a.layer, .slot = a.slot, .inputs = inputs.size(), .input_grads = any_input};
+  std::vector<ValueId> in = inputs;
+  in.insert(in.end(), outputs.begin(), outputs.end());
+  for (ValueId d : dy) {
+    grad.has_grad.push_back(d >= 0);
+    if (d >= 0) in.push_back(d);
+  }
+  ops::Op back{.attrs = std::move(grad), .layer = op.layer};
+  for (ValueId v : in) back.inputs.push_back(g.shape(v));
+  if (any_input) back.outputs = op.inputs;
+  std::vector<const Variable*> vars = std::as_const(*a.layer).variables();
+  for (const Variable* v : vars) back.outputs.push_back(v->value.shape());
+  std::vector<ValueId> out = g.emit(std::move(back), in);
+  OpGradients r;
+  size_t o = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) r.inputs.push_back(any_input ? out[o++] : -1);
+  for (size_t v = 0; v < vars.size(); ++v) r.weights.push_back(out[o++]);
+  return r;
+}
+
+}  // namespace
+
+bool differentiable(const ops::Op& op) {
+  if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs))
+    return m->kind == ops::MergeOp::Kind::kAdd || (m->kind == ops::MergeOp::Kind::kMultiply && op.inputs.size() == 2);
+  if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return !c->pool;
+  return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
+         std::holds_alternative<ops::GlobalPoolOp>(op.attrs) || std::holds_alternative<ops::ActivationOp>(op.attrs) ||
+         std::holds_alternative<ops::TransposeOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+}
+
+bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
+  const ops::Epilogue* e = epilogue_of(op);
+  if (!e || ops::is_linear(e->activation) || ops::activation_grad_from_output(e->activation)) return false;
+  product = op;
+  const Shape& s = op.outputs[0];
+  activation = ops::Op{.attrs = ops::ActivationOp{e->activation, elements(s), s.rank() ? s[-1] : 1},
+                       .inputs = {s},
+                       .outputs = {s},
+                       .layer = op.layer};
+  if (auto* d = std::get_if<ops::DenseOp>(&product.attrs)) d->epilogue.activation.clear();
+  if (auto* c = std::get_if<ops::Conv2DOp>(&product.attrs)) c->epilogue.activation.clear();
+  return true;
+}
+
+ValueId sum_gradients(Lowering& g, const std::vector<ValueId>& parts, const std::string& layer) {
+  if (parts.size() == 1) return parts[0];
+  const Shape& s = g.shape(parts[0]);
+  ops::Op op{.attrs = ops::MergeOp{ops::MergeOp::Kind::kAdd, elements(s)}, .outputs = {s}, .layer = layer};
+  std::vector<ValueId> in;
+  for (ValueId p : parts) {
+    // Gradients of views reach here in their own shapes.
+    in.push_back(g.view(p, s));
+    op.inputs.push_back(s);
+  }
+  return g.emit(std::move(op), in)[0];
+}
+
+OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<ValueId>& inputs,
+                           const std::vector<ValueId>& outputs, const std::vector<ValueId>& dy,
+                           const std::vector<bool>& need) {
+  const std::string& layer = op.layer;
+  if (const auto* t = std::get_if<ops::LayerTrainOp>(&op.attrs))
+    return layer_grad(g, op, *t, inputs, outputs, dy, need);
+  if (const auto* d = std::get_if<ops::DenseOp>(&op.attrs))
+    return dense(g, op, *d, inputs[0], outputs[0], dy[0], need[0]);
+  if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs))
+    return conv2d(g, op, *c, inputs[0], outputs[0], dy[0], need[0]);
+  OpGradients r{std::vector<ValueId>(inputs.size(), -1), {}};
+  if (const auto* p = std::get_if<ops::Pool2DOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::Pool2DGradOp{*p}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* gp = std::get_if<ops::GlobalPoolOp>(&op.attrs)) {
+    if (need[0])
+      r.inputs[0] = emit1(g, {ops::GlobalPoolGradOp{*gp}}, {inputs[0], outputs[0], dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* a = std::get_if<ops::ActivationOp>(&op.attrs)) {
+    ValueId z = ops::activation_grad_from_output(a->name) ? outputs[0] : inputs[0];
+    if (need[0]) r.inputs[0] = activation_grad(g, a->name, z, outputs[0], dy[0], layer);
+  } else if (const auto* t = std::get_if<ops::TransposeOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::TransposeOp{inverse(t->perm)}}, {dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs)) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!need[i]) continue;
+      if (m->kind == ops::MergeOp::Kind::kAdd) {
+        r.inputs[i] = dy[0];
+      } else {  // two factors: dx0 = dy * x1, dx1 = dy * x0
+        r.inputs[i] = emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, m->size}}, {dy[0], inputs[1 - i]},
+                            op.inputs[i], {}, layer);
+      }
+    }
+  } else {
+    throw NotImplementedError(std::string("No gradient for the ") + ops::kind_name(op) + " op of layer \"" + layer +
+                              "\"");
+  }
+  return r;
+}
+
+}  // namespace keras::graph

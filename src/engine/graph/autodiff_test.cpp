@@ -1,0 +1,109 @@
+// Training plans: the backward ops the autodiff emits (and the layers that run their own call
+// and backward inside a plan) give the gradients finite differences give, on every backend.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+
+#include "keras/keras.h"
+#include "keras/runtime.h"
+#include "test_helpers.h"
+
+namespace keras {
+namespace {
+
+using testing::random_tensor;
+
+std::vector<std::shared_ptr<Runtime>> runtimes() {
+  return {std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}),
+          std::make_shared<Runtime>(RuntimeOptions{.threads = 2})};
+}
+
+// Products with fused and split activations, both convolution layouts, views (Flatten,
+// Reshape), a fan-out summed back, a shared layer, merges the autodiff knows and one it does
+// not (Maximum), and layers that train through their own call (BatchNormalization, Dropout).
+Model mixed() {
+  auto input = Input({7, 6, 3});
+  auto a = layers::Conv2D(4, {3, 3}, "relu")(input);
+  auto b = layers::Conv2D(layers::Conv2DOptions{.filters = 4,
+                                                .kernel_size = 2,
+                                                .strides = layers::IntPair(2, 1),
+                                                .padding = "same",
+                                                .data_format = "channels_first",
+                                                .activation = "elu"})(layers::Permute({3, 1, 2})(input));
+  b = layers::Permute({2, 3, 1})(b);
+  auto pooled = layers::MaxPooling2D({2, 2})(a);
+  auto flat = layers::Flatten()(pooled);
+  Layer shared = layers::Dense(5, "tanh");
+  auto s1 = shared(flat);
+  auto s2 = shared(layers::Flatten()(layers::AveragePooling2D({2, 2})(a)));
+  auto merged =
+      layers::Add()(std::vector<KerasTensor>{s1, s2, layers::Dense(5, "gelu")(layers::GlobalMaxPooling2D()(b))});
+  auto gated = layers::Multiply()(std::vector<KerasTensor>{merged, layers::Dense(5, "sigmoid")(flat)});
+  auto maxed = layers::Maximum()(std::vector<KerasTensor>{gated, s1});
+  auto normed = layers::BatchNormalization()(layers::Reshape({5, 1})(maxed));
+  auto dropped = layers::Dropout(0.3)(layers::Flatten()(normed));
+  return Model({input}, {layers::Dense(3, "softmax")(dropped), layers::Dense(2)(merged)});
+}
+
+TEST(TrainingPlan, MixedModelGradientsMatchFiniteDifferences) {
+  for (const auto& runtime : runtimes()) {
+    Model m = mixed();
+    m.set_runtime(runtime);
+    Tensor x = random_tensor(Shape{4, 7, 6, 3}, 3);
+    EXPECT_TRUE(testing::TrainingPlanGradientCheck(m, {x}, {.skip_kinks = true})) << runtime->name();
+  }
+}
+
+// The keras.io MNIST convnet trains on the fast backend's operators: its convolutions, their
+// gradients and the Dense layer's products are ops; only the Dropout runs its own call.
+TEST(TrainingPlan, ConvnetTrainsOnFastOps) {
+  Model m = Sequential({Input({28, 28, 1}), layers::Conv2D(32, {3, 3}, "relu"), layers::MaxPooling2D({2, 2}),
+                        layers::Conv2D(64, {3, 3}, "relu"), layers::MaxPooling2D({2, 2}), layers::Flatten(),
+                        layers::Dropout(0.5), layers::Dense(10, "softmax")});
+  m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = 2}));
+  std::string steps = m.plan_info({Shape{8, 28, 28, 1}}, true).steps;
+  std::map<std::string, int> kinds;  // "kind [backend]" -> count
+  std::istringstream lines(steps);
+  for (std::string kind, layer, backend; lines >> kind && kind != "arena:";) {
+    lines >> layer >> backend;
+    lines.ignore(1000, '\n');
+    ++kinds[kind + " " + backend];
+    if (kind == "layer_train" || kind == "layer_grad") {
+      EXPECT_EQ(layer.rfind("dropout", 0), 0u) << steps;
+    }
+  }
+  EXPECT_EQ(kinds["conv2d [cpu]"], 2) << steps;
+  EXPECT_EQ(kinds["pool2d [cpu]"], 2) << steps;
+  EXPECT_EQ(kinds["dense [cpu]"], 1) << steps;
+  // The first convolution's input gradient is nobody's business: the model input needs none.
+  EXPECT_EQ(kinds["conv2d_grad [cpu]"], 3) << steps;
+  EXPECT_EQ(kinds["pool2d_grad [cpu]"], 2) << steps;
+  EXPECT_EQ(kinds["matmul [cpu]"], 2) << steps;
+  EXPECT_EQ(kinds["layer_train [reference]"], 1) << steps;
+  EXPECT_EQ(kinds["layer_grad [reference]"], 1) << steps;
+}
+
+class TrainingPlanFixture : public ::testing::TestWithParam<std::filesystem::path> {};
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, TrainingPlanFixture, ::testing::ValuesIn(testing::fixture_files("layers")),
+                         testing::fixture_case_name);
+
+// Every oracle fixture model (each layer class and configuration) trains through a plan whose
+// gradients agree with finite differences, whichever way each layer gets into it.
+TEST_P(TrainingPlanFixture, GradientsMatchFiniteDifferences) {
+  testing::Fixture f = testing::load_fixture(GetParam());
+  SCOPED_TRACE(f.name + " (oracle: " + f.oracle + ")");
+  Model model = model_from_json(f.model_json, ConfigContext{.source = f.name});
+  model.set_weights(f.weights);
+  if (f.weights.empty()) {  // nothing to train: the plan builds, with no gradients
+    std::vector<Shape> shapes;
+    for (const Tensor& t : f.inputs) shapes.push_back(t.shape());
+    EXPECT_EQ(model.plan_info(shapes, true).steps.find("grad"), std::string::npos);
+    return;
+  }
+  EXPECT_TRUE(testing::TrainingPlanGradientCheck(model, f.inputs, {.skip_kinks = true}));
+}
+
+}  // namespace
+}  // namespace keras
