@@ -140,6 +140,17 @@ struct GlobalPoolGradOp {
   GlobalPoolOp pool;
 };
 
+// Inverted dropout in a training step: y = x * mask, the mask (of the noise shape, broadcast
+// over x) drawn by ops::draw_dropout_mask from the step's seed (RunContext::seed), mixed with
+// `seed` when the layer has one of its own, else with the layer's name (engine::layer_seed),
+// as the Dropout layers' own call. Outputs: y, and the mask broadcast to x's shape (what the
+// gradient multiplies).
+struct DropoutOp {
+  double rate = 0;
+  Shape noise;
+  std::optional<uint64_t> seed;
+};
+
 // A layer no op describes yet, in training: its own call() (training mode, recording what its
 // backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
 // inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
@@ -159,7 +170,7 @@ struct LayerGradOp {
 
 using OpAttrs = std::variant<DenseOp, Conv2DOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp, ConcatOp,
                              TransposeOp, LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp,
-                             Pool2DGradOp, GlobalPoolGradOp, LayerTrainOp, LayerGradOp>;
+                             Pool2DGradOp, GlobalPoolGradOp, DropoutOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

@@ -7,9 +7,11 @@
 #include <limits>
 
 #include "backends/backend.h"
+#include "engine/random.h"
 #include "keras/errors.h"
 #include "keras/layer.h"
 #include "ops/activations.h"
+#include "ops/dropout.h"
 
 namespace keras::backends {
 
@@ -287,6 +289,28 @@ FnOperator::Fn global_pool_grad(const ops::GlobalPoolGradOp& op) {
   };
 }
 
+class DropoutOperator final : public Operator {
+ public:
+  explicit DropoutOperator(const ops::Op& op)
+      : a_(std::get<ops::DropoutOp>(op.attrs)), shape_(op.inputs.at(0)), layer_(op.layer) {}
+  size_t workspace_bytes() const override { return sizeof(float) * static_cast<size_t>(elements(a_.noise)); }
+  void run(Inputs in, Outputs out, void* workspace, const RunContext& ctx) const override {
+    uint64_t seed = a_.seed ? engine::mix_seed(*a_.seed, ctx.seed) : engine::layer_seed(ctx.seed, layer_);
+    auto* mask = static_cast<float*>(workspace);
+    ops::draw_dropout_mask(a_.rate, seed, mask, elements(a_.noise));
+    Dim n = elements(shape_);
+    std::copy(in[0], in[0] + n, out[0]);
+    ops::scale_by_mask(out[0], shape_, mask, a_.noise);
+    std::fill(out[1], out[1] + n, 1.0f);
+    ops::scale_by_mask(out[1], shape_, mask, a_.noise);
+  }
+
+ private:
+  ops::DropoutOp a_;
+  Shape shape_;
+  std::string layer_;
+};
+
 std::vector<Tensor> tensors_from(Inputs in, const std::vector<Shape>& shapes, size_t first, size_t count) {
   std::vector<Tensor> out;
   for (size_t i = 0; i < count; ++i) {
@@ -353,6 +377,7 @@ class ReferenceBackend final : public Backend {
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && c->pool)
       return std::make_unique<ConvPoolOperator>(op, *c);
     if (const auto* t = std::get_if<ops::LayerTrainOp>(&op.attrs)) return std::make_unique<LayerTrainOperator>(op, *t);
+    if (std::holds_alternative<ops::DropoutOp>(op.attrs)) return std::make_unique<DropoutOperator>(op);
     if (const auto* g = std::get_if<ops::LayerGradOp>(&op.attrs)) return std::make_unique<LayerGradOperator>(op, *g);
     return std::make_unique<FnOperator>(std::visit(
         [&](const auto& a) -> FnOperator::Fn {

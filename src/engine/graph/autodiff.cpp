@@ -113,7 +113,8 @@ bool differentiable(const ops::Op& op) {
   if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return !c->pool;
   return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
          std::holds_alternative<ops::GlobalPoolOp>(op.attrs) || std::holds_alternative<ops::ActivationOp>(op.attrs) ||
-         std::holds_alternative<ops::TransposeOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::TransposeOp>(op.attrs) || std::holds_alternative<ops::DropoutOp>(op.attrs) ||
+         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -164,6 +165,10 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     if (need[0]) r.inputs[0] = activation_grad(g, a->name, z, outputs[0], dy[0], layer);
   } else if (const auto* t = std::get_if<ops::TransposeOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::TransposeOp{inverse(t->perm)}}, {dy[0]}, op.inputs[0], {}, layer);
+  } else if (std::holds_alternative<ops::DropoutOp>(op.attrs)) {
+    if (need[0])
+      r.inputs[0] = emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, elements(op.inputs[0])}}, {dy[0], outputs[1]},
+                          op.inputs[0], {}, layer);
   } else if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs)) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (!need[i]) continue;

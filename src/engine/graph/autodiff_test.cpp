@@ -48,15 +48,17 @@ Model mixed() {
 
 TEST(TrainingPlan, MixedModelGradientsMatchFiniteDifferences) {
   for (const auto& runtime : runtimes()) {
+    set_random_seed(5);
     Model m = mixed();
     m.set_runtime(runtime);
     Tensor x = random_tensor(Shape{4, 7, 6, 3}, 3);
-    EXPECT_TRUE(testing::TrainingPlanGradientCheck(m, {x}, {.skip_kinks = true})) << runtime->name();
+    // A smaller step than the default: BatchNormalization's batch statistics curve the loss.
+    EXPECT_TRUE(testing::TrainingPlanGradientCheck(m, {x}, {.eps = 3e-3, .skip_kinks = true})) << runtime->name();
   }
 }
 
-// The keras.io MNIST convnet trains on the fast backend's operators: its convolutions, their
-// gradients and the Dense layer's products are ops; only the Dropout runs its own call.
+// The keras.io MNIST convnet trains on ops alone (no layer runs its own call), its products,
+// poolings and their gradients on the fast backend.
 TEST(TrainingPlan, ConvnetTrainsOnFastOps) {
   Model m = Sequential({Input({28, 28, 1}), layers::Conv2D(32, {3, 3}, "relu"), layers::MaxPooling2D({2, 2}),
                         layers::Conv2D(64, {3, 3}, "relu"), layers::MaxPooling2D({2, 2}), layers::Flatten(),
@@ -69,9 +71,6 @@ TEST(TrainingPlan, ConvnetTrainsOnFastOps) {
     lines >> layer >> backend;
     lines.ignore(1000, '\n');
     ++kinds[kind + " " + backend];
-    if (kind == "layer_train" || kind == "layer_grad") {
-      EXPECT_EQ(layer.rfind("dropout", 0), 0u) << steps;
-    }
   }
   EXPECT_EQ(kinds["conv2d [cpu]"], 2) << steps;
   EXPECT_EQ(kinds["pool2d [cpu]"], 2) << steps;
@@ -80,8 +79,8 @@ TEST(TrainingPlan, ConvnetTrainsOnFastOps) {
   EXPECT_EQ(kinds["conv2d_grad [cpu]"], 3) << steps;
   EXPECT_EQ(kinds["pool2d_grad [cpu]"], 2) << steps;
   EXPECT_EQ(kinds["matmul [cpu]"], 2) << steps;
-  EXPECT_EQ(kinds["layer_train [reference]"], 1) << steps;
-  EXPECT_EQ(kinds["layer_grad [reference]"], 1) << steps;
+  EXPECT_EQ(kinds["dropout [reference]"] + kinds["dropout [cpu]"], 1) << steps;
+  EXPECT_EQ(steps.find("layer_"), std::string::npos) << steps;
 }
 
 class TrainingPlanFixture : public ::testing::TestWithParam<std::filesystem::path> {};

@@ -1,6 +1,8 @@
 // Dropout and SpatialDropout1D/2D/3D (keras/src/layers/regularization/): identity at
 // inference; in training, inverted dropout with a mask of the noise shape broadcast over the
 // input (the spatial variants keep or drop whole feature maps).
+#include "ops/dropout.h"
+
 #include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -51,10 +53,16 @@ class DropoutImpl : public LayerImpl {
                        ", found ndim=" + std::to_string(in[0].rank()) + ". Full shape received: " + in[0].str());
     return in;
   }
-  // At inference a dropout passes its input through; in training it draws its mask in call().
+  // At inference a dropout passes its input through.
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
-    if (g.training() && options_.rate != 0) return false;
-    out = {in.at(0)};
+    if (!g.training() || options_.rate == 0) {
+      out = {in.at(0)};
+      return true;
+    }
+    const Shape& x = g.shape(in.at(0));
+    ops::DropoutOp op{.rate = options_.rate, .noise = noise_shape(x)};
+    if (options_.seed) op.seed = seed_base();
+    out = {g.emit(ops::Op{.attrs = std::move(op), .inputs = {x}, .outputs = {x, x}, .layer = name()}, in)[0]};
     return true;
   }
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
@@ -131,54 +139,20 @@ class DropoutImpl : public LayerImpl {
   // seed (in fit(), s and the step; outside, s and the count of its calls).
   uint64_t mask_seed(const CallContext& ctx) const {
     if (!options_.seed) return engine::layer_seed(ctx.seed, name());
-    uint64_t base = engine::mix_seed(static_cast<uint64_t>(*options_.seed), engine::hash_name("dropout seed"));
-    return engine::mix_seed(base, ctx.seed != 0 ? ctx.seed : calls_.fetch_add(1, std::memory_order_relaxed));
+    return engine::mix_seed(seed_base(), ctx.seed != 0 ? ctx.seed : calls_.fetch_add(1, std::memory_order_relaxed));
+  }
+  uint64_t seed_base() const {
+    return engine::mix_seed(static_cast<uint64_t>(*options_.seed), engine::hash_name("dropout seed"));
   }
 
-  // 0 or 1/(1-rate) per mask element, element i keeping when a 32-bit hash of (seed, i) falls
-  // below (1-rate)*2^32: a counter-based draw (as Philox in TensorFlow), so concurrent calls stay
-  // independent, a resumed fit() draws the masks it drew before (engine::layer_seed), and the
-  // loop has no generator state to carry from one element to the next.
   Tensor draw_mask(const Shape& shape, uint64_t seed) const {
-    Tensor mask(shape);
-    if (options_.rate >= 1) return mask;
-    auto threshold = static_cast<uint64_t>(std::ldexp(1.0 - options_.rate, 32));
-    float scale = static_cast<float>(1.0 / (1.0 - options_.rate));
-    float* m = mask.data();
-    Dim n = mask.size();
-    for (Dim pair = 0; 2 * pair < n; ++pair) {
-      uint64_t bits = engine::mix_seed(seed, static_cast<uint64_t>(pair));
-      m[2 * pair] = (bits & 0xffffffffu) < threshold ? scale : 0.0f;
-      if (2 * pair + 1 < n) m[2 * pair + 1] = (bits >> 32) < threshold ? scale : 0.0f;
-    }
+    Tensor mask = Tensor::empty(shape);
+    ops::draw_dropout_mask(options_.rate, seed, mask.data(), mask.size());
     return mask;
   }
 
-  // t *= mask, the mask broadcast along its size-1 axes.
   static void scale_by(Tensor& t, const Tensor& mask) {
-    float* y = t.data();
-    const float* k = mask.data();
-    if (mask.shape() == t.shape()) {
-      for (Dim i = 0; i < t.size(); ++i) y[i] *= k[i];
-      return;
-    }
-    int rank = t.rank();
-    std::vector<Dim> index(static_cast<size_t>(rank), 0), stride(static_cast<size_t>(rank), 0);
-    for (Dim s = 1, a = rank - 1; a >= 0; --a) {
-      stride[static_cast<size_t>(a)] = mask.dim(static_cast<int>(a)) == 1 ? 0 : s;
-      s *= mask.dim(static_cast<int>(a));
-    }
-    Dim m = 0;
-    for (Dim i = 0; i < t.size(); ++i) {
-      y[i] *= k[m];
-      for (int a = rank - 1; a >= 0; --a) {  // advance the multi-index, last axis fastest
-        size_t u = static_cast<size_t>(a);
-        m += stride[u];
-        if (++index[u] < t.dim(a)) break;
-        m -= stride[u] * index[u];
-        index[u] = 0;
-      }
-    }
+    ops::scale_by_mask(t.data(), t.shape(), mask.data(), mask.shape());
   }
 
   Kind kind_;

@@ -1,0 +1,20 @@
+#pragma once
+// Inverted dropout's mask, shared by the Dropout layers' own call and the training plans'
+// dropout operators, so a step draws the same mask either way.
+#include <cstdint>
+
+#include "keras/shape.h"
+
+namespace keras::ops {
+
+// `n` values, each 0 or 1/(1-rate), element i keeping when a 32-bit hash of (seed, i) falls
+// below (1-rate)*2^32: a counter-based draw (as Philox in TensorFlow), so concurrent calls stay
+// independent, a resumed fit() draws the masks it drew before (engine::layer_seed), and the
+// loop has no generator state to carry from one element to the next. All zeros for rate >= 1.
+void draw_dropout_mask(double rate, uint64_t seed, float* mask, Dim n);
+
+// y[i] *= mask[...] over y's shape, the mask (of mask_shape, same rank, each axis 1 or y's)
+// broadcast along its size-1 axes.
+void scale_by_mask(float* y, const Shape& shape, const float* mask, const Shape& mask_shape);
+
+}  // namespace keras::ops
