@@ -7,6 +7,7 @@
 #include <random>
 
 #include "backends/cpu/kernels/igemm.h"
+#include "engine/functional.h"
 #include "keras/keras.h"
 #include "keras/runtime.h"
 #include "test_helpers.h"
@@ -277,6 +278,86 @@ TEST(FastBackend, ChangedWeightsRebuildThePlan) {
   m.set_weights(w);
   Tensor after = m.predict(x);
   for (Dim i = 0; i < after.size(); ++i) EXPECT_NEAR(after[i] - before[i], 10.0f, 1e-5f);
+}
+
+// A training step on m's training plan: the outputs and every variable's gradient, for a
+// random output gradient.
+std::vector<Tensor> training_step(Model& m, const Tensor& x) {
+  std::vector<const Shape*> shapes{&x.shape()};
+  auto plan = m.functional().training_plan(shapes);
+  graph::Plan::TrainingRun run(*plan);
+  const float* in = x.data();
+  run.forward({&in, 1}, 11);
+  std::vector<Tensor> result, output_grads;
+  std::vector<const float*> dy;
+  for (size_t i = 0; i < plan->output_shapes().size(); ++i) {
+    Tensor& t = result.emplace_back(Tensor::empty(plan->output_shapes()[i]));
+    std::copy(run.output(i), run.output(i) + t.size(), t.data());
+    dy.push_back(output_grads.emplace_back(random_tensor(t.shape(), 77u + static_cast<uint32_t>(i))).data());
+  }
+  run.backward(dy);
+  for (size_t i = 0; i < plan->gradient_variables().size(); ++i) {
+    Tensor& t = result.emplace_back(Tensor::empty(plan->gradient_variables()[i]->value.shape()));
+    std::copy(run.gradient(i), run.gradient(i) + t.size(), t.data());
+  }
+  return result;
+}
+
+// Training plans: forward and backward ops of random convnets (odd sizes, strides, dilation,
+// groups, depthwise, both layouts, fused and split activations, pooling, dropout, merges) on
+// every fast instruction set and thread count against the reference backend's.
+TEST(FastBackend, RandomTrainingStepsMatchReference) {
+  Rng r(17);
+  for (int trial = 0; trial < 30; ++trial) {
+    Dim groups = r.one_of<Dim>({1, 1, 1, 2});
+    Dim c = groups * r.pick(1, 6), f = groups * r.pick(1, 12);
+    Dim kh = r.pick(1, 3), kw = r.pick(1, 3), sh = r.pick(1, 2), sw = r.pick(1, 2);
+    bool dilated = r.pick(0, 3) == 0 && sh == 1 && sw == 1;
+    Dim dh = dilated ? 2 : 1, dw = dilated ? 2 : 1;
+    std::string format = r.one_of<std::string>({"channels_last", "channels_last", "channels_first"});
+    std::string act = r.one_of<std::string>({"linear", "relu", "elu", "tanh", "gelu"});
+    bool depthwise = groups == 1 && r.pick(0, 4) == 0;
+    Dim h = r.pick((kh - 1) * dh + 3, 14), w = r.pick((kw - 1) * dw + 3, 14), n = r.pick(1, 4);
+    Shape in = format == "channels_last" ? Shape{h, w, c} : Shape{c, h, w};
+    auto input = Input(in);
+    std::string padding = r.one_of<std::string>({"valid", "same"});
+    Layer conv = depthwise ? layers::DepthwiseConv2D({.kernel_size = {kh, kw},
+                                                      .strides = {sh, sw},
+                                                      .padding = padding,
+                                                      .depth_multiplier = r.pick(1, 2),
+                                                      .data_format = format,
+                                                      .dilation_rate = {dh, dw},
+                                                      .activation = act})
+                           : layers::Conv2D({.filters = f,
+                                             .kernel_size = {kh, kw},
+                                             .strides = {sh, sw},
+                                             .padding = padding,
+                                             .data_format = format,
+                                             .dilation_rate = {dh, dw},
+                                             .groups = groups,
+                                             .activation = act});
+    auto y = conv(input);
+    if (r.pick(0, 1)) y = layers::MaxPooling2D({.pool_size = {2, 2}, .padding = "same", .data_format = format})(y);
+    auto flat = layers::Flatten()(y);
+    auto hidden = layers::Dense(r.pick(1, 40), r.one_of<std::string>({"relu", "selu", "sigmoid"}))(flat);
+    auto skip = layers::Dense(hidden.shape()[-1])(layers::Dropout(0.25)(flat));
+    auto merged = r.pick(0, 1) ? layers::Add()(std::vector<KerasTensor>{hidden, skip})
+                               : layers::Multiply()(std::vector<KerasTensor>{hidden, skip});
+    Model m(input, layers::Dense(r.pick(1, 5), "softmax")(merged));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
+    Tensor x = random_tensor(Shape{n, in[0], in[1], in[2]}, 2000u + trial);
+    m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}));
+    std::vector<Tensor> want = training_step(m, x);
+    for (const std::string& isa : isas())
+      for (int threads : {1, 3}) {
+        m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads, .isa = isa}));
+        std::vector<Tensor> got = training_step(m, x);
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t i = 0; i < got.size(); ++i)
+          EXPECT_TRUE(AllClose(got[i], want[i])) << "tensor " << i << ", isa " << isa << ", " << threads << " threads";
+      }
+  }
 }
 
 TEST(Runtime, RejectsUnknownBackendsAndInstructionSets) {

@@ -7,17 +7,19 @@
 
 namespace keras::ops {
 
-void draw_dropout_mask(double rate, uint64_t seed, float* m, Dim n) {
+void draw_dropout_mask(double rate, uint64_t seed, float* m, Dim n) { draw_dropout_mask_range(rate, seed, m, 0, n); }
+
+void draw_dropout_mask_range(double rate, uint64_t seed, float* m, Dim begin, Dim end) {
   if (rate >= 1) {
-    for (Dim i = 0; i < n; ++i) m[i] = 0.0f;
+    for (Dim i = begin; i < end; ++i) m[i] = 0.0f;
     return;
   }
   auto threshold = static_cast<uint64_t>(std::ldexp(1.0 - rate, 32));
   float scale = static_cast<float>(1.0 / (1.0 - rate));
-  for (Dim pair = 0; 2 * pair < n; ++pair) {
+  for (Dim pair = begin / 2; 2 * pair < end; ++pair) {
     uint64_t bits = engine::mix_seed(seed, static_cast<uint64_t>(pair));
     m[2 * pair] = (bits & 0xffffffffu) < threshold ? scale : 0.0f;
-    if (2 * pair + 1 < n) m[2 * pair + 1] = (bits >> 32) < threshold ? scale : 0.0f;
+    if (2 * pair + 1 < end) m[2 * pair + 1] = (bits >> 32) < threshold ? scale : 0.0f;
   }
 }
 

@@ -12,6 +12,8 @@ namespace keras::ops {
 // independent, a resumed fit() draws the masks it drew before (engine::layer_seed), and the
 // loop has no generator state to carry from one element to the next. All zeros for rate >= 1.
 void draw_dropout_mask(double rate, uint64_t seed, float* mask, Dim n);
+// Elements [begin, end) of the same mask (begin even), into mask[begin, end).
+void draw_dropout_mask_range(double rate, uint64_t seed, float* mask, Dim begin, Dim end);
 
 // y[i] *= mask[...] over y's shape, the mask (of mask_shape, same rank, each axis 1 or y's)
 // broadcast along its size-1 axes.

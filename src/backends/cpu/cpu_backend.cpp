@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/cpu/elementwise_ops.h"
 #include "backends/cpu/grad_kernels.h"
 #include "backends/cpu/kernels/pooling.h"
 #include "backends/cpu/kernels/small_conv.h"
@@ -577,6 +578,7 @@ class CpuBackend final : public Backend {
       return !c->depthwise && fits_offsets(g);
     }
     if (const auto* c = std::get_if<ops::Conv2DGradOp>(&op.attrs)) return fits_offsets(c->geometry);
+    if (supports_elementwise(op)) return true;
     return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
            std::holds_alternative<ops::MatMulOp>(op.attrs) || std::holds_alternative<ops::Pool2DGradOp>(op.attrs);
   }
@@ -594,6 +596,7 @@ class CpuBackend final : public Backend {
     if (std::holds_alternative<ops::Conv2DGradOp>(op.attrs) && supports(op))
       return std::make_unique<Conv2DGradOperator>(op);
     if (std::holds_alternative<ops::Pool2DGradOp>(op.attrs)) return std::make_unique<Pool2DGradOperator>(op);
+    if (auto e = create_elementwise(op)) return e;
     throw NotImplementedError(std::string("The cpu backend has no operator for ") + ops::kind_name(op));
   }
 

@@ -1,0 +1,153 @@
+#include "backends/cpu/elementwise_ops.h"
+
+#include <algorithm>
+
+#include "backends/thread_pool.h"
+#include "engine/random.h"
+#include "ops/activations.h"
+#include "ops/dropout.h"
+
+namespace keras::backends::cpu {
+
+namespace {
+
+using Inputs = std::span<const float* const>;
+using Outputs = std::span<float* const>;
+
+// Values per task: enough to be worth a wake-up.
+constexpr Dim kChunk = 1 << 15;
+
+Dim elements(const Shape& s) {
+  Dim n = 1;
+  for (int i = 0; i < s.rank(); ++i) n *= s[i];
+  return n;
+}
+
+// f(begin, end) over [0, rows) in chunks of whole rows of `width` values.
+template <class F>
+void for_rows(const RunContext& ctx, Dim rows, Dim width, F&& f) {
+  Dim per_task = std::max<Dim>(1, kChunk / std::max<Dim>(width, 1));
+  Dim tasks = (rows + per_task - 1) / per_task;
+  ctx.pool->parallel_for(tasks, [&](Dim t) { f(t * per_task, std::min(rows, (t + 1) * per_task)); });
+}
+
+// A Keras activation: rows of `last` values (softmax-like ones per row, the rest per value).
+class ActivationOperator final : public Operator {
+ public:
+  explicit ActivationOperator(const ops::ActivationOp& a) : a_(a), fn_(ops::raw_activation(a.name)) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    for_rows(ctx, a_.size / a_.last, a_.last, [&](Dim r0, Dim r1) {
+      std::copy(in[0] + r0 * a_.last, in[0] + r1 * a_.last, out[0] + r0 * a_.last);
+      fn_(out[0] + r0 * a_.last, (r1 - r0) * a_.last, a_.last);
+    });
+  }
+
+ private:
+  ops::ActivationOp a_;
+  ops::RawActivationFn fn_;
+};
+
+class ActivationGradOperator final : public Operator {
+ public:
+  explicit ActivationGradOperator(const ops::ActivationGradOp& a) : a_(a), fn_(ops::raw_activation_grad(a.name)) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    for_rows(ctx, a_.size / a_.last, a_.last, [&](Dim r0, Dim r1) {
+      Dim b = r0 * a_.last, n = (r1 - r0) * a_.last;
+      std::copy(in[2] + b, in[2] + b + n, out[0] + b);
+      fn_(in[0] + b, in[1] + b, out[0] + b, n, a_.last);
+    });
+  }
+
+ private:
+  ops::ActivationGradOp a_;
+  ops::RawActivationGradFn fn_;
+};
+
+// Add and Multiply (the merges the autodiff emits, and those layers at inference).
+class MergeOperator final : public Operator {
+ public:
+  explicit MergeOperator(const ops::MergeOp& a) : a_(a) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    bool add = a_.kind == ops::MergeOp::Kind::kAdd;
+    for_rows(ctx, a_.size, 1, [&](Dim i0, Dim i1) {
+      float* y = out[0];
+      std::copy(in[0] + i0, in[0] + i1, y + i0);
+      for (size_t j = 1; j < in.size(); ++j) {
+        const float* x = in[j];
+        if (add)
+          for (Dim i = i0; i < i1; ++i) y[i] += x[i];
+        else
+          for (Dim i = i0; i < i1; ++i) y[i] *= x[i];
+      }
+    });
+  }
+
+ private:
+  ops::MergeOp a_;
+};
+
+// db[c] = sum of dz[r, c] over rows, in row order per channel; tasks are blocks of channels.
+class BiasGradOperator final : public Operator {
+ public:
+  explicit BiasGradOperator(const ops::BiasGradOp& a) : a_(a) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    constexpr Dim kBlock = 16;
+    Dim blocks = (a_.channels + kBlock - 1) / kBlock;
+    if (a_.rows * a_.channels < kChunk) blocks = 1;
+    Dim per = (a_.channels + blocks - 1) / blocks;
+    ctx.pool->parallel_for(blocks, [&](Dim b) {
+      Dim c0 = b * per, c1 = std::min(a_.channels, c0 + per);
+      float* db = out[0];
+      std::fill(db + c0, db + c1, 0.0f);
+      for (Dim r = 0; r < a_.rows; ++r) {
+        const float* d = in[0] + r * a_.channels;
+        for (Dim c = c0; c < c1; ++c) db[c] += d[c];
+      }
+    });
+  }
+
+ private:
+  ops::BiasGradOp a_;
+};
+
+// A mask of x's own shape (no noise shape) drawn in chunks of pairs, as ops::draw_dropout_mask
+// draws it whole.
+class DropoutOperator final : public Operator {
+ public:
+  DropoutOperator(const ops::Op& op) : a_(std::get<ops::DropoutOp>(op.attrs)), layer_(op.layer) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    uint64_t seed = a_.seed ? engine::mix_seed(*a_.seed, ctx.seed) : engine::layer_seed(ctx.seed, layer_);
+    Dim n = elements(a_.noise), pairs = (n + 1) / 2;
+    for_rows(ctx, pairs, 2, [&](Dim p0, Dim p1) {
+      Dim i0 = 2 * p0, i1 = std::min(n, 2 * p1);
+      ops::draw_dropout_mask_range(a_.rate, seed, out[1], i0, i1);
+      for (Dim i = i0; i < i1; ++i) out[0][i] = in[0][i] * out[1][i];
+    });
+  }
+
+ private:
+  ops::DropoutOp a_;
+  std::string layer_;
+};
+
+}  // namespace
+
+bool supports_elementwise(const ops::Op& op) {
+  if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs))
+    return m->kind == ops::MergeOp::Kind::kAdd || m->kind == ops::MergeOp::Kind::kMultiply;
+  if (std::holds_alternative<ops::DropoutOp>(op.attrs)) return std::get<ops::DropoutOp>(op.attrs).noise == op.inputs[0];
+  return std::holds_alternative<ops::ActivationOp>(op.attrs) ||
+         std::holds_alternative<ops::ActivationGradOp>(op.attrs) || std::holds_alternative<ops::BiasGradOp>(op.attrs);
+}
+
+std::unique_ptr<Operator> create_elementwise(const ops::Op& op) {
+  if (!supports_elementwise(op)) return nullptr;
+  if (const auto* a = std::get_if<ops::ActivationOp>(&op.attrs)) return std::make_unique<ActivationOperator>(*a);
+  if (const auto* a = std::get_if<ops::ActivationGradOp>(&op.attrs))
+    return std::make_unique<ActivationGradOperator>(*a);
+  if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs)) return std::make_unique<MergeOperator>(*m);
+  if (const auto* b = std::get_if<ops::BiasGradOp>(&op.attrs)) return std::make_unique<BiasGradOperator>(*b);
+  return std::make_unique<DropoutOperator>(op);
+}
+
+}  // namespace keras::backends::cpu
