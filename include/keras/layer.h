@@ -20,7 +20,8 @@ struct Node;
 
 namespace graph {
 class Lowering;
-}
+class PlanCache;
+}  // namespace graph
 
 // A weight of a layer. Keras's order of a layer's variables is the order of creation.
 struct Variable {
@@ -155,7 +156,15 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   void expect_inputs(const std::vector<Shape>& input_shapes, size_t n) const;
   [[noreturn]] void fail(const std::string& message) const;
 
+  // call() and backward() of a layer that describes itself only as ops (lower()), ops the
+  // training plans can differentiate: they run on a plan of the layer alone, on the default
+  // runtime, cached per input shapes. A call that records for backward (CallContext::saved) or
+  // trains runs the training plan and keeps its step in the saved state.
+  std::vector<Tensor> call_ops(const std::vector<Tensor>& inputs, const CallContext& ctx) const;
+  Gradients backward_ops(const BackwardArgs& args) const;
+
  private:
+  std::shared_ptr<graph::PlanCache> op_plans_;
   std::string name_;
   bool trainable_ = true;
   bool built_ = false;

@@ -245,7 +245,7 @@ std::shared_ptr<const graph::Plan> FunctionalImpl::plan(std::span<const Shape* c
 }
 
 std::shared_ptr<const graph::Plan> FunctionalImpl::training_plan(std::span<const Shape* const> input_shapes) const {
-  return plans_->get(*this, input_shapes, runtime(), true);
+  return plans_->get(*this, input_shapes, runtime(), {.training = true});
 }
 
 std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x) const {

@@ -1,10 +1,13 @@
 #include "keras/layer.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/plan.h"
 #include "engine/naming.h"
 #include "engine/weight_init.h"
 #include "keras/errors.h"
+#include "keras/runtime.h"
 
 namespace keras {
 
@@ -21,7 +24,73 @@ std::vector<KerasTensor> outputs_of(const KerasTensor& any_output) {
 }
 
 LayerImpl::LayerImpl(std::string name, const std::string& prefix)
-    : name_(name.empty() ? naming::uniquify(prefix) : std::move(name)) {}
+    : op_plans_(std::make_shared<graph::PlanCache>()),
+      name_(name.empty() ? naming::uniquify(prefix) : std::move(name)) {}
+
+namespace {
+
+// A training step of one layer between its call() and its backward(): the plan, the run
+// holding the arena, and the inputs the backward ops read again.
+struct LayerStep {
+  std::shared_ptr<const graph::Plan> plan;
+  std::vector<Tensor> inputs;
+  std::unique_ptr<graph::Plan::TrainingRun> run;
+};
+
+}  // namespace
+
+std::vector<Tensor> LayerImpl::call_ops(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
+  std::vector<const Shape*> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(&t.shape());
+  bool training = ctx.training || ctx.saved;
+  auto plan = op_plans_->get(*this, shapes, default_runtime(),
+                             {.training = training, .input_gradients = training, .weights_change = true});
+  // The plan would run this very call() again (an op without a gradient, a lowering refused).
+  if (plan->calls_layer(*this))
+    throw NotImplementedError("Layer \"" + name_ + "\" (" + class_name() + ") has no ops for inputs " +
+                              (shapes.empty() ? std::string() : shapes[0]->str()));
+  std::vector<Tensor> outputs;
+  for (const Shape& s : plan->output_shapes()) outputs.push_back(Tensor::empty(s));
+  if (!training) {
+    std::vector<const float*> in;
+    std::vector<float*> out;
+    for (const Tensor& t : inputs) in.push_back(t.data());
+    for (Tensor& t : outputs) out.push_back(t.data());
+    plan->run(in, out);
+    return outputs;
+  }
+  auto step = std::make_shared<LayerStep>(LayerStep{plan, inputs, std::make_unique<graph::Plan::TrainingRun>(*plan)});
+  std::vector<const float*> in;
+  for (const Tensor& t : step->inputs) in.push_back(t.data());
+  step->run->forward(in, ctx.seed);
+  for (size_t i = 0; i < outputs.size(); ++i)
+    std::copy(step->run->output(i), step->run->output(i) + outputs[i].size(), outputs[i].data());
+  if (ctx.saved) ctx.saved->extra = std::move(step);
+  return outputs;
+}
+
+Gradients LayerImpl::backward_ops(const BackwardArgs& a) const {
+  auto* step = static_cast<LayerStep*>(a.saved.extra.get());
+  if (!step) throw ValueError("Layer \"" + name_ + "\": backward() needs a forward pass run with CallContext::saved");
+  std::vector<const float*> dy;
+  for (const Tensor& g : a.output_grads) dy.push_back(g.data());
+  step->run->backward(dy);
+  Gradients g;
+  for (size_t i = 0; i < step->inputs.size(); ++i) {
+    const float* dx = step->run->input_gradient(i);
+    Tensor& t = g.inputs.emplace_back(a.need_input_grads ? Tensor::zeros(step->inputs[i].shape()) : Tensor());
+    if (dx && a.need_input_grads) std::copy(dx, dx + t.size(), t.data());
+  }
+  const auto& with_grad = step->plan->gradient_variables();
+  for (const Variable* v : variables()) {
+    Tensor& t = g.variables.emplace_back(Tensor::zeros(v->value.shape()));
+    auto it = std::find(with_grad.begin(), with_grad.end(), v);
+    if (it == with_grad.end()) continue;
+    const float* src = step->run->gradient(static_cast<size_t>(it - with_grad.begin()));
+    std::copy(src, src + t.size(), t.data());
+  }
+  return g;
+}
 
 std::vector<Shape> LayerImpl::build(const std::vector<Shape>& input_shapes) {
   if (!built_) {

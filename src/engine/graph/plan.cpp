@@ -289,33 +289,31 @@ class ArenaPlanner {
 
 namespace {
 
-std::vector<const Variable*> model_variables(const FunctionalImpl& model) {
-  std::vector<const Variable*> vars;
-  for (const Layer& l : model.layers())
-    for (const Variable* v : std::as_const(*l).variables()) vars.push_back(v);
-  return vars;
-}
+// A model's variables (its layers', nested models' included), or one layer's.
+std::vector<const Variable*> root_variables(const LayerImpl& root) { return root.variables(); }
 
 }  // namespace
 
-Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime,
-           bool training)
-    : runtime_(std::move(runtime)), input_shapes_(input_shapes), training_(training) {
+Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime,
+           Options options)
+    : runtime_(std::move(runtime)), input_shapes_(input_shapes), options_(options) {
+  bool training = options.training;
+  std::vector<const Variable*> variables = root_variables(root);
   PlanBuilder b(values_, steps_, constants_, training ? &train_slots_ : nullptr);
-  if (training) b.add_variables(model_variables(model));
+  if (training) b.add_variables(variables);
   std::vector<ValueId> in;
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
-  outputs_ = model.lower_graph(b, in);
+  outputs_ = b.lower_layer(root, in);
   for (int v : outputs_) output_shapes_.push_back(values_[static_cast<size_t>(v)].shape);
   // Operators: the runtime's backend where it can, the reference backend elsewhere.
   const backends::Backend& fast = runtime_->backend();
   if (training)
-    build_backward(b, model);
+    build_backward(b, variables, in);
   else
     fuse(steps_, values_, outputs_, b, fast);
   for (Step& s : steps_) {
     const backends::Backend& be = fast.supports(s.op) ? fast : backends::reference_backend();
-    s.impl = be.create(s.op, {.threads = runtime_->threads(), .weights_change = training});
+    s.impl = be.create(s.op, {.threads = runtime_->threads(), .weights_change = training || options.weights_change});
     s.backend = be.name();
     s.workspace_bytes = s.impl->workspace_bytes();
     max_step_inputs_ = std::max(max_step_inputs_, s.inputs.size());
@@ -333,6 +331,8 @@ Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, 
   }
   for (int v : outputs_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : gradient_values_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
+  for (int v : input_gradient_values_)
+    if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   ArenaPlanner planner;
   for (int i = 0; i < end; ++i) {
     Step& s = steps_[static_cast<size_t>(i)];
@@ -345,8 +345,8 @@ Plan::Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, 
   arena_bytes_ = planner.total();
 
   // The weights the operators read, to notice when they change.
-  if (!training)
-    for (const Variable* v : model_variables(model)) weight_versions_.push_back({v, v->version});
+  if (!training && !options.weights_change)
+    for (const Variable* v : variables) weight_versions_.push_back({v, v->version});
 }
 
 Plan::~Plan() = default;
@@ -354,12 +354,15 @@ Plan::~Plan() = default;
 // Walks the forward steps backwards, asking each for its gradients (autodiff.h) and summing
 // those that reach one value from several readers (and its views) or one variable from
 // several ops (a shared layer), in the order the walk meets them.
-void Plan::build_backward(PlanBuilder& b, const FunctionalImpl& model) {
+void Plan::build_backward(PlanBuilder& b, const std::vector<const Variable*>& variables,
+                          const std::vector<int>& inputs) {
   backward_begin_ = steps_.size();
   size_t forward_values = values_.size();
   auto at = [&](int v) -> Value& { return values_[static_cast<size_t>(v)]; };
   // Which values depend on a variable: only they need gradients.
   std::vector<bool> requires_grad(forward_values, false);
+  if (options_.input_gradients)
+    for (int v : inputs) requires_grad[static_cast<size_t>(v)] = true;
   auto needs_grad = [&](int v) {
     while (at(v).parent >= 0) v = at(v).parent;
     return bool(requires_grad[static_cast<size_t>(v)]);
@@ -403,7 +406,8 @@ void Plan::build_backward(PlanBuilder& b, const FunctionalImpl& model) {
       for (const Tensor* w : op.weights) vars.push_back(b.variable_of(w));
     for (size_t k = 0; k < vars.size(); ++k) variable_parts[vars[k]].push_back(g.weights.at(k));
   }
-  for (const Variable* v : model_variables(model)) {
+  for (int v : inputs) input_gradient_values_.push_back(options_.input_gradients ? gradient(v) : -1);
+  for (const Variable* v : variables) {
     auto it = variable_parts.find(v);
     if (it == variable_parts.end()) continue;
     gradient_variables_.push_back(v);
@@ -461,7 +465,7 @@ void Plan::run_steps(Arena& arena, std::span<const float* const> inputs, size_t 
 }
 
 void Plan::run(std::span<const float* const> inputs, std::span<float* const> outputs) const {
-  if (training_) throw ValueError("A training plan runs through Plan::TrainingRun");
+  if (options_.training) throw ValueError("A training plan runs through Plan::TrainingRun");
   std::unique_ptr<Arena> arena = acquire_arena();
   try {
     run_steps(*arena, inputs, 0, steps_.size(), backends::RunContext{.pool = &runtime_->pool()});
@@ -481,7 +485,7 @@ Plan::TrainingRun::TrainingRun(const Plan& plan)
       arena_(plan.acquire_arena()),
       inputs_(plan.input_shapes_.size() + plan.outputs_.size(), nullptr),
       saved_(plan.train_slots_.size()) {
-  if (!plan.training_) throw ValueError("An inference plan cannot run a training step");
+  if (!plan.options_.training) throw ValueError("An inference plan cannot run a training step");
 }
 
 Plan::TrainingRun::~TrainingRun() { plan_.release_arena(std::move(arena_)); }
@@ -499,6 +503,19 @@ void Plan::TrainingRun::backward(std::span<const float* const> output_grads) {
   std::copy(output_grads.begin(), output_grads.end(), inputs_.begin() + static_cast<long>(plan_.input_shapes_.size()));
   backends::RunContext ctx{.pool = &plan_.runtime_->pool(), .saved = &saved_, .seed = seed_};
   plan_.run_steps(*arena_, inputs_, plan_.backward_begin_, plan_.steps_.size(), ctx);
+}
+
+const float* Plan::TrainingRun::input_gradient(size_t i) const {
+  int v = plan_.input_gradient_values_.empty() ? -1 : plan_.input_gradient_values_.at(i);
+  return v < 0 ? nullptr : plan_.address(*arena_, inputs_, v);
+}
+
+bool Plan::calls_layer(const LayerImpl& layer) const {
+  for (const Step& s : steps_) {
+    if (const auto* c = std::get_if<ops::LayerCallOp>(&s.op.attrs); c && c->layer == &layer) return true;
+    if (const auto* t = std::get_if<ops::LayerTrainOp>(&s.op.attrs); t && t->layer == &layer) return true;
+  }
+  return false;
 }
 
 const float* Plan::TrainingRun::gradient(size_t i) const {
@@ -527,8 +544,8 @@ std::string Plan::describe() const {
   return os.str();
 }
 
-std::shared_ptr<const Plan> PlanCache::get(const FunctionalImpl& model, std::span<const Shape* const> input_shapes,
-                                           const std::shared_ptr<Runtime>& runtime, bool training) {
+std::shared_ptr<const Plan> PlanCache::get(const LayerImpl& root, std::span<const Shape* const> input_shapes,
+                                           const std::shared_ptr<Runtime>& runtime, Plan::Options options) {
   auto same = [&](const std::vector<Shape>& shapes) {
     if (shapes.size() != input_shapes.size()) return false;
     for (size_t i = 0; i < shapes.size(); ++i)
@@ -538,7 +555,10 @@ std::shared_ptr<const Plan> PlanCache::get(const FunctionalImpl& model, std::spa
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = plans_.begin(); it != plans_.end(); ++it) {
     const Plan& p = **it;
-    if (p.runtime() != runtime.get() || p.training() != training || !same(p.input_shapes())) continue;
+    if (p.runtime() != runtime.get() || p.options().training != options.training ||
+        p.options().input_gradients != options.input_gradients ||
+        p.options().weights_change != options.weights_change || !same(p.input_shapes()))
+      continue;
     if (!p.stale()) return *it;
     plans_.erase(it);
     break;
@@ -547,7 +567,7 @@ std::shared_ptr<const Plan> PlanCache::get(const FunctionalImpl& model, std::spa
   std::erase_if(plans_, [](const auto& p) { return p->orphaned(); });
   std::vector<Shape> shapes;
   for (const Shape* s : input_shapes) shapes.push_back(*s);
-  plans_.push_back(std::make_shared<Plan>(model, shapes, runtime, training));
+  plans_.push_back(std::make_shared<Plan>(root, shapes, runtime, options));
   return plans_.back();
 }
 

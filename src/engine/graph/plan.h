@@ -26,13 +26,25 @@ namespace keras::graph {
 
 class PlanBuilder;
 
+struct PlanOptions {
+  // A training plan (see TrainingRun): layers lower with Lowering::training() set, no
+  // inference rewrites, the backward ops after the forward ones (engine/graph/autodiff.h),
+  // and operators that read the weights when they run.
+  bool training = false;
+  // Training: also the gradients w.r.t. the inputs (TrainingRun::input_gradient).
+  bool input_gradients = false;
+  // Operators read the weights as they run, as a training plan's (no packed copies): an eager
+  // call sees weights written in place without a version bump.
+  bool weights_change = false;
+};
+
 class Plan {
  public:
-  // training: a training plan (see TrainingRun): layers lower with Lowering::training() set,
-  // no inference rewrites, the backward ops after the forward ones (engine/graph/autodiff.h),
-  // and operators that read the weights when they run.
-  Plan(const FunctionalImpl& model, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime,
-       bool training = false);
+  using Options = PlanOptions;
+
+  // The plan of `root` (a model, or one layer called eagerly) for these input shapes.
+  Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::shared_ptr<Runtime> runtime,
+       Options options = {});
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
@@ -40,9 +52,12 @@ class Plan {
   const std::vector<Shape>& input_shapes() const { return input_shapes_; }
   const std::vector<Shape>& output_shapes() const { return output_shapes_; }
   const Runtime* runtime() const { return runtime_.get(); }
-  bool training() const { return training_; }
-  // True when a weight the plan read has changed since (Variable::version). Never for a
-  // training plan, whose operators read the weights as they run.
+  bool training() const { return options_.training; }
+  const Options& options() const { return options_; }
+  // The layers whose own call() runs in a step (ops::LayerCallOp, ops::LayerTrainOp).
+  bool calls_layer(const LayerImpl& layer) const;
+  // True when a weight the plan read has changed since (Variable::version). Never for a plan
+  // whose operators read the weights as they run (training, PlanOptions::weights_change).
   bool stale() const;
   // A training plan's variables with a gradient, in the order of the model's layers.
   const std::vector<const Variable*>& gradient_variables() const { return gradient_variables_; }
@@ -67,6 +82,9 @@ class Plan {
     void backward(std::span<const float* const> output_grads);
     // After backward(): the gradient of gradient_variables()[i], shaped as its value.
     const float* gradient(size_t i) const;
+    // After backward() on a plan with Options::input_gradients: the gradient w.r.t. input i,
+    // or null where none reaches it.
+    const float* input_gradient(size_t i) const;
     // Moving statistics and other state of the layers that ran their own call() (as
     // LayerImpl::apply_state_updates after a step).
     void apply_state_updates() const;
@@ -92,7 +110,7 @@ class Plan {
  private:
   std::unique_ptr<Arena> acquire_arena() const;
   void release_arena(std::unique_ptr<Arena> arena) const;
-  void build_backward(PlanBuilder& b, const FunctionalImpl& model);
+  void build_backward(PlanBuilder& b, const std::vector<const Variable*>& variables, const std::vector<int>& inputs);
   float* address(const Arena& arena, std::span<const float* const> inputs, int value) const;
   void run_steps(Arena& arena, std::span<const float* const> inputs, size_t begin, size_t end,
                  const backends::RunContext& ctx) const;
@@ -106,9 +124,10 @@ class Plan {
   std::vector<std::pair<const Variable*, uint64_t>> weight_versions_;
   size_t arena_bytes_ = 0;
   size_t max_step_inputs_ = 0, max_step_outputs_ = 0;
-  bool training_ = false;
-  size_t backward_begin_ = 0;         // training: the first backward step
-  std::vector<int> gradient_values_;  // training: per gradient_variables_
+  Options options_;
+  std::vector<int> input_gradient_values_;  // input_gradients: per input, -1 for none
+  size_t backward_begin_ = 0;               // training: the first backward step
+  std::vector<int> gradient_values_;        // training: per gradient_variables_
   std::vector<const Variable*> gradient_variables_;
   std::vector<const LayerImpl*> train_slots_;  // training: the layer of each LayerTrainOp slot
   mutable std::mutex arenas_mutex_;
@@ -119,8 +138,8 @@ class Plan {
 class PlanCache {
  public:
   // Finding a plan copies no shape: a repeated call allocates nothing.
-  std::shared_ptr<const Plan> get(const FunctionalImpl& model, std::span<const Shape* const> input_shapes,
-                                  const std::shared_ptr<Runtime>& runtime, bool training = false);
+  std::shared_ptr<const Plan> get(const LayerImpl& root, std::span<const Shape* const> input_shapes,
+                                  const std::shared_ptr<Runtime>& runtime, PlanOptions options = {});
   void clear();
 
  private:

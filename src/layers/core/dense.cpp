@@ -5,7 +5,6 @@
 #include "keras/layers/core.h"
 #include "layers/from_config.h"
 #include "ops/activations.h"
-#include "ops/kernels.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
@@ -14,8 +13,8 @@ namespace {
 
 class DenseImpl : public LayerImpl {
  public:
-  explicit DenseImpl(const DenseOptions& o)
-      : LayerImpl(o.name, "dense"), options_(o), activation_(ops::activation(o.activation)) {
+  explicit DenseImpl(const DenseOptions& o) : LayerImpl(o.name, "dense"), options_(o) {
+    ops::activation(o.activation);  // an unknown name fails here, not at the first call
     if (o.units <= 0)
       throw ValueError("Received an invalid value for `units`, expected a positive integer. Received: units=" +
                        std::to_string(o.units));
@@ -35,25 +34,11 @@ class DenseImpl : public LayerImpl {
     return {out};
   }
 
+  // y = activation(x @ kernel + bias), as one op (the training plans differentiate it).
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    const Tensor& x = inputs.at(0);
-    Dim in = kernel_in(), rows = x.size() / in;
-    Shape out_shape = x.shape();
-    out_shape[-1] = options_.units;
-    Tensor y(out_shape);
-    auto vars = variables();
-    ops::kernels().gemm(false, false, rows, options_.units, in, 1.0f, x.data(), in, vars[0]->value.data(),
-                        options_.units, 0.0f, y.data(), options_.units);
-    if (options_.use_bias) {
-      const float* b = vars[1]->value.data();
-      for (Dim r = 0; r < rows; ++r)
-        for (Dim u = 0; u < options_.units; ++u) y[r * options_.units + u] += b[u];
-    }
-    if (ctx.saved && !ops::is_linear(options_.activation) && !ops::activation_grad_from_output(options_.activation))
-      ctx.saved->tensors = {y};  // pre-activation
-    activation_(y);
-    return {std::move(y)};
+    return call_ops(inputs, ctx);
   }
+  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
 
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     const Shape& x = g.shape(in.at(0));
@@ -71,35 +56,6 @@ class DenseImpl : public LayerImpl {
     if (options_.use_bias) op.weights.push_back(&vars[1]->value);
     out = g.emit(std::move(op), in);
     return true;
-  }
-
-  // z = x @ kernel + bias, y = activation(z): dz = activation'(z) dy, dx = dz @ kernel^T,
-  // dkernel = x^T @ dz and dbias = sum of dz over all leading axes.
-  Gradients backward(const BackwardArgs& a) const override {
-    const Tensor& x = a.inputs.at(0);
-    Tensor dz = a.output_grads.at(0);
-    if (!ops::is_linear(options_.activation))
-      ops::activation_grad(options_.activation)(a.saved.tensors.empty() ? a.outputs.at(0) : a.saved.tensors[0],
-                                                a.outputs.at(0), dz);
-    Dim in = kernel_in(), units = options_.units, rows = x.size() / in;
-    auto vars = variables();
-    Gradients g;
-    g.inputs.emplace_back(a.need_input_grads ? Tensor(x.shape()) : Tensor());
-    if (a.need_input_grads)
-      ops::kernels().gemm(false, true, rows, in, units, 1.0f, dz.data(), units, vars[0]->value.data(), units, 0.0f,
-                          g.inputs[0].data(), in);
-    g.variables.emplace_back(vars[0]->value.shape());
-    ops::kernels().gemm(true, false, in, units, rows, 1.0f, x.data(), in, dz.data(), units, 0.0f, g.variables[0].data(),
-                        units);
-    if (options_.use_bias) {
-      Tensor db(Shape{units});
-      const float* d = std::as_const(dz).data();
-      float* sum = db.data();
-      for (Dim r = 0; r < rows; ++r)
-        for (Dim u = 0; u < units; ++u) sum[u] += d[r * units + u];
-      g.variables.push_back(std::move(db));
-    }
-    return g;
   }
 
   nlohmann::json get_config() const override {
@@ -131,7 +87,6 @@ class DenseImpl : public LayerImpl {
  private:
   Dim kernel_in() const { return variables()[0]->value.dim(0); }
   DenseOptions options_;
-  ops::ActivationFn activation_;
 };
 
 }  // namespace
