@@ -41,7 +41,19 @@ struct LayerStep {
 
 std::vector<Tensor> LayerImpl::call_ops(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
   std::vector<const Shape*> shapes;
-  for (const Tensor& t : inputs) shapes.push_back(&t.shape());
+  std::vector<Shape> in_shapes;
+  for (const Tensor& t : inputs) {
+    shapes.push_back(&t.shape());
+    in_shapes.push_back(t.shape());
+  }
+  // An empty output (a batch of 0, a window larger than the input) has no ops to run.
+  std::vector<Shape> out_shapes = compute_output_shape(in_shapes);
+  for (const Shape& s : out_shapes)
+    if (s.num_elements() == 0) {
+      std::vector<Tensor> empty;
+      for (const Shape& o : out_shapes) empty.push_back(Tensor::zeros(o));
+      return empty;
+    }
   bool training = ctx.training || ctx.saved;
   auto plan = op_plans_->get(*this, shapes, default_runtime(),
                              {.training = training, .input_gradients = training, .weights_change = true});

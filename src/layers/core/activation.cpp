@@ -14,29 +14,23 @@ namespace {
 class ActivationImpl : public LayerImpl {
  public:
   explicit ActivationImpl(const ActivationOptions& o)
-      : LayerImpl(o.name, "activation"),
-        activation_name_(o.activation),
-        fn_(ops::activation(o.activation)),
-        grad_fn_(ops::activation_grad(o.activation)) {}
+      : LayerImpl(o.name, "activation"), activation_name_(o.activation) {
+    ops::activation(o.activation);  // an unknown name fails here, not at the first call
+  }
   std::string class_name() const override { return "Activation"; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
     return in;
   }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    Tensor y = inputs.at(0);
-    fn_(y);
-    return {std::move(y)};
+  // Described once, as ops (lower()).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     out = {graph::activation(g, in.at(0), activation_name_, name())};
     return true;
   }
-  Gradients backward(const BackwardArgs& a) const override {
-    Tensor g = a.output_grads.at(0);
-    grad_fn_(a.inputs.at(0), a.outputs.at(0), g);
-    return {{std::move(g)}, {}};
-  }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["activation"] = activation_name_.empty() ? "linear" : activation_name_;
@@ -45,8 +39,6 @@ class ActivationImpl : public LayerImpl {
 
  private:
   std::string activation_name_;
-  ops::ActivationFn fn_;
-  ops::ActivationGradFn grad_fn_;
 };
 
 }  // namespace

@@ -38,22 +38,9 @@ class GlobalPoolingImpl : public LayerImpl {
     return {out};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    Tensor y(compute_output_shape({x.shape()})[0]);
-    Dim n = x.dim(0), c = channels_first() ? x.dim(1) : x.dim(-1);
-    Dim steps = n * c == 0 ? 0 : x.size() / (n * c);
-    // channels_last reads x[b, s, ch] at (b*steps + s)*c + ch; channels_first x[b, ch, s].
-    Dim s_stride = channels_first() ? 1 : c, c_stride = channels_first() ? steps : 1;
-    for (Dim b = 0; b < n; ++b)
-      for (Dim ch = 0; ch < c; ++ch) {
-        const float* p = x.data() + b * steps * c + ch * c_stride;
-        float acc = reduce_ == Reduce::kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
-        for (Dim s = 0; s < steps; ++s)
-          acc = reduce_ == Reduce::kMax ? std::max(acc, p[s * s_stride]) : acc + p[s * s_stride];
-        y[b * c + ch] = reduce_ == Reduce::kMax ? acc : acc / static_cast<float>(steps);
-      }
-    return {std::move(y)};
+  // Described once, as ops (lower()).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
 
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
@@ -71,30 +58,7 @@ class GlobalPoolingImpl : public LayerImpl {
   }
 
   // Mean: each cell gets dy / steps. Max: the first maximum gets dy (TensorFlow's rule).
-  Gradients backward(const BackwardArgs& args) const override {
-    const Tensor& x = args.inputs.at(0);
-    const Tensor& dy = args.output_grads.at(0);
-    Tensor dx(x.shape());
-    Dim n = x.dim(0), c = channels_first() ? x.dim(1) : x.dim(-1);
-    Dim steps = n * c == 0 ? 0 : x.size() / (n * c);
-    Dim s_stride = channels_first() ? 1 : c, c_stride = channels_first() ? steps : 1;
-    for (Dim b = 0; b < n; ++b)
-      for (Dim ch = 0; ch < c; ++ch) {
-        Dim base = b * steps * c + ch * c_stride;
-        float g = dy[b * c + ch];
-        if (reduce_ == Reduce::kMean) {
-          for (Dim s = 0; s < steps; ++s) dx[base + s * s_stride] = g / static_cast<float>(steps);
-          continue;
-        }
-        Dim best = 0;
-        for (Dim s = 1; s < steps; ++s)
-          if (x[base + s * s_stride] > x[base + best * s_stride]) best = s;
-        if (steps > 0) dx[base + best * s_stride] = g;
-      }
-    Gradients grads;
-    grads.inputs.push_back(std::move(dx));
-    return grads;
-  }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();

@@ -59,16 +59,9 @@ class PoolingImpl : public LayerImpl {
     return {channels_first() ? ops::to_channels_first(s) : s};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    Shape out_shape = compute_output_shape({inputs.at(0).shape()})[0];
-    Tensor transposed = channels_first() ? ops::to_channels_last(inputs[0]) : Tensor();
-    const Tensor& x = channels_first() ? transposed : inputs[0];
-    Tensor y = Tensor::empty(channels_first() ? ops::to_channels_last(out_shape) : out_shape);
-    if (y.size() > 0) {
-      const auto& k = ops::kernels();
-      (spec_.mode == PoolMode::kMax ? k.max_pool2d : k.avg_pool2d)(kernel_args(x.shape()), x.data(), y.data());
-    }
-    return {channels_first() ? ops::to_channels_first(y) : std::move(y)};
+  // Described once, as ops (lower()).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
 
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
@@ -86,25 +79,7 @@ class PoolingImpl : public LayerImpl {
     return true;
   }
 
-  Gradients backward(const BackwardArgs& args) const override {
-    bool first = channels_first();
-    Tensor transposed = first ? ops::to_channels_last(args.inputs.at(0)) : Tensor();
-    const Tensor& x = first ? transposed : args.inputs.at(0);
-    Tensor dy = first ? ops::to_channels_last(args.output_grads.at(0)) : args.output_grads.at(0);
-    // The kernels overwrite dx; with no windows it is zero.
-    Tensor dx = dy.size() > 0 ? Tensor::empty(x.shape()) : Tensor(x.shape());
-    if (dy.size() > 0) {
-      const auto& k = ops::kernels();
-      ops::Pool2DArgs a = kernel_args(x.shape());
-      if (spec_.mode == PoolMode::kMax)
-        k.max_pool2d_backward(a, x.data(), dy.data(), dx.data());
-      else
-        k.avg_pool2d_backward(a, dy.data(), dx.data());
-    }
-    Gradients g;
-    g.inputs.push_back(first ? ops::to_channels_first(dx) : std::move(dx));
-    return g;
-  }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();

@@ -28,13 +28,9 @@ class FlattenImpl : public LayerImpl {
     return {Shape{in[0][0], flat}};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    Shape out = compute_output_shape({x.shape()})[0];
-    // Keras transposes (0, 2, ..., rank-1, 1) first: exactly the move to channels-last. A
-    // rank-2 input has nothing to move.
-    if (data_format_ == "channels_first" && x.rank() > 2) return {ops::to_channels_last(x).reshape(out)};
-    return {x.reshape(out)};
+  // Described once, as ops (lower()).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
 
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
@@ -46,16 +42,7 @@ class FlattenImpl : public LayerImpl {
     return true;
   }
 
-  Gradients backward(const BackwardArgs& args) const override {
-    const Shape& in = args.inputs.at(0).shape();
-    const Tensor& dy = args.output_grads.at(0);
-    Gradients g;
-    if (data_format_ == "channels_first" && in.rank() > 2)
-      g.inputs.push_back(ops::to_channels_first(dy.reshape(ops::to_channels_last(in))));
-    else
-      g.inputs.push_back(dy.reshape(in));
-    return g;
-  }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
