@@ -257,9 +257,14 @@ ops::Conv2DArgs ConvBase::kernel_args(const Shape& x) const {
   return a;
 }
 
+// Convolutions and depthwise convolutions are described once, as ops (lower()); separable and
+// transposed ones still run their own products.
+bool ConvBase::as_ops() const { return spec_.kind == Kind::kConv || spec_.kind == Kind::kDepthwise; }
+
 std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
   const Tensor& given = inputs.at(0);
   check_input(given.shape());
+  if (as_ops()) return call_ops(inputs, ctx);
   bool first = spec_.data_format == "channels_first";
   Tensor transposed = first ? ops::to_channels_last(given) : Tensor();
   const Tensor& x = first ? transposed : given;
@@ -285,7 +290,7 @@ std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const Call
 }
 
 bool ConvBase::lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const {
-  if (spec_.kind != Kind::kConv && spec_.kind != Kind::kDepthwise) return false;
+  if (!as_ops()) return false;
   bool first = spec_.data_format == "channels_first";
   int x = first ? graph::to_channels_last(g, in.at(0), name()) : in.at(0);
   const Shape& xs = g.shape(x);
@@ -313,6 +318,7 @@ bool ConvBase::lower(graph::Lowering& g, const std::vector<int>& in, std::vector
 }
 
 Gradients ConvBase::backward(const BackwardArgs& a) const {
+  if (as_ops()) return backward_ops(a);
   Tensor dy = a.output_grads.at(0);
   if (!ops::is_linear(spec_.activation))
     ops::activation_grad(spec_.activation)(a.saved.tensors.empty() ? a.outputs.at(0) : a.saved.tensors[0],

@@ -60,6 +60,7 @@ class ConvBase : public LayerImpl {
   bool lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const final;
   // Activation, layout and bias gradients here; the convolution's own in convolve_backward.
   Gradients backward(const BackwardArgs& args) const final;
+  bool as_ops() const;
   nlohmann::json get_config() const override;
 
  protected:
