@@ -61,6 +61,28 @@ struct Rng {
   }
 };
 
+// A Conv2D, or a DepthwiseConv2D when `depthwise` (groups 1), of the given geometry.
+Layer conv_layer(bool depthwise, Dim filters, Dim groups, Dim multiplier, layers::IntPair kernel,
+                 layers::IntPair strides, layers::IntPair dilation, const std::string& padding,
+                 const std::string& format, const std::string& act) {
+  if (depthwise)
+    return layers::DepthwiseConv2D({.kernel_size = kernel,
+                                    .strides = strides,
+                                    .padding = padding,
+                                    .depth_multiplier = multiplier,
+                                    .data_format = format,
+                                    .dilation_rate = dilation,
+                                    .activation = act});
+  return layers::Conv2D({.filters = filters,
+                         .kernel_size = kernel,
+                         .strides = strides,
+                         .padding = padding,
+                         .data_format = format,
+                         .dilation_rate = dilation,
+                         .groups = groups,
+                         .activation = act});
+}
+
 TEST(FastBackend, RandomConv2DMatchesReference) {
   Rng r(7);
   for (int trial = 0; trial < 60; ++trial) {
@@ -76,21 +98,8 @@ TEST(FastBackend, RandomConv2DMatchesReference) {
     bool depthwise = groups == 1 && r.pick(0, 4) == 0;
     Shape in = format == "channels_last" ? Shape{h, w, c} : Shape{c, h, w};
     auto input = Input(in);
-    Layer layer = depthwise ? layers::DepthwiseConv2D({.kernel_size = {kh, kw},
-                                                       .strides = {sh, sw},
-                                                       .padding = padding,
-                                                       .depth_multiplier = r.pick(1, 3),
-                                                       .data_format = format,
-                                                       .dilation_rate = {dh, dw},
-                                                       .activation = act})
-                            : layers::Conv2D({.filters = f,
-                                              .kernel_size = {kh, kw},
-                                              .strides = {sh, sw},
-                                              .padding = padding,
-                                              .data_format = format,
-                                              .dilation_rate = {dh, dw},
-                                              .groups = groups,
-                                              .activation = act});
+    Layer layer = conv_layer(depthwise, f, groups, depthwise ? r.pick(1, 3) : 1, {kh, kw}, {sh, sw}, {dh, dw}, padding,
+                             format, act);
     Model m(input, layer(input));
     randomize(m, static_cast<uint32_t>(trial));
     SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
@@ -321,21 +330,8 @@ TEST(FastBackend, RandomTrainingStepsMatchReference) {
     Shape in = format == "channels_last" ? Shape{h, w, c} : Shape{c, h, w};
     auto input = Input(in);
     std::string padding = r.one_of<std::string>({"valid", "same"});
-    Layer conv = depthwise ? layers::DepthwiseConv2D({.kernel_size = {kh, kw},
-                                                      .strides = {sh, sw},
-                                                      .padding = padding,
-                                                      .depth_multiplier = r.pick(1, 2),
-                                                      .data_format = format,
-                                                      .dilation_rate = {dh, dw},
-                                                      .activation = act})
-                           : layers::Conv2D({.filters = f,
-                                             .kernel_size = {kh, kw},
-                                             .strides = {sh, sw},
-                                             .padding = padding,
-                                             .data_format = format,
-                                             .dilation_rate = {dh, dw},
-                                             .groups = groups,
-                                             .activation = act});
+    Layer conv = conv_layer(depthwise, f, groups, depthwise ? r.pick(1, 2) : 1, {kh, kw}, {sh, sw}, {dh, dw}, padding,
+                            format, act);
     auto y = conv(input);
     if (r.pick(0, 1)) y = layers::MaxPooling2D({.pool_size = {2, 2}, .padding = "same", .data_format = format})(y);
     auto flat = layers::Flatten()(y);
