@@ -5,9 +5,10 @@ namespace keras::ops {
 const char* kind_name(const Op& op) {
   // In OpAttrs order.
   static constexpr const char* kNames[] = {
-      "dense",       "conv2d",           "pool2d",     "global_pool", "activation", "affine",          "merge",
-      "concat",      "transpose",        "layer_call", "matmul",      "bias_grad",  "activation_grad", "conv2d_grad",
-      "pool2d_grad", "global_pool_grad", "dropout",    "layer_train", "layer_grad"};
+      "dense",           "conv2d",      "pool2d",      "global_pool",      "activation", "affine",
+      "merge",           "concat",      "transpose",   "layer_call",       "matmul",     "bias_grad",
+      "activation_grad", "conv2d_grad", "pool2d_grad", "global_pool_grad", "dropout",    "batch_norm",
+      "batch_norm_grad", "layer_train", "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);
   return kNames[op.attrs.index()];
 }

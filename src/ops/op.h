@@ -151,6 +151,21 @@ struct DropoutOp {
   std::optional<uint64_t> seed;
 };
 
+// BatchNormalization over the last axis in a training step (ops/batch_norm.h): normalized by
+// the batch's statistics. Weights: gamma, then beta, each when the layer has it. Outputs: y,
+// the batch's mean and variance per channel (the gradient reads them; the layer folds them
+// into its moving statistics after the step, Lowering::update_state).
+struct BatchNormOp {
+  Dim rows = 0, channels = 0;
+  double epsilon = 1e-3;
+  bool gamma = true, beta = true;
+};
+// Its gradient. Inputs: x, dy, mean, var; weights: gamma (when the layer has it). Outputs: dx,
+// then dgamma and dbeta as the layer has them.
+struct BatchNormGradOp {
+  BatchNormOp forward;
+};
+
 // A layer no op describes yet, in training: its own call() (training mode, recording what its
 // backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
 // inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
@@ -168,9 +183,10 @@ struct LayerGradOp {
   bool input_grads = true;
 };
 
-using OpAttrs = std::variant<DenseOp, Conv2DOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp, ConcatOp,
-                             TransposeOp, LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp,
-                             Pool2DGradOp, GlobalPoolGradOp, DropoutOp, LayerTrainOp, LayerGradOp>;
+using OpAttrs =
+    std::variant<DenseOp, Conv2DOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp, ConcatOp, TransposeOp,
+                 LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp,
+                 DropoutOp, BatchNormOp, BatchNormGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

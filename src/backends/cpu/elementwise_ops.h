@@ -1,8 +1,8 @@
 #pragma once
 // The CPU backend's elementwise and row-wise operators (activations and their gradients,
-// merges, bias gradients, dropout): the reference backend's arithmetic, in the same order per
-// value, split over the runtime's threads in chunks that never share an output, so results
-// equal the reference backend's whatever the thread count.
+// merges, bias gradients, dropout, BatchNormalization in training): the reference backend's arithmetic, in the same
+// order per value, split over the runtime's threads in chunks that never share an output, so results equal the
+// reference backend's whatever the thread count.
 #include <memory>
 
 #include "backends/backend.h"

@@ -11,6 +11,7 @@
 #include "keras/errors.h"
 #include "keras/layer.h"
 #include "ops/activations.h"
+#include "ops/batch_norm.h"
 #include "ops/dropout.h"
 
 namespace keras::backends {
@@ -311,6 +312,33 @@ class DropoutOperator final : public Operator {
   std::string layer_;
 };
 
+ops::BatchNormArgs batch_norm_args(const ops::BatchNormOp& a) {
+  return {.rows = a.rows, .channels = a.channels, .epsilon = a.epsilon};
+}
+
+FnOperator::Fn batch_norm(const ops::Op& op, const ops::BatchNormOp& a) {
+  const Tensor* gamma = a.gamma ? op.weights.at(0) : nullptr;
+  const Tensor* beta = a.beta ? op.weights.at(a.gamma ? 1 : 0) : nullptr;
+  return [a, gamma, beta](Inputs in, Outputs out) {
+    ops::BatchNormArgs args = batch_norm_args(a);
+    args.gamma = data_of(gamma);
+    args.beta = data_of(beta);
+    ops::batch_norm_forward(args, in[0], out[0], out[1], out[2], 0, a.channels);
+  };
+}
+
+FnOperator::Fn batch_norm_grad(const ops::Op& op, const ops::BatchNormGradOp& g) {
+  const ops::BatchNormOp a = g.forward;
+  const Tensor* gamma = a.gamma ? op.weights.at(0) : nullptr;
+  return [a, gamma](Inputs in, Outputs out) {
+    ops::BatchNormArgs args = batch_norm_args(a);
+    args.gamma = data_of(gamma);
+    float* dgamma = a.gamma ? out[1] : nullptr;
+    float* dbeta = a.beta ? out[a.gamma ? 2 : 1] : nullptr;
+    ops::batch_norm_backward(args, in[0], in[1], in[2], in[3], out[0], dgamma, dbeta, 0, a.channels);
+  };
+}
+
 std::vector<Tensor> tensors_from(Inputs in, const std::vector<Shape>& shapes, size_t first, size_t count) {
   std::vector<Tensor> out;
   for (size_t i = 0; i < count; ++i) {
@@ -398,6 +426,8 @@ class ReferenceBackend final : public Backend {
           if constexpr (std::is_same_v<T, ops::Conv2DGradOp>) return conv2d_grad(op, a);
           if constexpr (std::is_same_v<T, ops::Pool2DGradOp>) return pool2d_grad(a);
           if constexpr (std::is_same_v<T, ops::GlobalPoolGradOp>) return global_pool_grad(a);
+          if constexpr (std::is_same_v<T, ops::BatchNormOp>) return batch_norm(op, a);
+          if constexpr (std::is_same_v<T, ops::BatchNormGradOp>) return batch_norm_grad(op, a);
           throw NotImplementedError(std::string("The reference backend has no operator for ") + ops::kind_name(op));
         },
         op.attrs));

@@ -74,6 +74,19 @@ OpGradients conv2d(Lowering& g, const ops::Op& op, const ops::Conv2DOp& a, Value
   return r;
 }
 
+// dx, dgamma and dbeta in one op: the batch statistics make every dx read every dy of its
+// channel.
+OpGradients batch_norm(Lowering& g, const ops::Op& op, const ops::BatchNormOp& a, const std::vector<ValueId>& inputs,
+                       const std::vector<ValueId>& outputs, const std::vector<ValueId>& dy) {
+  ops::Op back{.attrs = ops::BatchNormGradOp{a}, .outputs = {op.inputs[0]}, .layer = op.layer};
+  if (a.gamma) back.weights.push_back(op.weights[0]);
+  for (int i = 0; i < (a.gamma ? 1 : 0) + (a.beta ? 1 : 0); ++i) back.outputs.push_back(Shape{a.channels});
+  std::vector<ValueId> in{inputs[0], dy[0], outputs[1], outputs[2]};
+  for (ValueId v : in) back.inputs.push_back(g.shape(v));
+  std::vector<ValueId> out = g.emit(std::move(back), in);
+  return {{out[0]}, std::vector<ValueId>(out.begin() + 1, out.end())};
+}
+
 std::vector<int> inverse(const std::vector<int>& perm) {
   std::vector<int> inv(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int>(i);
@@ -114,7 +127,7 @@ bool differentiable(const ops::Op& op) {
   return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
          std::holds_alternative<ops::GlobalPoolOp>(op.attrs) || std::holds_alternative<ops::ActivationOp>(op.attrs) ||
          std::holds_alternative<ops::TransposeOp>(op.attrs) || std::holds_alternative<ops::DropoutOp>(op.attrs) ||
-         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::BatchNormOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -154,6 +167,7 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     return dense(g, op, *d, inputs[0], outputs[0], dy[0], need[0]);
   if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs))
     return conv2d(g, op, *c, inputs[0], outputs[0], dy[0], need[0]);
+  if (const auto* n = std::get_if<ops::BatchNormOp>(&op.attrs)) return batch_norm(g, op, *n, inputs, outputs, dy);
   OpGradients r{std::vector<ValueId>(inputs.size(), -1), {}};
   if (const auto* p = std::get_if<ops::Pool2DOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::Pool2DGradOp{*p}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);

@@ -25,6 +25,10 @@ class Lowering {
   // A training plan differentiates only ops on variables: a layer that lowers to constants
   // trains through its own call() and backward() instead.
   virtual const Tensor* constant(Tensor t) = 0;
+  // In a training plan: after each step, `layer` folds these values into its state
+  // (LayerImpl::apply_state_updates, given them as SavedState::tensors): BatchNormalization's
+  // batch statistics into its moving ones.
+  virtual void update_state(const LayerImpl& layer, std::vector<ValueId> values) = 0;
   // True while a training plan is built. A layer whose training call differs from its
   // inference (Dropout, BatchNormalization) returns false from lower() then: it trains through
   // its own call() and backward().

@@ -65,9 +65,20 @@ struct Plan::Arena {
 // The Lowering the layers see while a plan is built.
 class PlanBuilder final : public Lowering {
  public:
+  using StateUpdates = std::vector<std::pair<const LayerImpl*, std::vector<int>>>;
   PlanBuilder(std::vector<Plan::Value>& values, std::vector<Plan::Step>& steps,
-              std::vector<std::unique_ptr<Tensor>>& constants, std::vector<const LayerImpl*>* train_slots)
-      : values_(values), steps_(steps), constants_(constants), train_slots_(train_slots) {}
+              std::vector<std::unique_ptr<Tensor>>& constants, std::vector<const LayerImpl*>* train_slots,
+              StateUpdates& state_updates)
+      : values_(values),
+        steps_(steps),
+        constants_(constants),
+        train_slots_(train_slots),
+        state_updates_(state_updates) {}
+
+  void update_state(const LayerImpl& layer, std::vector<ValueId> values) override {
+    if (!training()) throw ValueError("Layer \"" + layer.name() + "\": state updates belong to training plans");
+    state_updates_.push_back({&layer, std::move(values)});
+  }
 
   const Shape& shape(ValueId v) const override { return values_.at(static_cast<size_t>(v)).shape; }
   bool training() const override { return train_slots_ != nullptr; }
@@ -83,7 +94,7 @@ class PlanBuilder final : public Lowering {
 
   std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& in) override {
     size_t steps = steps_.size(), values = values_.size(), constants = constants_.size();
-    size_t slots = train_slots_ ? train_slots_->size() : 0;
+    size_t slots = train_slots_ ? train_slots_->size() : 0, updates = state_updates_.size();
     std::vector<ValueId> out;
     if (layer.lower(*this, in, out) && (!training() || trainable_since(steps, constants))) return out;
     // Undo a lowering this plan cannot use; the layer runs its own call().
@@ -91,6 +102,7 @@ class PlanBuilder final : public Lowering {
     values_.resize(values);
     constants_.resize(constants);
     if (train_slots_) train_slots_->resize(slots);
+    state_updates_.resize(updates);
     ops::Op op{.attrs = ops::LayerCallOp{&layer}, .layer = layer.name()};
     if (training()) {
       op.attrs = ops::LayerTrainOp{&layer, static_cast<int>(train_slots_->size())};
@@ -157,6 +169,7 @@ class PlanBuilder final : public Lowering {
   std::vector<Plan::Step>& steps_;
   std::vector<std::unique_ptr<Tensor>>& constants_;
   std::vector<const LayerImpl*>* train_slots_;  // null: an inference plan
+  StateUpdates& state_updates_;
   std::map<const Tensor*, const Variable*> variables_;
 };
 
@@ -299,7 +312,7 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
     : runtime_(std::move(runtime)), input_shapes_(input_shapes), options_(options) {
   bool training = options.training;
   std::vector<const Variable*> variables = root_variables(root);
-  PlanBuilder b(values_, steps_, constants_, training ? &train_slots_ : nullptr);
+  PlanBuilder b(values_, steps_, constants_, training ? &train_slots_ : nullptr, state_updates_);
   if (training) b.add_variables(variables);
   std::vector<ValueId> in;
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
@@ -333,6 +346,8 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
   for (int v : gradient_values_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : input_gradient_values_)
     if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
+  for (const auto& [layer, state] : state_updates_)
+    for (int v : state) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   ArenaPlanner planner;
   for (int i = 0; i < end; ++i) {
     Step& s = steps_[static_cast<size_t>(i)];
@@ -527,6 +542,15 @@ void Plan::TrainingRun::apply_state_updates() const {
   // layers update their state, as after a step without a plan.
   for (size_t i = 0; i < saved_.size(); ++i)
     const_cast<LayerImpl*>(plan_.train_slots_[i])->apply_state_updates(saved_[i]);
+  for (const auto& [layer, state] : plan_.state_updates_) {
+    SavedState values;
+    for (int v : state) {
+      Tensor& t = values.tensors.emplace_back(Tensor::empty(plan_.values_[static_cast<size_t>(v)].shape));
+      const float* src = plan_.address(*arena_, inputs_, v);
+      std::copy(src, src + t.size(), t.data());
+    }
+    const_cast<LayerImpl*>(layer)->apply_state_updates(values);
+  }
 }
 
 double Plan::flops() const {

@@ -130,6 +130,8 @@ class Plan {
   std::vector<int> gradient_values_;        // training: per gradient_variables_
   std::vector<const Variable*> gradient_variables_;
   std::vector<const LayerImpl*> train_slots_;  // training: the layer of each LayerTrainOp slot
+  // training: values each layer folds into its state after a step (Lowering::update_state)
+  std::vector<std::pair<const LayerImpl*, std::vector<int>>> state_updates_;
   mutable std::mutex arenas_mutex_;
   mutable std::vector<std::unique_ptr<Arena>> free_arenas_;
 };

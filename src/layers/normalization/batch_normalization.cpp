@@ -105,14 +105,15 @@ class BatchNormalizationImpl : public LayerImpl {
     return {std::move(y)};
   }
 
-  // Inference over the last axis: one affine op (which the plan folds into a product before it).
-  // At inference the moving statistics fold into one affine op; training normalizes by the
-  // batch's statistics and updates the moving ones in call().
+  // Over the last axis. At inference the moving statistics fold into one affine op (which the
+  // plan folds into a product before it); in training, the batch's statistics normalize and
+  // the moving ones take them after the step. A frozen layer trains as at inference, in
+  // call() (Keras 3).
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
-    if (g.training()) return false;
     const Shape& s = g.shape(in.at(0));
     check_input(s);
     if (axes_.size() != 1 || axes_[0] != s.rank() - 1) return false;
+    if (g.training()) return trainable() && lower_training(g, in.at(0), out);
     Dim params = param_count();
     const Tensor &mm = var_named("moving_mean"), &mv = var_named("moving_variance");
     const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
@@ -131,6 +132,25 @@ class BatchNormalizationImpl : public LayerImpl {
                .weights = {g.constant(std::move(scale)), g.constant(std::move(shift))},
                .layer = name()};
     out = g.emit(std::move(op), in);
+    return true;
+  }
+
+  bool lower_training(graph::Lowering& g, int x, std::vector<int>& out) const {
+    const Shape& s = g.shape(x);
+    Dim channels = param_count();
+    ops::Op op{.attrs = ops::BatchNormOp{.rows = s.num_elements() / channels,
+                                         .channels = channels,
+                                         .epsilon = options_.epsilon,
+                                         .gamma = options_.scale,
+                                         .beta = options_.center},
+               .inputs = {s},
+               .outputs = {s, Shape{channels}, Shape{channels}},
+               .layer = name()};
+    if (options_.scale) op.weights.push_back(&var_named("gamma"));
+    if (options_.center) op.weights.push_back(&var_named("beta"));
+    std::vector<int> y = g.emit(std::move(op), {x});
+    g.update_state(*this, {y[1], y[2]});  // apply_state_updates: the batch mean and variance
+    out = {y[0]};
     return true;
   }
 
@@ -189,6 +209,7 @@ class BatchNormalizationImpl : public LayerImpl {
   // Keras 3: moving = moving * momentum + batch * (1 - momentum), with the biased batch variance.
   void apply_state_updates(const SavedState& saved) override {
     if (saved.tensors.size() != 2) return;  // an inference-mode call: nothing to fold in
+    fprintf(stderr, "DBG update %s mean0 %g var0 %g\n", name().c_str(), saved.tensors[0][0], saved.tensors[1][0]);
     auto m = static_cast<float>(options_.momentum);
     for (Variable* v : variables()) {
       const Tensor* batch = v->name == "moving_mean"       ? &saved.tensors[0]

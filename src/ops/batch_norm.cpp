@@ -1,0 +1,71 @@
+#include "ops/batch_norm.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace keras::ops {
+
+namespace {
+// Channels per pass: their sums stay in registers while the rows stream by.
+constexpr Dim kBlock = 16;
+}  // namespace
+
+void batch_norm_forward(const BatchNormArgs& a, const float* x, float* y, float* mean, float* var, Dim c0, Dim c1) {
+  double count = std::max<double>(static_cast<double>(a.rows), 1.0);
+  const Dim C = a.channels;
+  for (Dim b0 = c0; b0 < c1; b0 += kBlock) {
+    Dim n = std::min(kBlock, c1 - b0);
+    double m[kBlock] = {}, v[kBlock] = {};
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < n; ++c) m[c] += x[r * C + b0 + c];
+    for (Dim c = 0; c < n; ++c) m[c] /= count;
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < n; ++c) {
+        double d = x[r * C + b0 + c] - m[c];
+        v[c] += d * d;
+      }
+    float inv[kBlock], shift[kBlock];
+    for (Dim c = 0; c < n; ++c) {
+      v[c] /= count;
+      double g = a.gamma ? a.gamma[b0 + c] : 1.0, be = a.beta ? a.beta[b0 + c] : 0.0;
+      double i = g / std::sqrt(v[c] + a.epsilon);
+      inv[c] = static_cast<float>(i);
+      shift[c] = static_cast<float>(be - m[c] * i);
+      mean[b0 + c] = static_cast<float>(m[c]);
+      var[b0 + c] = static_cast<float>(v[c]);
+    }
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < n; ++c) y[r * C + b0 + c] = x[r * C + b0 + c] * inv[c] + shift[c];
+  }
+}
+
+void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy, const float* mean, const float* var,
+                         float* dx, float* dgamma, float* dbeta, Dim c0, Dim c1) {
+  double count = std::max<double>(static_cast<double>(a.rows), 1.0);
+  const Dim C = a.channels;
+  for (Dim b0 = c0; b0 < c1; b0 += kBlock) {
+    Dim n = std::min(kBlock, c1 - b0);
+    double rs[kBlock], sum_g[kBlock] = {}, sum_gx[kBlock] = {};
+    for (Dim c = 0; c < n; ++c) rs[c] = 1.0 / std::sqrt(double(var[b0 + c]) + a.epsilon);
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < n; ++c) {
+        Dim i = r * C + b0 + c;
+        double xh = (double(x[i]) - mean[b0 + c]) * rs[c];
+        sum_g[c] += dy[i];
+        sum_gx[c] += dy[i] * xh;
+      }
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < n; ++c) {
+        Dim i = r * C + b0 + c;
+        double xh = (double(x[i]) - mean[b0 + c]) * rs[c];
+        double scale = (a.gamma ? a.gamma[b0 + c] : 1.0) * rs[c];
+        dx[i] = static_cast<float>(scale * (dy[i] - (sum_g[c] + xh * sum_gx[c]) / count));
+      }
+    for (Dim c = 0; c < n; ++c) {
+      if (dgamma) dgamma[b0 + c] = static_cast<float>(sum_gx[c]);
+      if (dbeta) dbeta[b0 + c] = static_cast<float>(sum_g[c]);
+    }
+  }
+}
+
+}  // namespace keras::ops
