@@ -8,7 +8,7 @@ const char* kind_name(const Op& op) {
       "dense",           "conv2d",      "pool2d",      "global_pool",      "activation", "affine",
       "merge",           "concat",      "transpose",   "layer_call",       "matmul",     "bias_grad",
       "activation_grad", "conv2d_grad", "pool2d_grad", "global_pool_grad", "dropout",    "batch_norm",
-      "batch_norm_grad", "layer_train", "layer_grad"};
+      "batch_norm_grad", "slice",       "layer_train", "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);
   return kNames[op.attrs.index()];
 }

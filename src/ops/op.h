@@ -166,6 +166,12 @@ struct BatchNormGradOp {
   BatchNormOp forward;
 };
 
+// Rows of `width` values at `offset` within rows of `total`, `outer` rows: a ConcatOp input's
+// gradient, cut from the output's.
+struct SliceOp {
+  Dim outer = 0, width = 0, offset = 0, total = 0;
+};
+
 // A layer no op describes yet, in training: its own call() (training mode, recording what its
 // backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
 // inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
@@ -186,7 +192,7 @@ struct LayerGradOp {
 using OpAttrs =
     std::variant<DenseOp, Conv2DOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp, ConcatOp, TransposeOp,
                  LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp,
-                 DropoutOp, BatchNormOp, BatchNormGradOp, LayerTrainOp, LayerGradOp>;
+                 DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

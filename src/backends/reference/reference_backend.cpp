@@ -339,6 +339,12 @@ FnOperator::Fn batch_norm_grad(const ops::Op& op, const ops::BatchNormGradOp& g)
   };
 }
 
+FnOperator::Fn slice(const ops::SliceOp& a) {
+  return [a](Inputs in, Outputs out) {
+    for (Dim o = 0; o < a.outer; ++o) std::copy_n(in[0] + o * a.total + a.offset, a.width, out[0] + o * a.width);
+  };
+}
+
 std::vector<Tensor> tensors_from(Inputs in, const std::vector<Shape>& shapes, size_t first, size_t count) {
   std::vector<Tensor> out;
   for (size_t i = 0; i < count; ++i) {
@@ -427,6 +433,7 @@ class ReferenceBackend final : public Backend {
           if constexpr (std::is_same_v<T, ops::Pool2DGradOp>) return pool2d_grad(a);
           if constexpr (std::is_same_v<T, ops::GlobalPoolGradOp>) return global_pool_grad(a);
           if constexpr (std::is_same_v<T, ops::BatchNormOp>) return batch_norm(op, a);
+          if constexpr (std::is_same_v<T, ops::SliceOp>) return slice(a);
           if constexpr (std::is_same_v<T, ops::BatchNormGradOp>) return batch_norm_grad(op, a);
           throw NotImplementedError(std::string("The reference backend has no operator for ") + ops::kind_name(op));
         },

@@ -127,7 +127,8 @@ bool differentiable(const ops::Op& op) {
   return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
          std::holds_alternative<ops::GlobalPoolOp>(op.attrs) || std::holds_alternative<ops::ActivationOp>(op.attrs) ||
          std::holds_alternative<ops::TransposeOp>(op.attrs) || std::holds_alternative<ops::DropoutOp>(op.attrs) ||
-         std::holds_alternative<ops::BatchNormOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::BatchNormOp>(op.attrs) || std::holds_alternative<ops::ConcatOp>(op.attrs) ||
+         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -179,6 +180,14 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     if (need[0]) r.inputs[0] = activation_grad(g, a->name, z, outputs[0], dy[0], layer);
   } else if (const auto* t = std::get_if<ops::TransposeOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::TransposeOp{inverse(t->perm)}}, {dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* c = std::get_if<ops::ConcatOp>(&op.attrs)) {
+    Dim total = 0, offset = 0;
+    for (Dim w : c->widths) total += w;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (need[i])
+        r.inputs[i] = emit1(g, {ops::SliceOp{c->outer, c->widths[i], offset, total}}, {dy[0]}, op.inputs[i], {}, layer);
+      offset += c->widths[i];
+    }
   } else if (std::holds_alternative<ops::DropoutOp>(op.attrs)) {
     if (need[0])
       r.inputs[0] = emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, elements(op.inputs[0])}}, {dy[0], outputs[1]},

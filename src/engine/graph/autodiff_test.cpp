@@ -20,9 +20,9 @@ std::vector<std::shared_ptr<Runtime>> runtimes() {
           std::make_shared<Runtime>(RuntimeOptions{.threads = 2})};
 }
 
-// Products with fused and split activations, both convolution layouts, views (Flatten,
-// Reshape), a fan-out summed back, a shared layer, merges the autodiff knows and one it does
-// not (Maximum), and layers that train through their own call (BatchNormalization, Dropout).
+// Products with fused and split activations, both convolution layouts (Permute), views
+// (Flatten, Reshape), a fan-out summed back, a shared layer, Add, Multiply, Concatenate, a merge
+// without ops (Maximum, through its own call), BatchNormalization and Dropout.
 Model mixed() {
   auto input = Input({7, 6, 3});
   auto a = layers::Conv2D(4, {3, 3}, "relu")(input);
@@ -44,7 +44,8 @@ Model mixed() {
   auto maxed = layers::Maximum()(std::vector<KerasTensor>{gated, s1});
   auto normed = layers::BatchNormalization()(layers::Reshape({5, 1})(maxed));
   auto dropped = layers::Dropout(0.3)(layers::Flatten()(normed));
-  return Model({input}, {layers::Dense(3, "softmax")(dropped), layers::Dense(2)(merged)});
+  auto joined = layers::Concatenate()(std::vector<KerasTensor>{merged, s2, layers::Flatten()(b)});
+  return Model({input}, {layers::Dense(3, "softmax")(dropped), layers::Dense(2)(joined)});
 }
 
 TEST(TrainingPlan, MixedModelGradientsMatchFiniteDifferences) {

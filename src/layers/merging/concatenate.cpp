@@ -1,8 +1,8 @@
 #include <algorithm>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/merging.h"
 #include "layers/from_config.h"
 #include "layers/merging/merge_utils.h"
@@ -22,8 +22,10 @@ class ConcatenateImpl : public LayerImpl {
     if (in.empty())
       fail("A `Concatenate` layer should be called on a list of at least 1 input. Received: input_shape=[]");
     int rank = in[0].rank();
-    std::string mismatch = "A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
-                           "axis. Received: input_shape=" + merging::shapes_repr(in);
+    std::string mismatch =
+        "A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
+        "axis. Received: input_shape=" +
+        merging::shapes_repr(in);
     for (const Shape& s : in)
       if (s.rank() != rank) fail(mismatch);
     if (axis_ < -rank || axis_ >= rank)
@@ -49,46 +51,23 @@ class ConcatenateImpl : public LayerImpl {
     return {out};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    std::vector<Shape> shapes;
-    for (const Tensor& t : inputs) shapes.push_back(t.shape());
-    Shape out_shape = compute_output_shape(shapes)[0];
-    int axis = out_shape.normalize_axis(axis_);
-    Dim outer = 1;
-    for (int d = 0; d < axis; ++d) outer *= out_shape[d];
-    Dim out_row = out_shape.num_elements() / std::max<Dim>(outer, 1);
-    Tensor out(out_shape);
-    Dim offset = 0;
-    // Each input contributes a contiguous block per outer index.
-    for (const Tensor& t : inputs) {
-      Dim block = t.size() / std::max<Dim>(outer, 1);
-      for (Dim o = 0; o < outer; ++o)
-        if (block > 0)
-          std::memcpy(out.data() + o * out_row + offset, t.data() + o * block, static_cast<size_t>(block) * sizeof(float));
-      offset += block;
-    }
-    return {std::move(out)};
+  // Described once, as ops: the inputs' blocks one after another per outer index.
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
+  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
 
-  // Each input's gradient is its block of the output gradient.
-  Gradients backward(const BackwardArgs& a) const override {
-    const Tensor& g = a.output_grads.at(0);
-    int axis = g.shape().normalize_axis(axis_);
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    std::vector<Shape> shapes;
+    for (int v : in) shapes.push_back(g.shape(v));
+    Shape y = compute_output_shape(shapes)[0];
+    int axis = y.normalize_axis(axis_);
     Dim outer = 1;
-    for (int d = 0; d < axis; ++d) outer *= g.dim(d);
-    Dim out_row = g.size() / std::max<Dim>(outer, 1);
-    Gradients grads;
-    Dim offset = 0;
-    for (const Tensor& t : a.inputs) {
-      Tensor gi(t.shape());
-      Dim block = t.size() / std::max<Dim>(outer, 1);
-      for (Dim o = 0; o < outer; ++o)
-        if (block > 0)
-          std::memcpy(gi.data() + o * block, g.data() + o * out_row + offset, static_cast<size_t>(block) * sizeof(float));
-      offset += block;
-      grads.inputs.push_back(std::move(gi));
-    }
-    return grads;
+    for (int d = 0; d < axis; ++d) outer *= y[d];
+    ops::ConcatOp op{.outer = outer};
+    for (const Shape& s : shapes) op.widths.push_back(s.num_elements() / std::max<Dim>(outer, 1));
+    out = g.emit(ops::Op{.attrs = std::move(op), .inputs = shapes, .outputs = {y}, .layer = name()}, in);
+    return true;
   }
 
   nlohmann::json get_config() const override {
@@ -110,7 +89,8 @@ KerasTensor concatenate(const std::vector<KerasTensor>& inputs, int axis) { retu
 
 Layer concatenate_from_config(const nlohmann::json& c, const ConfigContext&) {
   using namespace saving;
-  Layer l = Concatenate(ConcatenateOptions{.axis = static_cast<int>(get_int(c, "axis", -1)), .name = get_string(c, "name")});
+  Layer l =
+      Concatenate(ConcatenateOptions{.axis = static_cast<int>(get_int(c, "axis", -1)), .name = get_string(c, "name")});
   l->set_trainable(get_bool(c, "trainable", true));
   return l;
 }

@@ -35,9 +35,9 @@ class ReshapeImpl : public LayerImpl {
     return {out};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    return {x.reshape(compute_output_shape({x.shape()})[0])};
+  // A view of the same values (C order), as ops.
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
 
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
@@ -45,11 +45,7 @@ class ReshapeImpl : public LayerImpl {
     return true;
   }
 
-  Gradients backward(const BackwardArgs& args) const override {
-    Gradients g;
-    g.inputs.push_back(args.output_grads.at(0).reshape(args.inputs.at(0).shape()));
-    return g;
-  }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
@@ -88,34 +84,6 @@ class ReshapeImpl : public LayerImpl {
   std::vector<Dim> target_;
 };
 
-// y = transpose(x, perm) for a contiguous row-major x.
-Tensor transpose(const Tensor& x, const std::vector<int>& perm) {
-  int rank = x.rank();
-  std::vector<Dim> in_strides(static_cast<size_t>(rank), 1), out_dims(static_cast<size_t>(rank));
-  for (int i = rank - 2; i >= 0; --i)
-    in_strides[static_cast<size_t>(i)] = in_strides[static_cast<size_t>(i) + 1] * x.dim(i + 1);
-  // Walking the output in order, output axis a advances the input by the stride of axis perm[a].
-  std::vector<Dim> step(static_cast<size_t>(rank));
-  for (int a = 0; a < rank; ++a) {
-    out_dims[static_cast<size_t>(a)] = x.dim(perm[static_cast<size_t>(a)]);
-    step[static_cast<size_t>(a)] = in_strides[static_cast<size_t>(perm[static_cast<size_t>(a)])];
-  }
-  Tensor y{Shape(out_dims)};
-  std::vector<Dim> index(static_cast<size_t>(rank), 0);
-  Dim src = 0;
-  for (Dim o = 0; o < y.size(); ++o) {
-    y[o] = x[src];
-    for (int a = rank - 1; a >= 0; --a) {
-      auto u = static_cast<size_t>(a);
-      src += step[u];
-      if (++index[u] < out_dims[u]) break;
-      src -= step[u] * out_dims[u];
-      index[u] = 0;
-    }
-  }
-  return y;
-}
-
 class PermuteImpl : public LayerImpl {
  public:
   explicit PermuteImpl(const PermuteOptions& o) : LayerImpl(o.name, "permute"), dims_(o.dims) {
@@ -138,20 +106,18 @@ class PermuteImpl : public LayerImpl {
     return {out};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    compute_output_shape({inputs.at(0).shape()});
+  // One transpose op (its gradient the inverse transpose).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
+  }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& x = g.shape(in.at(0));
     std::vector<int> perm{0};
     perm.insert(perm.end(), dims_.begin(), dims_.end());
-    return {transpose(inputs[0], perm)};
-  }
-
-  // The gradient moves back by the inverse permutation.
-  Gradients backward(const BackwardArgs& args) const override {
-    std::vector<int> inverse(dims_.size() + 1, 0);
-    for (size_t a = 0; a < dims_.size(); ++a) inverse[static_cast<size_t>(dims_[a])] = static_cast<int>(a) + 1;
-    Gradients g;
-    g.inputs.push_back(transpose(args.output_grads.at(0), inverse));
-    return g;
+    ops::Op op{.attrs = ops::TransposeOp{perm}, .inputs = {x}, .outputs = compute_output_shape({x}), .layer = name()};
+    out = g.emit(std::move(op), in);
+    return true;
   }
 
   nlohmann::json get_config() const override {
