@@ -29,9 +29,9 @@ class Lowering {
   // (LayerImpl::apply_state_updates, given them as SavedState::tensors): BatchNormalization's
   // batch statistics into its moving ones.
   virtual void update_state(const LayerImpl& layer, std::vector<ValueId> values) = 0;
-  // True while a training plan is built. A layer whose training call differs from its
-  // inference (Dropout, BatchNormalization) returns false from lower() then: it trains through
-  // its own call() and backward().
+  // True while a training plan is built. A layer whose training differs from its inference
+  // emits its training ops then (Dropout's mask, BatchNormalization's batch statistics), or
+  // returns false from lower() and trains through its own call() and backward().
   virtual bool training() const { return false; }
   // A layer's own lowering (LayerImpl::lower), or its call() as one op (ops::LayerCallOp; in
   // training, ops::LayerTrainOp) where it has none, or none this plan can use.
