@@ -32,6 +32,17 @@ void for_rows(const RunContext& ctx, Dim rows, Dim width, F&& f) {
   ctx.pool->parallel_for(tasks, [&](Dim t) { f(t * per_task, std::min(rows, (t + 1) * per_task)); });
 }
 
+// f(c0, c1) over [0, channels) in blocks of 16 channels (one block for small work): every
+// channel's sums over the rows run in one task, in row order.
+template <class F>
+void for_channel_blocks(const RunContext& ctx, Dim rows, Dim channels, F&& f) {
+  constexpr Dim kBlock = 16;
+  Dim blocks = (channels + kBlock - 1) / kBlock;
+  if (rows * channels < kChunk) blocks = 1;
+  Dim per = (channels + blocks - 1) / blocks;
+  ctx.pool->parallel_for(blocks, [&](Dim b) { f(b * per, std::min(channels, b * per + per)); });
+}
+
 // A Keras activation: rows of `last` values (softmax-like ones per row, the rest per value).
 class ActivationOperator final : public Operator {
  public:
@@ -92,12 +103,7 @@ class BiasGradOperator final : public Operator {
  public:
   explicit BiasGradOperator(const ops::BiasGradOp& a) : a_(a) {}
   void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
-    constexpr Dim kBlock = 16;
-    Dim blocks = (a_.channels + kBlock - 1) / kBlock;
-    if (a_.rows * a_.channels < kChunk) blocks = 1;
-    Dim per = (a_.channels + blocks - 1) / blocks;
-    ctx.pool->parallel_for(blocks, [&](Dim b) {
-      Dim c0 = b * per, c1 = std::min(a_.channels, c0 + per);
+    for_channel_blocks(ctx, a_.rows, a_.channels, [&](Dim c0, Dim c1) {
       float* db = out[0];
       std::fill(db + c0, db + c1, 0.0f);
       for (Dim r = 0; r < a_.rows; ++r) {
@@ -144,12 +150,7 @@ class BatchNormOperator final : public Operator {
     ops::BatchNormArgs args{.rows = a_.rows, .channels = a_.channels, .epsilon = a_.epsilon};
     args.gamma = gamma_ ? gamma_->data() : nullptr;
     args.beta = beta_ ? beta_->data() : nullptr;
-    constexpr Dim kBlock = 16;
-    Dim blocks = (a_.channels + kBlock - 1) / kBlock;
-    if (a_.rows * a_.channels < kChunk) blocks = 1;
-    Dim per = (a_.channels + blocks - 1) / blocks;
-    ctx.pool->parallel_for(blocks, [&](Dim b) {
-      Dim c0 = b * per, c1 = std::min(a_.channels, c0 + per);
+    for_channel_blocks(ctx, a_.rows, a_.channels, [&](Dim c0, Dim c1) {
       if (!grad_) return ops::batch_norm_forward(args, in[0], out[0], out[1], out[2], c0, c1);
       float* dgamma = a_.gamma ? out[1] : nullptr;
       float* dbeta = a_.beta ? out[a_.gamma ? 2 : 1] : nullptr;
