@@ -227,12 +227,7 @@ double weighted_sum(const std::vector<Tensor>& outputs, const std::vector<Tensor
     std::vector<const float*> x;
     for (const Tensor& t : inputs) x.push_back(t.data());
     run.forward(x, seed);
-    std::vector<Tensor> outputs;
-    for (size_t i = 0; i < plan->output_shapes().size(); ++i) {
-      Tensor& t = outputs.emplace_back(Tensor::empty(plan->output_shapes()[i]));
-      std::copy(run.output(i), run.output(i) + t.size(), t.data());
-    }
-    return outputs;
+    return run.outputs();
   };
   graph::Plan::TrainingRun run(*plan);
   forward(run);

@@ -61,9 +61,9 @@ std::vector<Tensor> LayerImpl::call_ops(const std::vector<Tensor>& inputs, const
   if (plan->calls_layer(*this))
     throw NotImplementedError("Layer \"" + name_ + "\" (" + class_name() + ") has no ops for inputs " +
                               (shapes.empty() ? std::string() : shapes[0]->str()));
-  std::vector<Tensor> outputs;
-  for (const Shape& s : plan->output_shapes()) outputs.push_back(Tensor::empty(s));
   if (!training) {
+    std::vector<Tensor> outputs;
+    for (const Shape& s : plan->output_shapes()) outputs.push_back(Tensor::empty(s));
     std::vector<const float*> in;
     std::vector<float*> out;
     for (const Tensor& t : inputs) in.push_back(t.data());
@@ -75,8 +75,7 @@ std::vector<Tensor> LayerImpl::call_ops(const std::vector<Tensor>& inputs, const
   std::vector<const float*> in;
   for (const Tensor& t : step->inputs) in.push_back(t.data());
   step->run->forward(in, ctx.seed);
-  for (size_t i = 0; i < outputs.size(); ++i)
-    std::copy(step->run->output(i), step->run->output(i) + outputs[i].size(), outputs[i].data());
+  std::vector<Tensor> outputs = step->run->outputs();
   if (ctx.saved) ctx.saved->extra = std::move(step);
   return outputs;
 }

@@ -18,12 +18,6 @@ using Outputs = std::span<float* const>;
 // Values per task: enough to be worth a wake-up.
 constexpr Dim kChunk = 1 << 15;
 
-Dim elements(const Shape& s) {
-  Dim n = 1;
-  for (int i = 0; i < s.rank(); ++i) n *= s[i];
-  return n;
-}
-
 // f(begin, end) over [0, rows) in chunks of whole rows of `width` values.
 template <class F>
 void for_rows(const RunContext& ctx, Dim rows, Dim width, F&& f) {
@@ -124,7 +118,7 @@ class DropoutOperator final : public Operator {
   DropoutOperator(const ops::Op& op) : a_(std::get<ops::DropoutOp>(op.attrs)), layer_(op.layer) {}
   void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
     uint64_t seed = a_.seed ? engine::mix_seed(*a_.seed, ctx.seed) : engine::layer_seed(ctx.seed, layer_);
-    Dim n = elements(a_.noise), pairs = (n + 1) / 2;
+    Dim n = a_.noise.num_elements(), pairs = (n + 1) / 2;
     for_rows(ctx, pairs, 2, [&](Dim p0, Dim p1) {
       Dim i0 = 2 * p0, i1 = std::min(n, 2 * p1);
       ops::draw_dropout_mask_range(a_.rate, seed, out[1], i0, i1);

@@ -10,12 +10,6 @@ namespace keras::graph {
 
 namespace {
 
-Dim elements(const Shape& s) {
-  Dim n = 1;
-  for (int i = 0; i < s.rank(); ++i) n *= s[i];
-  return n;
-}
-
 const ops::Epilogue* epilogue_of(const ops::Op& op) {
   if (const auto* d = std::get_if<ops::DenseOp>(&op.attrs)) return &d->epilogue;
   if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return &c->epilogue;
@@ -35,11 +29,11 @@ ValueId activation_grad(Lowering& g, const std::string& name, ValueId z, ValueId
                         const std::string& layer) {
   if (ops::is_linear(name)) return dy;
   const Shape& s = g.shape(y);
-  return emit1(g, {ops::ActivationGradOp{name, elements(s), s.rank() ? s[-1] : 1}}, {z, y, dy}, s, {}, layer);
+  return emit1(g, {ops::ActivationGradOp{name, s.num_elements(), s.rank() ? s[-1] : 1}}, {z, y, dy}, s, {}, layer);
 }
 
 ValueId bias_grad(Lowering& g, ValueId dz, Dim channels, const std::string& layer) {
-  Dim rows = elements(g.shape(dz)) / channels;
+  Dim rows = g.shape(dz).num_elements() / channels;
   return emit1(g, {ops::BiasGradOp{rows, channels}}, {dz}, Shape{channels}, {}, layer);
 }
 
@@ -136,7 +130,7 @@ bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) 
   if (!e || ops::is_linear(e->activation) || ops::activation_grad_from_output(e->activation)) return false;
   product = op;
   const Shape& s = op.outputs[0];
-  activation = ops::Op{.attrs = ops::ActivationOp{e->activation, elements(s), s.rank() ? s[-1] : 1},
+  activation = ops::Op{.attrs = ops::ActivationOp{e->activation, s.num_elements(), s.rank() ? s[-1] : 1},
                        .inputs = {s},
                        .outputs = {s},
                        .layer = op.layer};
@@ -148,7 +142,7 @@ bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) 
 ValueId sum_gradients(Lowering& g, const std::vector<ValueId>& parts, const std::string& layer) {
   if (parts.size() == 1) return parts[0];
   const Shape& s = g.shape(parts[0]);
-  ops::Op op{.attrs = ops::MergeOp{ops::MergeOp::Kind::kAdd, elements(s)}, .outputs = {s}, .layer = layer};
+  ops::Op op{.attrs = ops::MergeOp{ops::MergeOp::Kind::kAdd, s.num_elements()}, .outputs = {s}, .layer = layer};
   std::vector<ValueId> in;
   for (ValueId p : parts) {
     // Gradients of views reach here in their own shapes.
@@ -190,8 +184,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     }
   } else if (std::holds_alternative<ops::DropoutOp>(op.attrs)) {
     if (need[0])
-      r.inputs[0] = emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, elements(op.inputs[0])}}, {dy[0], outputs[1]},
-                          op.inputs[0], {}, layer);
+      r.inputs[0] = emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, op.inputs[0].num_elements()}},
+                          {dy[0], outputs[1]}, op.inputs[0], {}, layer);
   } else if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs)) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (!need[i]) continue;

@@ -514,6 +514,15 @@ void Plan::TrainingRun::forward(std::span<const float* const> inputs, uint64_t s
 
 const float* Plan::TrainingRun::output(size_t i) const { return plan_.address(*arena_, inputs_, plan_.outputs_.at(i)); }
 
+std::vector<Tensor> Plan::TrainingRun::outputs() const {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < plan_.output_shapes_.size(); ++i) {
+    Tensor& t = out.emplace_back(Tensor::empty(plan_.output_shapes_[i]));
+    std::copy(output(i), output(i) + t.size(), t.data());
+  }
+  return out;
+}
+
 void Plan::TrainingRun::backward(std::span<const float* const> output_grads) {
   std::copy(output_grads.begin(), output_grads.end(), inputs_.begin() + static_cast<long>(plan_.input_shapes_.size()));
   backends::RunContext ctx{.pool = &plan_.runtime_->pool(), .saved = &saved_, .seed = seed_};

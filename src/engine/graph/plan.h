@@ -78,6 +78,8 @@ class Plan {
     void forward(std::span<const float* const> inputs, uint64_t seed);
     // Model output i after forward(), shaped as output_shapes()[i].
     const float* output(size_t i) const;
+    // Copies of every model output after forward().
+    std::vector<Tensor> outputs() const;
     // output_grads: the gradient of the loss w.r.t. each model output.
     void backward(std::span<const float* const> output_grads);
     // After backward(): the gradient of gradient_variables()[i], shaped as its value.

@@ -72,11 +72,7 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   std::shared_ptr<const graph::Plan> plan = model.training_plan(shapes);
   graph::Plan::TrainingRun run(*plan);
   run.forward(in, seed);
-  std::vector<Tensor> outputs;
-  for (size_t i = 0; i < plan->output_shapes().size(); ++i) {
-    Tensor& t = outputs.emplace_back(Tensor::empty(plan->output_shapes()[i]));
-    std::copy(run.output(i), run.output(i) + t.size(), t.data());
-  }
+  std::vector<Tensor> outputs = run.outputs();
   resolve_metrics(s, b.y, outputs);
   std::vector<double> values;
   std::vector<Tensor> output_grads;
