@@ -355,6 +355,54 @@ TEST(FastBackend, RandomTrainingStepsMatchReference) {
   }
 }
 
+// Transposed convolutions (output padding, dilation, both layouts) and separable ones (a
+// depthwise then a pointwise op), forward and in training, against the reference backend.
+TEST(FastBackend, RandomTransposedAndSeparableConvolutionsMatchReference) {
+  Rng r(23);
+  for (int trial = 0; trial < 24; ++trial) {
+    Dim c = r.pick(1, 7), f = r.pick(1, 13);
+    Dim kh = r.pick(1, 4), kw = r.pick(1, 4), sh = r.pick(1, 3), sw = r.pick(1, 3);
+    bool dilated = r.pick(0, 3) == 0 && sh == 1 && sw == 1;
+    Dim dh = dilated ? 2 : 1, dw = dilated ? 2 : 1;
+    std::string padding = r.one_of<std::string>({"valid", "same"});
+    std::string format = r.one_of<std::string>({"channels_last", "channels_last", "channels_first"});
+    std::string act = r.one_of<std::string>({"linear", "relu", "tanh"});
+    std::optional<layers::IntPair> output_padding;
+    if (r.pick(0, 2) == 0) output_padding = layers::IntPair{r.pick(0, sh - 1), r.pick(0, sw - 1)};
+    Dim h = r.pick(2, 9), w = r.pick(2, 9), n = r.pick(1, 3);
+    Shape in = format == "channels_last" ? Shape{h, w, c} : Shape{c, h, w};
+    auto input = Input(in);
+    auto y = layers::Conv2DTranspose({.filters = f,
+                                      .kernel_size = {kh, kw},
+                                      .strides = {sh, sw},
+                                      .padding = padding,
+                                      .output_padding = output_padding,
+                                      .data_format = format,
+                                      .dilation_rate = {dh, dw},
+                                      .activation = act})(input);
+    y = layers::SeparableConv2D({.filters = r.pick(1, 9),
+                                 .kernel_size = {r.pick(1, 3), r.pick(1, 3)},
+                                 .padding = "same",
+                                 .data_format = format,
+                                 .depth_multiplier = r.pick(1, 2),
+                                 .activation = act})(y);
+    Model m(input, layers::Dense(r.pick(1, 4))(layers::Flatten()(y)));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
+    Tensor x = random_tensor(Shape{n, in[0], in[1], in[2]}, 3000u + trial);
+    EXPECT_TRUE(fast_matches_reference(m, x));
+    m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}));
+    std::vector<Tensor> want = training_step(m, x);
+    for (int threads : {1, 3}) {
+      m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
+      std::vector<Tensor> got = training_step(m, x);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_TRUE(AllClose(got[i], want[i])) << "tensor " << i << ", " << threads << " threads";
+    }
+  }
+}
+
 TEST(Runtime, RejectsUnknownBackendsAndInstructionSets) {
   EXPECT_THROW(Runtime(RuntimeOptions{.backend = "gpu"}), ValueError);
   EXPECT_THROW(Runtime(RuntimeOptions{.isa = "sse9"}), ValueError);

@@ -4,11 +4,29 @@ namespace keras::ops {
 
 const char* kind_name(const Op& op) {
   // In OpAttrs order.
-  static constexpr const char* kNames[] = {
-      "dense",           "conv2d",      "pool2d",      "global_pool",      "activation", "affine",
-      "merge",           "concat",      "transpose",   "layer_call",       "matmul",     "bias_grad",
-      "activation_grad", "conv2d_grad", "pool2d_grad", "global_pool_grad", "dropout",    "batch_norm",
-      "batch_norm_grad", "slice",       "layer_train", "layer_grad"};
+  static constexpr const char* kNames[] = {"dense",
+                                           "conv2d",
+                                           "conv2d_transpose",
+                                           "pool2d",
+                                           "global_pool",
+                                           "activation",
+                                           "affine",
+                                           "merge",
+                                           "concat",
+                                           "transpose",
+                                           "layer_call",
+                                           "matmul",
+                                           "bias_grad",
+                                           "activation_grad",
+                                           "conv2d_grad",
+                                           "pool2d_grad",
+                                           "global_pool_grad",
+                                           "dropout",
+                                           "batch_norm",
+                                           "batch_norm_grad",
+                                           "slice",
+                                           "layer_train",
+                                           "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);
   return kNames[op.attrs.index()];
 }
@@ -19,6 +37,10 @@ double flops(const Op& op) {
     const Conv2DArgs& g = c->geometry;
     double per_output = double(g.k_h * g.k_w) * double(c->depthwise ? 1 : g.in_c / g.groups);
     return 2.0 * double(g.batch * g.out_h * g.out_w) * double(g.out_c) * per_output;
+  }
+  if (const auto* c = std::get_if<Conv2DTransposeOp>(&op.attrs)) {
+    const Conv2DArgs& g = c->geometry;
+    return 2.0 * double(g.batch * g.out_h * g.out_w) * double(g.out_c) * double(g.k_h * g.k_w) * double(g.in_c);
   }
   if (const auto* m = std::get_if<MatMulOp>(&op.attrs)) return 2.0 * double(m->m) * double(m->n) * double(m->k);
   if (const auto* c = std::get_if<Conv2DGradOp>(&op.attrs)) {

@@ -55,6 +55,16 @@ struct Conv2DOp {
   std::optional<Pool2DOp> pool;
 };
 
+// The transpose of a convolution (Keras's Conv1DTranspose/Conv2DTranspose): the gradient of
+// `geometry`'s forward convolution w.r.t. its input, applied to this op's input. So geometry's
+// in_* describe this op's output y [N, in_h, in_w, in_c] and its out_* this op's input x
+// [N, out_h, out_w, out_c]. Weights: kernel [KH, KW, in_c, out_c] (Keras's transposed layout
+// (KH, KW, filters, C)), bias [in_c].
+struct Conv2DTransposeOp {
+  Conv2DArgs geometry;
+  Epilogue epilogue;
+};
+
 // Mean or max over the middle axis of x[batch, spatial, channels] -> y[batch, channels].
 struct GlobalPoolOp {
   Dim batch = 0, spatial = 0, channels = 0;
@@ -190,9 +200,9 @@ struct LayerGradOp {
 };
 
 using OpAttrs =
-    std::variant<DenseOp, Conv2DOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp, ConcatOp, TransposeOp,
-                 LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp,
-                 DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, LayerTrainOp, LayerGradOp>;
+    std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp,
+                 ConcatOp, TransposeOp, LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
+                 GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

@@ -28,7 +28,8 @@ constexpr Dim kMinFlopsPerTask = 200'000;
 Dim ceil_div(Dim a, Dim b) { return (a + b - 1) / b; }
 
 // Applies a non-relu epilogue activation over whole rows after the product.
-void activation_pass(ops::RawActivationFn fn, float* y, Dim rows, Dim cols, Dim flops_per_row, const RunContext& ctx) {
+template <class Fn>
+void activation_pass(Fn fn, float* y, Dim rows, Dim cols, Dim flops_per_row, const RunContext& ctx) {
   Dim rows_per_task = std::max<Dim>(1, kMinFlopsPerTask / std::max<Dim>(flops_per_row, 1));
   ctx.pool->parallel_for(ceil_div(rows, rows_per_task), [&](Dim t) {
     Dim r0 = t * rows_per_task, r1 = std::min(rows, r0 + rows_per_task);
@@ -543,6 +544,37 @@ class Conv2DGradOperator final : public Operator {
   const Tensor* kernel_;
 };
 
+// A transposed convolution runs as its forward convolution's input gradient, then the
+// epilogue over whole rows.
+class Conv2DTransposeOperator final : public Operator {
+ public:
+  explicit Conv2DTransposeOperator(const ops::Op& op)
+      : a_(std::get<ops::Conv2DTransposeOp>(op.attrs)),
+        kernel_(op.weights.at(0)),
+        bias_(a_.epilogue.bias ? op.weights.at(1) : nullptr),
+        post_(ops::raw_activation(a_.epilogue.activation)) {}
+  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
+    const ops::Conv2DArgs& g = a_.geometry;
+    conv2d_backward_input(*ctx.pool, g, in[0], kernel_->data(), out[0]);
+    Dim rows = g.batch * g.in_h * g.in_w, cols = g.in_c;
+    const float* b = bias_ ? bias_->data() : nullptr;
+    auto fn = post_;
+    activation_pass(
+        [b, fn](float* y, Dim size, Dim last) {
+          if (b)
+            for (Dim i = 0; i < size; ++i) y[i] += b[i % last];
+          fn(y, size, last);
+        },
+        out[0], rows, cols, 8 * cols, ctx);
+  }
+
+ private:
+  ops::Conv2DTransposeOp a_;
+  const Tensor* kernel_;
+  const Tensor* bias_;
+  ops::RawActivationFn post_;
+};
+
 class Pool2DGradOperator final : public Operator {
  public:
   explicit Pool2DGradOperator(const ops::Op& op) : a_(std::get<ops::Pool2DGradOp>(op.attrs)) {}
@@ -578,6 +610,7 @@ class CpuBackend final : public Backend {
       return !c->depthwise && fits_offsets(g);
     }
     if (const auto* c = std::get_if<ops::Conv2DGradOp>(&op.attrs)) return fits_offsets(c->geometry);
+    if (const auto* c = std::get_if<ops::Conv2DTransposeOp>(&op.attrs)) return fits_offsets(c->geometry);
     if (supports_elementwise(op)) return true;
     return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
            std::holds_alternative<ops::MatMulOp>(op.attrs) || std::holds_alternative<ops::Pool2DGradOp>(op.attrs);
@@ -596,6 +629,8 @@ class CpuBackend final : public Backend {
     if (std::holds_alternative<ops::Conv2DGradOp>(op.attrs) && supports(op))
       return std::make_unique<Conv2DGradOperator>(op);
     if (std::holds_alternative<ops::Pool2DGradOp>(op.attrs)) return std::make_unique<Pool2DGradOperator>(op);
+    if (std::holds_alternative<ops::Conv2DTransposeOp>(op.attrs) && supports(op))
+      return std::make_unique<Conv2DTransposeOperator>(op);
     if (auto e = create_elementwise(op)) return e;
     throw NotImplementedError(std::string("The cpu backend has no operator for ") + ops::kind_name(op));
   }

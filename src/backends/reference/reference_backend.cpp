@@ -65,6 +65,17 @@ void conv2d_into(const ops::Conv2DOp& a, const float* x, const float* w, const f
   epilogue(a.epilogue, b, y, conv_output_size(a.geometry), a.geometry.out_c);
 }
 
+// The transposed convolution is its forward convolution's input gradient.
+FnOperator::Fn conv2d_transpose(const ops::Op& op, const ops::Conv2DTransposeOp& a) {
+  const Tensor* w = op.weights.at(0);
+  const Tensor* b = a.epilogue.bias ? op.weights.at(1) : nullptr;
+  return [a, w, b](Inputs in, Outputs out) {
+    const ops::Conv2DArgs& g = a.geometry;
+    ops::reference_kernels().conv2d_backward_input(g, in[0], w->data(), out[0]);
+    epilogue(a.epilogue, data_of(b), out[0], g.batch * g.in_h * g.in_w * g.in_c, g.in_c);
+  };
+}
+
 void pool2d_into(const ops::Pool2DOp& a, const float* x, float* y) {
   const ops::Kernels& k = ops::reference_kernels();
   (a.mode == ops::Pool2DOp::Mode::kMax ? k.max_pool2d : k.avg_pool2d)(a.geometry, x, y);
@@ -418,6 +429,7 @@ class ReferenceBackend final : public Backend {
           using T = std::decay_t<decltype(a)>;
           if constexpr (std::is_same_v<T, ops::DenseOp>) return dense(op, a);
           if constexpr (std::is_same_v<T, ops::Conv2DOp>) return conv2d(op, a);
+          if constexpr (std::is_same_v<T, ops::Conv2DTransposeOp>) return conv2d_transpose(op, a);
           if constexpr (std::is_same_v<T, ops::Pool2DOp>) return pool2d(a);
           if constexpr (std::is_same_v<T, ops::GlobalPoolOp>) return global_pool(a);
           if constexpr (std::is_same_v<T, ops::ActivationOp>) return activation(a);

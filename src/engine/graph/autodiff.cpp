@@ -13,6 +13,7 @@ namespace {
 const ops::Epilogue* epilogue_of(const ops::Op& op) {
   if (const auto* d = std::get_if<ops::DenseOp>(&op.attrs)) return &d->epilogue;
   if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return &c->epilogue;
+  if (const auto* t = std::get_if<ops::Conv2DTransposeOp>(&op.attrs)) return &t->epilogue;
   return nullptr;
 }
 
@@ -68,6 +69,20 @@ OpGradients conv2d(Lowering& g, const ops::Op& op, const ops::Conv2DOp& a, Value
   return r;
 }
 
+// y = C^T x for the forward convolution C of the op's geometry (from y's shape to x's): dx = C dz
+// and the kernel's gradient is C's, for C's input dz and output gradient x.
+OpGradients conv2d_transpose(Lowering& g, const ops::Op& op, const ops::Conv2DTransposeOp& a, ValueId x, ValueId y,
+                             ValueId dy, bool need_x) {
+  OpGradients r{{-1}, {}};
+  ValueId dz = activation_grad(g, a.epilogue.activation, y, y, dy, op.layer);
+  if (need_x)
+    r.inputs[0] = emit1(g, {ops::Conv2DOp{.geometry = a.geometry}}, {dz}, op.inputs[0], {op.weights[0]}, op.layer);
+  r.weights.push_back(emit1(g, {ops::Conv2DGradOp{a.geometry, false, ops::Conv2DGradOp::Wrt::kKernel}}, {dz, x},
+                            op.weights[0]->shape(), {}, op.layer));
+  if (a.epilogue.bias) r.weights.push_back(bias_grad(g, dz, a.geometry.in_c, op.layer));
+  return r;
+}
+
 // dx, dgamma and dbeta in one op: the batch statistics make every dx read every dy of its
 // channel.
 OpGradients batch_norm(Lowering& g, const ops::Op& op, const ops::BatchNormOp& a, const std::vector<ValueId>& inputs,
@@ -118,11 +133,11 @@ bool differentiable(const ops::Op& op) {
   if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs))
     return m->kind == ops::MergeOp::Kind::kAdd || (m->kind == ops::MergeOp::Kind::kMultiply && op.inputs.size() == 2);
   if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return !c->pool;
-  return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
-         std::holds_alternative<ops::GlobalPoolOp>(op.attrs) || std::holds_alternative<ops::ActivationOp>(op.attrs) ||
-         std::holds_alternative<ops::TransposeOp>(op.attrs) || std::holds_alternative<ops::DropoutOp>(op.attrs) ||
-         std::holds_alternative<ops::BatchNormOp>(op.attrs) || std::holds_alternative<ops::ConcatOp>(op.attrs) ||
-         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+  return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Conv2DTransposeOp>(op.attrs) ||
+         std::holds_alternative<ops::Pool2DOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
+         std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::TransposeOp>(op.attrs) ||
+         std::holds_alternative<ops::DropoutOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -136,6 +151,7 @@ bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) 
                        .layer = op.layer};
   if (auto* d = std::get_if<ops::DenseOp>(&product.attrs)) d->epilogue.activation.clear();
   if (auto* c = std::get_if<ops::Conv2DOp>(&product.attrs)) c->epilogue.activation.clear();
+  if (auto* t = std::get_if<ops::Conv2DTransposeOp>(&product.attrs)) t->epilogue.activation.clear();
   return true;
 }
 
@@ -162,6 +178,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     return dense(g, op, *d, inputs[0], outputs[0], dy[0], need[0]);
   if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs))
     return conv2d(g, op, *c, inputs[0], outputs[0], dy[0], need[0]);
+  if (const auto* t = std::get_if<ops::Conv2DTransposeOp>(&op.attrs))
+    return conv2d_transpose(g, op, *t, inputs[0], outputs[0], dy[0], need[0]);
   if (const auto* n = std::get_if<ops::BatchNormOp>(&op.attrs)) return batch_norm(g, op, *n, inputs, outputs, dy);
   OpGradients r{std::vector<ValueId>(inputs.size(), -1), {}};
   if (const auto* p = std::get_if<ops::Pool2DOp>(&op.attrs)) {

@@ -47,15 +47,9 @@ class ConvTransposeImpl : public conv::ConvBase {
     return p;
   }
 
-  void convolve(const ops::Conv2DArgs& args, const Tensor& x, Tensor& y) const override {
-    ops::kernels().conv2d_transpose(args, x.data(), weight(0).data(), y.data());
-  }
-
-  // y = C^T x where C is the forward conv y -> x (kernel layout (KH, KW, filters, C) is C's
-  // (KH, KW, in, out)): dx = C dy, and dkernel is C's filter gradient for input dy and
-  // output gradient x.
-  std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
-                                        Tensor& dx) const override {
+  // args: in_* = x, out_* = y; the op takes the forward convolution from y to x.
+  int emit(graph::Lowering& g, int x, const ops::Conv2DArgs& args, const Shape& y,
+           const ops::Epilogue& e) const override {
     ops::Conv2DArgs forward = args;
     forward.in_h = args.out_h;
     forward.in_w = args.out_w;
@@ -63,10 +57,7 @@ class ConvTransposeImpl : public conv::ConvBase {
     forward.out_h = args.in_h;
     forward.out_w = args.in_w;
     forward.out_c = args.in_c;
-    Tensor dw(weight(0).shape());
-    if (!dx.empty()) ops::kernels().conv2d(forward, dy.data(), weight(0).data(), dx.data());
-    ops::kernels().conv2d_backward_filter(forward, dy.data(), x.data(), dw.data());
-    return {std::move(dw)};
+    return emit_op(g, ops::Conv2DTransposeOp{forward, e}, x, y, weight(0));
   }
 };
 

@@ -117,8 +117,8 @@ ConvSpec spec_from_config(const nlohmann::json& c, Kind kind, int rank, const Co
 ConvBase::ConvBase(ConvSpec spec)
     : LayerImpl(spec.name, naming::to_snake_case(class_name_of(spec.kind, spec.rank))),
       spec_(normalized(std::move(spec))),
-      class_name_(class_name_of(spec_.kind, spec_.rank)),
-      activation_(ops::activation(spec_.activation)) {
+      class_name_(class_name_of(spec_.kind, spec_.rank)) {
+  ops::activation(spec_.activation);  // an unknown name fails here, not at the first call
   validate();
 }
 
@@ -257,40 +257,28 @@ ops::Conv2DArgs ConvBase::kernel_args(const Shape& x) const {
   return a;
 }
 
-// Convolutions and depthwise convolutions are described once, as ops (lower()); separable and
-// transposed ones still run their own products.
-bool ConvBase::as_ops() const { return spec_.kind == Kind::kConv || spec_.kind == Kind::kDepthwise; }
-
 std::vector<Tensor> ConvBase::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
-  const Tensor& given = inputs.at(0);
-  check_input(given.shape());
-  if (as_ops()) return call_ops(inputs, ctx);
-  bool first = spec_.data_format == "channels_first";
-  Tensor transposed = first ? ops::to_channels_last(given) : Tensor();
-  const Tensor& x = first ? transposed : given;
-  ops::Conv2DArgs args = kernel_args(x.shape());
-  std::vector<Dim> out_dims{args.batch};
-  if (spec_.rank == 2) out_dims.push_back(args.out_h);
-  out_dims.push_back(args.out_w);
-  out_dims.push_back(args.out_c);
-  Tensor y = Tensor::empty(Shape(std::move(out_dims)));
-  convolve(args, x, y);  // overwrites y
-  if (spec_.use_bias) {
-    const float* b = variables().back()->value.data();
-    float* out = y.data();
-    for (Dim i = 0, n = y.size(); i < n; i += args.out_c)
-      for (Dim f = 0; f < args.out_c; ++f) out[i + f] += b[f];
-  }
-  if (first) y = ops::to_channels_first(y);
-  if (ctx.saved && !ops::is_linear(spec_.activation) && !ops::activation_grad_from_output(spec_.activation))
-    ctx.saved->tensors = {y};  // pre-activation
-  // After the transpose back, as Keras: an axis-dependent activation (softmax) sees its layout.
-  activation_(y);
-  return {std::move(y)};
+  check_input(inputs.at(0).shape());
+  return call_ops(inputs, ctx);
+}
+
+Gradients ConvBase::backward(const BackwardArgs& a) const { return backward_ops(a); }
+
+int ConvBase::emit_op(graph::Lowering& g, ops::OpAttrs attrs, int x, const Shape& y, const Tensor& kernel) const {
+  ops::Op op{.attrs = std::move(attrs), .inputs = {g.shape(x)}, .outputs = {y}, .weights = {&kernel}, .layer = name()};
+  bool bias = std::visit(
+      [](const auto& a) {
+        if constexpr (requires { a.epilogue; })
+          return a.epilogue.bias;
+        else
+          return false;
+      },
+      op.attrs);
+  if (bias) op.weights.push_back(&variables().back()->value);
+  return g.emit(std::move(op), {x})[0];
 }
 
 bool ConvBase::lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const {
-  if (!as_ops()) return false;
   bool first = spec_.data_format == "channels_first";
   int x = first ? graph::to_channels_last(g, in.at(0), name()) : in.at(0);
   const Shape& xs = g.shape(x);
@@ -302,45 +290,12 @@ bool ConvBase::lower(graph::Lowering& g, const std::vector<int>& in, std::vector
   dims.push_back(args.out_c);
   Shape ys(std::move(dims));
   if (ys.num_elements() == 0) return false;
-  // channels_first applies the activation after moving back, as call() does.
-  ops::Op op{.attrs = ops::Conv2DOp{.geometry = args,
-                                    .depthwise = spec_.kind == Kind::kDepthwise,
-                                    .epilogue = {spec_.use_bias, first ? "" : spec_.activation}},
-             .inputs = {xs},
-             .outputs = {ys},
-             .weights = {&weight(0)},
-             .layer = name()};
-  if (spec_.use_bias) op.weights.push_back(&variables().back()->value);
-  int y = g.emit(std::move(op), {x})[0];
+  // channels_first applies the activation after moving back, as Keras: an axis-dependent
+  // activation (softmax) sees its layout.
+  int y = emit(g, x, args, ys, {spec_.use_bias, first ? "" : spec_.activation});
   if (first) y = graph::activation(g, graph::to_channels_first(g, y, name()), spec_.activation, name());
   out = {y};
   return true;
-}
-
-Gradients ConvBase::backward(const BackwardArgs& a) const {
-  if (as_ops()) return backward_ops(a);
-  Tensor dy = a.output_grads.at(0);
-  if (!ops::is_linear(spec_.activation))
-    ops::activation_grad(spec_.activation)(a.saved.tensors.empty() ? a.outputs.at(0) : a.saved.tensors[0],
-                                           a.outputs.at(0), dy);
-  bool first = spec_.data_format == "channels_first";
-  if (first) dy = ops::to_channels_last(dy);
-  Tensor transposed = first ? ops::to_channels_last(a.inputs.at(0)) : Tensor();
-  const Tensor& x = first ? transposed : a.inputs.at(0);
-  ops::Conv2DArgs args = kernel_args(x.shape());
-  Tensor dx = a.need_input_grads ? Tensor::empty(x.shape()) : Tensor();  // convolve_backward writes it
-  Gradients g;
-  g.variables = convolve_backward(args, x, dy, dx);
-  if (spec_.use_bias) {
-    Tensor db(Shape{args.out_c});
-    const float* d = std::as_const(dy).data();
-    float* sum = db.data();
-    for (Dim i = 0, n = dy.size(); i < n; i += args.out_c)
-      for (Dim f = 0; f < args.out_c; ++f) sum[f] += d[i + f];
-    g.variables.push_back(std::move(db));
-  }
-  g.inputs.push_back(first && !dx.empty() ? ops::to_channels_first(dx) : std::move(dx));
-  return g;
 }
 
 nlohmann::json ConvBase::get_config() const {

@@ -1,8 +1,8 @@
 #pragma once
 // What every convolution layer shares: its arguments in one normalized form (tuples as
 // rank-length vectors), their Keras validation, reading them from Keras 1/2/3 configs, and a
-// base layer doing shapes, layout (channels_first, 1-D as height 1), bias and activation.
-// Subclasses only create weights and run the convolution proper on NHWC data.
+// base layer doing shapes and layout (channels_first, 1-D as height 1). Subclasses create
+// weights and describe the convolution proper as ops on NHWC data.
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -13,6 +13,7 @@
 #include "keras/saving.h"
 #include "ops/activations.h"
 #include "ops/kernels.h"
+#include "ops/op.h"
 
 namespace keras::layers::conv {
 
@@ -55,12 +56,9 @@ class ConvBase : public LayerImpl {
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const final;
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const final;
-  // Conv and depthwise convolutions lower to a conv2d op; separable and transposed ones run
-  // through call() for now.
+  // Described once, as ops: call() and backward() run lower()'s ops.
   bool lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const final;
-  // Activation, layout and bias gradients here; the convolution's own in convolve_backward.
   Gradients backward(const BackwardArgs& args) const final;
-  bool as_ops() const;
   nlohmann::json get_config() const override;
 
  protected:
@@ -68,14 +66,13 @@ class ConvBase : public LayerImpl {
   // Creates the layer's weights for `in_channels` input channels; the bias, if any, last.
   virtual void create_weights(Dim in_channels) = 0;
   virtual Dim output_channels(Dim in_channels) const = 0;
-  // The convolution without bias: x (N, H, W, C) -> y (N, OH, OW, OC) already sized; 1-D
-  // layers see H = OH = 1. `args` holds the geometry (for transposes: of the forward conv y -> x).
-  virtual void convolve(const ops::Conv2DArgs& args, const Tensor& x, Tensor& y) const = 0;
-  // The gradients of convolve() given dy, the gradient of its output: fills dx (sized as x;
-  // left alone when empty: not needed) and returns the gradients of the weights in
-  // variables() order, the bias left out.
-  virtual std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
-                                                Tensor& dx) const = 0;
+  // The convolution with `epilogue` (bias, activation) after it, as ops from value x (N, H, W, C)
+  // to a value of shape y (N, OH, OW, OC); 1-D layers see H = OH = 1. `args`: x's geometry, in_*
+  // for x and out_* for y (for transposes: as axis_geometry gives them).
+  virtual int emit(graph::Lowering& g, int x, const ops::Conv2DArgs& args, const Shape& y,
+                   const ops::Epilogue& epilogue) const = 0;
+  // One op from x to y reading `kernel`, and the bias when the epilogue adds one.
+  int emit_op(graph::Lowering& g, ops::OpAttrs attrs, int x, const Shape& y, const Tensor& kernel) const;
   // Output length and leading pad along spatial axis `axis` for input length `in` (None stays None).
   virtual ops::Padding1D axis_geometry(int axis, Dim in, const Shape& full_input) const;
 
@@ -91,7 +88,6 @@ class ConvBase : public LayerImpl {
 
   ConvSpec spec_;
   std::string class_name_;
-  ops::ActivationFn activation_;
 };
 
 }  // namespace keras::layers::conv

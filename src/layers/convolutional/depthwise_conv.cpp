@@ -25,15 +25,9 @@ class DepthwiseConvImpl : public conv::ConvBase {
     if (spec().use_bias) add_weight("bias", {in_channels * spec().depth_multiplier}, spec().bias_initializer);
   }
   Dim output_channels(Dim in_channels) const override { return in_channels * spec().depth_multiplier; }
-  void convolve(const ops::Conv2DArgs& args, const Tensor& x, Tensor& y) const override {
-    ops::kernels().depthwise_conv2d(args, x.data(), weight(0).data(), y.data());
-  }
-  std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
-                                        Tensor& dx) const override {
-    Tensor dw(weight(0).shape());
-    if (!dx.empty()) ops::kernels().depthwise_conv2d_backward_input(args, dy.data(), weight(0).data(), dx.data());
-    ops::kernels().depthwise_conv2d_backward_filter(args, x.data(), dy.data(), dw.data());
-    return {std::move(dw)};
+  int emit(graph::Lowering& g, int x, const ops::Conv2DArgs& args, const Shape& y,
+           const ops::Epilogue& e) const override {
+    return emit_op(g, ops::Conv2DOp{.geometry = args, .depthwise = true, .epilogue = e}, x, y, weight(0));
   }
 };
 

@@ -30,44 +30,23 @@ class SeparableConvImpl : public conv::ConvBase {
     if (spec().use_bias) add_weight("bias", {spec().filters}, spec().bias_initializer);
   }
   Dim output_channels(Dim) const override { return spec().filters; }
-  void convolve(const ops::Conv2DArgs& args, const Tensor& x, Tensor& y) const override {
-    ops::Conv2DArgs depthwise = depthwise_args(args);
-    std::vector<float> mid = depthwise_output(depthwise, x);
-    ops::kernels().gemm(false, false, pixels(args), args.out_c, depthwise.out_c, 1.0f, mid.data(), depthwise.out_c,
-                        weight(1).data(), args.out_c, 0.0f, y.data(), args.out_c);
-  }
-
-  // y = mid @ pointwise with mid = depthwise(x): dpointwise = mid^T dy, dmid = dy pointwise^T.
-  // mid is recomputed rather than kept from the forward pass.
-  std::vector<Tensor> convolve_backward(const ops::Conv2DArgs& args, const Tensor& x, const Tensor& dy,
-                                        Tensor& dx) const override {
-    const auto& k = ops::kernels();
-    ops::Conv2DArgs depthwise = depthwise_args(args);
-    Dim n = pixels(args), mid_c = depthwise.out_c;
-    std::vector<float> mid = depthwise_output(depthwise, x);
-    Tensor dpointwise(weight(1).shape());
-    k.gemm(true, false, mid_c, args.out_c, n, 1.0f, mid.data(), mid_c, dy.data(), args.out_c, 0.0f, dpointwise.data(),
-           args.out_c);
-    std::vector<float> dmid(mid.size());
-    k.gemm(false, true, n, mid_c, args.out_c, 1.0f, dy.data(), args.out_c, weight(1).data(), args.out_c, 0.0f,
-           dmid.data(), mid_c);
-    Tensor ddepthwise(weight(0).shape());
-    if (!dx.empty()) k.depthwise_conv2d_backward_input(depthwise, dmid.data(), weight(0).data(), dx.data());
-    k.depthwise_conv2d_backward_filter(depthwise, x.data(), dmid.data(), ddepthwise.data());
-    return {std::move(ddepthwise), std::move(dpointwise)};
-  }
-
- private:
-  static Dim pixels(const ops::Conv2DArgs& args) { return args.batch * args.out_h * args.out_w; }
-  ops::Conv2DArgs depthwise_args(const ops::Conv2DArgs& args) const {
+  // The depthwise convolution (strides, padding, dilation) into C * depth_multiplier channels,
+  // then the pointwise one as a 1x1 convolution with the epilogue.
+  int emit(graph::Lowering& g, int x, const ops::Conv2DArgs& args, const Shape& y,
+           const ops::Epilogue& e) const override {
     ops::Conv2DArgs depthwise = args;
     depthwise.out_c = args.in_c * spec().depth_multiplier;
-    return depthwise;
-  }
-  std::vector<float> depthwise_output(const ops::Conv2DArgs& depthwise, const Tensor& x) const {
-    std::vector<float> mid(static_cast<size_t>(pixels(depthwise) * depthwise.out_c));
-    ops::kernels().depthwise_conv2d(depthwise, x.data(), weight(0).data(), mid.data());
-    return mid;
+    std::vector<Dim> mid = y.dims();
+    mid.back() = depthwise.out_c;
+    int m = emit_op(g, ops::Conv2DOp{.geometry = depthwise, .depthwise = true}, x, Shape(mid), weight(0));
+    ops::Conv2DArgs pointwise{.batch = args.batch,
+                              .in_h = args.out_h,
+                              .in_w = args.out_w,
+                              .in_c = depthwise.out_c,
+                              .out_h = args.out_h,
+                              .out_w = args.out_w,
+                              .out_c = args.out_c};
+    return emit_op(g, ops::Conv2DOp{.geometry = pointwise, .epilogue = e}, m, y, weight(1));
   }
 };
 
