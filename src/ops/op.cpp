@@ -14,6 +14,9 @@ const char* kind_name(const Op& op) {
                                            "merge",
                                            "concat",
                                            "transpose",
+                                           "pad",
+                                           "crop",
+                                           "resize",
                                            "layer_call",
                                            "matmul",
                                            "bias_grad",
@@ -25,6 +28,7 @@ const char* kind_name(const Op& op) {
                                            "batch_norm",
                                            "batch_norm_grad",
                                            "slice",
+                                           "resize_grad",
                                            "layer_train",
                                            "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);

@@ -16,6 +16,7 @@
 #include "keras/shape.h"
 #include "keras/tensor.h"
 #include "ops/kernels.h"
+#include "ops/resize.h"
 
 namespace keras {
 class LayerImpl;
@@ -102,6 +103,23 @@ struct TransposeOp {
   std::vector<int> perm;
 };
 
+// y = x with `before[a]` zeros ahead of axis a (and zeros after, up to y's shape): Keras's
+// ZeroPadding layers. Its gradient is a CropOp.
+struct PadOp {
+  std::vector<Dim> before;
+};
+
+// y = the window of x that starts at `begin` (y's shape): Keras's Cropping layers. Its
+// gradient is a PadOp.
+struct CropOp {
+  std::vector<Dim> begin;
+};
+
+// Images resized by integer factors (ops/resize.h): Keras's UpSampling layers.
+struct ResizeOp {
+  ResizeArgs geometry;
+};
+
 // A layer no backend describes yet, run through its own call() in inference mode. The
 // reference backend runs it, so every model works while layers move to ops.
 struct LayerCallOp {
@@ -182,6 +200,11 @@ struct SliceOp {
   Dim outer = 0, width = 0, offset = 0, total = 0;
 };
 
+// dx of a ResizeOp. Inputs: dy.
+struct ResizeGradOp {
+  ResizeArgs geometry;
+};
+
 // A layer no op describes yet, in training: its own call() (training mode, recording what its
 // backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
 // inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
@@ -199,10 +222,10 @@ struct LayerGradOp {
   bool input_grads = true;
 };
 
-using OpAttrs =
-    std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp,
-                 ConcatOp, TransposeOp, LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
-                 GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, LayerTrainOp, LayerGradOp>;
+using OpAttrs = std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp,
+                             MergeOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp, LayerCallOp, MatMulOp, BiasGradOp,
+                             ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
+                             BatchNormGradOp, SliceOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

@@ -13,6 +13,7 @@
 #include "ops/activations.h"
 #include "ops/batch_norm.h"
 #include "ops/dropout.h"
+#include "ops/window.h"
 
 namespace keras::backends {
 
@@ -73,6 +74,20 @@ FnOperator::Fn conv2d_transpose(const ops::Op& op, const ops::Conv2DTransposeOp&
     const ops::Conv2DArgs& g = a.geometry;
     ops::reference_kernels().conv2d_backward_input(g, in[0], w->data(), out[0]);
     epilogue(a.epilogue, data_of(b), out[0], g.batch * g.in_h * g.in_w * g.in_c, g.in_c);
+  };
+}
+
+FnOperator::Fn pad(const ops::Op& op, const ops::PadOp& a) {
+  return [x = op.inputs.at(0), y = op.outputs.at(0), a](Inputs in, Outputs out) {
+    ops::shifted_window(in[0], x, out[0], y, a.before);
+  };
+}
+
+FnOperator::Fn crop(const ops::Op& op, const ops::CropOp& a) {
+  std::vector<Dim> offset;
+  for (Dim b : a.begin) offset.push_back(-b);
+  return [x = op.inputs.at(0), y = op.outputs.at(0), offset](Inputs in, Outputs out) {
+    ops::shifted_window(in[0], x, out[0], y, offset);
   };
 }
 
@@ -437,6 +452,12 @@ class ReferenceBackend final : public Backend {
           if constexpr (std::is_same_v<T, ops::MergeOp>) return merge(a);
           if constexpr (std::is_same_v<T, ops::ConcatOp>) return concat(a);
           if constexpr (std::is_same_v<T, ops::TransposeOp>) return transpose(op, a);
+          if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
+          if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);
+          if constexpr (std::is_same_v<T, ops::ResizeOp>)
+            return [g = a.geometry](Inputs in, Outputs out) { ops::resize(g, in[0], out[0]); };
+          if constexpr (std::is_same_v<T, ops::ResizeGradOp>)
+            return [g = a.geometry](Inputs in, Outputs out) { ops::resize_backward(g, in[0], out[0]); };
           if constexpr (std::is_same_v<T, ops::LayerCallOp>) return layer_call(op, a);
           if constexpr (std::is_same_v<T, ops::MatMulOp>) return matmul(op, a);
           if constexpr (std::is_same_v<T, ops::BiasGradOp>) return bias_grad(a);

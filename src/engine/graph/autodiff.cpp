@@ -17,13 +17,6 @@ const ops::Epilogue* epilogue_of(const ops::Op& op) {
   return nullptr;
 }
 
-ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& inputs, Shape out,
-              std::vector<const Tensor*> weights, const std::string& layer) {
-  ops::Op op{.attrs = std::move(attrs), .outputs = {std::move(out)}, .weights = std::move(weights), .layer = layer};
-  for (ValueId v : inputs) op.inputs.push_back(g.shape(v));
-  return g.emit(std::move(op), inputs)[0];
-}
-
 // dz of y = f(z) from dy (the value itself for a linear f). `z` is the pre-activation value, or
 // y where the gradient reads only the output.
 ValueId activation_grad(Lowering& g, const std::string& name, ValueId z, ValueId y, ValueId dy,
@@ -137,7 +130,9 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::Pool2DOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
          std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::TransposeOp>(op.attrs) ||
          std::holds_alternative<ops::DropoutOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
-         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
+         std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
+         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -200,6 +195,12 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
         r.inputs[i] = emit1(g, {ops::SliceOp{c->outer, c->widths[i], offset, total}}, {dy[0]}, op.inputs[i], {}, layer);
       offset += c->widths[i];
     }
+  } else if (const auto* p = std::get_if<ops::PadOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::CropOp{p->before}}, {dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* c = std::get_if<ops::CropOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::PadOp{c->begin}}, {dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* z = std::get_if<ops::ResizeOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::ResizeGradOp{z->geometry}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (std::holds_alternative<ops::DropoutOp>(op.attrs)) {
     if (need[0])
       r.inputs[0] = emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, op.inputs[0].num_elements()}},

@@ -19,6 +19,13 @@ ValueId transpose(Lowering& g, ValueId v, std::vector<int> perm, const std::stri
 
 }  // namespace
 
+ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& inputs, Shape out,
+              std::vector<const Tensor*> weights, const std::string& layer) {
+  ops::Op op{.attrs = std::move(attrs), .outputs = {std::move(out)}, .weights = std::move(weights), .layer = layer};
+  for (ValueId v : inputs) op.inputs.push_back(g.shape(v));
+  return g.emit(std::move(op), inputs)[0];
+}
+
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer) {
   int rank = g.shape(v).rank();
   std::vector<int> perm{0};

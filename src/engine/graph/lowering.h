@@ -42,6 +42,10 @@ inline std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, cons
   return g.lower_layer(layer, inputs);
 }
 
+// One op of one output reading `inputs` (their shapes from the plan); returns its output.
+ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& inputs, Shape out,
+              std::vector<const Tensor*> weights, const std::string& layer);
+
 // Shared lowerings of layout moves: (N, C, d...) <-> (N, d..., C) as transpose ops.
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer);
 ValueId to_channels_first(Lowering& g, ValueId v, const std::string& layer);

@@ -1,9 +1,8 @@
-// ZeroPadding1D/2D and Cropping1D/2D. Both copy a shifted window of the input: padding
-// shifts it into a larger zero tensor, cropping shifts a smaller window out of the input.
-#include <algorithm>
+// ZeroPadding1D/2D and Cropping1D/2D: a pad op and a crop op (ops/window.h).
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/reshaping.h"
 #include "layers/from_config.h"
 #include "layers/shape_checks.h"
@@ -12,30 +11,6 @@
 namespace keras::layers {
 
 namespace {
-
-// (batch, rows, cols, channels) view of a tensor. channels_first data is viewed as
-// (batch*channels, rows, cols, 1) so neither layer needs to transpose; 1-D data has rows=1.
-struct View {
-  Dim batch, rows, cols, channels;
-};
-
-View view_of(const Shape& s, int spatial, bool channels_first) {
-  Dim rows = spatial == 2 ? s[channels_first ? 2 : 1] : 1;
-  Dim cols = s[-1 - (channels_first ? 0 : 1)];
-  return channels_first ? View{s[0] * s[1], rows, cols, 1} : View{s[0], rows, cols, s[-1]};
-}
-
-// dst[b, i, j, :] = src[b, i - dy, j - dx, :] wherever that source cell exists; dst starts zero.
-void shifted_copy(const float* src, const View& s, float* dst, const View& d, Dim dy, Dim dx) {
-  Dim i0 = std::max<Dim>(dy, 0), i1 = std::min(d.rows, s.rows + dy);
-  Dim j0 = std::max<Dim>(dx, 0), j1 = std::min(d.cols, s.cols + dx);
-  if (i1 <= i0 || j1 <= j0) return;
-  Dim run = (j1 - j0) * d.channels;
-  for (Dim b = 0; b < d.batch; ++b)
-    for (Dim i = i0; i < i1; ++i)
-      std::copy_n(src + ((b * s.rows + i - dy) * s.cols + j0 - dx) * s.channels, run,
-                  dst + ((b * d.rows + i) * d.cols + j0) * d.channels);
-}
 
 // One class for the four layers: `grow` is +1 for padding (sizes add) and -1 for cropping.
 class PadCropImpl : public LayerImpl {
@@ -65,24 +40,21 @@ class PadCropImpl : public LayerImpl {
     return {out};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    Tensor y(compute_output_shape({x.shape()})[0]);
-    auto [dy, dx] = shift();
-    shifted_copy(x.data(), view(x.shape()), y.data(), view(y.shape()), dy, dx);
-    return {std::move(y)};
+  // Described once, as ops: a pad or a crop op on the whole tensor, each the other's gradient.
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
-
-  // Every output cell is one input cell or zero: the gradient is the copy shifted back.
-  Gradients backward(const BackwardArgs& args) const override {
-    const Tensor& grad = args.output_grads.at(0);
-    Tensor dx(args.inputs.at(0).shape());
-    auto [row_shift, col_shift] = shift();
-    shifted_copy(grad.data(), view(grad.shape()), dx.data(), view(dx.shape()), -row_shift, -col_shift);
-    Gradients g;
-    g.inputs.push_back(std::move(dx));
-    return g;
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& x = g.shape(in.at(0));
+    Shape y = compute_output_shape({x})[0];
+    std::vector<Dim> offset(static_cast<size_t>(x.rank()), 0);
+    int first = channels_first() ? 2 : 1;
+    for (int a = 0; a < spec_.spatial; ++a) offset[static_cast<size_t>(first + a)] = axis(a).first;
+    ops::OpAttrs attrs = spec_.grow > 0 ? ops::OpAttrs{ops::PadOp{offset}} : ops::OpAttrs{ops::CropOp{offset}};
+    out = {graph::emit1(g, std::move(attrs), {in[0]}, std::move(y), {}, name())};
+    return true;
   }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
@@ -95,11 +67,6 @@ class PadCropImpl : public LayerImpl {
 
  private:
   bool channels_first() const { return spec_.data_format == "channels_first"; }
-  View view(const Shape& s) const { return view_of(s, spec_.spatial, channels_first()); }
-  // Where the input's cell (0, 0) lands in the output: (rows, cols).
-  std::pair<Dim, Dim> shift() const {
-    return {spec_.spatial == 2 ? spec_.grow * spec_.rows.first : 0, spec_.grow * axis(spec_.spatial - 1).first};
-  }
   const IntPair& axis(int a) const { return spec_.spatial == 2 && a == 0 ? spec_.rows : spec_.cols; }
 
   [[noreturn]] void crop_error(const Shape& in) const {

@@ -95,7 +95,10 @@ TEST(Permute, SwapsAxesOneBased) {
                        }),
                        "Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must be "
                        "consecutive and start from 1. Received dims=(1, 3)"));
-  EXPECT_TRUE(contains(testing::value_error_of([] { layers::Permute({2, 1})(Input({2, 3, 4})); }), "expected ndim=3, found ndim=4"));
+  EXPECT_TRUE(contains(testing::value_error_of([] {
+                         layers::Permute({2, 1})(Input({2, 3, 4}));
+                       }),
+                       "expected ndim=3, found ndim=4"));
 }
 
 TEST(RepeatVector, RepeatsEachSample) {

@@ -1,9 +1,9 @@
 // UpSampling1D (repeat steps) and UpSampling2D (nearest repeat or bilinear resize).
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/reshaping.h"
 #include "layers/from_config.h"
 #include "layers/shape_checks.h"
@@ -12,70 +12,6 @@
 namespace keras::layers {
 
 namespace {
-
-// Source taps of one output index for a half-pixel-centre linear resize by an integer factor:
-// src = (o + 0.5) / factor - 0.5, clamped to the edge (what TF, JAX and PyTorch's
-// align_corners=False all compute when upscaling).
-struct Taps {
-  Dim lo, hi;
-  float w_hi;
-};
-
-Taps linear_taps(Dim o, Dim factor, Dim in) {
-  double src = std::max((static_cast<double>(o) + 0.5) / static_cast<double>(factor) - 0.5, 0.0);
-  auto lo = std::min(static_cast<Dim>(std::floor(src)), in - 1);
-  return {lo, std::min(lo + 1, in - 1), static_cast<float>(src - static_cast<double>(lo))};
-}
-
-// rows x cols images of `channels` values per cell, `batch` of them, resized by integer factors.
-void resize(const float* x, float* y, Dim batch, Dim rows, Dim cols, Dim channels, Dim fy, Dim fx, bool bilinear) {
-  Dim out_rows = rows * fy, out_cols = cols * fx;
-  for (Dim b = 0; b < batch; ++b) {
-    const float* img = x + b * rows * cols * channels;
-    for (Dim i = 0; i < out_rows; ++i)
-      for (Dim j = 0; j < out_cols; ++j) {
-        float* out = y + ((b * out_rows + i) * out_cols + j) * channels;
-        if (!bilinear) {
-          std::copy_n(img + ((i / fy) * cols + j / fx) * channels, channels, out);
-          continue;
-        }
-        Taps r = linear_taps(i, fy, rows), c = linear_taps(j, fx, cols);
-        for (Dim ch = 0; ch < channels; ++ch) {
-          auto at = [&](Dim ri, Dim ci) { return img[(ri * cols + ci) * channels + ch]; };
-          float top = at(r.lo, c.lo) + c.w_hi * (at(r.lo, c.hi) - at(r.lo, c.lo));
-          float bottom = at(r.hi, c.lo) + c.w_hi * (at(r.hi, c.hi) - at(r.hi, c.lo));
-          out[ch] = top + r.w_hi * (bottom - top);
-        }
-      }
-  }
-}
-
-// The adjoint of resize(): each output cell's gradient goes back to the cells it read, with
-// the weights it read them with. dx must start zero.
-void resize_backward(const float* dy, float* dx, Dim batch, Dim rows, Dim cols, Dim channels, Dim fy, Dim fx,
-                     bool bilinear) {
-  Dim out_rows = rows * fy, out_cols = cols * fx;
-  for (Dim b = 0; b < batch; ++b) {
-    float* img = dx + b * rows * cols * channels;
-    for (Dim i = 0; i < out_rows; ++i)
-      for (Dim j = 0; j < out_cols; ++j) {
-        const float* grad = dy + ((b * out_rows + i) * out_cols + j) * channels;
-        auto add = [&](Dim ri, Dim ci, float w) {
-          float* cell = img + (ri * cols + ci) * channels;
-          for (Dim ch = 0; ch < channels; ++ch) cell[ch] += w * grad[ch];
-        };
-        if (!bilinear) {
-          add(i / fy, j / fx, 1.0f);
-          continue;
-        }
-        Taps r = linear_taps(i, fy, rows), c = linear_taps(j, fx, cols);
-        add(r.lo, c.lo, (1 - r.w_hi) * (1 - c.w_hi));
-        add(r.lo, c.hi, (1 - r.w_hi) * c.w_hi);
-        add(r.hi, c.lo, r.w_hi * (1 - c.w_hi));
-        add(r.hi, c.hi, r.w_hi * c.w_hi);
-      }
-  }
-}
 
 class UpSamplingImpl : public LayerImpl {
  public:
@@ -111,23 +47,16 @@ class UpSamplingImpl : public LayerImpl {
     return {out};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    Tensor y(compute_output_shape({x.shape()})[0]);
-    Geometry g = geometry(x.shape());
-    resize(x.data(), y.data(), g.batch, g.rows, g.cols, g.channels, g.fy, g.fx, bilinear());
-    return {std::move(y)};
+  // Described once, as ops: a resize op (ops/resize.h).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
-
-  Gradients backward(const BackwardArgs& args) const override {
-    Tensor dx(args.inputs.at(0).shape());
-    Geometry g = geometry(dx.shape());
-    resize_backward(args.output_grads.at(0).data(), dx.data(), g.batch, g.rows, g.cols, g.channels, g.fy, g.fx,
-                    bilinear());
-    Gradients grads;
-    grads.inputs.push_back(std::move(dx));
-    return grads;
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& x = g.shape(in.at(0));
+    out = {graph::emit1(g, ops::ResizeOp{geometry(x)}, {in[0]}, compute_output_shape({x})[0], {}, name())};
+    return true;
   }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
@@ -142,20 +71,17 @@ class UpSamplingImpl : public LayerImpl {
   }
 
  private:
-  struct Geometry {
-    Dim batch, rows, cols, channels, fy, fx;
-  };
   // channels_first images are (batch*channels) single-channel images: no transpose needed.
-  Geometry geometry(const Shape& s) const {
+  ops::ResizeArgs geometry(const Shape& s) const {
     bool cf = channels_first();
     return {.batch = cf ? s[0] * s[1] : s[0],
             .rows = spec_.spatial == 2 ? s[cf ? 2 : 1] : 1,
             .cols = s[cf ? -1 : -2],
             .channels = cf ? 1 : s[-1],
             .fy = spec_.spatial == 2 ? factor(0) : 1,
-            .fx = factor(spec_.spatial - 1)};
+            .fx = factor(spec_.spatial - 1),
+            .bilinear = spec_.interpolation == "bilinear"};
   }
-  bool bilinear() const { return spec_.interpolation == "bilinear"; }
   bool channels_first() const { return spec_.data_format == "channels_first"; }
   Dim factor(int a) const { return spec_.spatial == 2 && a == 0 ? spec_.size.first : spec_.size.second; }
   Spec spec_;
