@@ -91,6 +91,10 @@ struct MergeOp {
   Dim size = 0;
 };
 
+// x (the op's input shape: same rank as the output, size 1 along some axes) repeated along
+// those axes to the output's shape (ops/broadcast.h): merges of shapes that broadcast.
+struct BroadcastOp {};
+
 // Concatenation along an axis of C-order tensors: `outer` blocks, each the inputs' `widths`
 // (the axis length times the inner size) one after another.
 struct ConcatOp {
@@ -200,6 +204,17 @@ struct SliceOp {
   Dim outer = 0, width = 0, offset = 0, total = 0;
 };
 
+// A broadcast's gradient: dy (the op's input shape) summed down to the output's shape.
+struct ReduceToOp {};
+
+// A MergeOp's gradient w.r.t. its input `wrt`. Inputs: the forward inputs, then dy. Maximum
+// and Minimum send each value's gradient to the input it came from, the earlier one on ties
+// (TensorFlow's gradients folded left to right).
+struct MergeGradOp {
+  MergeOp merge;
+  size_t wrt = 0;
+};
+
 // dx of a ResizeOp. Inputs: dy.
 struct ResizeGradOp {
   ResizeArgs geometry;
@@ -222,10 +237,11 @@ struct LayerGradOp {
   bool input_grads = true;
 };
 
-using OpAttrs = std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp,
-                             MergeOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp, LayerCallOp, MatMulOp, BiasGradOp,
-                             ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
-                             BatchNormGradOp, SliceOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
+using OpAttrs =
+    std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp,
+                 BroadcastOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp, LayerCallOp, MatMulOp, BiasGradOp,
+                 ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
+                 BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

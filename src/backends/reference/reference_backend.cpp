@@ -12,6 +12,7 @@
 #include "keras/layer.h"
 #include "ops/activations.h"
 #include "ops/batch_norm.h"
+#include "ops/broadcast.h"
 #include "ops/dropout.h"
 #include "ops/window.h"
 
@@ -74,6 +75,45 @@ FnOperator::Fn conv2d_transpose(const ops::Op& op, const ops::Conv2DTransposeOp&
     const ops::Conv2DArgs& g = a.geometry;
     ops::reference_kernels().conv2d_backward_input(g, in[0], w->data(), out[0]);
     epilogue(a.epilogue, data_of(b), out[0], g.batch * g.in_h * g.in_w * g.in_c, g.in_c);
+  };
+}
+
+FnOperator::Fn merge_grad(const ops::MergeGradOp& a) {
+  using K = ops::MergeOp::Kind;
+  return [a](Inputs in, Outputs out) {
+    size_t n = in.size() - 1, wrt = a.wrt;
+    const float* dy = in[n];
+    float* dx = out[0];
+    for (Dim i = 0; i < a.merge.size; ++i) {
+      float g = dy[i];
+      switch (a.merge.kind) {
+        case K::kAdd:
+          break;
+        case K::kSubtract:
+          if (wrt == 1) g = -g;
+          break;
+        case K::kAverage:
+          g /= static_cast<float>(n);
+          break;
+        case K::kMultiply:
+          for (size_t j = 0; j < n; ++j)
+            if (j != wrt) g *= in[j][i];
+          break;
+        case K::kMaximum:
+        case K::kMinimum: {
+          size_t winner = 0;
+          float best = in[0][i];
+          for (size_t j = 1; j < n; ++j)
+            if (a.merge.kind == K::kMaximum ? in[j][i] > best : in[j][i] < best) {
+              best = in[j][i];
+              winner = j;
+            }
+          if (winner != wrt) g = 0;
+          break;
+        }
+      }
+      dx[i] = g;
+    }
   };
 }
 
@@ -452,6 +492,15 @@ class ReferenceBackend final : public Backend {
           if constexpr (std::is_same_v<T, ops::MergeOp>) return merge(a);
           if constexpr (std::is_same_v<T, ops::ConcatOp>) return concat(a);
           if constexpr (std::is_same_v<T, ops::TransposeOp>) return transpose(op, a);
+          if constexpr (std::is_same_v<T, ops::BroadcastOp>)
+            return [x = op.inputs.at(0), y = op.outputs.at(0)](Inputs in, Outputs out) {
+              ops::broadcast_to(in[0], x, out[0], y);
+            };
+          if constexpr (std::is_same_v<T, ops::ReduceToOp>)
+            return [dy = op.inputs.at(0), x = op.outputs.at(0)](Inputs in, Outputs out) {
+              ops::reduce_to(in[0], dy, out[0], x);
+            };
+          if constexpr (std::is_same_v<T, ops::MergeGradOp>) return merge_grad(a);
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
           if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);
           if constexpr (std::is_same_v<T, ops::ResizeOp>)

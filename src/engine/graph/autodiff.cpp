@@ -123,14 +123,13 @@ OpGradients layer_grad(Lowering& g, const ops::Op& op, const ops::LayerTrainOp& 
 }  // namespace
 
 bool differentiable(const ops::Op& op) {
-  if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs))
-    return m->kind == ops::MergeOp::Kind::kAdd || (m->kind == ops::MergeOp::Kind::kMultiply && op.inputs.size() == 2);
   if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) return !c->pool;
   return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Conv2DTransposeOp>(op.attrs) ||
          std::holds_alternative<ops::Pool2DOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
          std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::TransposeOp>(op.attrs) ||
          std::holds_alternative<ops::DropoutOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
-         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::MergeOp>(op.attrs) ||
+         std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
          std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
          std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
@@ -195,6 +194,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
         r.inputs[i] = emit1(g, {ops::SliceOp{c->outer, c->widths[i], offset, total}}, {dy[0]}, op.inputs[i], {}, layer);
       offset += c->widths[i];
     }
+  } else if (std::holds_alternative<ops::BroadcastOp>(op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::ReduceToOp{}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* p = std::get_if<ops::PadOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::CropOp{p->before}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* c = std::get_if<ops::CropOp>(&op.attrs)) {
@@ -210,9 +211,13 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
       if (!need[i]) continue;
       if (m->kind == ops::MergeOp::Kind::kAdd) {
         r.inputs[i] = dy[0];
-      } else {  // two factors: dx0 = dy * x1, dx1 = dy * x0
+      } else if (m->kind == ops::MergeOp::Kind::kMultiply && inputs.size() == 2) {  // dx0 = dy * x1, dx1 = dy * x0
         r.inputs[i] = emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, m->size}}, {dy[0], inputs[1 - i]},
                             op.inputs[i], {}, layer);
+      } else {
+        std::vector<ValueId> in = inputs;
+        in.push_back(dy[0]);
+        r.inputs[i] = emit1(g, {ops::MergeGradOp{*m, i}}, in, op.inputs[i], {}, layer);
       }
     }
   } else {

@@ -57,8 +57,9 @@ TEST(ElementwiseMergeGradient, TiesGoToTheFirstInputAsTensorFlow) {
   Tensor a(Shape{1, 3}, {1, 2, 3}), b(Shape{1, 3}, {1, 5, 0});
   Tensor g(Shape{1, 3}, {10, 20, 30});
   for (Layer l : {layers::Maximum(), layers::Minimum()}) {
-    Tensor y = l->call({a, b}, {}).at(0);
-    Gradients grads = l->backward({{a, b}, {y}, {g}, SavedState{}});
+    SavedState saved;
+    Tensor y = l->call({a, b}, {.training = true, .saved = &saved}).at(0);
+    Gradients grads = l->backward({{a, b}, {y}, {g}, std::move(saved)});
     bool max = l->class_name() == "Maximum";
     EXPECT_TRUE(AllClose(grads.inputs[0], Tensor(Shape{1, 3}, {10, max ? 0.0f : 20, max ? 30.0f : 0})));
     EXPECT_TRUE(AllClose(grads.inputs[1], Tensor(Shape{1, 3}, {0, max ? 20.0f : 0, max ? 0.0f : 30})));
