@@ -4,12 +4,40 @@ namespace keras::ops {
 
 const char* kind_name(const Op& op) {
   // In OpAttrs order.
-  static constexpr const char* kNames[] = {
-      "dense",       "conv2d",      "conv2d_transpose", "pool2d",      "global_pool", "activation",
-      "affine",      "merge",       "broadcast",        "concat",      "transpose",   "pad",
-      "crop",        "resize",      "layer_call",       "matmul",      "bias_grad",   "activation_grad",
-      "conv2d_grad", "pool2d_grad", "global_pool_grad", "dropout",     "batch_norm",  "batch_norm_grad",
-      "slice",       "reduce_to",   "merge_grad",       "resize_grad", "layer_train", "layer_grad"};
+  static constexpr const char* kNames[] = {"dense",
+                                           "conv2d",
+                                           "conv2d_transpose",
+                                           "pool2d",
+                                           "global_pool",
+                                           "activation",
+                                           "rectifier",
+                                           "prelu",
+                                           "affine",
+                                           "merge",
+                                           "broadcast",
+                                           "concat",
+                                           "transpose",
+                                           "pad",
+                                           "crop",
+                                           "resize",
+                                           "layer_call",
+                                           "matmul",
+                                           "bias_grad",
+                                           "activation_grad",
+                                           "conv2d_grad",
+                                           "pool2d_grad",
+                                           "global_pool_grad",
+                                           "dropout",
+                                           "batch_norm",
+                                           "batch_norm_grad",
+                                           "slice",
+                                           "reduce_to",
+                                           "merge_grad",
+                                           "rectifier_grad",
+                                           "prelu_grad",
+                                           "resize_grad",
+                                           "layer_train",
+                                           "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);
   return kNames[op.attrs.index()];
 }

@@ -78,6 +78,20 @@ struct ActivationOp {
   Dim size = 0, last = 1;
 };
 
+// Keras's rectifiers with their arguments, elementwise (ops/rectifier.h): relu(x,
+// negative_slope, max_value, threshold) for the ReLU, LeakyReLU and ThresholdedReLU layers,
+// elu(x, alpha) for ELU.
+struct RectifierOp {
+  enum class Kind { kRelu, kElu };
+  Kind kind = Kind::kRelu;
+  double negative_slope = 0, threshold = 0, alpha = 1;
+  std::optional<double> max_value;
+};
+
+// PReLU: y = x > 0 ? x : alpha * x, alpha (the weight: the input's shape without the batch,
+// 1 on shared axes) repeated along the batch and the shared axes.
+struct PReluOp {};
+
 // y = x * scale[c] + shift[c] over the last axis (BatchNormalization at inference, once
 // folded into scale and shift). Weights: scale, shift.
 struct AffineOp {
@@ -215,6 +229,14 @@ struct MergeGradOp {
   size_t wrt = 0;
 };
 
+// A rectifier's gradient. Inputs: x, dy.
+struct RectifierGradOp {
+  RectifierOp forward;
+};
+
+// PReLU's gradients. Inputs: x, dy; weights: alpha. Outputs: dx, dalpha.
+struct PReluGradOp {};
+
 // dx of a ResizeOp. Inputs: dy.
 struct ResizeGradOp {
   ResizeArgs geometry;
@@ -237,11 +259,11 @@ struct LayerGradOp {
   bool input_grads = true;
 };
 
-using OpAttrs =
-    std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, AffineOp, MergeOp,
-                 BroadcastOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp, LayerCallOp, MatMulOp, BiasGradOp,
-                 ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
-                 BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
+using OpAttrs = std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp,
+                             PReluOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp,
+                             LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
+                             GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp,
+                             MergeGradOp, RectifierGradOp, PReluGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

@@ -14,6 +14,7 @@
 #include "ops/batch_norm.h"
 #include "ops/broadcast.h"
 #include "ops/dropout.h"
+#include "ops/rectifier.h"
 #include "ops/window.h"
 
 namespace keras::backends {
@@ -114,6 +115,22 @@ FnOperator::Fn merge_grad(const ops::MergeGradOp& a) {
       }
       dx[i] = g;
     }
+  };
+}
+
+FnOperator::Fn prelu(const ops::Op& op) {
+  const Tensor* alpha = op.weights.at(0);
+  Dim n = op.inputs.at(0).num_elements();
+  return [index = ops::prelu_alpha_index(op.inputs.at(0), alpha->shape()), alpha, n](Inputs in, Outputs out) {
+    ops::prelu(index, in[0], alpha->data(), out[0], n);
+  };
+}
+
+FnOperator::Fn prelu_grad(const ops::Op& op) {
+  const Tensor* alpha = op.weights.at(0);
+  Dim n = op.inputs.at(0).num_elements();
+  return [index = ops::prelu_alpha_index(op.inputs.at(0), alpha->shape()), alpha, n](Inputs in, Outputs out) {
+    ops::prelu_grad(index, in[0], alpha->data(), in[1], out[0], out[1], n, alpha->size());
   };
 }
 
@@ -501,6 +518,16 @@ class ReferenceBackend final : public Backend {
               ops::reduce_to(in[0], dy, out[0], x);
             };
           if constexpr (std::is_same_v<T, ops::MergeGradOp>) return merge_grad(a);
+          if constexpr (std::is_same_v<T, ops::RectifierOp>)
+            return [a, n = op.inputs.at(0).num_elements()](Inputs in, Outputs out) {
+              ops::rectifier(a, in[0], out[0], n);
+            };
+          if constexpr (std::is_same_v<T, ops::RectifierGradOp>)
+            return [a, n = op.inputs.at(0).num_elements()](Inputs in, Outputs out) {
+              ops::rectifier_grad(a.forward, in[0], in[1], out[0], n);
+            };
+          if constexpr (std::is_same_v<T, ops::PReluOp>) return prelu(op);
+          if constexpr (std::is_same_v<T, ops::PReluGradOp>) return prelu_grad(op);
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
           if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);
           if constexpr (std::is_same_v<T, ops::ResizeOp>)

@@ -128,7 +128,8 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::Pool2DOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
          std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::TransposeOp>(op.attrs) ||
          std::holds_alternative<ops::DropoutOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
-         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::MergeOp>(op.attrs) ||
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::RectifierOp>(op.attrs) ||
+         std::holds_alternative<ops::PReluOp>(op.attrs) || std::holds_alternative<ops::MergeOp>(op.attrs) ||
          std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
          std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
          std::holds_alternative<ops::LayerTrainOp>(op.attrs);
@@ -174,6 +175,15 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     return conv2d(g, op, *c, inputs[0], outputs[0], dy[0], need[0]);
   if (const auto* t = std::get_if<ops::Conv2DTransposeOp>(&op.attrs))
     return conv2d_transpose(g, op, *t, inputs[0], outputs[0], dy[0], need[0]);
+  if (std::holds_alternative<ops::PReluOp>(op.attrs)) {
+    ops::Op back{.attrs = ops::PReluGradOp{},
+                 .inputs = {op.inputs[0], op.inputs[0]},
+                 .outputs = {op.inputs[0], op.weights[0]->shape()},
+                 .weights = op.weights,
+                 .layer = layer};
+    std::vector<ValueId> d = g.emit(std::move(back), {inputs[0], dy[0]});
+    return {{need[0] ? d[0] : -1}, {d[1]}};
+  }
   if (const auto* n = std::get_if<ops::BatchNormOp>(&op.attrs)) return batch_norm(g, op, *n, inputs, outputs, dy);
   OpGradients r{std::vector<ValueId>(inputs.size(), -1), {}};
   if (const auto* p = std::get_if<ops::Pool2DOp>(&op.attrs)) {
@@ -194,6 +204,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
         r.inputs[i] = emit1(g, {ops::SliceOp{c->outer, c->widths[i], offset, total}}, {dy[0]}, op.inputs[i], {}, layer);
       offset += c->widths[i];
     }
+  } else if (const auto* f = std::get_if<ops::RectifierOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::RectifierGradOp{*f}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
   } else if (std::holds_alternative<ops::BroadcastOp>(op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::ReduceToOp{}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* p = std::get_if<ops::PadOp>(&op.attrs)) {

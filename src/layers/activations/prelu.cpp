@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/activations.h"
 #include "layers/from_config.h"
 #include "saving/config_utils.h"
@@ -19,37 +20,17 @@ class PReLUImpl : public LayerImpl {
     return in;
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    check_input(x.shape());
-    std::vector<Dim> index = alpha_index(x.shape().without_batch());
-    const Tensor& a = alpha();
-    Tensor y = x;
-    Dim per_sample = static_cast<Dim>(index.size());
-    for (Dim i = 0; i < y.size(); ++i) {
-      // Keras: relu(x) - alpha * relu(-x).
-      float v = y[i];
-      if (!(v > 0)) y[i] = a[index[static_cast<size_t>(i % per_sample)]] * v;
-    }
-    return {std::move(y)};
+  // Described once, as ops: a PReluOp reading alpha (ops/rectifier.h).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    check_input(inputs.at(0).shape());
+    return call_ops(inputs, ctx);
   }
-
-  // dy/dx = 1 or alpha; dy/dalpha = x where x <= 0, summed over the batch and shared axes.
-  Gradients backward(const BackwardArgs& args) const override {
-    const Tensor& x = args.inputs.at(0);
-    Tensor g = args.output_grads.at(0);
-    std::vector<Dim> index = alpha_index(x.shape().without_batch());
-    const Tensor& a = alpha();
-    Tensor da(a.shape());
-    Dim per_sample = static_cast<Dim>(index.size());
-    for (Dim i = 0; i < g.size(); ++i) {
-      if (x[i] > 0) continue;
-      Dim k = index[static_cast<size_t>(i % per_sample)];
-      da[k] += g[i] * x[i];
-      g[i] *= a[k];
-    }
-    return {{std::move(g)}, {std::move(da)}};
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    check_input(g.shape(in.at(0)));
+    out = {graph::emit1(g, ops::PReluOp{}, {in[0]}, g.shape(in[0]), {&alpha()}, name())};
+    return true;
   }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
@@ -84,27 +65,12 @@ class PReLUImpl : public LayerImpl {
     const Shape& a = alpha().shape();
     std::string head = "Input 0 of layer \"" + name() + "\" is incompatible with the layer: ";
     if (s.rank() != a.rank() + 1)
-      throw ValueError(head + "expected ndim=" + std::to_string(a.rank() + 1) + ", found ndim=" + std::to_string(s.rank()) +
-                       ". Full shape received: " + s.str());
+      throw ValueError(head + "expected ndim=" + std::to_string(a.rank() + 1) +
+                       ", found ndim=" + std::to_string(s.rank()) + ". Full shape received: " + s.str());
     for (int i = 0; i < a.rank(); ++i)
       if (a[i] != 1 && s[i + 1] >= 0 && s[i + 1] != a[i])
         throw ValueError(head + "expected axis " + std::to_string(i + 1) + " of input shape to have value " +
                          std::to_string(a[i]) + ", but received input with shape " + s.str());
-  }
-
-  // For each element of one sample, the alpha element it uses (alpha repeats along its
-  // size-1, shared, axes).
-  std::vector<Dim> alpha_index(const Shape& sample) const {
-    const Tensor& a = alpha();
-    std::vector<Dim> out(static_cast<size_t>(sample.num_elements()));
-    std::vector<Dim> index(static_cast<size_t>(sample.rank()), 0);
-    for (Dim& src : out) {
-      src = 0;
-      for (int d = 0; d < sample.rank(); ++d) src = src * a.dim(d) + (a.dim(d) == 1 ? 0 : index[static_cast<size_t>(d)]);
-      for (int d = sample.rank() - 1; d >= 0 && ++index[static_cast<size_t>(d)] == sample[d]; --d)
-        index[static_cast<size_t>(d)] = 0;
-    }
-    return out;
   }
 
   PReLUOptions options_;

@@ -1,9 +1,10 @@
-// The rectifier family: ReLU, LeakyReLU, ThresholdedReLU, ELU. Elementwise, no weights.
+// The rectifier family: ReLU, LeakyReLU, ThresholdedReLU, ELU: one RectifierOp each, no weights.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/activations.h"
 #include "layers/from_config.h"
 #include "saving/config_utils.h"
@@ -37,35 +38,31 @@ std::string py_float(double v) {
   return (neg ? "-" : "") + out;
 }
 
-// Elementwise layers that keep the shape.
-class ElementwiseActivation : public LayerImpl {
+// The rectifier layers: one RectifierOp each (ops/rectifier.h).
+class RectifierLayer : public LayerImpl {
  public:
   using LayerImpl::LayerImpl;
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
     return in;
   }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    Tensor y = inputs.at(0);
-    for (float& v : y.values()) v = apply(v);
-    return {std::move(y)};
+  // Described once, as ops (lower()).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
-  Gradients backward(const BackwardArgs& a) const override {
-    const Tensor& x = a.inputs.at(0);
-    Tensor g = a.output_grads.at(0);
-    for (Dim i = 0; i < g.size(); ++i) g[i] *= derivative(x[i]);
-    return {{std::move(g)}, {}};
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    out = {graph::emit1(g, rectifier(), {in.at(0)}, g.shape(in[0]), {}, name())};
+    return true;
   }
+  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
 
  protected:
-  virtual float apply(float x) const = 0;
-  // d apply / dx; at a kink, the side the backends' gradients take (0 for relu at 0).
-  virtual float derivative(float x) const = 0;
+  virtual ops::RectifierOp rectifier() const = 0;
 };
 
-class ReLUImpl : public ElementwiseActivation {
+class ReLUImpl : public RectifierLayer {
  public:
-  explicit ReLUImpl(const ReLUOptions& o) : ElementwiseActivation(o.name, "re_lu"), o_(o) {
+  explicit ReLUImpl(const ReLUOptions& o) : RectifierLayer(o.name, "re_lu"), o_(o) {
     if (o.max_value && *o.max_value < 0)
       throw ValueError("max_value of a ReLU layer cannot be a negative value. Received: max_value=" +
                        py_float(*o.max_value));
@@ -86,35 +83,22 @@ class ReLUImpl : public ElementwiseActivation {
   }
 
  protected:
-  // Keras's activations.relu, step by step in float32 as the backends do it.
-  float apply(float x) const override {
-    const float slope = static_cast<float>(o_.negative_slope), thr = static_cast<float>(o_.threshold);
-    if (slope != 0 && !o_.max_value && thr == 0) return x > 0 ? x : slope * x;
-    float y = thr != 0 ? (x > thr ? x : 0.0f) : std::max(x, 0.0f);
-    if (o_.max_value) y = std::clamp(y, 0.0f, static_cast<float>(*o_.max_value));
-    if (slope != 0) y -= slope * std::max(thr - x, 0.0f);
-    return y;
-  }
-  float derivative(float x) const override {
-    const float slope = static_cast<float>(o_.negative_slope), thr = static_cast<float>(o_.threshold);
-    if (slope != 0 && !o_.max_value && thr == 0) return x > 0 ? 1.0f : slope;
-    float d = (thr != 0 ? x > thr : x > 0) ? 1.0f : 0.0f;
-    if (o_.max_value && x >= static_cast<float>(*o_.max_value)) d = 0;
-    if (slope != 0 && x < thr) d += slope;
-    return d;
+  ops::RectifierOp rectifier() const override {
+    return {.negative_slope = o_.negative_slope, .threshold = o_.threshold, .max_value = o_.max_value};
   }
 
  private:
   ReLUOptions o_;
 };
 
-class LeakyReLUImpl : public ElementwiseActivation {
+class LeakyReLUImpl : public RectifierLayer {
  public:
-  explicit LeakyReLUImpl(const LeakyReLUOptions& o)
-      : ElementwiseActivation(o.name, "leaky_re_lu"), slope_(o.negative_slope) {
+  explicit LeakyReLUImpl(const LeakyReLUOptions& o) : RectifierLayer(o.name, "leaky_re_lu"), slope_(o.negative_slope) {
     if (!(slope_ >= 0))
-      throw ValueError("The negative_slope value of a Leaky ReLU layer cannot be None or negative value. Expected a "
-                       "float. Received: negative_slope=" + py_float(slope_));
+      throw ValueError(
+          "The negative_slope value of a Leaky ReLU layer cannot be None or negative value. Expected a "
+          "float. Received: negative_slope=" +
+          py_float(slope_));
   }
   std::string class_name() const override { return "LeakyReLU"; }
   nlohmann::json get_config() const override {
@@ -124,17 +108,16 @@ class LeakyReLUImpl : public ElementwiseActivation {
   }
 
  protected:
-  float apply(float x) const override { return x > 0 ? x : static_cast<float>(slope_) * x; }
-  float derivative(float x) const override { return x > 0 ? 1.0f : static_cast<float>(slope_); }
+  ops::RectifierOp rectifier() const override { return {.negative_slope = slope_}; }
 
  private:
   double slope_;
 };
 
-class ThresholdedReLUImpl : public ElementwiseActivation {
+class ThresholdedReLUImpl : public RectifierLayer {
  public:
   explicit ThresholdedReLUImpl(const ThresholdedReLUOptions& o)
-      : ElementwiseActivation(o.name, "thresholded_re_lu"), theta_(o.theta) {
+      : RectifierLayer(o.name, "thresholded_re_lu"), theta_(o.theta) {
     if (!(theta_ >= 0))
       throw ValueError("The theta value of a Thresholded ReLU layer should be >=0. Received: " + py_float(theta_));
   }
@@ -146,16 +129,15 @@ class ThresholdedReLUImpl : public ElementwiseActivation {
   }
 
  protected:
-  float apply(float x) const override { return x > static_cast<float>(theta_) ? x : 0.0f; }
-  float derivative(float x) const override { return x > static_cast<float>(theta_) ? 1.0f : 0.0f; }
+  ops::RectifierOp rectifier() const override { return {.threshold = theta_}; }
 
  private:
   double theta_;
 };
 
-class ELUImpl : public ElementwiseActivation {
+class ELUImpl : public RectifierLayer {
  public:
-  explicit ELUImpl(const ELUOptions& o) : ElementwiseActivation(o.name, "elu"), alpha_(o.alpha) {}
+  explicit ELUImpl(const ELUOptions& o) : RectifierLayer(o.name, "elu"), alpha_(o.alpha) {}
   std::string class_name() const override { return "ELU"; }
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
@@ -164,8 +146,7 @@ class ELUImpl : public ElementwiseActivation {
   }
 
  protected:
-  float apply(float x) const override { return x >= 0 ? x : static_cast<float>(alpha_) * std::expm1(x); }
-  float derivative(float x) const override { return x >= 0 ? 1.0f : static_cast<float>(alpha_) * std::exp(x); }
+  ops::RectifierOp rectifier() const override { return {.kind = ops::RectifierOp::Kind::kElu, .alpha = alpha_}; }
 
  private:
   double alpha_;
@@ -207,7 +188,8 @@ Layer leaky_relu_from_config(const nlohmann::json& c, const ConfigContext&) {
 
 Layer thresholded_relu_from_config(const nlohmann::json& c, const ConfigContext&) {
   using namespace saving;
-  return finish(ThresholdedReLU(ThresholdedReLUOptions{.theta = get_double(c, "theta", 1.0), .name = get_string(c, "name")}), c);
+  return finish(
+      ThresholdedReLU(ThresholdedReLUOptions{.theta = get_double(c, "theta", 1.0), .name = get_string(c, "name")}), c);
 }
 
 Layer elu_from_config(const nlohmann::json& c, const ConfigContext&) {

@@ -27,7 +27,8 @@ std::vector<Dim> softmax_groups(const Shape& s, const std::vector<int>& axes, Di
     for (int d = 0; d < s.rank(); ++d)
       if (!reduced[static_cast<size_t>(d)]) g = g * s[d] + index[static_cast<size_t>(d)];
     group[flat] = g;
-    for (int d = s.rank() - 1; d >= 0 && ++index[static_cast<size_t>(d)] == s[d]; --d) index[static_cast<size_t>(d)] = 0;
+    for (int d = s.rank() - 1; d >= 0 && ++index[static_cast<size_t>(d)] == s[d]; --d)
+      index[static_cast<size_t>(d)] = 0;
   }
   return group;
 }
@@ -38,8 +39,10 @@ void softmax_over(Tensor& t, const std::vector<int>& axes) {
   std::vector<Dim> group = softmax_groups(t.shape(), axes, groups);
   std::vector<float> max(static_cast<size_t>(groups), -std::numeric_limits<float>::infinity());
   std::vector<double> sum(static_cast<size_t>(groups), 0.0);
-  for (Dim i = 0; i < t.size(); ++i) max[static_cast<size_t>(group[i])] = std::max(max[static_cast<size_t>(group[i])], t[i]);
-  for (Dim i = 0; i < t.size(); ++i) sum[static_cast<size_t>(group[i])] += std::exp(double(t[i]) - max[static_cast<size_t>(group[i])]);
+  for (Dim i = 0; i < t.size(); ++i)
+    max[static_cast<size_t>(group[i])] = std::max(max[static_cast<size_t>(group[i])], t[i]);
+  for (Dim i = 0; i < t.size(); ++i)
+    sum[static_cast<size_t>(group[i])] += std::exp(double(t[i]) - max[static_cast<size_t>(group[i])]);
   for (Dim i = 0; i < t.size(); ++i) {
     auto g = static_cast<size_t>(group[i]);
     t[i] = static_cast<float>(std::exp(double(t[i]) - max[g] - std::log(sum[g])));
