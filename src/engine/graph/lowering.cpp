@@ -7,8 +7,6 @@
 
 namespace keras::graph {
 
-namespace {
-
 ValueId transpose(Lowering& g, ValueId v, std::vector<int> perm, const std::string& layer) {
   const Shape& s = g.shape(v);
   std::vector<Dim> dims;
@@ -16,8 +14,6 @@ ValueId transpose(Lowering& g, ValueId v, std::vector<int> perm, const std::stri
   ops::Op op{.attrs = ops::TransposeOp{std::move(perm)}, .inputs = {s}, .outputs = {Shape(dims)}, .layer = layer};
   return g.emit(std::move(op), {v})[0];
 }
-
-}  // namespace
 
 ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& inputs, Shape out,
               std::vector<const Tensor*> weights, const std::string& layer) {

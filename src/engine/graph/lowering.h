@@ -46,6 +46,8 @@ inline std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, cons
 ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& inputs, Shape out,
               std::vector<const Tensor*> weights, const std::string& layer);
 
+// y's axis i = v's axis perm[i], as a transpose op.
+ValueId transpose(Lowering& g, ValueId v, std::vector<int> perm, const std::string& layer);
 // Shared lowerings of layout moves: (N, C, d...) <-> (N, d..., C) as transpose ops.
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer);
 ValueId to_channels_first(Lowering& g, ValueId v, const std::string& layer);

@@ -1,62 +1,14 @@
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/activations.h"
 #include "layers/from_config.h"
-#include "ops/activations.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
 
 namespace {
-
-// The softmax group of each element (its flat index over the axes not reduced), and how many.
-std::vector<Dim> softmax_groups(const Shape& s, const std::vector<int>& axes, Dim& groups) {
-  std::vector<bool> reduced(static_cast<size_t>(s.rank()), false);
-  for (int a : axes) reduced[static_cast<size_t>(s.normalize_axis(a))] = true;
-  // Group of each element: its flat index over the kept axes.
-  std::vector<Dim> group(static_cast<size_t>(s.num_elements()));
-  groups = 1;
-  for (int d = 0; d < s.rank(); ++d)
-    if (!reduced[static_cast<size_t>(d)]) groups *= s[d];
-  std::vector<Dim> index(static_cast<size_t>(s.rank()), 0);
-  for (size_t flat = 0; flat < group.size(); ++flat) {
-    Dim g = 0;
-    for (int d = 0; d < s.rank(); ++d)
-      if (!reduced[static_cast<size_t>(d)]) g = g * s[d] + index[static_cast<size_t>(d)];
-    group[flat] = g;
-    for (int d = s.rank() - 1; d >= 0 && ++index[static_cast<size_t>(d)] == s[d]; --d)
-      index[static_cast<size_t>(d)] = 0;
-  }
-  return group;
-}
-
-// exp(x - logsumexp(x, axes)): Keras's softmax over several axes at once.
-void softmax_over(Tensor& t, const std::vector<int>& axes) {
-  Dim groups = 0;
-  std::vector<Dim> group = softmax_groups(t.shape(), axes, groups);
-  std::vector<float> max(static_cast<size_t>(groups), -std::numeric_limits<float>::infinity());
-  std::vector<double> sum(static_cast<size_t>(groups), 0.0);
-  for (Dim i = 0; i < t.size(); ++i)
-    max[static_cast<size_t>(group[i])] = std::max(max[static_cast<size_t>(group[i])], t[i]);
-  for (Dim i = 0; i < t.size(); ++i)
-    sum[static_cast<size_t>(group[i])] += std::exp(double(t[i]) - max[static_cast<size_t>(group[i])]);
-  for (Dim i = 0; i < t.size(); ++i) {
-    auto g = static_cast<size_t>(group[i]);
-    t[i] = static_cast<float>(std::exp(double(t[i]) - max[g] - std::log(sum[g])));
-  }
-}
-
-// dx = y * (g - sum over the group of y * g).
-void softmax_over_grad(const Tensor& y, Tensor& g, const std::vector<int>& axes) {
-  Dim groups = 0;
-  std::vector<Dim> group = softmax_groups(y.shape(), axes, groups);
-  std::vector<double> dot(static_cast<size_t>(groups), 0.0);
-  for (Dim i = 0; i < y.size(); ++i) dot[static_cast<size_t>(group[i])] += double(y[i]) * g[i];
-  for (Dim i = 0; i < y.size(); ++i) g[i] = y[i] * static_cast<float>(g[i] - dot[static_cast<size_t>(group[i])]);
-}
 
 class SoftmaxImpl : public LayerImpl {
  public:
@@ -74,25 +26,38 @@ class SoftmaxImpl : public LayerImpl {
     return in;
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    Tensor y = inputs.at(0);
-    compute_output_shape({y.shape()});
-    if (axes_.size() == 1)
-      ops::softmax(y, axes_[0]);
-    else
-      softmax_over(y, axes_);
-    return {std::move(y)};
+  // Described once, as ops: the reduced axes moved last (a transpose, unless they are already
+  // the trailing ones), a softmax over rows of their size, and the transpose back.
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    compute_output_shape({inputs.at(0).shape()});
+    return call_ops(inputs, ctx);
   }
-
-  Gradients backward(const BackwardArgs& a) const override {
-    const Tensor& y = a.outputs.at(0);
-    Tensor g = a.output_grads.at(0);
-    if (axes_.size() == 1)
-      ops::softmax_grad(y, g, axes_[0]);
-    else
-      softmax_over_grad(y, g, axes_);
-    return {{std::move(g)}, {}};
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape s = g.shape(in.at(0));
+    compute_output_shape({s});
+    std::vector<bool> reduced(static_cast<size_t>(s.rank()), false);
+    for (int a : axes_) reduced[static_cast<size_t>(s.normalize_axis(a))] = true;
+    std::vector<int> perm;
+    for (bool last : {false, true})
+      for (int d = 0; d < s.rank(); ++d)
+        if (reduced[static_cast<size_t>(d)] == last) perm.push_back(d);
+    bool moved = !std::is_sorted(perm.begin(), perm.end());
+    int v = moved ? graph::transpose(g, in[0], perm, name()) : in[0];
+    Shape t = g.shape(v);
+    Dim n = 1;
+    for (int d = 0; d < s.rank(); ++d)
+      if (reduced[static_cast<size_t>(d)]) n *= s[d];
+    if (n == 0) return false;
+    v = g.view(graph::activation(g, g.view(v, Shape{t.num_elements() / n, n}), "softmax", name()), t);
+    if (moved) {
+      std::vector<int> back(perm.size());
+      for (size_t i = 0; i < perm.size(); ++i) back[static_cast<size_t>(perm[i])] = static_cast<int>(i);
+      v = graph::transpose(g, v, back, name());
+    }
+    out = {v};
+    return true;
   }
+  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
