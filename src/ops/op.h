@@ -92,6 +92,14 @@ struct RectifierOp {
 // 1 on shared axes) repeated along the batch and the shared axes.
 struct PReluOp {};
 
+// y[i, :] = table[index[i], :] for each of the input's `rows` values (Embedding). Indices are
+// floats holding integers in [0, vocabulary): anything else is a ValueError naming the layer,
+// as Keras's cast to int32 and TensorFlow's bounds check. Weights: table [vocabulary, dim].
+// Indices have no gradient.
+struct GatherOp {
+  Dim rows = 0, vocabulary = 0, dim = 0;
+};
+
 // y = x * scale[c] + shift[c] over the last axis (BatchNormalization at inference, once
 // folded into scale and shift). Weights: scale, shift.
 struct AffineOp {
@@ -237,6 +245,12 @@ struct RectifierGradOp {
 // PReLU's gradients. Inputs: x, dy; weights: alpha. Outputs: dx, dalpha.
 struct PReluGradOp {};
 
+// The table's gradient of a GatherOp: zero, then each output row's gradient added into its
+// index's row, in order. Inputs: indices, dy.
+struct GatherGradOp {
+  GatherOp gather;
+};
+
 // dx of a ResizeOp. Inputs: dy.
 struct ResizeGradOp {
   ResizeArgs geometry;
@@ -259,11 +273,12 @@ struct LayerGradOp {
   bool input_grads = true;
 };
 
-using OpAttrs = std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp,
-                             PReluOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp,
-                             LayerCallOp, MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
-                             GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp,
-                             MergeGradOp, RectifierGradOp, PReluGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
+using OpAttrs =
+    std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
+                 GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp, LayerCallOp,
+                 MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp,
+                 BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp, PReluGradOp,
+                 GatherGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

@@ -134,6 +134,32 @@ FnOperator::Fn prelu_grad(const ops::Op& op) {
   };
 }
 
+// The row of each index, checked before it is read.
+Dim gather_row(const ops::GatherOp& a, float v, const std::string& layer) {
+  if (!(v >= 0 && v < static_cast<float>(a.vocabulary)) || std::floor(v) != v)
+    throw ValueError("Layer \"" + layer + "\": index " + std::to_string(v) + " is not an integer in [0, " +
+                     std::to_string(a.vocabulary) + ")");
+  return static_cast<Dim>(v);
+}
+
+FnOperator::Fn gather(const ops::Op& op, const ops::GatherOp& a) {
+  const Tensor* table = op.weights.at(0);
+  return [a, table, layer = op.layer](Inputs in, Outputs out) {
+    for (Dim i = 0; i < a.rows; ++i)
+      std::copy_n(table->data() + gather_row(a, in[0][i], layer) * a.dim, a.dim, out[0] + i * a.dim);
+  };
+}
+
+FnOperator::Fn gather_grad(const ops::Op& op, const ops::GatherGradOp& g) {
+  return [a = g.gather, layer = op.layer](Inputs in, Outputs out) {
+    std::fill(out[0], out[0] + a.vocabulary * a.dim, 0.0f);
+    for (Dim i = 0; i < a.rows; ++i) {
+      float* row = out[0] + gather_row(a, in[0][i], layer) * a.dim;
+      for (Dim j = 0; j < a.dim; ++j) row[j] += in[1][i * a.dim + j];
+    }
+  };
+}
+
 FnOperator::Fn pad(const ops::Op& op, const ops::PadOp& a) {
   return [x = op.inputs.at(0), y = op.outputs.at(0), a](Inputs in, Outputs out) {
     ops::shifted_window(in[0], x, out[0], y, a.before);
@@ -526,6 +552,8 @@ class ReferenceBackend final : public Backend {
             return [a, n = op.inputs.at(0).num_elements()](Inputs in, Outputs out) {
               ops::rectifier_grad(a.forward, in[0], in[1], out[0], n);
             };
+          if constexpr (std::is_same_v<T, ops::GatherOp>) return gather(op, a);
+          if constexpr (std::is_same_v<T, ops::GatherGradOp>) return gather_grad(op, a);
           if constexpr (std::is_same_v<T, ops::PReluOp>) return prelu(op);
           if constexpr (std::is_same_v<T, ops::PReluGradOp>) return prelu_grad(op);
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);

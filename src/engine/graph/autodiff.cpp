@@ -128,11 +128,11 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::Pool2DOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
          std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::TransposeOp>(op.attrs) ||
          std::holds_alternative<ops::DropoutOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
-         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::RectifierOp>(op.attrs) ||
-         std::holds_alternative<ops::PReluOp>(op.attrs) || std::holds_alternative<ops::MergeOp>(op.attrs) ||
-         std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
-         std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
-         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::GatherOp>(op.attrs) ||
+         std::holds_alternative<ops::RectifierOp>(op.attrs) || std::holds_alternative<ops::PReluOp>(op.attrs) ||
+         std::holds_alternative<ops::MergeOp>(op.attrs) || std::holds_alternative<ops::BroadcastOp>(op.attrs) ||
+         std::holds_alternative<ops::PadOp>(op.attrs) || std::holds_alternative<ops::CropOp>(op.attrs) ||
+         std::holds_alternative<ops::ResizeOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -175,6 +175,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     return conv2d(g, op, *c, inputs[0], outputs[0], dy[0], need[0]);
   if (const auto* t = std::get_if<ops::Conv2DTransposeOp>(&op.attrs))
     return conv2d_transpose(g, op, *t, inputs[0], outputs[0], dy[0], need[0]);
+  if (const auto* gather = std::get_if<ops::GatherOp>(&op.attrs))  // indices have no gradient
+    return {{-1}, {emit1(g, {ops::GatherGradOp{*gather}}, {inputs[0], dy[0]}, op.weights[0]->shape(), {}, layer)}};
   if (std::holds_alternative<ops::PReluOp>(op.attrs)) {
     ops::Op back{.attrs = ops::PReluGradOp{},
                  .inputs = {op.inputs[0], op.inputs[0]},

@@ -99,6 +99,19 @@ TEST(EmbeddingGradient, RowsCollectTheirGradientsAndIndicesGetNone) {
   EXPECT_TRUE(AllClose(grads.variables.at(0), Tensor(Shape{5, 2}, {3, 4, 11, 12, 1 + 5 + 9, 2 + 6 + 10, 0, 0, 7, 8})));
 }
 
+TEST(Embedding, IndicesOutsideTheTableOrNotIntegersAreErrorsNamingTheLayer) {
+  Layer e = layers::Embedding({.input_dim = 5, .output_dim = 2, .name = "words"});
+  e->build({Shape{None, 2}});
+  for (float bad : {5.0f, -1.0f, 1.5f, std::nanf("")}) {
+    try {
+      e->call({Tensor(Shape{1, 2}, {0, bad})}, {});
+      ADD_FAILURE() << "index " << bad << " accepted";
+    } catch (const ValueError& err) {
+      EXPECT_NE(std::string(err.what()).find("\"words\""), std::string::npos) << err.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace keras
 

@@ -1,7 +1,6 @@
-#include <cmath>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/core.h"
 #include "layers/from_config.h"
 #include "saving/config_utils.h"
@@ -24,37 +23,19 @@ class EmbeddingImpl : public LayerImpl {
     out.push_back(options_.output_dim);
     return {out};
   }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    Shape out_shape = x.shape();
-    out_shape.push_back(options_.output_dim);
-    Tensor y(out_shape);
-    const Tensor& table = variables()[0]->value;
-    for (Dim i = 0; i < x.size(); ++i) {
-      float v = x[i];
-      // Keras casts indices to int32; a non-integral or out-of-range index is an error here.
-      if (!(v >= 0 && v < static_cast<float>(options_.input_dim)) || std::floor(v) != v)
-        fail("index " + std::to_string(v) + " is not an integer in [0, " + std::to_string(options_.input_dim) +
-             ") (input shape " + x.shape().str() + ")");
-      std::memcpy(y.data() + i * options_.output_dim, table.data() + static_cast<Dim>(v) * options_.output_dim,
-                  sizeof(float) * static_cast<size_t>(options_.output_dim));
-    }
-    return {std::move(y)};
+  // Described once, as ops: a GatherOp reading the table (its gradient adds each output row's
+  // into its index's row; indices have none).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
-  // Each output row is a copy of one table row, so its gradient adds into that row. Indices
-  // are not differentiable: their gradient is zero.
-  Gradients backward(const BackwardArgs& a) const override {
-    const Tensor& x = a.inputs.at(0);
-    const Tensor& g = a.output_grads.at(0);
-    Dim d = options_.output_dim;
-    Tensor table_grad(variables()[0]->value.shape());
-    for (Dim i = 0; i < x.size(); ++i) {
-      float* row = table_grad.data() + static_cast<Dim>(x[i]) * d;
-      const float* gi = g.data() + i * d;
-      for (Dim j = 0; j < d; ++j) row[j] += gi[j];
-    }
-    return {{Tensor::zeros(x.shape())}, {std::move(table_grad)}};
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& x = g.shape(in.at(0));
+    ops::GatherOp op{.rows = x.num_elements(), .vocabulary = options_.input_dim, .dim = options_.output_dim};
+    out = {graph::emit1(g, op, {in[0]}, compute_output_shape({x})[0], {&variables()[0]->value}, name())};
+    return true;
   }
+  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
+
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["input_dim"] = options_.input_dim;
