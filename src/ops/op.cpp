@@ -4,18 +4,44 @@ namespace keras::ops {
 
 const char* kind_name(const Op& op) {
   // In OpAttrs order.
-  static constexpr const char* kNames[] = {"dense",          "conv2d",      "conv2d_transpose",
-                                           "pool2d",         "global_pool", "activation",
-                                           "rectifier",      "prelu",       "gather",
-                                           "affine",         "merge",       "broadcast",
-                                           "concat",         "transpose",   "pad",
-                                           "crop",           "resize",      "layer_call",
-                                           "matmul",         "bias_grad",   "activation_grad",
-                                           "conv2d_grad",    "pool2d_grad", "global_pool_grad",
-                                           "dropout",        "batch_norm",  "batch_norm_grad",
-                                           "slice",          "reduce_to",   "merge_grad",
-                                           "rectifier_grad", "prelu_grad",  "gather_grad",
-                                           "resize_grad",    "layer_train", "layer_grad"};
+  static constexpr const char* kNames[] = {"dense",
+                                           "conv2d",
+                                           "conv2d_transpose",
+                                           "pool2d",
+                                           "global_pool",
+                                           "activation",
+                                           "rectifier",
+                                           "prelu",
+                                           "gather",
+                                           "affine",
+                                           "merge",
+                                           "broadcast",
+                                           "concat",
+                                           "transpose",
+                                           "pad",
+                                           "crop",
+                                           "resize",
+                                           "layer_call",
+                                           "matmul",
+                                           "l2_normalize",
+                                           "bias_grad",
+                                           "activation_grad",
+                                           "conv2d_grad",
+                                           "pool2d_grad",
+                                           "global_pool_grad",
+                                           "dropout",
+                                           "batch_norm",
+                                           "batch_norm_grad",
+                                           "slice",
+                                           "reduce_to",
+                                           "merge_grad",
+                                           "rectifier_grad",
+                                           "prelu_grad",
+                                           "gather_grad",
+                                           "l2_normalize_grad",
+                                           "resize_grad",
+                                           "layer_train",
+                                           "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);
   return kNames[op.attrs.index()];
 }
@@ -31,7 +57,8 @@ double flops(const Op& op) {
     const Conv2DArgs& g = c->geometry;
     return 2.0 * double(g.batch * g.out_h * g.out_w) * double(g.out_c) * double(g.k_h * g.k_w) * double(g.in_c);
   }
-  if (const auto* m = std::get_if<MatMulOp>(&op.attrs)) return 2.0 * double(m->m) * double(m->n) * double(m->k);
+  if (const auto* m = std::get_if<MatMulOp>(&op.attrs))
+    return 2.0 * double(m->batch) * double(m->m) * double(m->n) * double(m->k);
   if (const auto* c = std::get_if<Conv2DGradOp>(&op.attrs)) {
     const Conv2DArgs& g = c->geometry;
     double per_output = double(g.k_h * g.k_w) * double(c->depthwise ? 1 : g.in_c / g.groups);

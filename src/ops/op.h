@@ -157,9 +157,17 @@ struct LayerCallOp {
 
 // C[m, n] = op(A) @ op(B), op = transpose when asked; A [m, k] (or [k, m]), B [k, n] (or [n, k]).
 // B is a weight when the op has one (a Dense kernel in dx = dz @ kernel^T), else input 1.
+// `batch` products one after another (the Dot layer): A, B and C are each that many matrices in
+// a row (a weight B is one matrix, shared).
 struct MatMulOp {
   Dim m = 0, n = 0, k = 0;
   bool trans_a = false, trans_b = false;
+  Dim batch = 1;
+};
+
+// keras.ops.normalize (order 2) of x viewed as [outer, n, inner] along n (ops/l2_normalize.h).
+struct L2NormalizeOp {
+  Dim outer = 0, n = 0, inner = 0;
 };
 
 // db[c] = sum over rows of dz[r, c]: a bias's gradient.
@@ -251,6 +259,11 @@ struct GatherGradOp {
   GatherOp gather;
 };
 
+// dx of an L2NormalizeOp. Inputs: x, dy.
+struct L2NormalizeGradOp {
+  L2NormalizeOp forward;
+};
+
 // dx of a ResizeOp. Inputs: dy.
 struct ResizeGradOp {
   ResizeArgs geometry;
@@ -276,9 +289,9 @@ struct LayerGradOp {
 using OpAttrs =
     std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
                  GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp, LayerCallOp,
-                 MatMulOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp,
-                 BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp, PReluGradOp,
-                 GatherGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
+                 MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp,
+                 DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp,
+                 PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

@@ -508,9 +508,11 @@ class MatMulOperator final : public Operator {
   explicit MatMulOperator(const ops::Op& op)
       : a_(std::get<ops::MatMulOp>(op.attrs)), weight_(op.weights.empty() ? nullptr : op.weights[0]) {}
   void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
-    const float* b = weight_ ? weight_->data() : in[1];
-    gemm(*ctx.pool, a_.trans_a, a_.trans_b, a_.m, a_.n, a_.k, 1.0f, in[0], a_.trans_a ? a_.m : a_.k, b,
-         a_.trans_b ? a_.k : a_.n, 0.0f, out[0], a_.n);
+    for (Dim i = 0; i < a_.batch; ++i) {
+      const float* b = weight_ ? weight_->data() : in[1] + i * a_.k * a_.n;
+      gemm(*ctx.pool, a_.trans_a, a_.trans_b, a_.m, a_.n, a_.k, 1.0f, in[0] + i * a_.m * a_.k, a_.trans_a ? a_.m : a_.k,
+           b, a_.trans_b ? a_.k : a_.n, 0.0f, out[0] + i * a_.m * a_.n, a_.n);
+    }
   }
 
  private:

@@ -14,6 +14,7 @@
 #include "ops/batch_norm.h"
 #include "ops/broadcast.h"
 #include "ops/dropout.h"
+#include "ops/l2_normalize.h"
 #include "ops/rectifier.h"
 #include "ops/window.h"
 
@@ -332,9 +333,11 @@ FnOperator::Fn layer_call(const ops::Op& op, const ops::LayerCallOp& a) {
 FnOperator::Fn matmul(const ops::Op& op, const ops::MatMulOp& a) {
   const Tensor* weight = op.weights.empty() ? nullptr : op.weights[0];
   return [a, weight](Inputs in, Outputs out) {
-    const float* b = weight ? weight->data() : in[1];
-    ops::reference_kernels().gemm(a.trans_a, a.trans_b, a.m, a.n, a.k, 1.0f, in[0], a.trans_a ? a.m : a.k, b,
-                                  a.trans_b ? a.k : a.n, 0.0f, out[0], a.n);
+    for (Dim i = 0; i < a.batch; ++i) {
+      const float* b = weight ? weight->data() : in[1] + i * a.k * a.n;
+      ops::reference_kernels().gemm(a.trans_a, a.trans_b, a.m, a.n, a.k, 1.0f, in[0] + i * a.m * a.k,
+                                    a.trans_a ? a.m : a.k, b, a.trans_b ? a.k : a.n, 0.0f, out[0] + i * a.m * a.n, a.n);
+    }
   };
 }
 
@@ -554,6 +557,12 @@ class ReferenceBackend final : public Backend {
             };
           if constexpr (std::is_same_v<T, ops::GatherOp>) return gather(op, a);
           if constexpr (std::is_same_v<T, ops::GatherGradOp>) return gather_grad(op, a);
+          if constexpr (std::is_same_v<T, ops::L2NormalizeOp>)
+            return [a](Inputs in, Outputs out) { ops::l2_normalize(in[0], out[0], a.outer, a.n, a.inner); };
+          if constexpr (std::is_same_v<T, ops::L2NormalizeGradOp>)
+            return [f = a.forward](Inputs in, Outputs out) {
+              ops::l2_normalize_grad(in[0], in[1], out[0], f.outer, f.n, f.inner);
+            };
           if constexpr (std::is_same_v<T, ops::PReluOp>) return prelu(op);
           if constexpr (std::is_same_v<T, ops::PReluGradOp>) return prelu_grad(op);
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);

@@ -76,6 +76,19 @@ OpGradients conv2d_transpose(Lowering& g, const ops::Op& op, const ops::Conv2DTr
   return r;
 }
 
+// C = A B for two inputs (batched): dA = dC B^T, dB = A^T dC.
+OpGradients matmul(Lowering& g, const ops::Op& op, const ops::MatMulOp& a, const std::vector<ValueId>& in, ValueId dc,
+                   const std::vector<bool>& need) {
+  OpGradients r{{-1, -1}, {}};
+  if (need[0])
+    r.inputs[0] =
+        emit1(g, {ops::MatMulOp{a.m, a.k, a.n, false, true, a.batch}}, {dc, in[1]}, op.inputs[0], {}, op.layer);
+  if (need[1])
+    r.inputs[1] =
+        emit1(g, {ops::MatMulOp{a.k, a.n, a.m, true, false, a.batch}}, {in[0], dc}, op.inputs[1], {}, op.layer);
+  return r;
+}
+
 // dx, dgamma and dbeta in one op: the batch statistics make every dx read every dy of its
 // channel.
 OpGradients batch_norm(Lowering& g, const ops::Op& op, const ops::BatchNormOp& a, const std::vector<ValueId>& inputs,
@@ -120,6 +133,12 @@ OpGradients layer_grad(Lowering& g, const ops::Op& op, const ops::LayerTrainOp& 
   return r;
 }
 
+// A product of two inputs, neither transposed: the Dot layer's.
+bool is_plain_product(const ops::Op& op) {
+  const auto* m = std::get_if<ops::MatMulOp>(&op.attrs);
+  return m && op.weights.empty() && !m->trans_a && !m->trans_b;
+}
+
 }  // namespace
 
 bool differentiable(const ops::Op& op) {
@@ -128,7 +147,8 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::Pool2DOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
          std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::TransposeOp>(op.attrs) ||
          std::holds_alternative<ops::DropoutOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
-         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::GatherOp>(op.attrs) ||
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::L2NormalizeOp>(op.attrs) ||
+         is_plain_product(op) || std::holds_alternative<ops::GatherOp>(op.attrs) ||
          std::holds_alternative<ops::RectifierOp>(op.attrs) || std::holds_alternative<ops::PReluOp>(op.attrs) ||
          std::holds_alternative<ops::MergeOp>(op.attrs) || std::holds_alternative<ops::BroadcastOp>(op.attrs) ||
          std::holds_alternative<ops::PadOp>(op.attrs) || std::holds_alternative<ops::CropOp>(op.attrs) ||
@@ -175,6 +195,7 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     return conv2d(g, op, *c, inputs[0], outputs[0], dy[0], need[0]);
   if (const auto* t = std::get_if<ops::Conv2DTransposeOp>(&op.attrs))
     return conv2d_transpose(g, op, *t, inputs[0], outputs[0], dy[0], need[0]);
+  if (const auto* m = std::get_if<ops::MatMulOp>(&op.attrs)) return matmul(g, op, *m, inputs, dy[0], need);
   if (const auto* gather = std::get_if<ops::GatherOp>(&op.attrs))  // indices have no gradient
     return {{-1}, {emit1(g, {ops::GatherGradOp{*gather}}, {inputs[0], dy[0]}, op.weights[0]->shape(), {}, layer)}};
   if (std::holds_alternative<ops::PReluOp>(op.attrs)) {
@@ -208,6 +229,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     }
   } else if (const auto* f = std::get_if<ops::RectifierOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::RectifierGradOp{*f}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* l2 = std::get_if<ops::L2NormalizeOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::L2NormalizeGradOp{*l2}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
   } else if (std::holds_alternative<ops::BroadcastOp>(op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::ReduceToOp{}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* p = std::get_if<ops::PadOp>(&op.attrs)) {
