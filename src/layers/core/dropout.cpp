@@ -1,10 +1,7 @@
 // Dropout and SpatialDropout1D/2D/3D (keras/src/layers/regularization/): identity at
 // inference; in training, inverted dropout with a mask of the noise shape broadcast over the
 // input (the spatial variants keep or drop whole feature maps).
-#include "ops/dropout.h"
-
 #include <atomic>
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "engine/graph/lowering.h"
@@ -65,20 +62,17 @@ class DropoutImpl : public LayerImpl {
     out = {g.emit(ops::Op{.attrs = std::move(op), .inputs = {x}, .outputs = {x, x}, .layer = name()}, in)[0]};
     return true;
   }
+  // In training, the lowering's DropoutOp (a layer with a seed of its own counts its calls
+  // outside fit(), as Keras's SeedGenerator); its gradient scales by the same mask.
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
     if (!ctx.training || options_.rate == 0) return {inputs.at(0)};
-    Tensor mask = draw_mask(noise_shape(inputs.at(0).shape()), mask_seed(ctx));
-    Tensor y = inputs.at(0);
-    scale_by(y, mask);
-    if (ctx.saved) ctx.saved->tensors = {std::move(mask)};
-    return {std::move(y)};
+    CallContext c = ctx;
+    if (options_.seed && c.seed == 0) c.seed = calls_.fetch_add(1, std::memory_order_relaxed);
+    return call_ops(inputs, c);
   }
-
-  // y = x * mask: the same mask scales the gradient (identity when no mask was drawn).
   Gradients backward(const BackwardArgs& a) const override {
-    Tensor g = a.output_grads.at(0);
-    if (!a.saved.tensors.empty()) scale_by(g, a.saved.tensors[0]);
-    return {{std::move(g)}, {}};
+    if (a.saved.extra) return backward_ops(a);
+    return {{a.output_grads.at(0)}, {}};  // an inference call: the identity
   }
 
   nlohmann::json get_config() const override {
@@ -135,24 +129,8 @@ class DropoutImpl : public LayerImpl {
     return Shape(dims);
   }
 
-  // Keras's Dropout(seed=s) has a SeedGenerator of its own: its masks follow s, not the global
-  // seed (in fit(), s and the step; outside, s and the count of its calls).
-  uint64_t mask_seed(const CallContext& ctx) const {
-    if (!options_.seed) return engine::layer_seed(ctx.seed, name());
-    return engine::mix_seed(seed_base(), ctx.seed != 0 ? ctx.seed : calls_.fetch_add(1, std::memory_order_relaxed));
-  }
   uint64_t seed_base() const {
     return engine::mix_seed(static_cast<uint64_t>(*options_.seed), engine::hash_name("dropout seed"));
-  }
-
-  Tensor draw_mask(const Shape& shape, uint64_t seed) const {
-    Tensor mask = Tensor::empty(shape);
-    ops::draw_dropout_mask(options_.rate, seed, mask.data(), mask.size());
-    return mask;
-  }
-
-  static void scale_by(Tensor& t, const Tensor& mask) {
-    ops::scale_by_mask(t.data(), t.shape(), mask.data(), mask.shape());
   }
 
   Kind kind_;

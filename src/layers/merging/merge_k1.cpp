@@ -23,6 +23,10 @@ class MergeK1Impl : public LayerImpl {
     return inner_->call(inputs, ctx);
   }
   Gradients backward(const BackwardArgs& args) const override { return inner_->backward(args); }
+  // The inner layer's ops, in the model's plan.
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    return inner_->lower(g, in, out);
+  }
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     for (const char* k : {"mode", "concat_axis", "dot_axes"})
