@@ -209,7 +209,6 @@ class BatchNormalizationImpl : public LayerImpl {
   // Keras 3: moving = moving * momentum + batch * (1 - momentum), with the biased batch variance.
   void apply_state_updates(const SavedState& saved) override {
     if (saved.tensors.size() != 2) return;  // an inference-mode call: nothing to fold in
-    fprintf(stderr, "DBG update %s mean0 %g var0 %g\n", name().c_str(), saved.tensors[0][0], saved.tensors[1][0]);
     auto m = static_cast<float>(options_.momentum);
     for (Variable* v : variables()) {
       const Tensor* batch = v->name == "moving_mean"       ? &saved.tensors[0]
