@@ -162,6 +162,9 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   // trains runs the training plan and keeps its step in the saved state.
   std::vector<Tensor> call_ops(const std::vector<Tensor>& inputs, const CallContext& ctx) const;
   Gradients backward_ops(const BackwardArgs& args) const;
+  // The state updates a call_ops() training call's plan collected (Lowering::update_state),
+  // handed to apply_state_updates() as SavedState::tensors.
+  void apply_state_updates_ops(const SavedState& saved);
 
  private:
   std::shared_ptr<graph::PlanCache> op_plans_;

@@ -310,7 +310,8 @@ std::vector<Tensor> training_step(Model& m, const Tensor& x) {
 }
 
 // Training plans: forward and backward ops of random convnets (odd sizes, strides, dilation,
-// groups, depthwise, both layouts, fused and split activations, batch normalization, pooling,
+// groups, depthwise, both layouts, fused and split activations, batch normalization (frozen
+// too), pooling,
 // dropout, merges) on
 // every fast instruction set and thread count against the reference backend's.
 TEST(FastBackend, RandomTrainingStepsMatchReference) {
@@ -331,7 +332,11 @@ TEST(FastBackend, RandomTrainingStepsMatchReference) {
     Layer conv = conv_layer(depthwise, f, groups, depthwise ? r.pick(1, 2) : 1, {kh, kw}, {sh, sw}, {dh, dw}, padding,
                             format, act);
     auto y = conv(input);
-    if (format == "channels_last" && r.pick(0, 1)) y = layers::BatchNormalization()(y);
+    if (r.pick(0, 1)) {  // over the channels of either layout; sometimes frozen (its moving statistics)
+      Layer bn = layers::BatchNormalization({.axis = format == "channels_last" ? -1 : 1});
+      bn->set_trainable(r.pick(0, 2) != 0);
+      y = bn(y);
+    }
     if (r.pick(0, 1)) y = layers::MaxPooling2D({.pool_size = {2, 2}, .padding = "same", .data_format = format})(y);
     auto flat = layers::Flatten()(y);
     auto hidden = layers::Dense(r.pick(1, 40), r.one_of<std::string>({"relu", "selu", "sigmoid"}))(flat);

@@ -56,7 +56,10 @@ std::vector<Tensor> LayerImpl::call_ops(const std::vector<Tensor>& inputs, const
     }
   bool training = ctx.training || ctx.saved;
   auto plan = op_plans_->get(*this, shapes, default_runtime(),
-                             {.training = training, .input_gradients = training, .weights_change = true});
+                             {.training = training,
+                              .input_gradients = training,
+                              .weights_change = true,
+                              .inference_mode = training && !ctx.training});
   // The plan would run this very call() again (an op without a gradient, a lowering refused).
   if (plan->calls_layer(*this))
     throw NotImplementedError("Layer \"" + name_ + "\" (" + class_name() + ") has no ops for inputs " +
@@ -101,6 +104,10 @@ Gradients LayerImpl::backward_ops(const BackwardArgs& a) const {
     std::copy(src, src + t.size(), t.data());
   }
   return g;
+}
+
+void LayerImpl::apply_state_updates_ops(const SavedState& saved) {
+  if (const auto* step = static_cast<const LayerStep*>(saved.extra.get())) step->run->apply_state_updates();
 }
 
 std::vector<Shape> LayerImpl::build(const std::vector<Shape>& input_shapes) {

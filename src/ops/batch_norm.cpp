@@ -68,4 +68,47 @@ void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy
   }
 }
 
+void batch_norm_inference(const BatchNormArgs& a, const float* x, const float* mean, const float* var, float* y, Dim c0,
+                          Dim c1) {
+  const Dim C = a.channels;
+  for (Dim b0 = c0; b0 < c1; b0 += kBlock) {
+    Dim n = std::min(kBlock, c1 - b0);
+    float inv[kBlock], shift[kBlock];
+    for (Dim c = 0; c < n; ++c) {
+      double g = a.gamma ? a.gamma[b0 + c] : 1.0, be = a.beta ? a.beta[b0 + c] : 0.0;
+      double i = g / std::sqrt(double(var[b0 + c]) + a.epsilon);
+      inv[c] = static_cast<float>(i);
+      shift[c] = static_cast<float>(be - mean[b0 + c] * i);
+    }
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < n; ++c) y[r * C + b0 + c] = x[r * C + b0 + c] * inv[c] + shift[c];
+  }
+}
+
+void batch_norm_inference_backward(const BatchNormArgs& a, const float* x, const float* dy, const float* mean,
+                                   const float* var, float* dx, float* dgamma, float* dbeta, float* dmean, float* dvar,
+                                   Dim c0, Dim c1) {
+  const Dim C = a.channels;
+  for (Dim b0 = c0; b0 < c1; b0 += kBlock) {
+    Dim n = std::min(kBlock, c1 - b0);
+    double rs[kBlock], sum_g[kBlock] = {}, sum_gx[kBlock] = {};
+    for (Dim c = 0; c < n; ++c) rs[c] = 1.0 / std::sqrt(double(var[b0 + c]) + a.epsilon);
+    for (Dim r = 0; r < a.rows; ++r)
+      for (Dim c = 0; c < n; ++c) {
+        Dim i = r * C + b0 + c;
+        double xh = (double(x[i]) - mean[b0 + c]) * rs[c];
+        sum_g[c] += dy[i];
+        sum_gx[c] += dy[i] * xh;
+        dx[i] = static_cast<float>((a.gamma ? a.gamma[b0 + c] : 1.0) * rs[c] * dy[i]);
+      }
+    for (Dim c = 0; c < n; ++c) {
+      double gm = a.gamma ? a.gamma[b0 + c] : 1.0;
+      if (dgamma) dgamma[b0 + c] = static_cast<float>(sum_gx[c]);
+      if (dbeta) dbeta[b0 + c] = static_cast<float>(sum_g[c]);
+      dmean[b0 + c] = static_cast<float>(-gm * rs[c] * sum_g[c]);
+      dvar[b0 + c] = static_cast<float>(-0.5 * gm * rs[c] * rs[c] * sum_gx[c]);
+    }
+  }
+}
+
 }  // namespace keras::ops

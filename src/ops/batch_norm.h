@@ -1,5 +1,5 @@
 #pragma once
-// BatchNormalization over the last axis in a training step, on raw memory (the training plans'
+// BatchNormalization over the last axis in training plans, on raw memory (the training plans'
 // operators; the arithmetic of the layer's own call and backward, in double where they are).
 // Channels [c0, c1) only, so a backend may split the channels over threads: every channel's
 // sums run over the rows in order, whatever the split.
@@ -22,5 +22,16 @@ void batch_norm_forward(const BatchNormArgs& a, const float* x, float* y, float*
 // dx = gamma * r * (dy - (dbeta + xh * dgamma) / rows). dgamma and dbeta may be null.
 void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy, const float* mean, const float* var,
                          float* dx, float* dgamma, float* dbeta, Dim c0, Dim c1);
+
+// With given (moving) statistics: y = x * inv + (beta - mean * inv), inv = gamma / sqrt(var +
+// eps), in double as the layer's inference.
+void batch_norm_inference(const BatchNormArgs& a, const float* x, const float* mean, const float* var, float* y, Dim c0,
+                          Dim c1);
+// Its gradients: dx = gamma * r * dy, dgamma = sum(dy * xh), dbeta = sum(dy), and the
+// statistics' own, dmean = -gamma * r * sum(dy), dvar = -gamma * r^2 / 2 * sum(dy * xh).
+// dgamma and dbeta may be null.
+void batch_norm_inference_backward(const BatchNormArgs& a, const float* x, const float* dy, const float* mean,
+                                   const float* var, float* dx, float* dgamma, float* dbeta, float* dmean, float* dvar,
+                                   Dim c0, Dim c1);
 
 }  // namespace keras::ops

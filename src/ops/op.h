@@ -213,17 +213,22 @@ struct DropoutOp {
   std::optional<uint64_t> seed;
 };
 
-// BatchNormalization over the last axis in a training step (ops/batch_norm.h): normalized by
+// BatchNormalization over the last axis in a training plan (ops/batch_norm.h): normalized by
 // the batch's statistics. Weights: gamma, then beta, each when the layer has it. Outputs: y,
 // the batch's mean and variance per channel (the gradient reads them; the layer folds them
 // into its moving statistics after the step, Lowering::update_state).
+// `moving`: normalized by the moving statistics instead, the weights after gamma and beta
+// (moving_mean, moving_variance): an inference-mode call recorded for backward, or a frozen
+// layer in training (Keras 3). Outputs: y only.
 struct BatchNormOp {
   Dim rows = 0, channels = 0;
   double epsilon = 1e-3;
   bool gamma = true, beta = true;
+  bool moving = false;
 };
-// Its gradient. Inputs: x, dy, mean, var; weights: gamma (when the layer has it). Outputs: dx,
-// then dgamma and dbeta as the layer has them.
+// Its gradient. Inputs: x, dy, and the batch's mean and var (not when moving); weights: gamma
+// (when the layer has it), then for `moving` the moving mean and variance. Outputs: dx, then
+// dgamma and dbeta as the layer has them, then for `moving` the moving statistics' gradients.
 struct BatchNormGradOp {
   BatchNormOp forward;
 };
@@ -276,7 +281,8 @@ struct ResizeGradOp {
 // gradient per layer variable.
 struct LayerTrainOp {
   const LayerImpl* layer = nullptr;
-  int slot = 0;  // the run's SavedState for this call
+  int slot = 0;          // the run's SavedState for this call
+  bool training = true;  // CallContext::training of the call
 };
 struct LayerGradOp {
   const LayerImpl* layer = nullptr;

@@ -139,15 +139,23 @@ class BatchNormOperator final : public Operator {
       : a_(a),
         grad_(grad),
         gamma_(a.gamma ? op.weights.at(0) : nullptr),
-        beta_(a.beta && !grad ? op.weights.at(a.gamma ? 1 : 0) : nullptr) {}
+        beta_(a.beta && !grad ? op.weights.at(a.gamma ? 1 : 0) : nullptr),
+        mean_(a.moving ? op.weights.at(op.weights.size() - 2) : nullptr),
+        var_(a.moving ? op.weights.back() : nullptr) {}
   void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
     ops::BatchNormArgs args{.rows = a_.rows, .channels = a_.channels, .epsilon = a_.epsilon};
     args.gamma = gamma_ ? gamma_->data() : nullptr;
     args.beta = beta_ ? beta_->data() : nullptr;
     for_channel_blocks(ctx, a_.rows, a_.channels, [&](Dim c0, Dim c1) {
+      if (!grad_ && a_.moving)
+        return ops::batch_norm_inference(args, in[0], mean_->data(), var_->data(), out[0], c0, c1);
       if (!grad_) return ops::batch_norm_forward(args, in[0], out[0], out[1], out[2], c0, c1);
-      float* dgamma = a_.gamma ? out[1] : nullptr;
-      float* dbeta = a_.beta ? out[a_.gamma ? 2 : 1] : nullptr;
+      size_t o = 1;
+      float* dgamma = a_.gamma ? out[o++] : nullptr;
+      float* dbeta = a_.beta ? out[o++] : nullptr;
+      if (a_.moving)
+        return ops::batch_norm_inference_backward(args, in[0], in[1], mean_->data(), var_->data(), out[0], dgamma,
+                                                  dbeta, out[o], out[o + 1], c0, c1);
       ops::batch_norm_backward(args, in[0], in[1], in[2], in[3], out[0], dgamma, dbeta, c0, c1);
     });
   }
@@ -157,6 +165,8 @@ class BatchNormOperator final : public Operator {
   bool grad_;
   const Tensor* gamma_;
   const Tensor* beta_;
+  const Tensor* mean_;
+  const Tensor* var_;
 };
 
 }  // namespace

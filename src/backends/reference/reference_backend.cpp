@@ -431,23 +431,35 @@ ops::BatchNormArgs batch_norm_args(const ops::BatchNormOp& a) {
 FnOperator::Fn batch_norm(const ops::Op& op, const ops::BatchNormOp& a) {
   const Tensor* gamma = a.gamma ? op.weights.at(0) : nullptr;
   const Tensor* beta = a.beta ? op.weights.at(a.gamma ? 1 : 0) : nullptr;
-  return [a, gamma, beta](Inputs in, Outputs out) {
+  const Tensor* mean = a.moving ? op.weights.at(op.weights.size() - 2) : nullptr;
+  const Tensor* var = a.moving ? op.weights.back() : nullptr;
+  return [a, gamma, beta, mean, var](Inputs in, Outputs out) {
     ops::BatchNormArgs args = batch_norm_args(a);
     args.gamma = data_of(gamma);
     args.beta = data_of(beta);
-    ops::batch_norm_forward(args, in[0], out[0], out[1], out[2], 0, a.channels);
+    if (a.moving)
+      ops::batch_norm_inference(args, in[0], mean->data(), var->data(), out[0], 0, a.channels);
+    else
+      ops::batch_norm_forward(args, in[0], out[0], out[1], out[2], 0, a.channels);
   };
 }
 
 FnOperator::Fn batch_norm_grad(const ops::Op& op, const ops::BatchNormGradOp& g) {
   const ops::BatchNormOp a = g.forward;
   const Tensor* gamma = a.gamma ? op.weights.at(0) : nullptr;
-  return [a, gamma](Inputs in, Outputs out) {
+  const Tensor* mean = a.moving ? op.weights.at(op.weights.size() - 2) : nullptr;
+  const Tensor* var = a.moving ? op.weights.back() : nullptr;
+  return [a, gamma, mean, var](Inputs in, Outputs out) {
     ops::BatchNormArgs args = batch_norm_args(a);
     args.gamma = data_of(gamma);
-    float* dgamma = a.gamma ? out[1] : nullptr;
-    float* dbeta = a.beta ? out[a.gamma ? 2 : 1] : nullptr;
-    ops::batch_norm_backward(args, in[0], in[1], in[2], in[3], out[0], dgamma, dbeta, 0, a.channels);
+    size_t o = 1;
+    float* dgamma = a.gamma ? out[o++] : nullptr;
+    float* dbeta = a.beta ? out[o++] : nullptr;
+    if (a.moving)
+      ops::batch_norm_inference_backward(args, in[0], in[1], mean->data(), var->data(), out[0], dgamma, dbeta, out[o],
+                                         out[o + 1], 0, a.channels);
+    else
+      ops::batch_norm_backward(args, in[0], in[1], in[2], in[3], out[0], dgamma, dbeta, 0, a.channels);
   };
 }
 
@@ -479,8 +491,9 @@ class LayerTrainOperator final : public Operator {
   void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
     SavedState& saved = ctx.saved->at(static_cast<size_t>(a_.slot));
     saved = SavedState{};
-    std::vector<Tensor> results = a_.layer->call(tensors_from(in, op_.inputs, 0, op_.inputs.size()),
-                                                 CallContext{.training = true, .saved = &saved, .seed = ctx.seed});
+    std::vector<Tensor> results =
+        a_.layer->call(tensors_from(in, op_.inputs, 0, op_.inputs.size()),
+                       CallContext{.training = a_.training, .saved = &saved, .seed = ctx.seed});
     for (size_t i = 0; i < op_.outputs.size(); ++i) copy_out(results.at(i), op_.outputs[i], out[i], op_.layer);
   }
 

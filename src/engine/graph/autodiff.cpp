@@ -95,8 +95,10 @@ OpGradients batch_norm(Lowering& g, const ops::Op& op, const ops::BatchNormOp& a
                        const std::vector<ValueId>& outputs, const std::vector<ValueId>& dy) {
   ops::Op back{.attrs = ops::BatchNormGradOp{a}, .outputs = {op.inputs[0]}, .layer = op.layer};
   if (a.gamma) back.weights.push_back(op.weights[0]);
-  for (int i = 0; i < (a.gamma ? 1 : 0) + (a.beta ? 1 : 0); ++i) back.outputs.push_back(Shape{a.channels});
-  std::vector<ValueId> in{inputs[0], dy[0], outputs[1], outputs[2]};
+  if (a.moving) back.weights.insert(back.weights.end(), op.weights.end() - 2, op.weights.end());
+  for (const Tensor* w : op.weights) back.outputs.push_back(w->shape());  // one gradient per weight
+  std::vector<ValueId> in{inputs[0], dy[0]};
+  if (!a.moving) in.insert(in.end(), {outputs[1], outputs[2]});
   for (ValueId v : in) back.inputs.push_back(g.shape(v));
   std::vector<ValueId> out = g.emit(std::move(back), in);
   return {{out[0]}, std::vector<ValueId>(out.begin() + 1, out.end())};

@@ -29,9 +29,16 @@ class Lowering {
   // (LayerImpl::apply_state_updates, given them as SavedState::tensors): BatchNormalization's
   // batch statistics into its moving ones.
   virtual void update_state(const LayerImpl& layer, std::vector<ValueId> values) = 0;
-  // True while a training plan is built. A layer whose training differs from its inference
-  // emits its training ops then (Dropout's mask, BatchNormalization's batch statistics), or
-  // returns false from lower() and trains through its own call() and backward().
+  // True while a plan that differentiates (a training plan) is built: its ops must read
+  // variables, not constants derived from them.
+  virtual bool differentiates() const { return false; }
+  // The weights may change between runs without a rebuild (a training plan, a layer's eager
+  // calls): constants derived from them would go stale.
+  virtual bool weights_change() const { return differentiates(); }
+  // Keras's `training` argument of the calls the plan runs. Only a differentiating plan runs in
+  // training mode, but it may record an inference-mode call too. A layer whose training differs
+  // from its inference emits its training ops then (Dropout's mask, BatchNormalization's batch
+  // statistics), or returns false from lower() and trains through its own call() and backward().
   virtual bool training() const { return false; }
   // A layer's own lowering (LayerImpl::lower), or its call() as one op (ops::LayerCallOp; in
   // training, ops::LayerTrainOp) where it has none, or none this plan can use.

@@ -68,20 +68,26 @@ class PlanBuilder final : public Lowering {
   using StateUpdates = std::vector<std::pair<const LayerImpl*, std::vector<int>>>;
   PlanBuilder(std::vector<Plan::Value>& values, std::vector<Plan::Step>& steps,
               std::vector<std::unique_ptr<Tensor>>& constants, std::vector<const LayerImpl*>* train_slots,
-              StateUpdates& state_updates)
+              StateUpdates& state_updates, bool call_training, bool weights_change,
+              std::vector<std::pair<const LayerImpl*, bool>>& trainable)
       : values_(values),
         steps_(steps),
         constants_(constants),
         train_slots_(train_slots),
-        state_updates_(state_updates) {}
+        state_updates_(state_updates),
+        call_training_(call_training),
+        weights_change_(weights_change),
+        trainable_(trainable) {}
 
   void update_state(const LayerImpl& layer, std::vector<ValueId> values) override {
-    if (!training()) throw ValueError("Layer \"" + layer.name() + "\": state updates belong to training plans");
+    if (!differentiates()) throw ValueError("Layer \"" + layer.name() + "\": state updates belong to training plans");
     state_updates_.push_back({&layer, std::move(values)});
   }
 
   const Shape& shape(ValueId v) const override { return values_.at(static_cast<size_t>(v)).shape; }
-  bool training() const override { return train_slots_ != nullptr; }
+  bool differentiates() const override { return train_slots_ != nullptr; }
+  bool training() const override { return differentiates() && call_training_; }
+  bool weights_change() const override { return differentiates() || weights_change_; }
 
   // The variables a training plan differentiates, by the address of their values.
   void add_variables(const std::vector<const Variable*>& vars) {
@@ -95,8 +101,9 @@ class PlanBuilder final : public Lowering {
   std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& in) override {
     size_t steps = steps_.size(), values = values_.size(), constants = constants_.size();
     size_t slots = train_slots_ ? train_slots_->size() : 0, updates = state_updates_.size();
+    trainable_.push_back({&layer, layer.trainable()});
     std::vector<ValueId> out;
-    if (layer.lower(*this, in, out) && (!training() || trainable_since(steps, constants))) return out;
+    if (layer.lower(*this, in, out) && (!differentiates() || trainable_since(steps, constants))) return out;
     // Undo a lowering this plan cannot use; the layer runs its own call().
     steps_.resize(steps);
     values_.resize(values);
@@ -104,8 +111,8 @@ class PlanBuilder final : public Lowering {
     if (train_slots_) train_slots_->resize(slots);
     state_updates_.resize(updates);
     ops::Op op{.attrs = ops::LayerCallOp{&layer}, .layer = layer.name()};
-    if (training()) {
-      op.attrs = ops::LayerTrainOp{&layer, static_cast<int>(train_slots_->size())};
+    if (differentiates()) {
+      op.attrs = ops::LayerTrainOp{&layer, static_cast<int>(train_slots_->size()), call_training_};
       train_slots_->push_back(&layer);
     }
     for (ValueId v : in) op.inputs.push_back(shape(v));
@@ -115,7 +122,7 @@ class PlanBuilder final : public Lowering {
 
   std::vector<ValueId> emit(ops::Op op, const std::vector<ValueId>& inputs) override {
     ops::Op product, activation;
-    if (training() && split_activation(op, product, activation))
+    if (differentiates() && split_activation(op, product, activation))
       return emit(std::move(activation), emit(std::move(product), inputs));
     if (inputs.size() != op.inputs.size()) throw ValueError("Layer \"" + op.layer + "\": op input count mismatch");
     for (size_t i = 0; i < inputs.size(); ++i)
@@ -170,6 +177,9 @@ class PlanBuilder final : public Lowering {
   std::vector<std::unique_ptr<Tensor>>& constants_;
   std::vector<const LayerImpl*>* train_slots_;  // null: an inference plan
   StateUpdates& state_updates_;
+  bool call_training_;  // Lowering::training() of a differentiating plan
+  bool weights_change_;
+  std::vector<std::pair<const LayerImpl*, bool>>& trainable_;  // Plan::stale()
   std::map<const Tensor*, const Variable*> variables_;
 };
 
@@ -312,7 +322,8 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
     : runtime_(std::move(runtime)), input_shapes_(input_shapes), options_(options) {
   bool training = options.training;
   std::vector<const Variable*> variables = root_variables(root);
-  PlanBuilder b(values_, steps_, constants_, training ? &train_slots_ : nullptr, state_updates_);
+  PlanBuilder b(values_, steps_, constants_, training ? &train_slots_ : nullptr, state_updates_,
+                !options.inference_mode, options.weights_change, trainable_);
   if (training) b.add_variables(variables);
   std::vector<ValueId> in;
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
@@ -434,6 +445,8 @@ void Plan::build_backward(PlanBuilder& b, const std::vector<const Variable*>& va
 bool Plan::stale() const {
   for (const auto& [v, version] : weight_versions_)
     if (v->version != version) return true;
+  for (const auto& [layer, trainable] : trainable_)
+    if (layer->trainable() != trainable) return true;
   return false;
 }
 
@@ -590,7 +603,8 @@ std::shared_ptr<const Plan> PlanCache::get(const LayerImpl& root, std::span<cons
     const Plan& p = **it;
     if (p.runtime() != runtime.get() || p.options().training != options.training ||
         p.options().input_gradients != options.input_gradients ||
-        p.options().weights_change != options.weights_change || !same(p.input_shapes()))
+        p.options().weights_change != options.weights_change || p.options().inference_mode != options.inference_mode ||
+        !same(p.input_shapes()))
       continue;
     if (!p.stale()) return *it;
     plans_.erase(it);

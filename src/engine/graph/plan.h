@@ -36,6 +36,9 @@ struct PlanOptions {
   // Operators read the weights as they run, as a training plan's (no packed copies): an eager
   // call sees weights written in place without a version bump.
   bool weights_change = false;
+  // Training: the layers' calls in inference mode (Keras's training=False) while the plan still
+  // records for backward: Dropout passes through, BatchNormalization uses its moving statistics.
+  bool inference_mode = false;
 };
 
 class Plan {
@@ -56,8 +59,10 @@ class Plan {
   const Options& options() const { return options_; }
   // The layers whose own call() runs in a step (ops::LayerCallOp, ops::LayerTrainOp).
   bool calls_layer(const LayerImpl& layer) const;
-  // True when a weight the plan read has changed since (Variable::version). Never for a plan
-  // whose operators read the weights as they run (training, PlanOptions::weights_change).
+  // True when a weight the plan read has changed since (Variable::version; never for a plan
+  // whose operators read the weights as they run: training, PlanOptions::weights_change), or a
+  // layer it lowered was frozen or unfrozen since (a frozen BatchNormalization lowers
+  // differently, and a training plan differentiates only trainable variables).
   bool stale() const;
   // A training plan's variables with a gradient, in the order of the model's layers.
   const std::vector<const Variable*>& gradient_variables() const { return gradient_variables_; }
@@ -124,6 +129,7 @@ class Plan {
   std::vector<int> outputs_;  // the value of each model output
   std::vector<std::unique_ptr<Tensor>> constants_;
   std::vector<std::pair<const Variable*, uint64_t>> weight_versions_;
+  std::vector<std::pair<const LayerImpl*, bool>> trainable_;
   size_t arena_bytes_ = 0;
   size_t max_step_inputs_ = 0, max_step_outputs_ = 0;
   Options options_;

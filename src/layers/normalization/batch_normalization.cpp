@@ -17,43 +17,6 @@ std::string ints_repr(const std::vector<int>& v) {
   return s + "]";
 }
 
-// Calls f(flat_index, param_index) for every element of a tensor of shape `s`, where the
-// parameter index runs over the normalised axes only (C order among them).
-template <class F>
-void for_each_param(const Shape& s, const std::vector<int>& axes, F f) {
-  if (axes.size() == 1) {
-    int a = axes[0];
-    Dim outer = 1, inner = 1, c = s[a];
-    for (int d = 0; d < a; ++d) outer *= s[d];
-    for (int d = a + 1; d < s.rank(); ++d) inner *= s[d];
-    Dim flat = 0;
-    for (Dim o = 0; o < outer; ++o)
-      for (Dim p = 0; p < c; ++p)
-        for (Dim i = 0; i < inner; ++i) f(flat++, p);
-    return;
-  }
-  std::vector<Dim> stride(static_cast<size_t>(s.rank()), 0), index(static_cast<size_t>(s.rank()), 0);
-  Dim k = 1;
-  for (int d = s.rank() - 1; d >= 0; --d)
-    if (std::find(axes.begin(), axes.end(), d) != axes.end()) {
-      stride[static_cast<size_t>(d)] = k;
-      k *= s[d];
-    }
-  Dim total = 1;
-  for (Dim d : s) total *= d;
-  Dim p = 0;
-  for (Dim flat = 0; flat < total; ++flat) {
-    f(flat, p);
-    for (int d = s.rank() - 1; d >= 0; --d) {
-      auto u = static_cast<size_t>(d);
-      p += stride[u];
-      if (++index[u] < s[d]) break;
-      p -= stride[u] * index[u];
-      index[u] = 0;
-    }
-  }
-}
-
 class BatchNormalizationImpl : public LayerImpl {
  public:
   explicit BatchNormalizationImpl(const BatchNormalizationOptions& o)
@@ -69,146 +32,46 @@ class BatchNormalizationImpl : public LayerImpl {
     return in;
   }
 
+  // Described once, as ops: the parameter axes moved last (a transpose unless they are already),
+  // then over rows of the parameters: at inference the moving statistics folded into one affine
+  // op (which the plan folds into a product before it); in training the batch's statistics (a
+  // BatchNormOp; the moving ones take them after the step); an inference-mode call recorded for
+  // backward, or a frozen layer in training (Keras 3), by the moving statistics as variables.
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    const Tensor& x = inputs.at(0);
-    check_input(x.shape());
-    Dim params = param_count();
-    std::vector<double> mean(static_cast<size_t>(params)), var(static_cast<size_t>(params));
-    // Keras 3 runs a frozen (trainable=False) layer in inference mode even when training.
-    if (ctx.training && trainable()) {
-      batch_moments(x, mean, var);
-      // What backward() differentiates through and apply_state_updates() folds in.
-      if (ctx.saved) ctx.saved->tensors = {to_tensor(mean), to_tensor(var)};
-    } else {
-      const Tensor &mm = var_named("moving_mean"), &mv = var_named("moving_variance");
-      for (Dim p = 0; p < params; ++p) {
-        mean[static_cast<size_t>(p)] = mm[p];
-        var[static_cast<size_t>(p)] = mv[p];
-      }
-    }
-    // As Keras 3: inv = gamma / sqrt(var + eps); y = x * inv + (beta - mean * inv).
-    std::vector<float> inv(static_cast<size_t>(params)), shift(static_cast<size_t>(params));
-    const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
-    const Tensor* beta = options_.center ? &var_named("beta") : nullptr;
-    for (Dim p = 0; p < params; ++p) {
-      auto u = static_cast<size_t>(p);
-      double g = gamma ? (*gamma)[p] : 1.0, b = beta ? (*beta)[p] : 0.0;
-      double i = g / std::sqrt(var[u] + options_.epsilon);
-      inv[u] = static_cast<float>(i);
-      shift[u] = static_cast<float>(b - mean[u] * i);
-    }
-    Tensor y(x.shape());
-    float* out = y.data();
-    for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
-      out[flat] = x[flat] * inv[static_cast<size_t>(p)] + shift[static_cast<size_t>(p)];
-    });
-    return {std::move(y)};
+    check_input(inputs.at(0).shape());
+    return call_ops(inputs, ctx);
   }
-
-  // Over the last axis. At inference the moving statistics fold into one affine op (which the
-  // plan folds into a product before it); in training, the batch's statistics normalize and
-  // the moving ones take them after the step. A frozen layer trains as at inference, in
-  // call() (Keras 3).
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
-    const Shape& s = g.shape(in.at(0));
+    const Shape s = g.shape(in.at(0));
     check_input(s);
-    if (axes_.size() != 1 || axes_[0] != s.rank() - 1) return false;
-    if (g.training()) return trainable() && lower_training(g, in.at(0), out);
-    Dim params = param_count();
-    const Tensor &mm = var_named("moving_mean"), &mv = var_named("moving_variance");
-    const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
-    const Tensor* beta = options_.center ? &var_named("beta") : nullptr;
-    Tensor scale(Shape{params}), shift(Shape{params});
-    for (Dim p = 0; p < params; ++p) {
-      // As call(): inv = gamma / sqrt(var + eps), shift = beta - mean * inv, in double.
-      double gm = gamma ? (*gamma)[p] : 1.0, b = beta ? (*beta)[p] : 0.0;
-      double i = gm / std::sqrt(double(mv[p]) + options_.epsilon);
-      scale[p] = static_cast<float>(i);
-      shift[p] = static_cast<float>(b - mm[p] * i);
+    std::vector<int> perm;
+    for (bool param : {false, true})
+      for (int d = 0; d < s.rank(); ++d)
+        if ((std::find(axes_.begin(), axes_.end(), d) != axes_.end()) == param) perm.push_back(d);
+    bool moved = !std::is_sorted(perm.begin(), perm.end());
+    int x = moved ? graph::transpose(g, in[0], perm, name()) : in[0];
+    const Shape t = g.shape(x);
+    Dim channels = param_count(), rows = t.num_elements() / std::max<Dim>(channels, 1);
+    if (rows == 0) return false;
+    // The ops see rows of the parameters; the value keeps its shape (a plan folds an affine op
+    // into the product that writes it).
+    int y = g.training() && trainable() ? batch_statistics(g, x, rows, channels)
+            : g.weights_change()        ? moving_statistics(g, x, rows, channels)
+                                        : folded(g, x);
+    if (moved) {
+      std::vector<int> back(perm.size());
+      for (size_t i = 0; i < perm.size(); ++i) back[static_cast<size_t>(perm[i])] = static_cast<int>(i);
+      y = graph::transpose(g, y, back, name());
     }
-    ops::Op op{.attrs = ops::AffineOp{s.num_elements(), params},
-               .inputs = {s},
-               .outputs = {s},
-               .weights = {g.constant(std::move(scale)), g.constant(std::move(shift))},
-               .layer = name()};
-    out = g.emit(std::move(op), in);
+    out = {y};
     return true;
   }
-
-  bool lower_training(graph::Lowering& g, int x, std::vector<int>& out) const {
-    const Shape& s = g.shape(x);
-    Dim channels = param_count();
-    ops::Op op{.attrs = ops::BatchNormOp{.rows = s.num_elements() / channels,
-                                         .channels = channels,
-                                         .epsilon = options_.epsilon,
-                                         .gamma = options_.scale,
-                                         .beta = options_.center},
-               .inputs = {s},
-               .outputs = {s, Shape{channels}, Shape{channels}},
-               .layer = name()};
-    if (options_.scale) op.weights.push_back(&var_named("gamma"));
-    if (options_.center) op.weights.push_back(&var_named("beta"));
-    std::vector<int> y = g.emit(std::move(op), {x});
-    g.update_state(*this, {y[1], y[2]});  // apply_state_updates: the batch mean and variance
-    out = {y[0]};
-    return true;
-  }
-
-  // With xh = (x - mean) * r, r = 1/sqrt(var + eps), y = gamma * xh + beta:
-  // dgamma = sum(g * xh), dbeta = sum(g). With the moving statistics dx = gamma * r * g;
-  // with batch statistics, which depend on x too, dx = gamma * r * (g - mean(g) - xh * mean(g * xh)).
-  Gradients backward(const BackwardArgs& a) const override {
-    const Tensor& x = a.inputs.at(0);
-    const Tensor& g = a.output_grads.at(0);
-    bool batch_stats = !a.saved.tensors.empty();
-    const Tensor& mean = batch_stats ? a.saved.tensors.at(0) : var_named("moving_mean");
-    const Tensor& var = batch_stats ? a.saved.tensors.at(1) : var_named("moving_variance");
-    const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
-    auto params = static_cast<size_t>(param_count());
-    std::vector<double> r(params), sum_g(params, 0.0), sum_gx(params, 0.0), count(params, 0.0);
-    for (size_t p = 0; p < params; ++p) r[p] = 1.0 / std::sqrt(double(var[static_cast<Dim>(p)]) + options_.epsilon);
-    auto xh = [&](Dim flat, size_t p) { return (double(x[flat]) - mean[static_cast<Dim>(p)]) * r[p]; };
-    for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
-      auto u = static_cast<size_t>(p);
-      sum_g[u] += g[flat];
-      sum_gx[u] += g[flat] * xh(flat, u);
-      count[u] += 1;
-    });
-    Tensor dx(x.shape());
-    float* dxs = dx.data();
-    for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
-      auto u = static_cast<size_t>(p);
-      double scale = (gamma ? (*gamma)[p] : 1.0) * r[u];
-      double d = g[flat];
-      if (batch_stats) d -= (sum_g[u] + xh(flat, u) * sum_gx[u]) / std::max(count[u], 1.0);
-      dxs[flat] = static_cast<float>(scale * d);
-    });
-    // In inference mode the moving statistics shape the output too (they are not trained,
-    // but their gradients are what they are): dL/dmean = -gamma*r*sum(g),
-    // dL/dvar = -gamma*r^2/2 * sum(g*xh).
-    std::vector<double> d_mean(params, 0.0), d_var(params, 0.0);
-    if (!batch_stats)
-      for (size_t p = 0; p < params; ++p) {
-        double gm = gamma ? (*gamma)[static_cast<Dim>(p)] : 1.0;
-        d_mean[p] = -gm * r[p] * sum_g[p];
-        d_var[p] = -0.5 * gm * r[p] * r[p] * sum_gx[p];
-      }
-    Gradients grads{{std::move(dx)}, {}};
-    for (const Variable* v : variables()) {
-      const std::vector<double>& sums = v->name == "gamma"         ? sum_gx
-                                        : v->name == "beta"        ? sum_g
-                                        : v->name == "moving_mean" ? d_mean
-                                                                   : d_var;
-      Tensor dv(v->value.shape());
-      for (size_t p = 0; p < params; ++p) dv[static_cast<Dim>(p)] = static_cast<float>(sums[p]);
-      grads.variables.push_back(std::move(dv));
-    }
-    return grads;
-  }
+  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
 
   // Keras 3: moving = moving * momentum + batch * (1 - momentum), with the biased batch variance.
   void apply_state_updates(const SavedState& saved) override {
-    if (saved.tensors.size() != 2) return;  // an inference-mode call: nothing to fold in
+    if (saved.extra) return apply_state_updates_ops(saved);  // an eager call: its plan's updates
+    if (saved.tensors.size() != 2) return;                   // an inference-mode call: nothing to fold in
     auto m = static_cast<float>(options_.momentum);
     for (Variable* v : variables()) {
       const Tensor* batch = v->name == "moving_mean"       ? &saved.tensors[0]
@@ -274,33 +137,67 @@ class BatchNormalizationImpl : public LayerImpl {
  private:
   Dim param_count() const { return var_named("moving_mean").size(); }
 
+  ops::BatchNormOp op_attrs(Dim rows, Dim channels, bool moving) const {
+    return {.rows = rows,
+            .channels = channels,
+            .epsilon = options_.epsilon,
+            .gamma = options_.scale,
+            .beta = options_.center,
+            .moving = moving};
+  }
+  std::vector<const Tensor*> affine_weights() const {
+    std::vector<const Tensor*> w;
+    if (options_.scale) w.push_back(&var_named("gamma"));
+    if (options_.center) w.push_back(&var_named("beta"));
+    return w;
+  }
+
+  // x normalized by the batch's statistics, which the layer folds into its
+  // moving ones after the step.
+  int batch_statistics(graph::Lowering& g, int x, Dim rows, Dim channels) const {
+    const Shape& s = g.shape(x);
+    ops::Op op{.attrs = op_attrs(rows, channels, false),
+               .inputs = {s},
+               .outputs = {s, Shape{channels}, Shape{channels}},
+               .weights = affine_weights(),
+               .layer = name()};
+    std::vector<int> y = g.emit(std::move(op), {x});
+    g.update_state(*this, {y[1], y[2]});  // apply_state_updates: the batch mean and variance
+    return y[0];
+  }
+
+  // By the moving statistics, read as variables (a plan that differentiates, or whose weights
+  // change under it).
+  int moving_statistics(graph::Lowering& g, int x, Dim rows, Dim channels) const {
+    std::vector<const Tensor*> w = affine_weights();
+    w.push_back(&var_named("moving_mean"));
+    w.push_back(&var_named("moving_variance"));
+    return graph::emit1(g, op_attrs(rows, channels, true), {x}, g.shape(x), std::move(w), name());
+  }
+
+  // At inference: inv = gamma / sqrt(var + eps), shift = beta - mean * inv, in double, as one
+  // affine op on constants.
+  int folded(graph::Lowering& g, int x) const {
+    Dim params = param_count();
+    const Tensor &mm = var_named("moving_mean"), &mv = var_named("moving_variance");
+    const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
+    const Tensor* beta = options_.center ? &var_named("beta") : nullptr;
+    Tensor scale(Shape{params}), shift(Shape{params});
+    for (Dim p = 0; p < params; ++p) {
+      double gm = gamma ? (*gamma)[p] : 1.0, b = beta ? (*beta)[p] : 0.0;
+      double i = gm / std::sqrt(double(mv[p]) + options_.epsilon);
+      scale[p] = static_cast<float>(i);
+      shift[p] = static_cast<float>(b - mm[p] * i);
+    }
+    const Shape& s = g.shape(x);
+    return graph::emit1(g, ops::AffineOp{s.num_elements(), params}, {x}, s,
+                        {g.constant(std::move(scale)), g.constant(std::move(shift))}, name());
+  }
+
   const Tensor& var_named(const std::string& n) const {
     for (const Variable* v : variables())
       if (v->name == n) return v->value;
     throw ValueError("BatchNormalization \"" + name() + "\" has no weight " + n);
-  }
-
-  static Tensor to_tensor(const std::vector<double>& v) {
-    Tensor t(Shape{static_cast<Dim>(v.size())});
-    for (size_t i = 0; i < v.size(); ++i) t[static_cast<Dim>(i)] = static_cast<float>(v[i]);
-    return t;
-  }
-
-  // Mean and biased variance per parameter over every other axis, in double.
-  void batch_moments(const Tensor& x, std::vector<double>& mean, std::vector<double>& var) const {
-    std::vector<double> count(mean.size(), 0.0);
-    std::fill(mean.begin(), mean.end(), 0.0);
-    std::fill(var.begin(), var.end(), 0.0);
-    for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
-      mean[static_cast<size_t>(p)] += x[flat];
-      count[static_cast<size_t>(p)] += 1;
-    });
-    for (size_t p = 0; p < mean.size(); ++p) mean[p] /= std::max(count[p], 1.0);
-    for_each_param(x.shape(), axes_, [&](Dim flat, Dim p) {
-      double d = x[flat] - mean[static_cast<size_t>(p)];
-      var[static_cast<size_t>(p)] += d * d;
-    });
-    for (size_t p = 0; p < var.size(); ++p) var[p] /= std::max(count[p], 1.0);
   }
 
   void check_input(const Shape& s) const {
