@@ -1,3 +1,4 @@
+#include "engine/graph/lowering.h"
 #include "keras/layers/rnn.h"
 #include "layers/from_config.h"
 #include "layers/rnn/recurrent.h"
@@ -49,6 +50,16 @@ class TimeDistributedImpl : public rnn::WrapperImpl {
     Gradients g = layer_->backward({in, out, grads, a.saved});
     g.inputs.at(0) = std::move(g.inputs[0]).reshape(x.shape());
     return g;
+  }
+
+  // In a plan: the wrapped layer's ops (or its own call, where it has none) on the merged view.
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape x = g.shape(in.at(0));
+    if (x.rank() < 3) return false;
+    std::vector<int> y = g.lower_layer(*layer_, {g.view(in[0], merged(x))});
+    if (y.size() != 1) return false;
+    out = {g.view(y[0], with_time(g.shape(y[0]), x[0], x[1]))};
+    return true;
   }
 
   void apply_state_updates(const SavedState& saved) override { layer_->apply_state_updates(saved); }
