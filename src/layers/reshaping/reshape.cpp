@@ -143,27 +143,19 @@ class RepeatVectorImpl : public LayerImpl {
     return {Shape{in[0][0], n_, in[0][1]}};
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    const Tensor& x = inputs.at(0);
-    Tensor y(compute_output_shape({x.shape()})[0]);
-    Dim batch = x.dim(0), features = x.dim(1);
-    for (Dim b = 0; b < batch; ++b)
-      for (Dim r = 0; r < n_; ++r) std::copy_n(x.data() + b * features, features, y.data() + (b * n_ + r) * features);
-    return {std::move(y)};
+  // Described once, as ops: (batch, features) viewed as (batch, 1, features) and broadcast n
+  // times (its gradient sums over the repeats).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
   }
-
-  // Each copy's gradient flows back to the one source: a sum over the repeats.
-  Gradients backward(const BackwardArgs& args) const override {
-    const Tensor& dy = args.output_grads.at(0);
-    Tensor dx(args.inputs.at(0).shape());
-    Dim batch = dx.dim(0), features = dx.dim(1);
-    for (Dim b = 0; b < batch; ++b)
-      for (Dim r = 0; r < n_; ++r)
-        for (Dim f = 0; f < features; ++f) dx[b * features + f] += dy[(b * n_ + r) * features + f];
-    Gradients g;
-    g.inputs.push_back(std::move(dx));
-    return g;
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    const Shape& x = g.shape(in.at(0));
+    Shape y = compute_output_shape({x})[0];
+    int v = g.view(in[0], Shape{x[0], 1, x[1]});
+    out = {graph::emit1(g, ops::BroadcastOp{}, {v}, std::move(y), {}, name())};
+    return true;
   }
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
