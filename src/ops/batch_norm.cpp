@@ -6,8 +6,28 @@
 namespace keras::ops {
 
 namespace {
+
 // Channels per pass: their sums stay in registers while the rows stream by.
 constexpr Dim kBlock = 16;
+
+// For channels [b0, b0 + n): r = 1 / sqrt(var + eps), and the sums over the rows of dy and of
+// dy * xh, xh = (x - mean) * r.
+void gradient_sums(const BatchNormArgs& a, const float* x, const float* dy, const float* mean, const float* var, Dim b0,
+                   Dim n, double* rs, double* sum_g, double* sum_gx) {
+  const Dim C = a.channels;
+  for (Dim c = 0; c < n; ++c) {
+    rs[c] = 1.0 / std::sqrt(double(var[b0 + c]) + a.epsilon);
+    sum_g[c] = sum_gx[c] = 0;
+  }
+  for (Dim r = 0; r < a.rows; ++r)
+    for (Dim c = 0; c < n; ++c) {
+      Dim i = r * C + b0 + c;
+      double xh = (double(x[i]) - mean[b0 + c]) * rs[c];
+      sum_g[c] += dy[i];
+      sum_gx[c] += dy[i] * xh;
+    }
+}
+
 }  // namespace
 
 void batch_norm_forward(const BatchNormArgs& a, const float* x, float* y, float* mean, float* var, Dim c0, Dim c1) {
@@ -45,15 +65,8 @@ void batch_norm_backward(const BatchNormArgs& a, const float* x, const float* dy
   const Dim C = a.channels;
   for (Dim b0 = c0; b0 < c1; b0 += kBlock) {
     Dim n = std::min(kBlock, c1 - b0);
-    double rs[kBlock], sum_g[kBlock] = {}, sum_gx[kBlock] = {};
-    for (Dim c = 0; c < n; ++c) rs[c] = 1.0 / std::sqrt(double(var[b0 + c]) + a.epsilon);
-    for (Dim r = 0; r < a.rows; ++r)
-      for (Dim c = 0; c < n; ++c) {
-        Dim i = r * C + b0 + c;
-        double xh = (double(x[i]) - mean[b0 + c]) * rs[c];
-        sum_g[c] += dy[i];
-        sum_gx[c] += dy[i] * xh;
-      }
+    double rs[kBlock], sum_g[kBlock], sum_gx[kBlock];
+    gradient_sums(a, x, dy, mean, var, b0, n, rs, sum_g, sum_gx);
     for (Dim r = 0; r < a.rows; ++r)
       for (Dim c = 0; c < n; ++c) {
         Dim i = r * C + b0 + c;
@@ -91,14 +104,11 @@ void batch_norm_inference_backward(const BatchNormArgs& a, const float* x, const
   const Dim C = a.channels;
   for (Dim b0 = c0; b0 < c1; b0 += kBlock) {
     Dim n = std::min(kBlock, c1 - b0);
-    double rs[kBlock], sum_g[kBlock] = {}, sum_gx[kBlock] = {};
-    for (Dim c = 0; c < n; ++c) rs[c] = 1.0 / std::sqrt(double(var[b0 + c]) + a.epsilon);
+    double rs[kBlock], sum_g[kBlock], sum_gx[kBlock];
+    gradient_sums(a, x, dy, mean, var, b0, n, rs, sum_g, sum_gx);
     for (Dim r = 0; r < a.rows; ++r)
       for (Dim c = 0; c < n; ++c) {
         Dim i = r * C + b0 + c;
-        double xh = (double(x[i]) - mean[b0 + c]) * rs[c];
-        sum_g[c] += dy[i];
-        sum_gx[c] += dy[i] * xh;
         dx[i] = static_cast<float>((a.gamma ? a.gamma[b0 + c] : 1.0) * rs[c] * dy[i]);
       }
     for (Dim c = 0; c < n; ++c) {

@@ -104,12 +104,6 @@ OpGradients batch_norm(Lowering& g, const ops::Op& op, const ops::BatchNormOp& a
   return {{out[0]}, std::vector<ValueId>(out.begin() + 1, out.end())};
 }
 
-std::vector<int> inverse(const std::vector<int>& perm) {
-  std::vector<int> inv(perm.size());
-  for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int>(i);
-  return inv;
-}
-
 OpGradients layer_grad(Lowering& g, const ops::Op& op, const ops::LayerTrainOp& a, const std::vector<ValueId>& inputs,
                        const std::vector<ValueId>& outputs, const std::vector<ValueId>& dy,
                        const std::vector<bool>& need) {
@@ -220,7 +214,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     ValueId z = ops::activation_grad_from_output(a->name) ? outputs[0] : inputs[0];
     if (need[0]) r.inputs[0] = activation_grad(g, a->name, z, outputs[0], dy[0], layer);
   } else if (const auto* t = std::get_if<ops::TransposeOp>(&op.attrs)) {
-    if (need[0]) r.inputs[0] = emit1(g, {ops::TransposeOp{inverse(t->perm)}}, {dy[0]}, op.inputs[0], {}, layer);
+    if (need[0])
+      r.inputs[0] = emit1(g, {ops::TransposeOp{inverse_permutation(t->perm)}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* c = std::get_if<ops::ConcatOp>(&op.attrs)) {
     Dim total = 0, offset = 0;
     for (Dim w : c->widths) total += w;

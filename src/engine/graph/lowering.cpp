@@ -1,5 +1,6 @@
 #include "engine/graph/lowering.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "keras/layer.h"
@@ -20,6 +21,25 @@ ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& input
   ops::Op op{.attrs = std::move(attrs), .outputs = {std::move(out)}, .weights = std::move(weights), .layer = layer};
   for (ValueId v : inputs) op.inputs.push_back(g.shape(v));
   return g.emit(std::move(op), inputs)[0];
+}
+
+std::vector<int> inverse_permutation(const std::vector<int>& perm) {
+  std::vector<int> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int>(i);
+  return inv;
+}
+
+ValueId move_axes_last(Lowering& g, ValueId v, const std::vector<bool>& moved, std::vector<int>& perm,
+                       const std::string& layer) {
+  perm.clear();
+  for (bool last : {false, true})
+    for (size_t d = 0; d < moved.size(); ++d)
+      if (moved[d] == last) perm.push_back(static_cast<int>(d));
+  return std::is_sorted(perm.begin(), perm.end()) ? v : transpose(g, v, perm, layer);
+}
+
+ValueId move_axes_back(Lowering& g, ValueId v, const std::vector<int>& perm, const std::string& layer) {
+  return std::is_sorted(perm.begin(), perm.end()) ? v : transpose(g, v, inverse_permutation(perm), layer);
 }
 
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer) {

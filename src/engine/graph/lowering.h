@@ -55,6 +55,14 @@ ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& input
 
 // y's axis i = v's axis perm[i], as a transpose op.
 ValueId transpose(Lowering& g, ValueId v, std::vector<int> perm, const std::string& layer);
+// The permutation that undoes `perm`.
+std::vector<int> inverse_permutation(const std::vector<int>& perm);
+// v with the axes where `moved[a]` holds last, both groups in their order: a transpose op unless
+// they already are last. `perm` receives the permutation, for move_axes_back.
+ValueId move_axes_last(Lowering& g, ValueId v, const std::vector<bool>& moved, std::vector<int>& perm,
+                       const std::string& layer);
+ValueId move_axes_back(Lowering& g, ValueId v, const std::vector<int>& perm, const std::string& layer);
+
 // Shared lowerings of layout moves: (N, C, d...) <-> (N, d..., C) as transpose ops.
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer);
 ValueId to_channels_first(Lowering& g, ValueId v, const std::string& layer);

@@ -38,23 +38,14 @@ class SoftmaxImpl : public LayerImpl {
     std::vector<bool> reduced(static_cast<size_t>(s.rank()), false);
     for (int a : axes_) reduced[static_cast<size_t>(s.normalize_axis(a))] = true;
     std::vector<int> perm;
-    for (bool last : {false, true})
-      for (int d = 0; d < s.rank(); ++d)
-        if (reduced[static_cast<size_t>(d)] == last) perm.push_back(d);
-    bool moved = !std::is_sorted(perm.begin(), perm.end());
-    int v = moved ? graph::transpose(g, in[0], perm, name()) : in[0];
+    int v = graph::move_axes_last(g, in[0], reduced, perm, name());
     Shape t = g.shape(v);
     Dim n = 1;
     for (int d = 0; d < s.rank(); ++d)
       if (reduced[static_cast<size_t>(d)]) n *= s[d];
     if (n == 0) return false;
     v = g.view(graph::activation(g, g.view(v, Shape{t.num_elements() / n, n}), "softmax", name()), t);
-    if (moved) {
-      std::vector<int> back(perm.size());
-      for (size_t i = 0; i < perm.size(); ++i) back[static_cast<size_t>(perm[i])] = static_cast<int>(i);
-      v = graph::transpose(g, v, back, name());
-    }
-    out = {v};
+    out = {graph::move_axes_back(g, v, perm, name())};
     return true;
   }
   Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }

@@ -44,12 +44,10 @@ class BatchNormalizationImpl : public LayerImpl {
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     const Shape s = g.shape(in.at(0));
     check_input(s);
+    std::vector<bool> param(static_cast<size_t>(s.rank()), false);
+    for (int a : axes_) param[static_cast<size_t>(a)] = true;
     std::vector<int> perm;
-    for (bool param : {false, true})
-      for (int d = 0; d < s.rank(); ++d)
-        if ((std::find(axes_.begin(), axes_.end(), d) != axes_.end()) == param) perm.push_back(d);
-    bool moved = !std::is_sorted(perm.begin(), perm.end());
-    int x = moved ? graph::transpose(g, in[0], perm, name()) : in[0];
+    int x = graph::move_axes_last(g, in[0], param, perm, name());
     const Shape t = g.shape(x);
     Dim channels = param_count(), rows = t.num_elements() / std::max<Dim>(channels, 1);
     if (rows == 0) return false;
@@ -58,12 +56,7 @@ class BatchNormalizationImpl : public LayerImpl {
     int y = g.training() && trainable() ? batch_statistics(g, x, rows, channels)
             : g.weights_change()        ? moving_statistics(g, x, rows, channels)
                                         : folded(g, x);
-    if (moved) {
-      std::vector<int> back(perm.size());
-      for (size_t i = 0; i < perm.size(); ++i) back[static_cast<size_t>(perm[i])] = static_cast<int>(i);
-      y = graph::transpose(g, y, back, name());
-    }
-    out = {y};
+    out = {graph::move_axes_back(g, y, perm, name())};
     return true;
   }
   Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
