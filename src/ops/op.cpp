@@ -18,6 +18,7 @@ const char* kind_name(const Op& op) {
                                            "broadcast",
                                            "concat",
                                            "transpose",
+                                           "reverse",
                                            "pad",
                                            "crop",
                                            "resize",

@@ -146,6 +146,12 @@ struct ResizeOp {
   ResizeArgs geometry;
 };
 
+// x viewed as [outer, steps, inner] with its middle axis reversed: the time axis of the
+// backward direction of Bidirectional. Its own gradient.
+struct ReverseOp {
+  Dim outer = 0, steps = 0, inner = 0;
+};
+
 // A layer no backend describes yet, run through its own call() in inference mode. The
 // reference backend runs it, so every model works while layers move to ops.
 struct LayerCallOp {
@@ -292,12 +298,12 @@ struct LayerGradOp {
   bool input_grads = true;
 };
 
-using OpAttrs =
-    std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
-                 GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, PadOp, CropOp, ResizeOp, LayerCallOp,
-                 MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp,
-                 DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp,
-                 PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
+using OpAttrs = std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp,
+                             PReluOp, GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp,
+                             CropOp, ResizeOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp,
+                             Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp,
+                             SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp, PReluGradOp, GatherGradOp,
+                             L2NormalizeGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

@@ -578,6 +578,13 @@ class ReferenceBackend final : public Backend {
             };
           if constexpr (std::is_same_v<T, ops::PReluOp>) return prelu(op);
           if constexpr (std::is_same_v<T, ops::PReluGradOp>) return prelu_grad(op);
+          if constexpr (std::is_same_v<T, ops::ReverseOp>)
+            return [a](Inputs in, Outputs out) {
+              for (Dim o = 0; o < a.outer; ++o)
+                for (Dim t = 0; t < a.steps; ++t)
+                  std::copy_n(in[0] + (o * a.steps + t) * a.inner, a.inner,
+                              out[0] + (o * a.steps + a.steps - 1 - t) * a.inner);
+            };
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
           if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);
           if constexpr (std::is_same_v<T, ops::ResizeOp>)

@@ -143,12 +143,13 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::Pool2DOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
          std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::TransposeOp>(op.attrs) ||
          std::holds_alternative<ops::DropoutOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
-         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::L2NormalizeOp>(op.attrs) ||
-         is_plain_product(op) || std::holds_alternative<ops::GatherOp>(op.attrs) ||
-         std::holds_alternative<ops::RectifierOp>(op.attrs) || std::holds_alternative<ops::PReluOp>(op.attrs) ||
-         std::holds_alternative<ops::MergeOp>(op.attrs) || std::holds_alternative<ops::BroadcastOp>(op.attrs) ||
-         std::holds_alternative<ops::PadOp>(op.attrs) || std::holds_alternative<ops::CropOp>(op.attrs) ||
-         std::holds_alternative<ops::ResizeOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::ReverseOp>(op.attrs) ||
+         std::holds_alternative<ops::L2NormalizeOp>(op.attrs) || is_plain_product(op) ||
+         std::holds_alternative<ops::GatherOp>(op.attrs) || std::holds_alternative<ops::RectifierOp>(op.attrs) ||
+         std::holds_alternative<ops::PReluOp>(op.attrs) || std::holds_alternative<ops::MergeOp>(op.attrs) ||
+         std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
+         std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
+         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -228,6 +229,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     if (need[0]) r.inputs[0] = emit1(g, {ops::RectifierGradOp{*f}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* l2 = std::get_if<ops::L2NormalizeOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::L2NormalizeGradOp{*l2}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* rev = std::get_if<ops::ReverseOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {*rev}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (std::holds_alternative<ops::BroadcastOp>(op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::ReduceToOp{}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* p = std::get_if<ops::PadOp>(&op.attrs)) {

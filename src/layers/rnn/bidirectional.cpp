@@ -1,5 +1,6 @@
-#include <cstring>
+#include <algorithm>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/rnn.h"
 #include "layers/from_config.h"
 #include "layers/rnn/recurrent.h"
@@ -23,30 +24,10 @@ rnn::RecurrentImpl* as_recurrent(const Layer& l, const char* what) {
   return r;
 }
 
-// Reverses the time axis of (N, T, ...) in place.
-void flip_time(Tensor& t) {
-  Dim n = t.dim(0), steps = t.dim(1), row = t.size() / std::max<Dim>(n * steps, 1);
-  std::vector<float> tmp(static_cast<size_t>(row));
-  for (Dim b = 0; b < n; ++b)
-    for (Dim i = 0, j = steps - 1; i < j; ++i, --j) {
-      float* a = t.data() + (b * steps + i) * row;
-      float* c = t.data() + (b * steps + j) * row;
-      std::memcpy(tmp.data(), a, static_cast<size_t>(row) * sizeof(float));
-      std::memcpy(a, c, static_cast<size_t>(row) * sizeof(float));
-      std::memcpy(c, tmp.data(), static_cast<size_t>(row) * sizeof(float));
-    }
-}
-
-// What a training forward pass keeps for each direction: its saved state and its outputs
-// before merging and time reversal.
-struct BidirectionalSaved {
-  SavedState forward, backward;
-  std::vector<Tensor> forward_outputs, backward_outputs;
-};
-
 class BidirectionalImpl : public rnn::WrapperImpl {
  public:
-  explicit BidirectionalImpl(const BidirectionalOptions& o) : WrapperImpl(o.name, "bidirectional"), merge_mode_(o.merge_mode) {
+  explicit BidirectionalImpl(const BidirectionalOptions& o)
+      : WrapperImpl(o.name, "bidirectional"), merge_mode_(o.merge_mode) {
     if (!o.layer)
       throw ValueError("Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. Received: None");
     if (merge_mode_ && *merge_mode_ != "sum" && *merge_mode_ != "mul" && *merge_mode_ != "ave" &&
@@ -56,7 +37,8 @@ class BidirectionalImpl : public rnn::WrapperImpl {
     as_recurrent(o.layer, "layer");
     // As Keras: fresh copies, so the wrapper never shares weights with the layer it was given.
     std::string base = o.layer.name();
-    forward_ = rnn::clone_layer(*o.layer, [&](nlohmann::json& c) { c["name"] = "forward_" + remove_prefix(base, "forward_"); });
+    forward_ = rnn::clone_layer(*o.layer,
+                                [&](nlohmann::json& c) { c["name"] = "forward_" + remove_prefix(base, "forward_"); });
     if (o.backward_layer) {
       backward_ = o.backward_layer;
     } else {
@@ -92,65 +74,41 @@ class BidirectionalImpl : public rnn::WrapperImpl {
     return out;
   }
 
+  // Described once, as ops (lower()); the two recurrent layers run their own calls inside.
   std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    auto [fwd_in, bwd_in] = split_inputs(inputs);
-    std::shared_ptr<BidirectionalSaved> keep = ctx.saved ? std::make_shared<BidirectionalSaved>() : nullptr;
-    std::vector<Tensor> f = forward_->call(fwd_in, {ctx.training, keep ? &keep->forward : nullptr});
-    std::vector<Tensor> b = backward_->call(bwd_in, {ctx.training, keep ? &keep->backward : nullptr});
-    if (keep) {
-      keep->forward_outputs = f;
-      keep->backward_outputs = b;
-      ctx.saved->extra = keep;
+    return call_ops(inputs, ctx);
+  }
+  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
+  void apply_state_updates(const SavedState& saved) override { apply_state_updates_ops(saved); }
+
+  // In a plan: both directions (their own ops, or their calls), the backward one's sequence
+  // reversed in time, then the merge as ops.
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
+    auto [fwd_in, bwd_in] = split_inputs(in);
+    std::vector<int> f = g.lower_layer(*forward_, fwd_in);
+    std::vector<int> b = g.lower_layer(*backward_, bwd_in);
+    int y = f[0], y_rev = b[0];
+    const Shape s = g.shape(y_rev);
+    if (fwd().sequence_args().return_sequences) {
+      ops::ReverseOp rev{.outer = s[0], .steps = s[1], .inner = s.num_elements() / std::max<Dim>(s[0] * s[1], 1)};
+      y_rev = graph::emit1(g, rev, {y_rev}, s, {}, name());
     }
-    Tensor& y = f[0];
-    Tensor& y_rev = b[0];
-    if (fwd().sequence_args().return_sequences) flip_time(y_rev);
-    std::vector<Tensor> out;
+    out.clear();
     if (!merge_mode_) {
-      out = {std::move(y), std::move(y_rev)};
+      out = {y, y_rev};
+    } else if (*merge_mode_ == "concat") {
+      Shape cat = g.shape(y);
+      Dim rows = cat.num_elements() / std::max<Dim>(cat[-1], 1);
+      cat[-1] += s[-1];
+      out = {graph::emit1(g, ops::ConcatOp{rows, {g.shape(y)[-1], s[-1]}}, {y, y_rev}, cat, {}, name())};
     } else {
-      out.push_back(merge(y, y_rev));
+      using K = ops::MergeOp::Kind;
+      K kind = *merge_mode_ == "sum" ? K::kAdd : *merge_mode_ == "mul" ? K::kMultiply : K::kAverage;
+      out = {graph::emit1(g, ops::MergeOp{kind, s.num_elements()}, {y, y_rev}, s, {}, name())};
     }
-    for (size_t i = 1; i < f.size(); ++i) out.push_back(std::move(f[i]));
-    for (size_t i = 1; i < b.size(); ++i) out.push_back(std::move(b[i]));
-    return out;
-  }
-
-  // Splits the merged output's gradient between the two directions, undoes the time
-  // reversal, and runs each layer's backward; the input's gradient is the sum of both.
-  Gradients backward(const BackwardArgs& a) const override {
-    const auto* keep = static_cast<const BidirectionalSaved*>(a.saved.extra.get());
-    if (!keep) fail("backward() needs a forward pass run with CallContext::saved");
-    auto [fwd_in, bwd_in] = split_inputs(a.inputs);
-    const Tensor& y = keep->forward_outputs[0];
-    Tensor y_rev = keep->backward_outputs[0];
-    bool sequences = fwd().sequence_args().return_sequences;
-    if (sequences) flip_time(y_rev);
-    auto [gy, gy_rev] = split_output_grad(a.output_grads, y, y_rev);
-    if (sequences) flip_time(gy_rev);
-    size_t first_state = merge_mode_ ? 1 : 2, f_states = keep->forward_outputs.size() - 1;
-    std::vector<Tensor> f_grads{std::move(gy)}, b_grads{std::move(gy_rev)};
-    for (size_t i = 0; i < f_states; ++i) f_grads.push_back(a.output_grads.at(first_state + i));
-    for (size_t i = 0; i + 1 < keep->backward_outputs.size(); ++i)
-      b_grads.push_back(a.output_grads.at(first_state + f_states + i));
-    Gradients gf = forward_->backward({fwd_in, keep->forward_outputs, f_grads, keep->forward});
-    Gradients gb = backward_->backward({bwd_in, keep->backward_outputs, b_grads, keep->backward});
-    Gradients g;
-    g.inputs.push_back(std::move(gf.inputs[0]));
-    for (Dim k = 0; k < g.inputs[0].size(); ++k) g.inputs[0][k] += gb.inputs[0][k];
-    g.inputs.insert(g.inputs.end(), std::make_move_iterator(gf.inputs.begin() + 1), std::make_move_iterator(gf.inputs.end()));
-    g.inputs.insert(g.inputs.end(), std::make_move_iterator(gb.inputs.begin() + 1), std::make_move_iterator(gb.inputs.end()));
-    g.variables = std::move(gf.variables);
-    g.variables.insert(g.variables.end(), std::make_move_iterator(gb.variables.begin()),
-                       std::make_move_iterator(gb.variables.end()));
-    return g;
-  }
-
-  void apply_state_updates(const SavedState& saved) override {
-    if (const auto* keep = static_cast<const BidirectionalSaved*>(saved.extra.get())) {
-      forward_->apply_state_updates(keep->forward);
-      backward_->apply_state_updates(keep->backward);
-    }
+    out.insert(out.end(), f.begin() + 1, f.end());
+    out.insert(out.end(), b.begin() + 1, b.end());
+    return true;
   }
 
   nlohmann::json get_config() const override {
@@ -192,8 +150,9 @@ class BidirectionalImpl : public rnn::WrapperImpl {
     auto same = [](const char* attr, bool fv, bool bv) {
       if (fv != bv)
         throw ValueError(std::string("Forward layer and backward layer are expected to have the same value for "
-                                     "attribute \"") + attr + "\", got \"" + (fv ? "True" : "False") +
-                         "\" for forward layer and \"" + (bv ? "True" : "False") + "\" for backward layer");
+                                     "attribute \"") +
+                         attr + "\", got \"" + (fv ? "True" : "False") + "\" for forward layer and \"" +
+                         (bv ? "True" : "False") + "\" for backward layer");
     };
     same("stateful", f.stateful, b.stateful);
     same("return_sequences", f.return_sequences, b.return_sequences);
@@ -215,52 +174,6 @@ class BidirectionalImpl : public rnn::WrapperImpl {
     return {f, b};
   }
 
-  Tensor merge(Tensor& y, const Tensor& y_rev) const {
-    const std::string& m = *merge_mode_;
-    if (m == "concat") {
-      Dim rows = y.size() / y.dim(-1), a = y.dim(-1), b = y_rev.dim(-1);
-      Shape s = y.shape();
-      s[-1] = a + b;
-      Tensor out(s);
-      for (Dim r = 0; r < rows; ++r) {
-        std::memcpy(out.data() + r * (a + b), y.data() + r * a, static_cast<size_t>(a) * sizeof(float));
-        std::memcpy(out.data() + r * (a + b) + a, y_rev.data() + r * b, static_cast<size_t>(b) * sizeof(float));
-      }
-      return out;
-    }
-    for (Dim k = 0; k < y.size(); ++k) {
-      if (m == "sum") y[k] += y_rev[k];
-      else if (m == "mul") y[k] *= y_rev[k];
-      else y[k] = (y[k] + y_rev[k]) / 2.0f;
-    }
-    return std::move(y);
-  }
-
-  // dL/dy and dL/dy_rev (y_rev in output time order) from the output gradients.
-  std::pair<Tensor, Tensor> split_output_grad(const std::vector<Tensor>& grads, const Tensor& y,
-                                              const Tensor& y_rev) const {
-    const Tensor& g = grads.at(0);
-    if (!merge_mode_) return {g, grads.at(1)};
-    const std::string& m = *merge_mode_;
-    if (m == "concat") {
-      Dim rows = y.size() / y.dim(-1), na = y.dim(-1), nb = y_rev.dim(-1);
-      Tensor ga(y.shape()), gb(y_rev.shape());
-      for (Dim r = 0; r < rows; ++r) {
-        std::memcpy(ga.data() + r * na, g.data() + r * (na + nb), static_cast<size_t>(na) * sizeof(float));
-        std::memcpy(gb.data() + r * nb, g.data() + r * (na + nb) + na, static_cast<size_t>(nb) * sizeof(float));
-      }
-      return {std::move(ga), std::move(gb)};
-    }
-    if (m == "sum") return {g, g};
-    if (m == "ave") return {g * 0.5f, g * 0.5f};
-    Tensor ga = g, gb = g;  // mul
-    for (Dim k = 0; k < g.size(); ++k) {
-      ga[k] *= y_rev[k];
-      gb[k] *= y[k];
-    }
-    return {std::move(ga), std::move(gb)};
-  }
-
   std::optional<std::string> merge_mode_;
   Layer forward_;
   Layer backward_;
@@ -268,9 +181,7 @@ class BidirectionalImpl : public rnn::WrapperImpl {
 
 }  // namespace
 
-Layer Bidirectional(const BidirectionalOptions& options) {
-  return Layer(std::make_shared<BidirectionalImpl>(options));
-}
+Layer Bidirectional(const BidirectionalOptions& options) { return Layer(std::make_shared<BidirectionalImpl>(options)); }
 Layer Bidirectional(const Layer& layer, std::optional<std::string> merge_mode) {
   return Bidirectional(BidirectionalOptions{.layer = layer, .merge_mode = std::move(merge_mode)});
 }
