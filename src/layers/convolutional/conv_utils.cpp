@@ -8,7 +8,7 @@
 
 #include "engine/graph/lowering.h"
 #include "engine/naming.h"
-#include "ops/transpose.h"
+#include "ops/activations.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers::conv {

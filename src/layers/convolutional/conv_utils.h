@@ -11,7 +11,6 @@
 #include "keras/initializers.h"
 #include "keras/layer.h"
 #include "keras/saving.h"
-#include "ops/activations.h"
 #include "ops/kernels.h"
 #include "ops/op.h"
 
