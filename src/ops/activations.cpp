@@ -196,21 +196,6 @@ void ActivationGradFn::operator()(const Tensor& z, const Tensor& y, Tensor& grad
   fn(z.data(), y.data(), grad.data(), grad.size(), grad.rank() ? grad.dim(-1) : 1);
 }
 
-void softmax_grad(const Tensor& y, Tensor& grad, int axis) {
-  int a = y.shape().normalize_axis(axis);
-  Dim n = y.dim(a), inner = 1;
-  for (int i = a + 1; i < y.rank(); ++i) inner *= y.dim(i);
-  Dim outer = y.size() / std::max<Dim>(n * inner, 1);
-  for (Dim o = 0; o < outer; ++o)
-    for (Dim in = 0; in < inner; ++in) {
-      const float* yb = y.data() + o * n * inner + in;
-      float* gb = grad.data() + o * n * inner + in;
-      float dot = 0;
-      for (Dim i = 0; i < n; ++i) dot += yb[i * inner] * gb[i * inner];
-      for (Dim i = 0; i < n; ++i) gb[i * inner] = yb[i * inner] * (gb[i * inner] - dot);
-    }
-}
-
 ActivationFn activation(const std::string& name) { return ActivationFn{raw_activation(name)}; }
 
 RawActivationFn raw_activation(const std::string& name) {
@@ -232,22 +217,6 @@ void softmax_last(float* x, Dim size, Dim n) {
     for (Dim i = 0; i < n; ++i) s += (v[i] = std::exp(v[i] - m));
     for (Dim i = 0; i < n; ++i) v[i] /= s;
   }
-}
-
-void softmax(Tensor& t, int axis) {
-  int a = t.shape().normalize_axis(axis);
-  Dim n = t.dim(a), inner = 1;
-  for (int i = a + 1; i < t.rank(); ++i) inner *= t.dim(i);
-  Dim outer = t.size() / std::max<Dim>(n * inner, 1);
-  for (Dim o = 0; o < outer; ++o)
-    for (Dim in = 0; in < inner; ++in) {
-      float* base = t.data() + o * n * inner + in;
-      float m = base[0];
-      for (Dim i = 1; i < n; ++i) m = std::max(m, base[i * inner]);
-      float s = 0;
-      for (Dim i = 0; i < n; ++i) s += (base[i * inner] = std::exp(base[i * inner] - m));
-      for (Dim i = 0; i < n; ++i) base[i * inner] /= s;
-    }
 }
 
 }  // namespace keras::ops

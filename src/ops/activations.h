@@ -40,9 +40,4 @@ bool is_linear(const std::string& name);
 // tanh, softmax, log_softmax): a layer then need not keep z and passes y for it.
 bool activation_grad_from_output(const std::string& name);
 
-// Softmax along `axis`, in place.
-void softmax(Tensor& t, int axis);
-// dL/dz of y = softmax(z) along `axis`, given y and dL/dy (in `grad`, replaced).
-void softmax_grad(const Tensor& y, Tensor& grad, int axis);
-
 }  // namespace keras::ops

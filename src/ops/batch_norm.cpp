@@ -30,6 +30,12 @@ void gradient_sums(const BatchNormArgs& a, const float* x, const float* dy, cons
 
 }  // namespace
 
+ChannelAffine batch_norm_affine(const BatchNormArgs& a, double mean, double var, Dim c) {
+  double g = a.gamma ? a.gamma[c] : 1.0, be = a.beta ? a.beta[c] : 0.0;
+  double i = g / std::sqrt(var + a.epsilon);
+  return {static_cast<float>(i), static_cast<float>(be - mean * i)};
+}
+
 void batch_norm_forward(const BatchNormArgs& a, const float* x, float* y, float* mean, float* var, Dim c0, Dim c1) {
   double count = std::max<double>(static_cast<double>(a.rows), 1.0);
   const Dim C = a.channels;
@@ -47,10 +53,9 @@ void batch_norm_forward(const BatchNormArgs& a, const float* x, float* y, float*
     float inv[kBlock], shift[kBlock];
     for (Dim c = 0; c < n; ++c) {
       v[c] /= count;
-      double g = a.gamma ? a.gamma[b0 + c] : 1.0, be = a.beta ? a.beta[b0 + c] : 0.0;
-      double i = g / std::sqrt(v[c] + a.epsilon);
-      inv[c] = static_cast<float>(i);
-      shift[c] = static_cast<float>(be - m[c] * i);
+      ChannelAffine f = batch_norm_affine(a, m[c], v[c], b0 + c);
+      inv[c] = f.scale;
+      shift[c] = f.shift;
       mean[b0 + c] = static_cast<float>(m[c]);
       var[b0 + c] = static_cast<float>(v[c]);
     }
@@ -88,10 +93,9 @@ void batch_norm_inference(const BatchNormArgs& a, const float* x, const float* m
     Dim n = std::min(kBlock, c1 - b0);
     float inv[kBlock], shift[kBlock];
     for (Dim c = 0; c < n; ++c) {
-      double g = a.gamma ? a.gamma[b0 + c] : 1.0, be = a.beta ? a.beta[b0 + c] : 0.0;
-      double i = g / std::sqrt(double(var[b0 + c]) + a.epsilon);
-      inv[c] = static_cast<float>(i);
-      shift[c] = static_cast<float>(be - mean[b0 + c] * i);
+      ChannelAffine f = batch_norm_affine(a, mean[b0 + c], var[b0 + c], b0 + c);
+      inv[c] = f.scale;
+      shift[c] = f.shift;
     }
     for (Dim r = 0; r < a.rows; ++r)
       for (Dim c = 0; c < n; ++c) y[r * C + b0 + c] = x[r * C + b0 + c] * inv[c] + shift[c];

@@ -14,6 +14,13 @@ struct BatchNormArgs {
   const float* beta = nullptr;   // null: shift 0
 };
 
+// The affine map channel c applies for statistics mean and var: scale = gamma / sqrt(var + eps),
+// shift = beta - mean * scale, in double, rounded once.
+struct ChannelAffine {
+  float scale, shift;
+};
+ChannelAffine batch_norm_affine(const BatchNormArgs& a, double mean, double var, Dim c);
+
 // mean and var: the batch's per-channel mean and biased variance (written as floats);
 // y = x * inv + (beta - mean * inv), inv = gamma / sqrt(var + eps), from the double statistics.
 void batch_norm_forward(const BatchNormArgs& a, const float* x, float* y, float* mean, float* var, Dim c0, Dim c1);

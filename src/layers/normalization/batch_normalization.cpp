@@ -1,10 +1,10 @@
 #include <algorithm>
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "engine/graph/lowering.h"
 #include "keras/layers/normalization.h"
 #include "layers/from_config.h"
+#include "ops/batch_norm.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
@@ -168,19 +168,19 @@ class BatchNormalizationImpl : public LayerImpl {
     return graph::emit1(g, op_attrs(rows, channels, true), {x}, g.shape(x), std::move(w), name());
   }
 
-  // At inference: inv = gamma / sqrt(var + eps), shift = beta - mean * inv, in double, as one
-  // affine op on constants.
+  // At inference: the moving statistics' affine map (ops::batch_norm_affine) as one affine op
+  // on constants.
   int folded(graph::Lowering& g, int x) const {
     Dim params = param_count();
     const Tensor &mm = var_named("moving_mean"), &mv = var_named("moving_variance");
-    const Tensor* gamma = options_.scale ? &var_named("gamma") : nullptr;
-    const Tensor* beta = options_.center ? &var_named("beta") : nullptr;
+    ops::BatchNormArgs args{.epsilon = options_.epsilon};
+    if (options_.scale) args.gamma = var_named("gamma").data();
+    if (options_.center) args.beta = var_named("beta").data();
     Tensor scale(Shape{params}), shift(Shape{params});
     for (Dim p = 0; p < params; ++p) {
-      double gm = gamma ? (*gamma)[p] : 1.0, b = beta ? (*beta)[p] : 0.0;
-      double i = gm / std::sqrt(double(mv[p]) + options_.epsilon);
-      scale[p] = static_cast<float>(i);
-      shift[p] = static_cast<float>(b - mm[p] * i);
+      ops::ChannelAffine f = ops::batch_norm_affine(args, mm[p], mv[p], p);
+      scale[p] = f.scale;
+      shift[p] = f.shift;
     }
     const Shape& s = g.shape(x);
     return graph::emit1(g, ops::AffineOp{s.num_elements(), params}, {x}, s,
