@@ -408,6 +408,83 @@ TEST(FastBackend, RandomTransposedAndSeparableConvolutionsMatchReference) {
   }
 }
 
+// Recurrent layers (SimpleRNN, LSTM, GRU both reset modes, Bidirectional, ConvLSTM2D in both
+// layouts; sequences, go_backwards, dropout masks in training), forward and in training, against
+// the reference backend: the products differ, the gate arithmetic is shared.
+TEST(FastBackend, RandomRecurrentLayersMatchReference) {
+  Rng r(29);
+  for (int trial = 0; trial < 24; ++trial) {
+    Dim steps = r.pick(1, 6), features = r.pick(1, 9), units = r.pick(1, 12), n = r.pick(1, 5);
+    bool sequences = r.pick(0, 1), backwards = r.pick(0, 2) == 0, bias = r.pick(0, 3) != 0;
+    double dropout = r.one_of<double>({0.0, 0.0, 0.3}), recurrent = r.one_of<double>({0.0, 0.0, 0.4});
+    std::string act = r.one_of<std::string>({"tanh", "relu", "linear"});
+    std::string ract = r.one_of<std::string>({"sigmoid", "hard_sigmoid"});
+    Dim kind = r.pick(0, 4);
+    Shape in{steps, features};
+    Layer rnn;
+    if (kind == 0)
+      rnn = layers::SimpleRNN({.units = units,
+                               .activation = act,
+                               .use_bias = bias,
+                               .dropout = dropout,
+                               .recurrent_dropout = recurrent,
+                               .return_sequences = sequences,
+                               .go_backwards = backwards});
+    else if (kind == 1 || kind == 3)
+      rnn = layers::LSTM({.units = units,
+                          .activation = act,
+                          .recurrent_activation = ract,
+                          .use_bias = bias,
+                          .dropout = dropout,
+                          .recurrent_dropout = recurrent,
+                          .return_sequences = sequences,
+                          .go_backwards = backwards});
+    else
+      rnn = layers::GRU({.units = units,
+                         .activation = act,
+                         .recurrent_activation = ract,
+                         .use_bias = bias,
+                         .dropout = dropout,
+                         .recurrent_dropout = recurrent,
+                         .return_sequences = sequences,
+                         .go_backwards = backwards,
+                         .reset_after = r.pick(0, 1) != 0});
+    if (kind == 3) rnn = layers::Bidirectional(rnn, r.one_of<std::string>({"concat", "sum", "mul"}));
+    if (kind == 4) {
+      std::string format = r.one_of<std::string>({"channels_last", "channels_first"});
+      Dim h = r.pick(2, 6), w = r.pick(2, 6), c = r.pick(1, 4);
+      in = format == "channels_last" ? Shape{steps, h, w, c} : Shape{steps, c, h, w};
+      rnn = layers::ConvLSTM2D({.filters = r.pick(1, 5),
+                                .kernel_size = {r.pick(1, 3), r.pick(1, 3)},
+                                .strides = {r.pick(1, 2), 1},
+                                .padding = r.one_of<std::string>({"valid", "same"}),
+                                .data_format = format,
+                                .activation = act,
+                                .recurrent_activation = ract,
+                                .use_bias = bias,
+                                .return_sequences = sequences,
+                                .go_backwards = backwards});
+    }
+    auto input = Input(in);
+    Model m(input, layers::Dense(r.pick(1, 4))(layers::Flatten()(rnn(input))));
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
+    std::vector<Dim> dims = in.dims();
+    dims.insert(dims.begin(), n);
+    Tensor x = random_tensor(Shape(dims), 4000u + trial);
+    EXPECT_TRUE(fast_matches_reference(m, x));
+    m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}));
+    std::vector<Tensor> want = training_step(m, x);
+    for (int threads : {1, 3}) {
+      m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
+      std::vector<Tensor> got = training_step(m, x);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_TRUE(AllClose(got[i], want[i])) << "tensor " << i << ", " << threads << " threads";
+    }
+  }
+}
+
 TEST(Runtime, RejectsUnknownBackendsAndInstructionSets) {
   EXPECT_THROW(Runtime(RuntimeOptions{.backend = "gpu"}), ValueError);
   EXPECT_THROW(Runtime(RuntimeOptions{.isa = "sse9"}), ValueError);

@@ -41,6 +41,8 @@ const char* kind_name(const Op& op) {
                                            "gather_grad",
                                            "l2_normalize_grad",
                                            "resize_grad",
+                                           "recurrent",
+                                           "recurrent_grad",
                                            "layer_train",
                                            "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);
@@ -60,6 +62,15 @@ double flops(const Op& op) {
   }
   if (const auto* m = std::get_if<MatMulOp>(&op.attrs))
     return 2.0 * double(m->batch) * double(m->m) * double(m->n) * double(m->k);
+  if (const auto* r = std::get_if<RecurrentOp>(&op.attrs)) {
+    double gates = r->cell == RecurrentOp::Cell::kLSTM ? 4 : r->cell == RecurrentOp::Cell::kGRU ? 3 : 1;
+    double in = double(r->features), rec = double(r->units);
+    if (r->conv) {
+      in *= double(r->input_conv.k_h * r->input_conv.k_w);
+      rec *= double(r->recurrent_conv.k_h * r->recurrent_conv.k_w);
+    }
+    return 2.0 * double(r->batch * r->steps * r->rows) * gates * double(r->units) * (in + rec);
+  }
   if (const auto* c = std::get_if<Conv2DGradOp>(&op.attrs)) {
     const Conv2DArgs& g = c->geometry;
     double per_output = double(g.k_h * g.k_w) * double(c->depthwise ? 1 : g.in_c / g.groups);

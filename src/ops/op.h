@@ -152,6 +152,35 @@ struct ReverseOp {
   Dim outer = 0, steps = 0, inner = 0;
 };
 
+// Keras's RNN layer around one of its cells over a whole sequence (ops/recurrent.h): the input
+// projection of every timestep at once, then the recurrence step by step. Dense cells
+// (SimpleRNN, LSTM, GRU): x [batch, steps, features], kernel [features, gates*units]. ConvLSTM2D
+// (`conv`): x [batch, steps, H, W, C] channels-last, kernel [KH, KW, C, 4*units], each step's
+// image convolved by `input_conv` (its batch: batch*steps) and the state by `recurrent_conv`
+// ('same', stride 1); a state is then `rows` = H'*W' pixels of `units` channels.
+// Weights: kernel, recurrent_kernel, then bias ([gates*units]; GRU reset_after: [2, 3*units],
+// row 1 the recurrent bias) when `bias`. Inputs: x, then the initial states when
+// `initial_state` (else zeros). Outputs: y (the sequence [batch, steps, rows*units] with
+// return_sequences, in go_backwards order as Keras, else the last output), the final states;
+// with `save`, then what RecurrentGradOp reads: the projection xw [batch*steps*rows,
+// gates*units] and each state's history [steps+1, batch*rows, units]; last, the dropout masks a
+// call draws: the inputs' [1 or gates, batch, features], the recurrent ones [gates, batch, units].
+struct RecurrentOp {
+  enum class Cell { kSimpleRNN, kLSTM, kGRU };
+  Cell cell = Cell::kSimpleRNN;
+  Dim batch = 0, steps = 0, features = 0, units = 0, rows = 1;
+  bool conv = false;
+  Conv2DArgs input_conv, recurrent_conv;
+  std::string activation = "tanh", recurrent_activation = "sigmoid";
+  bool bias = true, reset_after = false;
+  bool go_backwards = false, return_sequences = false, initial_state = false;
+  // The rates in force (training calls only): masks drawn once per call from the run's seed and
+  // the layer's name, shared by every timestep (Keras's DropoutRNNCell); one per gate when
+  // recurrent_dropout is set (Keras's implementation 1), else one input mask for all gates.
+  double dropout = 0, recurrent_dropout = 0;
+  bool save = false;
+};
+
 // A layer no backend describes yet, run through its own call() in inference mode. The
 // reference backend runs it, so every model works while layers move to ops.
 struct LayerCallOp {
@@ -280,6 +309,15 @@ struct ResizeGradOp {
   ResizeArgs geometry;
 };
 
+// Backpropagation through time of a RecurrentOp. Inputs: x, the initial states (when given),
+// the forward's saved outputs (xw, histories, masks), then the gradients of y and of each final
+// state that has one (`output_grads`, y first). Weights: the forward's. Outputs: dx, the
+// initial states' gradients (when given), then one gradient per weight.
+struct RecurrentGradOp {
+  RecurrentOp forward;
+  std::vector<bool> output_grads;
+};
+
 // A layer no op describes yet, in training: its own call() (training mode, recording what its
 // backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
 // inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
@@ -303,7 +341,7 @@ using OpAttrs = std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, Glo
                              CropOp, ResizeOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp,
                              Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp,
                              SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp, PReluGradOp, GatherGradOp,
-                             L2NormalizeGradOp, ResizeGradOp, LayerTrainOp, LayerGradOp>;
+                             L2NormalizeGradOp, ResizeGradOp, RecurrentOp, RecurrentGradOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

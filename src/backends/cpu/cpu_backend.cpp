@@ -14,6 +14,7 @@
 #include "backends/cpu/kernels/small_conv.h"
 #include "backends/cpu/kernels/winograd.h"
 #include "backends/cpu/parallel_igemm.h"
+#include "backends/recurrent_operators.h"
 #include "backends/thread_pool.h"
 #include "keras/errors.h"
 #include "ops/activations.h"
@@ -546,6 +547,32 @@ class Conv2DGradOperator final : public Operator {
   const Tensor* kernel_;
 };
 
+// The products of the recurrent operators on the plan's threads.
+class PoolProducts final : public ops::Products {
+ public:
+  explicit PoolProducts(ThreadPool& pool) : pool_(pool) {}
+  void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
+            float beta, float* c, Dim ldc) const override {
+    cpu::gemm(pool_, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+  void conv2d(const ops::Conv2DArgs& g, const float* x, const float* w, float* y) const override {
+    cpu::conv2d(pool_, g, x, w, y);
+  }
+  void conv2d_backward_input(const ops::Conv2DArgs& g, const float* dy, const float* w, float* dx) const override {
+    cpu::conv2d_backward_input(pool_, g, dy, w, dx);
+  }
+  void conv2d_backward_filter(const ops::Conv2DArgs& g, const float* x, const float* dy, float* dw) const override {
+    cpu::conv2d_backward_filter(pool_, g, x, dy, dw);
+  }
+
+ private:
+  ThreadPool& pool_;
+};
+
+struct MakePoolProducts {
+  PoolProducts operator()(const RunContext& ctx) const { return PoolProducts(*ctx.pool); }
+};
+
 // A transposed convolution runs as its forward convolution's input gradient, then the
 // epilogue over whole rows.
 class Conv2DTransposeOperator final : public Operator {
@@ -615,7 +642,9 @@ class CpuBackend final : public Backend {
     if (const auto* c = std::get_if<ops::Conv2DTransposeOp>(&op.attrs)) return fits_offsets(c->geometry);
     if (supports_elementwise(op)) return true;
     return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
-           std::holds_alternative<ops::MatMulOp>(op.attrs) || std::holds_alternative<ops::Pool2DGradOp>(op.attrs);
+           std::holds_alternative<ops::RecurrentOp>(op.attrs) ||
+           std::holds_alternative<ops::RecurrentGradOp>(op.attrs) || std::holds_alternative<ops::MatMulOp>(op.attrs) ||
+           std::holds_alternative<ops::Pool2DGradOp>(op.attrs);
   }
   std::unique_ptr<Operator> create(const ops::Op& op, const CreateOptions& o) const override {
     if (std::holds_alternative<ops::DenseOp>(op.attrs))
@@ -628,6 +657,10 @@ class CpuBackend final : public Backend {
     }
     if (std::holds_alternative<ops::Pool2DOp>(op.attrs)) return std::make_unique<Pool2DOperator>(isa_, op);
     if (std::holds_alternative<ops::MatMulOp>(op.attrs)) return std::make_unique<MatMulOperator>(op);
+    if (std::holds_alternative<ops::RecurrentOp>(op.attrs))
+      return std::make_unique<RecurrentOperator<MakePoolProducts>>(op);
+    if (std::holds_alternative<ops::RecurrentGradOp>(op.attrs))
+      return std::make_unique<RecurrentGradOperator<MakePoolProducts>>(op);
     if (std::holds_alternative<ops::Conv2DGradOp>(op.attrs) && supports(op))
       return std::make_unique<Conv2DGradOperator>(op);
     if (std::holds_alternative<ops::Pool2DGradOp>(op.attrs)) return std::make_unique<Pool2DGradOperator>(op);

@@ -270,6 +270,9 @@ void gemm(ThreadPool& pool, bool trans_a, bool trans_b, Dim m, Dim n, Dim k, flo
           const float* b, Dim ldb, float beta, float* c, Dim ldc) {
   ops::gemm(pool, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+void conv2d(ThreadPool& pool, const ops::Conv2DArgs& args, const float* x, const float* w, float* y) {
+  ops::conv2d(pool, args, x, w, y);
+}
 void conv2d_backward_input(ThreadPool& pool, const ops::Conv2DArgs& args, const float* dy, const float* w, float* dx) {
   ops::conv2d_backward_input(pool, args, dy, w, dx);
 }

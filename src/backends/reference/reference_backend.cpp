@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "backends/backend.h"
+#include "backends/recurrent_operators.h"
 #include "engine/random.h"
 #include "keras/errors.h"
 #include "keras/layer.h"
@@ -528,6 +529,10 @@ class LayerGradOperator final : public Operator {
   ops::LayerGradOp a_;
 };
 
+struct ReferenceProducts {
+  const ops::Products& operator()(const RunContext&) const { return ops::reference_products(); }
+};
+
 class ReferenceBackend final : public Backend {
  public:
   const char* name() const override { return "reference"; }
@@ -538,6 +543,10 @@ class ReferenceBackend final : public Backend {
     if (const auto* t = std::get_if<ops::LayerTrainOp>(&op.attrs)) return std::make_unique<LayerTrainOperator>(op, *t);
     if (std::holds_alternative<ops::DropoutOp>(op.attrs)) return std::make_unique<DropoutOperator>(op);
     if (const auto* g = std::get_if<ops::LayerGradOp>(&op.attrs)) return std::make_unique<LayerGradOperator>(op, *g);
+    if (std::holds_alternative<ops::RecurrentOp>(op.attrs))
+      return std::make_unique<RecurrentOperator<ReferenceProducts>>(op);
+    if (std::holds_alternative<ops::RecurrentGradOp>(op.attrs))
+      return std::make_unique<RecurrentGradOperator<ReferenceProducts>>(op);
     return std::make_unique<FnOperator>(std::visit(
         [&](const auto& a) -> FnOperator::Fn {
           using T = std::decay_t<decltype(a)>;

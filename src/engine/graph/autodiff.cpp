@@ -5,6 +5,7 @@
 #include "keras/errors.h"
 #include "keras/layer.h"
 #include "ops/activations.h"
+#include "ops/recurrent.h"
 
 namespace keras::graph {
 
@@ -104,6 +105,30 @@ OpGradients batch_norm(Lowering& g, const ops::Op& op, const ops::BatchNormOp& a
   return {{out[0]}, std::vector<ValueId>(out.begin() + 1, out.end())};
 }
 
+// Backpropagation through time in one op, from the forward's saved outputs (after y and the
+// final states).
+OpGradients recurrent(Lowering& g, const ops::Op& op, const ops::RecurrentOp& a, const std::vector<ValueId>& inputs,
+                      const std::vector<ValueId>& outputs, const std::vector<ValueId>& dy,
+                      const std::vector<bool>& need) {
+  if (!a.save) throw ValueError("Layer \"" + op.layer + "\": its recurrent op was not built to be differentiated");
+  size_t results = 1 + static_cast<size_t>(ops::recurrent_states(a));
+  ops::RecurrentGradOp grad{.forward = a};
+  std::vector<ValueId> in = inputs;
+  in.insert(in.end(), outputs.begin() + static_cast<std::ptrdiff_t>(results), outputs.end());
+  for (size_t i = 0; i < results; ++i) {
+    grad.output_grads.push_back(dy[i] >= 0);
+    if (dy[i] >= 0) in.push_back(dy[i]);
+  }
+  ops::Op back{.attrs = std::move(grad), .outputs = op.inputs, .weights = op.weights, .layer = op.layer};
+  for (ValueId v : in) back.inputs.push_back(g.shape(v));
+  for (const Tensor* w : op.weights) back.outputs.push_back(w->shape());
+  std::vector<ValueId> out = g.emit(std::move(back), in);
+  OpGradients r;
+  for (size_t i = 0; i < inputs.size(); ++i) r.inputs.push_back(need[i] ? out[i] : -1);
+  r.weights.assign(out.begin() + static_cast<std::ptrdiff_t>(inputs.size()), out.end());
+  return r;
+}
+
 OpGradients layer_grad(Lowering& g, const ops::Op& op, const ops::LayerTrainOp& a, const std::vector<ValueId>& inputs,
                        const std::vector<ValueId>& outputs, const std::vector<ValueId>& dy,
                        const std::vector<bool>& need) {
@@ -149,7 +174,7 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::PReluOp>(op.attrs) || std::holds_alternative<ops::MergeOp>(op.attrs) ||
          std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
          std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
-         std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -205,6 +230,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     return {{need[0] ? d[0] : -1}, {d[1]}};
   }
   if (const auto* n = std::get_if<ops::BatchNormOp>(&op.attrs)) return batch_norm(g, op, *n, inputs, outputs, dy);
+  if (const auto* rnn = std::get_if<ops::RecurrentOp>(&op.attrs))
+    return recurrent(g, op, *rnn, inputs, outputs, dy, need);
   OpGradients r{std::vector<ValueId>(inputs.size(), -1), {}};
   if (const auto* p = std::get_if<ops::Pool2DOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::Pool2DGradOp{*p}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);

@@ -1,15 +1,14 @@
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <utility>
 
+#include "engine/graph/lowering.h"
 #include "keras/layers/rnn.h"
 #include "layers/convolutional/conv_utils.h"
 #include "layers/from_config.h"
 #include "layers/rnn/recurrent.h"
 #include "layers/shape_checks.h"
-#include "ops/kernels.h"
-#include "ops/transpose.h"
+#include "ops/activations.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
@@ -20,13 +19,10 @@ using nlohmann::json;
 
 class ConvLSTM2DImpl : public LayerImpl {
  public:
-  explicit ConvLSTM2DImpl(const ConvLSTM2DOptions& o)
-      : LayerImpl(o.name, "conv_lstm2d"),
-        o_(o),
-        activation_(ops::activation(o.activation)),
-        recurrent_activation_(ops::activation(o.recurrent_activation)),
-        fns_{activation_, recurrent_activation_, ops::activation_grad(o.activation),
-             ops::activation_grad(o.recurrent_activation)} {
+  explicit ConvLSTM2DImpl(const ConvLSTM2DOptions& o) : LayerImpl(o.name, "conv_lstm2d"), o_(o) {
+    // Keras's error for an unknown name at construction, not at the first call.
+    ops::activation_grad(o.activation);
+    ops::activation_grad(o.recurrent_activation);
     if (o.filters <= 0)
       throw ValueError("Invalid value for argument `filters`. Expected a strictly positive value. Received filters=" +
                        std::to_string(o.filters) + ".");
@@ -76,10 +72,13 @@ class ConvLSTM2DImpl : public LayerImpl {
     return out;
   }
 
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
-  // Backpropagation through time from the input projection and the per-step states a
-  // training forward pass saved; the convolutions' gradients come from the backward kernels.
-  Gradients backward(const BackwardArgs& args) const override;
+  // Described once, as ops: channels-last images (transposes at the edges for channels_first)
+  // through one ops::RecurrentOp whose products are the input and recurrent convolutions.
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
+  }
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override;
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
 
   json get_config() const override {
     json c = LayerImpl::get_config();
@@ -139,19 +138,10 @@ class ConvLSTM2DImpl : public LayerImpl {
 
  private:
   bool channels_first() const { return o_.data_format == "channels_first"; }
-  Tensor to_last(const Tensor& t) const { return channels_first() ? ops::to_channels_last(t) : t; }
-  Tensor to_format(const Tensor& t) const { return channels_first() ? ops::to_channels_first(t) : t; }
-  Tensor project_inputs(const Tensor& x5, ops::Conv2DArgs& args) const;
   // The input convolution over (batch*time) channels-last images of `image` shape.
   ops::Conv2DArgs input_conv(const Shape& image) const;
   // The recurrent convolution: "same" padding, stride 1, over the (rows, cols) state grid.
   ops::Conv2DArgs recurrent_conv(Dim n, Dim rows, Dim cols) const;
-  // (batch, time, ...) in the layer's format -> channels-last (batch*time, ...) images.
-  Tensor images_last(const Tensor& x5) const {
-    std::vector<Dim> image(x5.shape().dims().begin() + 2, x5.shape().dims().end());
-    image.insert(image.begin(), x5.dim(0) * x5.dim(1));
-    return to_last(x5.reshape(Shape(image)));
-  }
 
   Dim out_size(Dim in, int axis) const {
     if (in < 0) return None;
@@ -166,85 +156,67 @@ class ConvLSTM2DImpl : public LayerImpl {
   }
 
   ConvLSTM2DOptions o_;
-  ops::ActivationFn activation_;
-  ops::ActivationFn recurrent_activation_;
-  rnn::LSTMActivations fns_;
 };
 
-// Layout: everything runs channels-last; channels_first inputs, states and outputs are moved at
+// Layout: the op runs channels-last; channels_first inputs, states and outputs are moved at
 // the edges.
-std::vector<Tensor> ConvLSTM2DImpl::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
+bool ConvLSTM2DImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const {
   std::vector<Shape> shapes;
-  for (const Tensor& t : inputs) shapes.push_back(t.shape());
-  compute_output_shape(shapes);
-  const Tensor& x = inputs.at(0);
-  Dim n = x.dim(0), steps = x.dim(1), f = o_.filters, g = 4 * f;
-  if (steps == 0) fail("cannot run on a sequence of 0 timesteps. Received input shape " + x.shape().str());
-  ops::Conv2DArgs in_conv;
-  Tensor xw = project_inputs(x, in_conv);
-  Dim rows = in_conv.out_h, cols = in_conv.out_w, pixels = rows * cols;
-
-  ops::Conv2DArgs rec_conv = recurrent_conv(n, rows, cols);
-
-  // States as (batch*pixels, filters) rows, channels-last.
-  Tensor h = Tensor::zeros({n * pixels, f}), c = Tensor::zeros({n * pixels, f});
-  if (inputs.size() == 3) {
-    h = to_last(inputs[1]).reshape({n * pixels, f});
-    c = to_last(inputs[2]).reshape({n * pixels, f});
+  for (int v : in) shapes.push_back(g.shape(v));
+  std::vector<Shape> results = compute_output_shape(shapes);
+  const Shape& x5 = shapes[0];
+  Dim n = x5[0], steps = x5[1], f = o_.filters;
+  if (steps == 0) fail("cannot run on a sequence of 0 timesteps. Received input shape " + x5.str());
+  auto vars = variables();
+  bool cf = channels_first();
+  std::vector<int> values = in;
+  if (cf) {
+    values[0] = graph::transpose(g, in[0], {0, 1, 3, 4, 2}, name());
+    for (size_t i = 1; i < in.size(); ++i) values[i] = graph::to_channels_last(g, in[i], name());
   }
-  Tensor z({n * pixels, g}), tmp({n * pixels, f});
-  std::vector<Tensor> gates(4, Tensor({n * pixels, f}));
-  Tensor sequence;
-  if (o_.return_sequences) sequence = Tensor({n, steps, rows, cols, f});
-  const float* recurrent_kernel = variables()[1]->value.data();
-  // For backward(): h and c before each step and after the last, (steps+1, batch*pixels, filters).
-  Tensor h_hist, c_hist;
-  auto record = [&](Dim i) {
-    std::memcpy(h_hist.data() + i * h.size(), h.data(), static_cast<size_t>(h.size()) * sizeof(float));
-    std::memcpy(c_hist.data() + i * c.size(), c.data(), static_cast<size_t>(c.size()) * sizeof(float));
-  };
-  if (ctx.saved) {
-    h_hist = Tensor({steps + 1, n * pixels, f});
-    c_hist = Tensor({steps + 1, n * pixels, f});
-    record(0);
+  const Shape& x = g.shape(values[0]);  // (batch, time, rows, cols, channels)
+  if (x[4] != vars[0]->value.dim(2))
+    throw ValueError("Input 0 of layer \"" + name() + "\" is incompatible with the layer: expected " +
+                     std::to_string(vars[0]->value.dim(2)) + " channels, but received input with shape " + x5.str());
+  ops::Conv2DArgs in_conv = input_conv(Shape{n * steps, x[2], x[3], x[4]});
+  Dim rows = in_conv.out_h, cols = in_conv.out_w;
+  ops::RecurrentOp op{.cell = ops::RecurrentOp::Cell::kLSTM,
+                      .batch = n,
+                      .steps = steps,
+                      .features = x[4],
+                      .units = f,
+                      .rows = rows * cols,
+                      .conv = true,
+                      .input_conv = in_conv,
+                      .recurrent_conv = recurrent_conv(n, rows, cols),
+                      .activation = o_.activation,
+                      .recurrent_activation = o_.recurrent_activation,
+                      .bias = o_.use_bias,
+                      .go_backwards = o_.go_backwards,
+                      .return_sequences = o_.return_sequences,
+                      .initial_state = in.size() > 1,
+                      .save = g.differentiates()};
+  Shape state{n, rows, cols, f};
+  std::vector<Shape> outputs{o_.return_sequences ? Shape{n, steps, rows, cols, f} : state, state, state};
+  if (op.save)
+    outputs.insert(outputs.end(), {Shape{n * steps * rows * cols, 4 * f}, Shape{steps + 1, n * rows * cols, f},
+                                   Shape{steps + 1, n * rows * cols, f}});
+  std::vector<Shape> op_inputs;
+  for (int v : values) op_inputs.push_back(g.shape(v));
+  ops::Op o{.attrs = op, .inputs = op_inputs, .outputs = outputs, .layer = name()};
+  for (const Variable* v : vars) o.weights.push_back(&v->value);
+  std::vector<int> y = g.emit(std::move(o), values);
+  out = {y[0]};
+  if (o_.return_state) out.insert(out.end(), {y[1], y[2]});
+  if (cf) {
+    out[0] = o_.return_sequences ? graph::transpose(g, out[0], {0, 1, 4, 2, 3}, name())
+                                 : graph::to_channels_first(g, out[0], name());
+    for (size_t i = 1; i < out.size(); ++i) out[i] = graph::to_channels_first(g, out[i], name());
   }
-  for (Dim i = 0; i < steps; ++i) {
-    Dim t = o_.go_backwards ? steps - 1 - i : i;
-    ops::kernels().conv2d(rec_conv, h.data(), recurrent_kernel, z.data());
-    for (Dim b = 0; b < n; ++b) {
-      const float* xr = xw.data() + (b * steps + t) * pixels * g;
-      float* zr = z.data() + b * pixels * g;
-      for (Dim k = 0; k < pixels * g; ++k) zr[k] += xr[k];
-    }
-    for (int q = 0; q < 4; ++q) rnn::take_gate(z, nullptr, 0, q, f, gates[static_cast<size_t>(q)]);
-    rnn::lstm_update(gates, h, c, tmp, activation_, recurrent_activation_);
-    if (ctx.saved) record(i + 1);
-    if (o_.return_sequences)
-      for (Dim b = 0; b < n; ++b)
-        std::memcpy(sequence.data() + (b * steps + i) * pixels * f, h.data() + b * pixels * f,
-                    static_cast<size_t>(pixels * f) * sizeof(float));
-  }
-
-  if (ctx.saved) ctx.saved->tensors = {std::move(xw), std::move(h_hist), std::move(c_hist)};
-  std::vector<Tensor> out;
-  if (o_.return_sequences) {
-    Tensor seq = to_format(std::move(sequence).reshape({n * steps, rows, cols, f}));
-    std::vector<Dim> d = seq.shape().dims();
-    d[0] = steps;
-    d.insert(d.begin(), n);
-    out.push_back(std::move(seq).reshape(Shape(d)));
-  } else {
-    out.push_back(to_format(h.reshape({n, rows, cols, f})));
-  }
-  if (o_.return_state) {
-    out.push_back(to_format(h.reshape({n, rows, cols, f})));
-    out.push_back(to_format(c.reshape({n, rows, cols, f})));
-  }
-  return out;
+  return true;
 }
 
-// The input convolution of all timesteps in one call (batch*time images), bias added:
-// (batch*time*rows'*cols', 4*filters). Fills `args` (rows' = args.out_h).
+// The input convolution of all timesteps in one call: (batch*time) images x [N, H, W, C].
 ops::Conv2DArgs ConvLSTM2DImpl::input_conv(const Shape& x) const {
   ops::Conv2DArgs args{.batch = x[0],
                        .in_h = x[1],
@@ -277,98 +249,6 @@ ops::Conv2DArgs ConvLSTM2DImpl::recurrent_conv(Dim n, Dim rows, Dim cols) const 
   a.pad_top = ops::conv_padding(rows, a.k_h, 1, 1, "same").pad_before;
   a.pad_left = ops::conv_padding(cols, a.k_w, 1, 1, "same").pad_before;
   return a;
-}
-
-Gradients ConvLSTM2DImpl::backward(const BackwardArgs& a) const {
-  const auto& saved = a.saved.tensors;
-  if (saved.size() != 3) fail("backward() needs the states of a forward pass run with CallContext::saved");
-  const Tensor& x5 = a.inputs.at(0);
-  const Tensor &xw = saved[0], &h_hist = saved[1], &c_hist = saved[2];
-  Dim n = x5.dim(0), steps = x5.dim(1), f = o_.filters, g = 4 * f;
-  Tensor x = images_last(x5);
-  ops::Conv2DArgs in_conv = input_conv(x.shape());
-  Dim rows = in_conv.out_h, cols = in_conv.out_w, pixels = rows * cols, cells = n * pixels;
-  ops::Conv2DArgs rec_conv = recurrent_conv(n, rows, cols);
-  auto vars = variables();
-  const Tensor &kernel = vars[0]->value, &recurrent_kernel = vars[1]->value;
-
-  // The output gradients as channels-last (batch*pixels, filters) rows.
-  auto state_rows = [&](const Tensor& t) { return to_last(t).reshape({cells, f}); };
-  Tensor dh = o_.return_sequences ? Tensor::zeros({cells, f}) : state_rows(a.output_grads.at(0));
-  Tensor dc = Tensor::zeros({cells, f});
-  if (o_.return_state) {
-    Tensor gh = state_rows(a.output_grads.at(1));
-    for (Dim k = 0; k < dh.size(); ++k) dh[k] += gh[k];
-    dc = state_rows(a.output_grads.at(2));
-  }
-  Tensor d_seq;  // (batch, time, pixels, filters)
-  if (o_.return_sequences) d_seq = images_last(a.output_grads.at(0));
-
-  Tensor d_xw({xw.dim(0), g}), d_recurrent(recurrent_kernel.shape()), part(recurrent_kernel.shape());
-  Tensor z({cells, g}), dz({cells, g}), dc_prev({cells, f}), dh_prev({cells, f});
-  std::vector<Tensor> pre(4, Tensor({cells, f}));
-  for (Dim i = steps - 1; i >= 0; --i) {
-    Dim t = o_.go_backwards ? steps - 1 - i : i;
-    if (o_.return_sequences)
-      for (Dim b = 0; b < n; ++b) {
-        const float* gs = d_seq.data() + (b * steps + i) * pixels * f;
-        for (Dim k = 0; k < pixels * f; ++k) dh[b * pixels * f + k] += gs[k];
-      }
-    Tensor h_prev = h_hist.slice(i, i + 1).reshape({cells, f}), c_prev = c_hist.slice(i, i + 1).reshape({cells, f});
-    ops::kernels().conv2d(rec_conv, h_prev.data(), recurrent_kernel.data(), z.data());
-    for (Dim b = 0; b < n; ++b) {
-      const float* xr = xw.data() + (b * steps + t) * pixels * g;
-      for (Dim k = 0; k < pixels * g; ++k) z[b * pixels * g + k] += xr[k];
-    }
-    for (int q = 0; q < 4; ++q) rnn::take_gate(z, nullptr, 0, q, f, pre[static_cast<size_t>(q)]);
-    rnn::lstm_update_backward(pre, c_prev, dh, dc, fns_, dz, dc_prev);
-    for (Dim b = 0; b < n; ++b)
-      std::memcpy(d_xw.data() + (b * steps + t) * pixels * g, dz.data() + b * pixels * g,
-                  static_cast<size_t>(pixels * g) * sizeof(float));
-    ops::kernels().conv2d_backward_filter(rec_conv, h_prev.data(), dz.data(), part.data());
-    for (Dim k = 0; k < part.size(); ++k) d_recurrent[k] += part[k];
-    ops::kernels().conv2d_backward_input(rec_conv, dz.data(), recurrent_kernel.data(), dh_prev.data());
-    std::swap(dh, dh_prev);
-    std::swap(dc, dc_prev);
-  }
-
-  Gradients grads;
-  Tensor dx(x.shape());
-  ops::kernels().conv2d_backward_input(in_conv, d_xw.data(), kernel.data(), dx.data());
-  grads.inputs.push_back(to_format(dx).reshape(x5.shape()));
-  if (a.inputs.size() == 3) {
-    grads.inputs.push_back(to_format(dh.reshape({n, rows, cols, f})));
-    grads.inputs.push_back(to_format(dc.reshape({n, rows, cols, f})));
-  }
-  grads.variables.emplace_back(kernel.shape());
-  ops::kernels().conv2d_backward_filter(in_conv, x.data(), d_xw.data(), grads.variables[0].data());
-  grads.variables.push_back(std::move(d_recurrent));
-  if (o_.use_bias) {
-    Tensor db({g});
-    const float* d = std::as_const(d_xw).data();
-    float* sum = db.data();
-    for (Dim r = 0; r < d_xw.dim(0); ++r)
-      for (Dim j = 0; j < g; ++j) sum[j] += d[r * g + j];
-    grads.variables.push_back(std::move(db));
-  }
-  return grads;
-}
-
-Tensor ConvLSTM2DImpl::project_inputs(const Tensor& x5, ops::Conv2DArgs& args) const {
-  Tensor x = images_last(x5);
-  auto vars = variables();
-  const Tensor& kernel = vars[0]->value;
-  if (x.dim(3) != kernel.dim(2))
-    throw ValueError("Input 0 of layer \"" + name() + "\" is incompatible with the layer: expected " +
-                     std::to_string(kernel.dim(2)) + " channels, but received input with shape " + x5.shape().str());
-  Dim g = 4 * o_.filters;
-  args = input_conv(x.shape());
-  Tensor xw({args.batch * args.out_h * args.out_w, g});
-  ops::kernels().conv2d(args, x.data(), kernel.data(), xw.data());
-  if (o_.use_bias)
-    for (Dim r = 0; r < xw.dim(0); ++r)
-      for (Dim j = 0; j < g; ++j) xw[r * g + j] += vars[2]->value[j];
-  return xw;
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
-#include <cstring>
-
 #include "keras/layers/rnn.h"
 #include "layers/from_config.h"
 #include "layers/rnn/recurrent.h"
+#include "ops/activations.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
@@ -11,13 +10,11 @@ namespace {
 
 class LSTMImpl : public rnn::RecurrentImpl {
  public:
-  explicit LSTMImpl(const LSTMOptions& o)
-      : RecurrentImpl(o, "lstm", 4, 2),
-        options_(o),
-        activation_(ops::activation(o.activation)),
-        recurrent_activation_(ops::activation(o.recurrent_activation)),
-        activation_grad_(ops::activation_grad(o.activation)),
-        recurrent_activation_grad_(ops::activation_grad(o.recurrent_activation)) {}
+  explicit LSTMImpl(const LSTMOptions& o) : RecurrentImpl(o, "lstm", 4, 2), options_(o) {
+    // Keras's error for an unknown name at construction, not at the first call.
+    ops::activation_grad(o.activation);
+    ops::activation_grad(o.recurrent_activation);
+  }
   std::string class_name() const override { return "LSTM"; }
 
   nlohmann::json get_config() const override {
@@ -36,41 +33,14 @@ class LSTMImpl : public rnn::RecurrentImpl {
     if (options_.unit_forget_bias)
       for (Dim j = u; j < 2 * u; ++j) b.value[j] = 1.0f;
   }
-  const float* input_bias() const override { return options_.use_bias ? variables()[2]->value.data() : nullptr; }
-
-  void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, rnn::StepScratch& s) const override {
-    Dim u = units();
-    recurrent_product(states[0], 0, 4 * u, s.z, false, s.recurrent_masks);
-    for (int g = 0; g < 4; ++g) rnn::take_gate(s.z, xw, xw_stride, g, u, s.gates[static_cast<size_t>(g)]);
-    rnn::lstm_update(s.gates, states[0], states[1], s.tmp, activation_, recurrent_activation_);
-  }
-
-  void step_backward(const float* xw, Dim xw_stride, const std::vector<Tensor>& prev, std::vector<Tensor>& d_states,
-                     float* d_xw, Tensor& d_recurrent_kernel, Tensor&,
-                     const std::vector<Tensor>* masks) const override {
-    Dim u = units(), n = prev[0].dim(0);
-    const Tensor &h_prev = prev[0], &c_prev = prev[1];
-    Tensor z({n, 4 * u});
-    recurrent_product(h_prev, 0, 4 * u, z, false, masks);
-    std::vector<Tensor> pre(4, Tensor({n, u}));
-    for (int g = 0; g < 4; ++g) rnn::take_gate(z, xw, xw_stride, g, u, pre[static_cast<size_t>(g)]);
-    Tensor dz({n, 4 * u}), dc_prev({n, u});
-    rnn::lstm_update_backward(pre, c_prev, d_states[0], d_states[1],
-                              {activation_, recurrent_activation_, activation_grad_, recurrent_activation_grad_}, dz,
-                              dc_prev);
-    for (Dim b = 0; b < n; ++b)
-      std::memcpy(d_xw + b * xw_stride, dz.data() + b * 4 * u, static_cast<size_t>(4 * u) * sizeof(float));
-    Tensor dh_prev({n, u});
-    recurrent_product_backward(h_prev, dz, 0, d_recurrent_kernel, dh_prev, masks);
-    d_states = {std::move(dh_prev), std::move(dc_prev)};
+  void describe_cell(ops::RecurrentOp& op) const override {
+    op.cell = ops::RecurrentOp::Cell::kLSTM;
+    op.activation = options_.activation;
+    op.recurrent_activation = options_.recurrent_activation;
   }
 
  private:
   LSTMOptions options_;
-  ops::ActivationFn activation_;
-  ops::ActivationFn recurrent_activation_;
-  ops::ActivationGradFn activation_grad_;
-  ops::ActivationGradFn recurrent_activation_grad_;
 };
 
 }  // namespace

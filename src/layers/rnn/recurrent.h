@@ -9,7 +9,7 @@
 
 #include "keras/layer.h"
 #include "keras/saving.h"
-#include "ops/activations.h"
+#include "ops/op.h"
 
 namespace keras::layers::rnn {
 
@@ -22,28 +22,11 @@ struct SequenceArgs {
   bool unroll = false;
 };
 
-// The dropout masks of one training call (Keras 3's DropoutRNNCell): drawn once per call and
-// used at every timestep; values 0 or 1/(1-rate). As Keras's cells, one input mask shared by
-// all gates unless recurrent_dropout is set (Keras's implementation=1), then one per gate.
-struct DropoutMasks {
-  std::vector<Tensor> input;      // (N, features) each
-  std::vector<Tensor> recurrent;  // (N, units) each, one per gate, or none
-  bool empty() const { return input.empty() && recurrent.empty(); }
-};
-
-// Work buffers of one call, sized for the batch: z (N, gates*units), one (N, units) tensor
-// per gate, and a spare (N, units); the recurrent dropout masks, if any.
-struct StepScratch {
-  Tensor z;
-  std::vector<Tensor> gates;
-  Tensor tmp;
-  const std::vector<Tensor>* recurrent_masks = nullptr;
-};
-
-// A recurrent layer: x@kernel for all timesteps in one product, then the cell's recurrence.
 // Keras's error for a non-positive `units`.
 void check_units(Dim units);
 
+// A recurrent layer (Keras's RNN around SimpleRNNCell, LSTMCell or GRUCell): x@kernel for all
+// timesteps in one product, then the cell's recurrence.
 class RecurrentImpl : public LayerImpl {
  public:
   // From a layer's options (SimpleRNNOptions, LSTMOptions, GRUOptions): the arguments every
@@ -66,10 +49,13 @@ class RecurrentImpl : public LayerImpl {
   const SequenceArgs& sequence_args() const { return args_; }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override;
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override;
-  // Backpropagation through time, from the input projection and the states of every step
-  // that a training forward pass saved.
-  Gradients backward(const BackwardArgs& args) const override;
+  // Described once, as one ops::RecurrentOp (the input projection and the recurrence, its
+  // gradient the op's backpropagation through time).
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
+    return call_ops(inputs, ctx);
+  }
+  bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override;
+  Gradients backward(const BackwardArgs& args) const override { return backward_ops(args); }
   // name, trainable, dtype and the RNN arguments; subclasses add the cell's.
   nlohmann::json get_config() const override;
   // The cell arguments every option struct has: activation, use_bias, dropout,
@@ -84,18 +70,8 @@ class RecurrentImpl : public LayerImpl {
   }
 
  protected:
-  // One timestep for the whole batch. `xw` holds x_t @ kernel + input bias, row n at
-  // xw + n*xw_stride; `states` (each (N, units)) are updated in place; states[0] is the output.
-  virtual void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, StepScratch& s) const = 0;
-  // The backward of step() from the states before it (`prev`): `d_states` holds dL/d(states
-  // after the step) on entry and dL/d(prev) on return. dL/d(xw) goes to d_xw (rows xw_stride
-  // apart); the recurrent weights' gradients add into d_recurrent_kernel and d_bias (the
-  // bias's input part is the base class's). `masks`: the call's recurrent dropout masks.
-  virtual void step_backward(const float* xw, Dim xw_stride, const std::vector<Tensor>& prev,
-                             std::vector<Tensor>& d_states, float* d_xw, Tensor& d_recurrent_kernel, Tensor& d_bias,
-                             const std::vector<Tensor>* masks) const = 0;
-  // The bias added to x @ kernel (gates*units values), or nullptr.
-  virtual const float* input_bias() const = 0;
+  // The cell's part of the op: its kind and activations (the base fills in the rest).
+  virtual void describe_cell(ops::RecurrentOp& op) const = 0;
   // Creates kernel (in, gates*units), recurrent_kernel (units, gates*units) and the bias.
   void build_weights(const std::vector<Shape>& in) override;
   virtual void add_bias_weight() = 0;
@@ -104,27 +80,11 @@ class RecurrentImpl : public LayerImpl {
   Initializer bias_initializer_ = "zeros";
 
   const Tensor& kernel() const { return variables()[0]->value; }
-  const Tensor& recurrent_kernel() const { return variables()[1]->value; }
-  // z[:, :cols] += h @ recurrent_kernel[:, col0:col0+cols] (or = with accumulate false); with
-  // recurrent dropout masks, gate g's columns use h * masks[g].
-  void recurrent_product(const Tensor& h, Dim col0, Dim cols, Tensor& z, bool accumulate,
-                         const std::vector<Tensor>* masks = nullptr) const;
-  // Its backward for dz = dL/dz[:, :cols]: d_recurrent_kernel[:, col0:col0+cols] += h^T @ dz
-  // and dh += dz @ recurrent_kernel[:, col0:col0+cols]^T (masked per gate as above).
-  void recurrent_product_backward(const Tensor& h, const Tensor& dz, Dim col0, Tensor& d_recurrent_kernel, Tensor& dh,
-                                  const std::vector<Tensor>* masks = nullptr) const;
   // Keras's cell arguments dropout and recurrent_dropout (clamped to [0, 1] as Keras does);
   // they act only in training mode and only strictly between 0 and 1.
   void set_dropout(double dropout, double recurrent_dropout);
 
  private:
-  DropoutMasks draw_masks(Dim n, Dim features, uint64_t seed) const;
-  // xw = (x masked per gate group) @ kernel + input bias, rows b*steps + t.
-  Tensor project_inputs(const Tensor& x, const std::vector<Tensor>& masks) const;
-  // The backward of project_inputs: dL/dx, and dL/dkernel into d_kernel.
-  Tensor project_inputs_backward(const Tensor& x, const std::vector<Tensor>& masks, const Tensor& d_xw,
-                                 Tensor& d_kernel) const;
-
   Dim units_;
   int gates_;
   int num_states_;
@@ -140,28 +100,6 @@ class WrapperImpl : public LayerImpl {
   // The attribute names Keras 3 saves the wrapped layers under ("forward_layer", "layer"...).
   virtual std::vector<std::string> wrapped_attributes() const = 0;
 };
-
-// Copies gate g (columns g*units..) of z (N, gates*units) into out (N, units), adding
-// xw's columns too when xw is given (rows xw_stride apart).
-void take_gate(const Tensor& z, const float* xw, Dim xw_stride, int g, Dim units, Tensor& out);
-// The reverse: writes `in` (N, units) into columns g*units.. of `out` (rows `stride` apart).
-void put_gate(const Tensor& in, int g, Dim units, float* out, Dim stride);
-
-// The LSTM update from the pre-activation gates (i, f, c, o; each (rows, units)):
-// c = f*c + i*activation(c~), h = o*activation(c), the gates through recurrent_activation.
-void lstm_update(std::vector<Tensor>& gates, Tensor& h, Tensor& c, Tensor& tmp, ops::ActivationFn activation,
-                 ops::ActivationFn recurrent_activation);
-
-// The activations of an LSTM cell and their gradients.
-struct LSTMActivations {
-  ops::ActivationFn activation, recurrent_activation;
-  ops::ActivationGradFn activation_grad, recurrent_activation_grad;
-};
-// The backward of lstm_update from the pre-activation gates `pre` (i, f, c~, o), the carry
-// before the step, and dL/dh, dL/dc after it: dL/d(pre) into dz (rows, 4*units, gates side by
-// side) and dL/d(c_prev).
-void lstm_update_backward(const std::vector<Tensor>& pre, const Tensor& c_prev, const Tensor& dh, const Tensor& dc,
-                          const LSTMActivations& fns, Tensor& dz, Tensor& dc_prev);
 
 // The RNN arguments of a Keras 1/2/3 config.
 SequenceArgs sequence_args_from_config(const nlohmann::json& c);

@@ -37,10 +37,11 @@ TEST(SimpleRNNGradient, Configurations) {
   EXPECT_TRUE(check(layers::SimpleRNN(kUnits), {x}, 10));
   EXPECT_TRUE(check(layers::SimpleRNN({.units = kUnits, .activation = "sigmoid", .return_sequences = true}), {x}, 11));
   EXPECT_TRUE(check(layers::SimpleRNN({.units = kUnits, .use_bias = false, .go_backwards = true}), {x}, 12));
-  EXPECT_TRUE(check(layers::SimpleRNN({.units = kUnits, .activation = "linear", .return_sequences = true,
-                                       .go_backwards = true}), {x}, 13));
-  EXPECT_TRUE(check(layers::SimpleRNN({.units = kUnits, .return_sequences = true, .return_state = true}),
-                    {x, state(2)}, 14));
+  EXPECT_TRUE(check(
+      layers::SimpleRNN({.units = kUnits, .activation = "linear", .return_sequences = true, .go_backwards = true}), {x},
+      13));
+  EXPECT_TRUE(
+      check(layers::SimpleRNN({.units = kUnits, .return_sequences = true, .return_state = true}), {x, state(2)}, 14));
   EXPECT_TRUE(check(layers::SimpleRNN({.units = kUnits, .return_state = true}), {x, state(3)}, 15));
 }
 
@@ -51,10 +52,12 @@ TEST(LSTMGradient, Configurations) {
   EXPECT_TRUE(check(layers::LSTM({.units = kUnits, .use_bias = false, .go_backwards = true}), {x}, 22));
   EXPECT_TRUE(check(layers::LSTM({.units = kUnits, .return_sequences = true, .return_state = true}),
                     {x, state(4), state(5)}, 23));
-  EXPECT_TRUE(check(layers::LSTM({.units = kUnits, .return_state = true, .go_backwards = true}),
-                    {x, state(6), state(7)}, 24));
-  EXPECT_TRUE(check(layers::LSTM({.units = 2, .activation = "softsign", .recurrent_activation = "hard_sigmoid",
-                                  .return_sequences = true}), {x}, 25));
+  EXPECT_TRUE(
+      check(layers::LSTM({.units = kUnits, .return_state = true, .go_backwards = true}), {x, state(6), state(7)}, 24));
+  EXPECT_TRUE(check(
+      layers::LSTM(
+          {.units = 2, .activation = "softsign", .recurrent_activation = "hard_sigmoid", .return_sequences = true}),
+      {x}, 25));
 }
 
 TEST(GRUGradient, BothResetAfterModes) {
@@ -63,12 +66,17 @@ TEST(GRUGradient, BothResetAfterModes) {
     SCOPED_TRACE(after ? "reset_after" : "reset_before");
     EXPECT_TRUE(check(layers::GRU({.units = kUnits, .reset_after = after}), {x}, 30));
     EXPECT_TRUE(check(layers::GRU({.units = kUnits, .use_bias = false, .reset_after = after}), {x}, 31));
-    EXPECT_TRUE(check(layers::GRU({.units = kUnits, .return_sequences = true, .go_backwards = true,
-                                   .reset_after = after}), {x}, 32));
-    EXPECT_TRUE(check(layers::GRU({.units = kUnits, .return_sequences = true, .return_state = true,
-                                   .reset_after = after}), {x, state(8)}, 33));
-    EXPECT_TRUE(check(layers::GRU({.units = kUnits, .activation = "elu", .recurrent_activation = "softsign",
-                                   .return_state = true, .reset_after = after}), {x, state(9)}, 34));
+    EXPECT_TRUE(check(
+        layers::GRU({.units = kUnits, .return_sequences = true, .go_backwards = true, .reset_after = after}), {x}, 32));
+    EXPECT_TRUE(
+        check(layers::GRU({.units = kUnits, .return_sequences = true, .return_state = true, .reset_after = after}),
+              {x, state(8)}, 33));
+    EXPECT_TRUE(check(layers::GRU({.units = kUnits,
+                                   .activation = "elu",
+                                   .recurrent_activation = "softsign",
+                                   .return_state = true,
+                                   .reset_after = after}),
+                      {x, state(9)}, 34));
   }
 }
 
@@ -79,8 +87,8 @@ TEST(BidirectionalGradient, EveryMergeMode) {
     EXPECT_TRUE(check(layers::Bidirectional(layers::LSTM({.units = 2, .return_sequences = true}), mode), {x}, 40));
     EXPECT_TRUE(check(layers::Bidirectional(layers::GRU(2), mode), {x}, 41));
   }
-  EXPECT_TRUE(check(layers::Bidirectional(layers::SimpleRNN({.units = 2, .return_sequences = true}), std::nullopt),
-                    {x}, 42));
+  EXPECT_TRUE(
+      check(layers::Bidirectional(layers::SimpleRNN({.units = 2, .return_sequences = true}), std::nullopt), {x}, 42));
 }
 
 TEST(BidirectionalGradient, ReturnStateWithInitialStates) {
@@ -98,8 +106,8 @@ TEST(TimeDistributedGradient, WrappedLayerSeesEveryTimestep) {
   EXPECT_TRUE(check(layers::TimeDistributed(layers::Dense(2)), {random_tensor({2, 3, 2, 4}, 7)}, 61));
   // BatchNormalization in training mode: batch statistics over batch and time.
   EXPECT_TRUE(check(layers::TimeDistributed(layers::BatchNormalization()), {x}, 62));
-  EXPECT_TRUE(check(layers::TimeDistributed(layers::TimeDistributed(layers::Dense(2))),
-                    {random_tensor({2, 3, 2, 4}, 8)}, 63));
+  EXPECT_TRUE(
+      check(layers::TimeDistributed(layers::TimeDistributed(layers::Dense(2))), {random_tensor({2, 3, 2, 4}, 8)}, 63));
 }
 
 TEST(TimeDistributedGradient, PassesStateUpdatesToTheWrappedLayer) {
@@ -118,19 +126,27 @@ TEST(ConvLSTM2DGradient, Configurations) {
   EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .padding = "same"}), {x}, 80));
   EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = {3, 2}, .strides = 2, .return_sequences = true}),
                     {x}, 81));
-  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 3, .kernel_size = 2, .dilation_rate = {2, 1}, .use_bias = false,
-                                        .go_backwards = true}), {x}, 82));
+  EXPECT_TRUE(
+      check(layers::ConvLSTM2D(
+                {.filters = 3, .kernel_size = 2, .dilation_rate = {2, 1}, .use_bias = false, .go_backwards = true}),
+            {x}, 82));
   // States (batch, rows', cols', filters): 'valid' 3x3 over 5x4 leaves 3x2.
   Tensor h0 = random_tensor({2, 3, 2, 2}, 11, -0.5f, 0.5f), c0 = random_tensor({2, 3, 2, 2}, 12, -0.5f, 0.5f);
-  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .return_sequences = true, .return_state = true}),
-                    {x, h0, c0}, 83));
+  EXPECT_TRUE(
+      check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .return_sequences = true, .return_state = true}),
+            {x, h0, c0}, 83));
   // channels_first: (batch, time, channels, rows, cols) and states (batch, filters, rows', cols').
   Tensor xf = random_tensor({2, 3, 2, 5, 4}, 13);
-  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .padding = "same", .data_format = "channels_first",
-                                        .return_sequences = true}), {xf}, 84));
+  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2,
+                                        .kernel_size = 3,
+                                        .padding = "same",
+                                        .data_format = "channels_first",
+                                        .return_sequences = true}),
+                    {xf}, 84));
   Tensor hf = random_tensor({2, 2, 3, 2}, 14, -0.5f, 0.5f), cf = random_tensor({2, 2, 3, 2}, 15, -0.5f, 0.5f);
-  EXPECT_TRUE(check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .data_format = "channels_first",
-                                        .return_state = true}), {xf, hf, cf}, 85));
+  EXPECT_TRUE(
+      check(layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .data_format = "channels_first", .return_state = true}),
+            {xf, hf, cf}, 85));
 }
 
 // Reseeds the global generator before every forward pass, so each of the checker's passes
@@ -163,21 +179,28 @@ class FixedMasks : public LayerImpl {
 TEST(RecurrentDropoutGradient, MasksOfTheForwardPassScaleTheGradients) {
   Tensor x = sequence(9);
   EXPECT_TRUE(check_with_masks(layers::Dropout(0.4), {x}, 70));
-  EXPECT_TRUE(check_with_masks(layers::SimpleRNN({.units = kUnits, .dropout = 0.3, .recurrent_dropout = 0.3,
-                                                  .return_sequences = true}), {x}, 71));
+  EXPECT_TRUE(check_with_masks(
+      layers::SimpleRNN({.units = kUnits, .dropout = 0.3, .recurrent_dropout = 0.3, .return_sequences = true}), {x},
+      71));
   // dropout alone: one input mask shared by the gates; with recurrent_dropout, one per gate.
   EXPECT_TRUE(check_with_masks(layers::LSTM({.units = kUnits, .dropout = 0.4}), {x}, 72));
-  EXPECT_TRUE(check_with_masks(layers::LSTM({.units = kUnits, .dropout = 0.3, .recurrent_dropout = 0.3,
-                                             .return_sequences = true}), {x, state(16), state(17)}, 73));
-  EXPECT_TRUE(check_with_masks(layers::LSTM({.units = kUnits, .recurrent_dropout = 0.5, .go_backwards = true}), {x}, 74));
+  EXPECT_TRUE(check_with_masks(
+      layers::LSTM({.units = kUnits, .dropout = 0.3, .recurrent_dropout = 0.3, .return_sequences = true}),
+      {x, state(16), state(17)}, 73));
+  EXPECT_TRUE(
+      check_with_masks(layers::LSTM({.units = kUnits, .recurrent_dropout = 0.5, .go_backwards = true}), {x}, 74));
   for (bool after : {true, false}) {
     SCOPED_TRACE(after ? "reset_after" : "reset_before");
     EXPECT_TRUE(check_with_masks(layers::GRU({.units = kUnits, .dropout = 0.4, .reset_after = after}), {x}, 75));
-    EXPECT_TRUE(check_with_masks(layers::GRU({.units = kUnits, .dropout = 0.3, .recurrent_dropout = 0.4,
-                                              .return_sequences = true, .reset_after = after}), {x}, 76));
+    EXPECT_TRUE(check_with_masks(layers::GRU({.units = kUnits,
+                                              .dropout = 0.3,
+                                              .recurrent_dropout = 0.4,
+                                              .return_sequences = true,
+                                              .reset_after = after}),
+                                 {x}, 76));
   }
-  EXPECT_TRUE(check_with_masks(layers::Bidirectional(layers::LSTM({.units = 2, .dropout = 0.3, .recurrent_dropout = 0.3})),
-                               {x}, 77));
+  EXPECT_TRUE(check_with_masks(
+      layers::Bidirectional(layers::LSTM({.units = 2, .dropout = 0.3, .recurrent_dropout = 0.3})), {x}, 77));
 }
 
 TEST(RecurrentDropout, OneMaskPerCallSharedByEveryTimestepOnlyInTraining) {

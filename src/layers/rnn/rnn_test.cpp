@@ -23,8 +23,8 @@ std::vector<Tensor> run(const Layer& l, const std::vector<Tensor>& in) {
 
 // h_t = x_t*2 + h_{t-1}*0.5 + 1 on x = 1, 2, 3: 3, 6.5, 10.25.
 Layer linear_rnn(bool return_sequences, bool go_backwards = false) {
-  Layer l = layers::SimpleRNN({.units = 1, .activation = "linear", .return_sequences = return_sequences,
-                               .go_backwards = go_backwards});
+  Layer l = layers::SimpleRNN(
+      {.units = 1, .activation = "linear", .return_sequences = return_sequences, .go_backwards = go_backwards});
   l->build({Shape{None, 3, 1}});
   l.set_weights({t({1, 1}, {2}), t({1, 1}, {0.5f}), t({1}, {1})});
   return l;
@@ -52,8 +52,8 @@ TEST(SimpleRNN, InitialStateInput) {
 // t=1 (x=1): i .7 f .6 c~ 2 o .6 -> c = 1.4, h = .84.
 // t=2 (x=2): z = [2.42, 1.34, 4.84, 1] -> i .984 f .768 o .7 -> c = 5.83776, h = 4.086432.
 TEST(LSTM, GateOrderIFCOByHand) {
-  Layer l = layers::LSTM({.units = 1, .activation = "linear", .recurrent_activation = "hard_sigmoid_keras2",
-                          .return_state = true});
+  Layer l = layers::LSTM(
+      {.units = 1, .activation = "linear", .recurrent_activation = "hard_sigmoid_keras2", .return_state = true});
   l->build({Shape{None, 2, 1}});
   l.set_weights({t({1, 4}, {1, 0, 2, 0.5f}), t({1, 4}, {0.5f, 1, 1, 0}), t({4}, {0, 0.5f, 0, 0})});
   auto out = run(l, {t({1, 2, 1}, {1, 2})});
@@ -78,8 +78,11 @@ TEST(LSTM, ParamsAsKeras) {
 
 // GRU, units 1, linear activation, Keras 2 hard_sigmoid; W = [1, .5, 2], U = [.5, 1, 2] (z, r, h).
 Layer tiny_gru(bool reset_after) {
-  Layer l = layers::GRU({.units = 1, .activation = "linear", .recurrent_activation = "hard_sigmoid_keras2",
-                         .return_sequences = true, .reset_after = reset_after});
+  Layer l = layers::GRU({.units = 1,
+                         .activation = "linear",
+                         .recurrent_activation = "hard_sigmoid_keras2",
+                         .return_sequences = true,
+                         .reset_after = reset_after});
   l->build({Shape{None, 2, 1}});
   Tensor bias = reset_after ? t({2, 3}, {0, 0, 1, 0, 0, 0.5f}) : t({3}, {0, 0, 1});
   l.set_weights({t({1, 3}, {1, 0.5f, 2}), t({1, 3}, {0.5f, 1, 2}), bias});
@@ -151,8 +154,8 @@ Layer bidirectional(std::optional<std::string> merge_mode, bool return_sequences
 
 TEST(Bidirectional, BackwardSequenceIsFlippedBackBeforeMerging) {
   // forward 3, 6.5, 10.25; backward read 3, 2, 1 gives 7, 8.5, 7.25, flipped: 7.25, 8.5, 7.
-  EXPECT_TRUE(AllClose(run(bidirectional("concat", true), {kSeq123})[0],
-                       t({1, 3, 2}, {3, 7.25f, 6.5f, 8.5f, 10.25f, 7})));
+  EXPECT_TRUE(
+      AllClose(run(bidirectional("concat", true), {kSeq123})[0], t({1, 3, 2}, {3, 7.25f, 6.5f, 8.5f, 10.25f, 7})));
   EXPECT_TRUE(AllClose(run(bidirectional("sum", false), {kSeq123})[0], t({1, 1}, {17.5f})));
   EXPECT_TRUE(AllClose(run(bidirectional("mul", false), {kSeq123})[0], t({1, 1}, {74.3125f})));
   EXPECT_TRUE(AllClose(run(bidirectional("ave", false), {kSeq123})[0], t({1, 1}, {8.75f})));
@@ -187,8 +190,8 @@ TEST(TimeDistributed, AppliesTheLayerToEveryTimestep) {
 
 TEST(ConvLSTM2D, ShapesAndParamsAsKeras) {
   // The layers of dl4j tfkeras_convlstm2d_1.h5: kernels (3, 3, 4, 16), bias (16,).
-  Layer l = layers::ConvLSTM2D({.filters = 4, .kernel_size = 3, .padding = "same",
-                                .data_format = "channels_first", .return_sequences = true});
+  Layer l = layers::ConvLSTM2D(
+      {.filters = 4, .kernel_size = 3, .padding = "same", .data_format = "channels_first", .return_sequences = true});
   EXPECT_EQ(l->build({Shape{None, 3, 4, 10, 10}})[0], (Shape{None, 3, 4, 10, 10}));
   EXPECT_EQ(l.count_params(), 2 * 3 * 3 * 4 * 16 + 16);
   Layer v = layers::ConvLSTM2D({.filters = 2, .kernel_size = {3, 2}, .strides = 2, .return_state = true});

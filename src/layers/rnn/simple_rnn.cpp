@@ -1,6 +1,7 @@
 #include "keras/layers/rnn.h"
 #include "layers/from_config.h"
 #include "layers/rnn/recurrent.h"
+#include "ops/activations.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
@@ -9,11 +10,10 @@ namespace {
 
 class SimpleRNNImpl : public rnn::RecurrentImpl {
  public:
-  explicit SimpleRNNImpl(const SimpleRNNOptions& o)
-      : RecurrentImpl(o, "simple_rnn", 1, 1),
-        options_(o),
-        activation_(ops::activation(o.activation)),
-        activation_grad_(ops::activation_grad(o.activation)) {}
+  explicit SimpleRNNImpl(const SimpleRNNOptions& o) : RecurrentImpl(o, "simple_rnn", 1, 1), options_(o) {
+    // Keras's error for an unknown name at construction, not at the first call.
+    ops::activation_grad(o.activation);
+  }
   std::string class_name() const override { return "SimpleRNN"; }
 
   nlohmann::json get_config() const override {
@@ -26,35 +26,13 @@ class SimpleRNNImpl : public rnn::RecurrentImpl {
   void add_bias_weight() override {
     if (options_.use_bias) add_weight("bias", {units()}, bias_initializer_);
   }
-  const float* input_bias() const override { return options_.use_bias ? variables()[2]->value.data() : nullptr; }
-
-  void step(const float* xw, Dim xw_stride, std::vector<Tensor>& states, rnn::StepScratch& s) const override {
-    recurrent_product(states[0], 0, units(), s.z, false, s.recurrent_masks);
-    rnn::take_gate(s.z, xw, xw_stride, 0, units(), states[0]);
-    activation_(states[0]);
-  }
-
-  // h = activation(z), z = xw + h_prev @ U.
-  void step_backward(const float* xw, Dim xw_stride, const std::vector<Tensor>& prev, std::vector<Tensor>& d_states,
-                     float* d_xw, Tensor& d_recurrent_kernel, Tensor&,
-                     const std::vector<Tensor>* masks) const override {
-    Dim u = units(), n = prev[0].dim(0);
-    Tensor z({n, u}), h({n, u});
-    recurrent_product(prev[0], 0, u, z, false, masks);
-    rnn::take_gate(z, xw, xw_stride, 0, u, h);
-    z = h;
-    activation_(h);
-    Tensor dz = std::move(d_states[0]);
-    activation_grad_(z, h, dz);
-    rnn::put_gate(dz, 0, u, d_xw, xw_stride);
-    d_states[0] = Tensor::zeros({n, u});
-    recurrent_product_backward(prev[0], dz, 0, d_recurrent_kernel, d_states[0], masks);
+  void describe_cell(ops::RecurrentOp& op) const override {
+    op.cell = ops::RecurrentOp::Cell::kSimpleRNN;
+    op.activation = options_.activation;
   }
 
  private:
   SimpleRNNOptions options_;
-  ops::ActivationFn activation_;
-  ops::ActivationGradFn activation_grad_;
 };
 
 }  // namespace

@@ -11,9 +11,11 @@ namespace {
 
 class TimeDistributedImpl : public rnn::WrapperImpl {
  public:
-  explicit TimeDistributedImpl(const TimeDistributedOptions& o) : WrapperImpl(o.name, "time_distributed"), layer_(o.layer) {
+  explicit TimeDistributedImpl(const TimeDistributedOptions& o)
+      : WrapperImpl(o.name, "time_distributed"), layer_(o.layer) {
     if (!layer_)
-      throw ValueError("Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: None");
+      throw ValueError(
+          "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: None");
   }
   std::string class_name() const override { return "TimeDistributed"; }
   void set_trainable(bool trainable) override {

@@ -66,7 +66,8 @@ std::vector<Tensor> convert_keras1_weights(const LayerImpl& layer, std::vector<T
 }
 
 std::vector<VariableGroup> keras3_variable_groups(LayerImpl& layer) {
-  if (dynamic_cast<RecurrentImpl*>(&layer) || layer.class_name() == "ConvLSTM2D") return {{"", {}}, {"cell", layer.variables()}};
+  if (dynamic_cast<RecurrentImpl*>(&layer) || layer.class_name() == "ConvLSTM2D")
+    return {{"", {}}, {"cell", layer.variables()}};
   if (auto* w = dynamic_cast<WrapperImpl*>(&layer)) {
     std::vector<VariableGroup> out{{"", {}}};
     auto inner = w->wrapped_layers();
