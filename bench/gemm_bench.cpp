@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ops/kernels.h"
+#include "ops/products.h"
 #ifdef KERAS_BENCH_DNNL
 #include <oneapi/dnnl/dnnl.h>
 #endif
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
       {"conv2 grad filter", true, false, 288, 64, b * 11 * 11},
       {"dense forward", false, false, b, 10, 1600},
   };
-  std::vector<std::pair<std::string, Gemm>> impls = {{"openblas", keras::ops::openblas_kernels().gemm}};
+  std::vector<std::pair<std::string, Gemm>> impls = {
+      {"openblas", [](auto... a) { keras::ops::blas_products().gemm(a...); }}};
 #ifdef KERAS_BENCH_DNNL
   impls.emplace_back("onednn", onednn_gemm);
 #endif

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/cpu/products.h"
 #include "backends/thread_pool.h"
 #include "keras/runtime.h"
 #include "keras/tensor.h"
@@ -492,16 +493,16 @@ Row bench_conv_forward(const ConvShape& s, bool try_winograd) {
   return b.finish();
 }
 
-// Training: the gradient w.r.t. the input (dx from dy and the kernel), through the layer
-// kernel table as Conv2D::backward calls it.
+// Training: the gradient w.r.t. the input (dx from dy and the kernel), as the CPU backend's
+// Conv2DGradOp runs it.
 Row bench_conv_backward_input(const ConvShape& s) {
   ops::Conv2DArgs a = conv_args(s);
   std::vector<float> dy = random_values(a.batch * a.out_h * a.out_w * a.out_c, 4, 1.0f);
   std::vector<float> w = random_values(9 * s.c * s.f, 5, 1.0f / std::sqrt(9.0f * s.f));
   RowBench b({.op = std::string("conv bwd data ") + s.what, .shape = conv_text(s), .gflop = conv_gflop(a)},
              a.batch * a.in_h * a.in_w * a.in_c);
-  b.set_ours("engine_kernels",
-             [&, dx = b.ours_out()] { ops::engine_kernels().conv2d_backward_input(a, dy.data(), w.data(), dx); });
+  b.set_ours("cpu products",
+             [&, dx = b.ours_out()] { backends::cpu::conv2d_backward_input(pool(), a, dy.data(), w.data(), dx); });
 #ifdef KERAS_BENCH_DNNL
   DnnlConv g(a);
   for (Way way : {kNhwc, kAny})
@@ -528,8 +529,8 @@ Row bench_conv_backward_filter(const ConvShape& s) {
   std::vector<float> dy = random_values(a.batch * a.out_h * a.out_w * a.out_c, 7, 1.0f);
   RowBench b({.op = std::string("conv bwd weights ") + s.what, .shape = conv_text(s), .gflop = conv_gflop(a)},
              9 * s.c * s.f);
-  b.set_ours("engine_kernels",
-             [&, dw = b.ours_out()] { ops::engine_kernels().conv2d_backward_filter(a, x.data(), dy.data(), dw); });
+  b.set_ours("cpu products",
+             [&, dw = b.ours_out()] { backends::cpu::conv2d_backward_filter(pool(), a, x.data(), dy.data(), dw); });
 #ifdef KERAS_BENCH_DNNL
   DnnlConv g(a);
   for (Way way : {kNhwc, kAny})
@@ -603,8 +604,8 @@ Row bench_dense_forward(const DenseShape& s) {
   return b.finish();
 }
 
-// Training, as Dense::backward: dx = dz @ kernel^T and dkernel = x^T @ dz through the kernel
-// table's gemm.
+// Training, as Dense's gradient ops: dx = dz @ kernel^T and dkernel = x^T @ dz through the CPU
+// backend's gemm.
 Row bench_dense_backward(const DenseShape& s, bool weights) {
   std::vector<float> x = random_values(s.rows * s.in, 14, 1.0f), dz = random_values(s.rows * s.units, 15, 1.0f);
   std::vector<float> w = random_values(s.in * s.units, 16, 1.0f / std::sqrt(static_cast<float>(s.in)));
@@ -612,13 +613,13 @@ Row bench_dense_backward(const DenseShape& s, bool weights) {
               .shape = dense_text(s),
               .gflop = dense_gflop(s)},
              s.in * (weights ? s.units : s.rows));
-  auto gemm = ops::engine_kernels().gemm;
+  auto gemm = [](auto... args) { backends::cpu::gemm(pool(), args...); };
   if (weights)
-    b.set_ours("engine gemm", [&, gemm, dw = b.ours_out()] {
+    b.set_ours("cpu gemm", [&, gemm, dw = b.ours_out()] {
       gemm(true, false, s.in, s.units, s.rows, 1.0f, x.data(), s.in, dz.data(), s.units, 0.0f, dw, s.units);
     });
   else
-    b.set_ours("engine gemm", [&, gemm, dx = b.ours_out()] {
+    b.set_ours("cpu gemm", [&, gemm, dx = b.ours_out()] {
       gemm(false, true, s.rows, s.in, s.units, 1.0f, dz.data(), s.units, w.data(), s.units, 0.0f, dx, s.in);
     });
 #ifdef KERAS_BENCH_DNNL

@@ -1,12 +1,9 @@
-// Convolutions lowered to matrix products: im2col gathers each output pixel's receptive
-// field into a row, so a convolution is one gemm per group, its input gradient a gemm then
-// col2im (the scatter-add back), and its filter gradient a gemm. Every product goes through
-// ops::kernels().gemm, so a BLAS gemm in the active table speeds all of them up.
+// im2col lowering (ops/im2col.h). The column buffer is cut into chunks of images so a large
+// image never needs a whole batch's buffer.
+#include "ops/im2col.h"
+
 #include <algorithm>
 #include <vector>
-
-#include "ops/kernels.h"
-#include "ops/pooling.h"
 
 namespace keras::ops {
 
@@ -82,8 +79,10 @@ void col2im(const Conv2DArgs& g, const Lowering& l, const float* cols, Dim n0, D
       }
 }
 
-void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) {
-  const auto& gemm = kernels().gemm;
+}  // namespace
+
+void im2col_conv2d(const Products& p, const Conv2DArgs& g, const float* x, const float* w, float* y) {
+  auto gemm = [&p](auto... a) { p.gemm(a...); };
   Lowering l = lowering(g);
   if (is_pointwise(g)) {
     gemm(false, false, g.batch * l.pixels, g.out_c, g.in_c, 1.0f, x, g.in_c, w, g.out_c, 0.0f, y, g.out_c);
@@ -101,8 +100,8 @@ void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) {
   }
 }
 
-void conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) {
-  const auto& gemm = kernels().gemm;
+void im2col_conv2d_backward_input(const Products& p, const Conv2DArgs& g, const float* dy, const float* w, float* dx) {
+  auto gemm = [&p](auto... a) { p.gemm(a...); };
   Lowering l = lowering(g);
   if (is_pointwise(g)) {
     gemm(false, true, g.batch * l.pixels, g.in_c, g.out_c, 1.0f, dy, g.out_c, w, g.out_c, 0.0f, dx, g.in_c);
@@ -120,8 +119,8 @@ void conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w,
   }
 }
 
-void conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy, float* dw) {
-  const auto& gemm = kernels().gemm;
+void im2col_conv2d_backward_filter(const Products& p, const Conv2DArgs& g, const float* x, const float* dy, float* dw) {
+  auto gemm = [&p](auto... a) { p.gemm(a...); };
   Lowering l = lowering(g);
   if (is_pointwise(g)) {
     gemm(true, false, g.in_c, g.out_c, g.batch * l.pixels, 1.0f, x, g.in_c, dy, g.out_c, 0.0f, dw, g.out_c);
@@ -139,35 +138,14 @@ void conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy
   }
 }
 
-// The transpose convolution is the input gradient of the forward conv from y to x.
-void conv2d_transpose(const Conv2DArgs& a, const float* x, const float* w, float* y) {
-  Conv2DArgs forward = a;
-  forward.in_h = a.out_h;
-  forward.in_w = a.out_w;
-  forward.in_c = a.out_c;
-  forward.out_h = a.in_h;
-  forward.out_w = a.in_w;
-  forward.out_c = a.in_c;
-  conv2d_backward_input(forward, x, w, y);
+void Products::conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) const {
+  im2col_conv2d(*this, g, x, w, y);
 }
-
-}  // namespace
-
-const Kernels& im2col_kernels() {
-  static const Kernels k = [] {
-    Kernels t = reference_kernels();
-    t.name = "im2col";
-    t.conv2d = conv2d;
-    t.conv2d_transpose = conv2d_transpose;
-    t.conv2d_backward_input = conv2d_backward_input;
-    t.conv2d_backward_filter = conv2d_backward_filter;
-    t.max_pool2d = fast_max_pool2d;
-    t.avg_pool2d = fast_avg_pool2d;
-    t.max_pool2d_backward = fast_max_pool2d_backward;
-    t.avg_pool2d_backward = fast_avg_pool2d_backward;
-    return t;
-  }();
-  return k;
+void Products::conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) const {
+  im2col_conv2d_backward_input(*this, g, dy, w, dx);
+}
+void Products::conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy, float* dw) const {
+  im2col_conv2d_backward_filter(*this, g, x, dy, dw);
 }
 
 }  // namespace keras::ops

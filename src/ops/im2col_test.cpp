@@ -1,17 +1,20 @@
-// The fast kernel tables (im2col + the reference gemm, + OpenBLAS, and the engine's igemm ones) against the
-// reference loops, and the convolution layers' gradients with them active.
+// The products operators run on (im2col over the reference gemm, over OpenBLAS, and the CPU
+// backend's igemm products on a thread pool) against the reference loops; the vectorised pooling
+// kernels likewise.
 #include <cmath>
 #include <random>
 #include <tuple>
 
-#include "ops/kernels.h"
+#include "backends/cpu/products.h"
+#include "backends/thread_pool.h"
+#include "ops/pooling.h"
+#include "ops/products.h"
 #include "test_helpers.h"
 
 namespace keras {
 namespace {
 
 using testing::AllClose;
-using testing::GradientCheck;
 using testing::random_tensor;
 
 ops::Conv2DArgs geometry(ops::Conv2DArgs a, const std::string& padding) {
@@ -51,31 +54,35 @@ std::vector<ops::Conv2DArgs> cases() {
   };
 }
 
-// Makes `k` the active table for one scope.
-class ActiveKernels {
+// Convolutions through im2col on the reference gemm (Products' own lowering).
+class Im2colProducts final : public ops::Products {
  public:
-  explicit ActiveKernels(const ops::Kernels& k) : saved_(ops::kernels()) { ops::set_kernels(k); }
-  ~ActiveKernels() { ops::set_kernels(saved_); }
-  ActiveKernels(const ActiveKernels&) = delete;
-  ActiveKernels& operator=(const ActiveKernels&) = delete;
-
- private:
-  const ops::Kernels& saved_;
+  void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
+            float beta, float* c, Dim ldc) const override {
+    ops::reference_products().gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
 };
 
-// Each fast table is tested while active, so its lowered convolutions use its own gemm.
-class FastKernels : public ::testing::TestWithParam<const ops::Kernels*> {
- protected:
-  ActiveKernels active_{*GetParam()};
+struct Named {
+  const char* name;
+  const ops::Products* products;
 };
 
-INSTANTIATE_TEST_SUITE_P(Tables, FastKernels,
-                         ::testing::Values(&ops::im2col_kernels(), &ops::openblas_kernels(), &ops::engine_kernels()),
-                         [](const auto& info) { return std::string(info.param->name); });
+std::vector<Named> all_products() {
+  static const Im2colProducts im2col;
+  static backends::ThreadPool pool(3);
+  static const backends::cpu::PoolProducts cpu(pool);
+  return {{"im2col", &im2col}, {"openblas", &ops::blas_products()}, {"cpu", &cpu}};
+}
 
-TEST_P(FastKernels, GemmMatchesReference) {
-  const auto& ref = ops::reference_kernels();
-  const auto& fast = *GetParam();
+class FastProducts : public ::testing::TestWithParam<Named> {};
+
+INSTANTIATE_TEST_SUITE_P(All, FastProducts, ::testing::ValuesIn(all_products()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST_P(FastProducts, GemmMatchesReference) {
+  const auto& ref = ops::reference_products();
+  const auto& fast = *GetParam().products;
   for (bool ta : {false, true})
     for (bool tb : {false, true})
       for (auto [m, n, k] : {std::tuple<Dim, Dim, Dim>{5, 7, 3}, {33, 17, 65}, {1, 10, 1600}, {4, 3, 0}}) {
@@ -94,9 +101,9 @@ TEST_P(FastKernels, GemmMatchesReference) {
 }
 
 // The same arithmetic in the same order per value: results equal the reference exactly.
-TEST_P(FastKernels, PoolingMatchesReferenceExactly) {
+TEST(FastPooling, MatchesReferenceExactly) {
   const auto& ref = ops::reference_kernels();
-  const auto& fast = *GetParam();
+  backends::ThreadPool pool(3);
   struct Case {
     Dim n, h, w, c, ph, pw, sh, sw;
     const char* padding;
@@ -122,23 +129,27 @@ TEST_P(FastKernels, PoolingMatchesReferenceExactly) {
     for (bool max : {true, false}) {
       Tensor y0(dy.shape()), y1(dy.shape(), 7.0f), dx0(x.shape()), dx1(x.shape(), 7.0f);
       (max ? ref.max_pool2d : ref.avg_pool2d)(a, x.data(), y0.data());
-      (max ? fast.max_pool2d : fast.avg_pool2d)(a, x.data(), y1.data());
+      (max ? ops::fast_max_pool2d : ops::fast_avg_pool2d)(a, x.data(), y1.data());
       EXPECT_EQ(y1, y0) << (max ? "max " : "avg ") << k.padding;
+      Tensor dx2(x.shape(), 7.0f);
       if (max) {
         ref.max_pool2d_backward(a, x.data(), dy.data(), dx0.data());
-        fast.max_pool2d_backward(a, x.data(), dy.data(), dx1.data());
+        ops::fast_max_pool2d_backward(a, x.data(), dy.data(), dx1.data());
+        backends::cpu::max_pool2d_backward(pool, a, x.data(), dy.data(), dx2.data());
       } else {
         ref.avg_pool2d_backward(a, dy.data(), dx0.data());
-        fast.avg_pool2d_backward(a, dy.data(), dx1.data());
+        ops::fast_avg_pool2d_backward(a, dy.data(), dx1.data());
+        backends::cpu::avg_pool2d_backward(pool, a, dy.data(), dx2.data());
       }
       EXPECT_EQ(dx1, dx0) << (max ? "max backward " : "avg backward ") << k.padding;
+      EXPECT_EQ(dx2, dx0) << (max ? "max backward (pool) " : "avg backward (pool) ") << k.padding;
     }
   }
 }
 
-// A convolution, both its gradients and (one group) its transpose, fast table against reference.
-void check_convolution(const ops::Kernels& fast, const ops::Conv2DArgs& a) {
-  const auto& ref = ops::reference_kernels();
+// A convolution and both its gradients, fast products against the reference loops.
+void check_convolution(const ops::Products& fast, const ops::Conv2DArgs& a) {
+  const auto& ref = ops::reference_products();
   SCOPED_TRACE(std::to_string(a.batch) + "x" + std::to_string(a.in_h) + "x" + std::to_string(a.in_w) + "x" +
                std::to_string(a.in_c) + " -> " + std::to_string(a.out_c) + " k" + std::to_string(a.k_h) + "x" +
                std::to_string(a.k_w) + " s" + std::to_string(a.stride_h) + "x" + std::to_string(a.stride_w) + " d" +
@@ -161,30 +172,17 @@ void check_convolution(const ops::Kernels& fast, const ops::Conv2DArgs& a) {
   // rounding grows with the square root of the count.
   double terms = static_cast<double>(a.batch * a.out_h * a.out_w);
   EXPECT_TRUE(AllClose(dw1, dw0, 1e-4 + 1e-5 * std::sqrt(terms), 1e-4));
-  if (a.groups != 1) return;
-  // conv2d_transpose reads args as the conv from its output back to its input.
-  ops::Conv2DArgs t = a;
-  std::swap(t.in_h, t.out_h);
-  std::swap(t.in_w, t.out_w);
-  std::swap(t.in_c, t.out_c);
-  Tensor wt = random_tensor({a.k_h, a.k_w, a.in_c, a.out_c}, 4);  // (KH, KW, filters, C) of the transpose
-  Tensor t0(x.shape()), t1(x.shape(), 7.0f);
-  ref.conv2d_transpose(t, dy.data(), wt.data(), t0.data());
-  fast.conv2d_transpose(t, dy.data(), wt.data(), t1.data());
-  EXPECT_TRUE(AllClose(t1, t0));
 }
 
-TEST_P(FastKernels, MatchReferenceConvolutionAndGradients) {
-  for (const ops::Conv2DArgs& a : cases()) check_convolution(*GetParam(), a);
+TEST_P(FastProducts, MatchReferenceConvolutionAndGradients) {
+  for (const ops::Conv2DArgs& a : cases()) check_convolution(*GetParam().products, a);
 }
 
 // Random geometries, forward and backward: odd sizes, strides or dilations, both paddings,
-// groups, and depthwise convolutions with their gradients.
-TEST_P(FastKernels, RandomConvolutionsAndGradientsMatchReference) {
+// groups.
+TEST_P(FastProducts, RandomConvolutionsAndGradientsMatchReference) {
   std::mt19937 gen(5);
   auto pick = [&](Dim lo, Dim hi) { return std::uniform_int_distribution<Dim>(lo, hi)(gen); };
-  const auto& ref = ops::reference_kernels();
-  const auto& fast = *GetParam();
   for (int trial = 0; trial < 40; ++trial) {
     bool dilated = pick(0, 2) == 0;
     ops::Conv2DArgs a{.batch = pick(1, 3), .k_h = pick(1, 4), .k_w = pick(1, 4)};
@@ -198,52 +196,8 @@ TEST_P(FastKernels, RandomConvolutionsAndGradientsMatchReference) {
     a.in_c = a.groups * pick(1, 6);
     a.out_c = a.groups * pick(1, 7);
     a = geometry(a, pick(0, 1) ? "same" : "valid");
-    check_convolution(fast, a);
-
-    // Depthwise: out_c = in_c * M, kernel [KH, KW, C, M].
-    ops::Conv2DArgs d = a;
-    d.groups = 1;
-    d.out_c = d.in_c * pick(1, 3);
-    Tensor x = random_tensor({d.batch, d.in_h, d.in_w, d.in_c}, 11);
-    Tensor w = random_tensor({d.k_h, d.k_w, d.in_c, d.out_c / d.in_c}, 12);
-    Tensor dy = random_tensor({d.batch, d.out_h, d.out_w, d.out_c}, 13);
-    Tensor y0(dy.shape()), y1(dy.shape(), 7.0f), dx0(x.shape()), dx1(x.shape(), 7.0f), dw0(w.shape()),
-        dw1(w.shape(), 7.0f);
-    ref.depthwise_conv2d(d, x.data(), w.data(), y0.data());
-    fast.depthwise_conv2d(d, x.data(), w.data(), y1.data());
-    EXPECT_TRUE(AllClose(y1, y0)) << "depthwise, trial " << trial;
-    ref.depthwise_conv2d_backward_input(d, dy.data(), w.data(), dx0.data());
-    fast.depthwise_conv2d_backward_input(d, dy.data(), w.data(), dx1.data());
-    EXPECT_TRUE(AllClose(dx1, dx0)) << "depthwise input gradient, trial " << trial;
-    ref.depthwise_conv2d_backward_filter(d, x.data(), dy.data(), dw0.data());
-    fast.depthwise_conv2d_backward_filter(d, x.data(), dy.data(), dw1.data());
-    EXPECT_TRUE(AllClose(dw1, dw0, 1e-4 + 1e-5 * std::sqrt(static_cast<double>(d.batch * d.out_h * d.out_w)), 1e-4))
-        << "depthwise filter gradient, trial " << trial;
-  }
-}
-
-TEST_P(FastKernels, ConvolutionLayerGradients) {
-  set_random_seed(61);
-  EXPECT_TRUE(GradientCheck(layers::Conv2D({.filters = 3, .kernel_size = 3, .strides = 2, .padding = "same"}),
-                            {random_tensor({2, 6, 5, 2}, 1)}));
-  EXPECT_TRUE(GradientCheck(layers::Conv2D({.filters = 4, .kernel_size = 2, .dilation_rate = 2, .groups = 2}),
-                            {random_tensor({2, 5, 5, 4}, 2)}));
-  EXPECT_TRUE(GradientCheck(layers::Conv1D({.filters = 2, .kernel_size = 3, .padding = "causal"}),
-                            {random_tensor({2, 6, 3}, 3)}));
-  EXPECT_TRUE(GradientCheck(layers::Conv2DTranspose({.filters = 2, .kernel_size = 3, .strides = 2, .padding = "same"}),
-                            {random_tensor({2, 3, 3, 2}, 4)}));
-}
-
-// Every oracle fixture again, with the lowered convolutions doing the work.
-TEST_P(FastKernels, PredictWhatTheOraclesPredicted) {
-  for (const auto& path : testing::fixture_files("layers")) {
-    testing::Fixture f = testing::load_fixture(path);
-    SCOPED_TRACE(f.name + " (oracle: " + f.oracle + ")");
-    Model model = model_from_json(f.model_json, ConfigContext{.source = f.name});
-    model.set_weights(f.weights);
-    auto got = model.predict(f.inputs);
-    ASSERT_EQ(got.size(), f.outputs.size());
-    for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(AllClose(got[i], f.outputs[i])) << "output " << i;
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    check_convolution(*GetParam().products, a);
   }
 }
 

@@ -1,23 +1,10 @@
 #include "ops/kernels.h"
 
-#include <atomic>
+#include <algorithm>
 
 #include "keras/errors.h"
 
 namespace keras::ops {
-
-namespace {
-std::atomic<const Kernels*> active{nullptr};
-}
-
-const Kernels& kernels() {
-  const Kernels* k = active.load(std::memory_order_acquire);
-  // Default: convolutions lowered to matrix products on the CPU backend's kernels and
-  // threads (tested against the reference loops).
-  return k ? *k : engine_kernels();
-}
-
-void set_kernels(const Kernels& k) { active.store(&k, std::memory_order_release); }
 
 Padding1D conv_padding(Dim in, Dim kernel, Dim stride, Dim dilation, const std::string& padding) {
   Dim effective = dilation * (kernel - 1) + 1;

@@ -1,7 +1,7 @@
 #pragma once
-// The numeric kernel interface. Layers call kernels only through this table, so a fast
-// backend replaces the bodies, not the callers (as ggml's backend table). The reference
-// kernels (plain loops) stay for tests. Layout: NHWC activations, Keras weight layouts.
+// The reference kernels' interface (products, convolutions, pooling, and their gradients on raw
+// memory) and the convolution geometry the ops share. Layouts: NHWC activations, Keras weight
+// layouts.
 #include <string>
 
 #include "keras/shape.h"
@@ -59,19 +59,9 @@ struct Kernels {
   void (*avg_pool2d_backward)(const Pool2DArgs& args, const float* dy, float* dx);
 };
 
+// Plain loops, written for clarity: what the reference backend runs and tests compare fast
+// kernels with. A fast backend's own kernels are its business (backends/), not a table here.
 const Kernels& reference_kernels();
-// The reference table with conv2d, its gradients and conv2d_transpose lowered to im2col +
-// gemm (the products go through kernels().gemm, so a BLAS gemm makes them fast) and pooling
-// vectorised over channels (ops/pooling.h).
-const Kernels& im2col_kernels();
-// im2col_kernels() with OpenBLAS's sgemm (src/ops/blas).
-const Kernels& openblas_kernels();
-// im2col_kernels() with the CPU backend's igemm on the default runtime's threads
-// (backends/cpu/layer_kernels.cpp); the default.
-const Kernels& engine_kernels();
-// The kernels layers use; the fastest available unless set_kernels() chose otherwise.
-const Kernels& kernels();
-void set_kernels(const Kernels& k);
 
 // Keras's padding arithmetic (KERAS_SPEC §2.2): output length and the leading pad.
 struct Padding1D {

@@ -461,27 +461,6 @@ void step_backward(const Work& k, const float* xw, Dim t, const float* h, const 
 
 }  // namespace
 
-const Products& reference_products() {
-  class Reference final : public Products {
-   public:
-    void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
-              float beta, float* c, Dim ldc) const override {
-      reference_kernels().gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    }
-    void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) const override {
-      reference_kernels().conv2d(g, x, w, y);
-    }
-    void conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) const override {
-      reference_kernels().conv2d_backward_input(g, dy, w, dx);
-    }
-    void conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy, float* dw) const override {
-      reference_kernels().conv2d_backward_filter(g, x, dy, dw);
-    }
-  };
-  static const Reference products;
-  return products;
-}
-
 int recurrent_gates(const RecurrentOp& op) {
   switch (op.cell) {
     case RecurrentOp::Cell::kLSTM:

@@ -9,25 +9,9 @@
 #include <span>
 
 #include "ops/op.h"
+#include "ops/products.h"
 
 namespace keras::ops {
-
-// The products a recurrent operator needs, as its backend runs them. Row-major gemm as
-// Kernels::gemm; the convolutions as Kernels' functions of the same names.
-class Products {
- public:
-  virtual void gemm(bool trans_a, bool trans_b, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda,
-                    const float* b, Dim ldb, float beta, float* c, Dim ldc) const = 0;
-  virtual void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) const = 0;
-  virtual void conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) const = 0;
-  virtual void conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy, float* dw) const = 0;
-
- protected:
-  ~Products() = default;
-};
-
-// Products on the reference kernels (plain loops).
-const Products& reference_products();
 
 // Gates per cell (SimpleRNN 1, LSTM 4, GRU 3) and states (LSTM: h and c; the others h).
 int recurrent_gates(const RecurrentOp& op);

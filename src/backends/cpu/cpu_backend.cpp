@@ -9,11 +9,11 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/elementwise_ops.h"
-#include "backends/cpu/grad_kernels.h"
 #include "backends/cpu/kernels/pooling.h"
 #include "backends/cpu/kernels/small_conv.h"
 #include "backends/cpu/kernels/winograd.h"
 #include "backends/cpu/parallel_igemm.h"
+#include "backends/cpu/products.h"
 #include "backends/recurrent_operators.h"
 #include "backends/thread_pool.h"
 #include "keras/errors.h"
@@ -502,7 +502,7 @@ class Pool2DOperator final : public Operator {
   ops::Pool2DOp a_;
 };
 
-// ---- Training ops: the products and pooling gradients of grad_kernels.h on the plan's threads.
+// ---- Training ops: the products and pooling gradients of products.h on the plan's threads.
 
 class MatMulOperator final : public Operator {
  public:
@@ -527,15 +527,7 @@ class Conv2DGradOperator final : public Operator {
       : a_(std::get<ops::Conv2DGradOp>(op.attrs)), kernel_(op.weights.empty() ? nullptr : op.weights[0]) {}
   void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
     bool input = a_.wrt == ops::Conv2DGradOp::Wrt::kInput;
-    if (a_.depthwise || a_.geometry.groups != 1) {  // im2col products, as the layers' own backward
-      const ops::Kernels& k = ops::engine_kernels();
-      if (input)
-        (a_.depthwise ? k.depthwise_conv2d_backward_input : k.conv2d_backward_input)(a_.geometry, in[0],
-                                                                                     kernel_->data(), out[0]);
-      else
-        (a_.depthwise ? k.depthwise_conv2d_backward_filter : k.conv2d_backward_filter)(a_.geometry, in[0], in[1],
-                                                                                       out[0]);
-    } else if (input) {
+    if (input) {
       conv2d_backward_input(*ctx.pool, a_.geometry, in[0], kernel_->data(), out[0]);
     } else {
       conv2d_backward_filter(*ctx.pool, a_.geometry, in[0], in[1], out[0]);
@@ -548,27 +540,6 @@ class Conv2DGradOperator final : public Operator {
 };
 
 // The products of the recurrent operators on the plan's threads.
-class PoolProducts final : public ops::Products {
- public:
-  explicit PoolProducts(ThreadPool& pool) : pool_(pool) {}
-  void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
-            float beta, float* c, Dim ldc) const override {
-    cpu::gemm(pool_, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  }
-  void conv2d(const ops::Conv2DArgs& g, const float* x, const float* w, float* y) const override {
-    cpu::conv2d(pool_, g, x, w, y);
-  }
-  void conv2d_backward_input(const ops::Conv2DArgs& g, const float* dy, const float* w, float* dx) const override {
-    cpu::conv2d_backward_input(pool_, g, dy, w, dx);
-  }
-  void conv2d_backward_filter(const ops::Conv2DArgs& g, const float* x, const float* dy, float* dw) const override {
-    cpu::conv2d_backward_filter(pool_, g, x, dy, dw);
-  }
-
- private:
-  ThreadPool& pool_;
-};
-
 struct MakePoolProducts {
   PoolProducts operator()(const RunContext& ctx) const { return PoolProducts(*ctx.pool); }
 };
@@ -638,7 +609,8 @@ class CpuBackend final : public Backend {
         return false;
       return !c->depthwise && fits_offsets(g);
     }
-    if (const auto* c = std::get_if<ops::Conv2DGradOp>(&op.attrs)) return fits_offsets(c->geometry);
+    // Depthwise gradients stay on the reference backend's loops.
+    if (const auto* c = std::get_if<ops::Conv2DGradOp>(&op.attrs)) return !c->depthwise && fits_offsets(c->geometry);
     if (const auto* c = std::get_if<ops::Conv2DTransposeOp>(&op.attrs)) return fits_offsets(c->geometry);
     if (supports_elementwise(op)) return true;
     return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||

@@ -204,7 +204,7 @@ std::vector<ops::Conv2DArgs> kernel_cases() {
 }
 
 TEST(ConvKernels, BackwardKernelsAreAdjointsOfConv2D) {
-  const auto& k = ops::kernels();
+  const auto& k = ops::reference_kernels();
   for (const ops::Conv2DArgs& a : kernel_cases()) {
     SCOPED_TRACE(a.in_h * 1000 + a.in_w * 100 + a.k_h * 10 + a.groups);
     Tensor x = random_tensor({a.batch, a.in_h, a.in_w, a.in_c}, 1);
@@ -220,7 +220,7 @@ TEST(ConvKernels, BackwardKernelsAreAdjointsOfConv2D) {
 }
 
 TEST(ConvKernels, DepthwiseBackwardKernelsAreAdjoints) {
-  const auto& k = ops::kernels();
+  const auto& k = ops::reference_kernels();
   for (ops::Conv2DArgs a : kernel_cases()) {
     a.groups = 1;
     a.out_c = a.in_c * 2;

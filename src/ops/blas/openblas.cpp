@@ -1,8 +1,8 @@
-// OpenBLAS's sgemm behind the kernel table. Convolutions reach it through im2col lowering;
-// Dense and recurrent layers through kernels().gemm directly.
+// OpenBLAS's sgemm as Products (convolutions through im2col): what the benchmarks and tests
+// compare the CPU backend's own products with.
 #include <cblas.h>
 
-#include "ops/kernels.h"
+#include "ops/products.h"
 
 namespace keras::ops {
 
@@ -23,14 +23,16 @@ void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Di
 
 }  // namespace
 
-const Kernels& openblas_kernels() {
-  static const Kernels k = [] {
-    Kernels t = im2col_kernels();
-    t.name = "openblas";
-    t.gemm = gemm;
-    return t;
-  }();
-  return k;
+const Products& blas_products() {
+  class Blas final : public Products {
+   public:
+    void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
+              float beta, float* c, Dim ldc) const override {
+      ops::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+  };
+  static const Blas products;
+  return products;
 }
 
 }  // namespace keras::ops

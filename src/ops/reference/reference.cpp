@@ -5,6 +5,7 @@
 
 #include "ops/kernels.h"
 #include "ops/pool_windows.h"
+#include "ops/products.h"
 
 namespace keras::ops {
 
@@ -237,6 +238,27 @@ const Kernels& reference_kernels() {
                          .max_pool2d_backward = max_pool2d_backward,
                          .avg_pool2d_backward = avg_pool2d_backward};
   return k;
+}
+
+const Products& reference_products() {
+  class Reference final : public Products {
+   public:
+    void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Dim lda, const float* b, Dim ldb,
+              float beta, float* c, Dim ldc) const override {
+      ops::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+    void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) const override {
+      ops::conv2d(g, x, w, y);
+    }
+    void conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) const override {
+      ops::conv2d_backward_input(g, dy, w, dx);
+    }
+    void conv2d_backward_filter(const Conv2DArgs& g, const float* x, const float* dy, float* dw) const override {
+      ops::conv2d_backward_filter(g, x, dy, dw);
+    }
+  };
+  static const Reference products;
+  return products;
 }
 
 }  // namespace keras::ops
