@@ -11,6 +11,13 @@
 #include "keras/layer.h"
 #include "keras/tensor.h"
 
+namespace keras {
+class Runtime;
+namespace ops {
+struct UpdateOp;
+}
+}  // namespace keras
+
 namespace keras::optimizers {
 
 namespace schedules {
@@ -101,8 +108,11 @@ class OptimizerImpl {
   void build(const std::vector<const Variable*>& variables, const std::vector<std::string>& paths = {});
   bool built() const { return built_; }
   // Keras's optimizer.apply(grads, trainable_variables): clips, applies weight decay, updates
-  // every variable, then increments the iteration count. Builds on the first call.
+  // every variable, then increments the iteration count. Builds on the first call. The updates
+  // run as ops on `runtime`'s backend and threads (fit() passes the model's), by default on
+  // default_runtime()'s.
   void apply(const std::vector<Tensor>& grads, const std::vector<Variable*>& variables);
+  void apply(const std::vector<Tensor>& grads, const std::vector<Variable*>& variables, const Runtime& runtime);
 
   int64_t iterations() const { return iterations_; }
   // The learning rate of the next step: a schedule evaluated at iterations(), or the constant
@@ -125,8 +135,12 @@ class OptimizerImpl {
  protected:
   // Creates this optimizer's slots, in Keras's order, with add_slot/add_variable.
   virtual void build_slots(const std::vector<Shape>& shapes) = 0;
-  // One variable's update; `index` is its position in the built variable list.
-  virtual void update_step(const Tensor& grad, Tensor& variable, size_t index, double learning_rate) = 0;
+  // One variable's update as an op (ops::UpdateOp, its slots in the op's order); `index` is its
+  // position in the built variable list. The built-in optimizers describe every update so.
+  virtual bool describe_update(size_t index, double learning_rate, ops::UpdateOp& op, std::vector<Tensor*>& slots);
+  // An update no op describes (an optimizer defined outside the library): it updates `variable`
+  // itself. The default throws NotImplementedError.
+  virtual void update_step(const Tensor& grad, Tensor& variable, size_t index, double learning_rate);
   // Called once per step before the per-variable updates (Nadam's u_product).
   virtual void before_update_steps() {}
 
@@ -139,6 +153,8 @@ class OptimizerImpl {
 
  private:
   std::vector<Tensor> clipped(const std::vector<Tensor>& grads) const;
+  void run_update(const Runtime& runtime, ops::UpdateOp op, const Tensor& grad, Tensor& variable,
+                  const std::vector<Tensor*>& slots) const;
 
   std::string name_;
   LearningRate learning_rate_;

@@ -43,6 +43,7 @@ const char* kind_name(const Op& op) {
                                            "resize_grad",
                                            "recurrent",
                                            "recurrent_grad",
+                                           "optimizer_update",
                                            "layer_train",
                                            "layer_grad"};
   static_assert(std::size(kNames) == std::variant_size_v<OpAttrs>);

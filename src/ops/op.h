@@ -318,6 +318,26 @@ struct RecurrentGradOp {
   std::vector<bool> output_grads;
 };
 
+// One optimizer step on one variable (ops/optimizer_update.h): Keras's update_step of `kind`,
+// elementwise. Inputs: the gradient. Outputs, read and written in place: the variable, then its
+// slots in the kind's order (SGD: momentum when momentum != 0; Adam: momentum, velocity, and
+// velocity_hat with amsgrad; Adamax: momentum, norm; Nadam: momentum, velocity; RMSprop:
+// velocity, then momentum when momentum > 0, then average_gradient when centered; Adagrad:
+// accumulator; Adadelta: accumulated gradient, accumulated delta). Made per step: the step's
+// scalars are attributes.
+struct UpdateOp {
+  enum class Kind { kSGD, kAdam, kAdamax, kNadam, kRMSprop, kAdagrad, kAdadelta };
+  Kind kind = Kind::kSGD;
+  Dim size = 0;
+  double learning_rate = 0;
+  double momentum = 0, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, rho = 0.9;
+  bool nesterov = false, amsgrad = false, centered = false;
+  // What the iteration count makes of the rates. Adam: alpha = lr * sqrt(1 - beta_2^t) /
+  // (1 - beta_1^t); Adamax: 1 - beta_1^t; Nadam: u_t, u_{t+1}, the momentum products to t and
+  // t+1, 1 - beta_2^t.
+  double step[5] = {0, 0, 0, 0, 0};
+};
+
 // A layer no op describes yet, in training: its own call() (training mode, recording what its
 // backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
 // inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
@@ -336,12 +356,13 @@ struct LayerGradOp {
   bool input_grads = true;
 };
 
-using OpAttrs = std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp,
-                             PReluOp, GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp,
-                             CropOp, ResizeOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp,
-                             Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp,
-                             SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp, PReluGradOp, GatherGradOp,
-                             L2NormalizeGradOp, ResizeGradOp, RecurrentOp, RecurrentGradOp, LayerTrainOp, LayerGradOp>;
+using OpAttrs =
+    std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
+                 GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp, CropOp, ResizeOp,
+                 LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
+                 GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp,
+                 RectifierGradOp, PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, RecurrentOp,
+                 RecurrentGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

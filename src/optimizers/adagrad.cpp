@@ -1,8 +1,8 @@
 // Adagrad and Adadelta (keras/src/optimizers/{adagrad,adadelta}.py).
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "keras/optimizers.h"
+#include "ops/op.h"
 #include "optimizers/optimizer_utils.h"
 
 namespace keras::optimizers {
@@ -26,15 +26,10 @@ class AdagradImpl : public OptimizerImpl {
     for (size_t i = 0; i < shapes.size(); ++i)
       acc_.push_back(add_slot(i, "accumulator", static_cast<float>(o_.initial_accumulator_value)));
   }
-  // acc += g^2; w -= lr g / sqrt(acc + epsilon).
-  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
-    const float* g = grad.data();
-    float *p = w.data(), *a = slot(acc_[index]).data();
-    for (Dim i = 0; i < w.size(); ++i) {
-      double ai = a[i] + double(g[i]) * g[i];
-      a[i] = static_cast<float>(ai);
-      p[i] = static_cast<float>(p[i] - lr * g[i] / std::sqrt(ai + o_.epsilon));
-    }
+  bool describe_update(size_t index, double lr, ops::UpdateOp& op, std::vector<Tensor*>& slots) override {
+    op = {.kind = ops::UpdateOp::Kind::kAdagrad, .learning_rate = lr, .epsilon = o_.epsilon};
+    slots = {&slot(acc_[index])};
+    return true;
   }
 
  private:
@@ -63,17 +58,10 @@ class AdadeltaImpl : public OptimizerImpl {
   }
   // E[g^2] = rho E[g^2] + (1 - rho) g^2; d = -sqrt(E[d^2] + eps) g / sqrt(E[g^2] + eps);
   // E[d^2] = rho E[d^2] + (1 - rho) d^2; w += lr d.
-  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
-    const float* g = grad.data();
-    float *p = w.data(), *ag = slot(grads_[index]).data(), *ad = slot(deltas_[index]).data();
-    double rho = o_.rho, eps = o_.epsilon;
-    for (Dim i = 0; i < w.size(); ++i) {
-      double agi = rho * ag[i] + (1 - rho) * double(g[i]) * g[i];
-      ag[i] = static_cast<float>(agi);
-      double delta = -std::sqrt(ad[i] + eps) * g[i] / std::sqrt(agi + eps);
-      ad[i] = static_cast<float>(rho * ad[i] + (1 - rho) * delta * delta);
-      p[i] = static_cast<float>(p[i] + lr * delta);
-    }
+  bool describe_update(size_t index, double lr, ops::UpdateOp& op, std::vector<Tensor*>& slots) override {
+    op = {.kind = ops::UpdateOp::Kind::kAdadelta, .learning_rate = lr, .epsilon = o_.epsilon, .rho = o_.rho};
+    slots = {&slot(grads_[index]), &slot(deltas_[index])};
+    return true;
   }
 
  private:

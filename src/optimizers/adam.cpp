@@ -1,10 +1,10 @@
 // The Adam family: Adam, AdamW, Adamax, Nadam (keras/src/optimizers/{adam,adamw,adamax,nadam}.py).
-#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "keras/errors.h"
 #include "keras/optimizers.h"
+#include "ops/op.h"
 #include "optimizers/optimizer_utils.h"
 
 namespace keras::optimizers {
@@ -43,24 +43,19 @@ class AdamImpl : public OptimizerImpl {
       for (size_t i = 0; i < shapes.size(); ++i) vhat_.push_back(add_slot(i, "velocity_hat"));
   }
 
-  // alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t); epsilon outside the root ("epsilon hat").
-  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
+  // alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t).
+  bool describe_update(size_t index, double lr, ops::UpdateOp& op, std::vector<Tensor*>& slots) override {
     double t = double(iterations() + 1);
-    double alpha = lr * std::sqrt(1 - std::pow(a_.beta_2, t)) / (1 - std::pow(a_.beta_1, t));
-    const float* g = grad.data();
-    float *p = w.data(), *m = slot(m_[index]).data(), *v = slot(v_[index]).data();
-    float* vh = a_.amsgrad ? slot(vhat_[index]).data() : nullptr;
-    for (Dim i = 0; i < w.size(); ++i) {
-      double mi = m[i] + (g[i] - double(m[i])) * (1 - a_.beta_1);
-      double vi = v[i] + (double(g[i]) * g[i] - v[i]) * (1 - a_.beta_2);
-      m[i] = static_cast<float>(mi);
-      v[i] = static_cast<float>(vi);
-      if (vh) {
-        vh[i] = std::max(vh[i], v[i]);
-        vi = vh[i];
-      }
-      p[i] = static_cast<float>(p[i] - mi * alpha / (std::sqrt(vi) + a_.epsilon));
-    }
+    op = {.kind = ops::UpdateOp::Kind::kAdam,
+          .learning_rate = lr,
+          .beta_1 = a_.beta_1,
+          .beta_2 = a_.beta_2,
+          .epsilon = a_.epsilon,
+          .amsgrad = a_.amsgrad};
+    op.step[0] = lr * std::sqrt(1 - std::pow(a_.beta_2, t)) / (1 - std::pow(a_.beta_1, t));
+    slots = {&slot(m_[index]), &slot(v_[index])};
+    if (a_.amsgrad) slots.push_back(&slot(vhat_[index]));
+    return true;
   }
 
  private:
@@ -91,18 +86,15 @@ class AdamaxImpl : public OptimizerImpl {
     }
   }
 
-  // m += (g - m)(1 - beta_1); u = max(beta_2 u, |g|); w -= lr m / ((1 - beta_1^t)(u + epsilon)).
-  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
-    double t = double(iterations() + 1), b1p = std::pow(o_.beta_1, t);
-    const float* g = grad.data();
-    float *p = w.data(), *m = slot(m_[index]).data(), *u = slot(u_[index]).data();
-    for (Dim i = 0; i < w.size(); ++i) {
-      double mi = m[i] + (g[i] - double(m[i])) * (1 - o_.beta_1);
-      double ui = std::max(o_.beta_2 * u[i], std::abs(double(g[i])));
-      m[i] = static_cast<float>(mi);
-      u[i] = static_cast<float>(ui);
-      p[i] = static_cast<float>(p[i] - lr * mi / ((1 - b1p) * (ui + o_.epsilon)));
-    }
+  bool describe_update(size_t index, double lr, ops::UpdateOp& op, std::vector<Tensor*>& slots) override {
+    op = {.kind = ops::UpdateOp::Kind::kAdamax,
+          .learning_rate = lr,
+          .beta_1 = o_.beta_1,
+          .beta_2 = o_.beta_2,
+          .epsilon = o_.epsilon};
+    op.step[0] = 1 - std::pow(o_.beta_1, double(iterations() + 1));
+    slots = {&slot(m_[index]), &slot(u_[index])};
+    return true;
   }
 
  private:
@@ -140,22 +132,20 @@ class NadamImpl : public OptimizerImpl {
     u[0] = static_cast<float>(u[0] * u_at(double(iterations() + 1)));
   }
 
-  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
-    double t = double(iterations() + 1);
-    double u_t = u_at(t), u_t1 = u_at(t + 1);
-    double u_prod = slot(u_product_)[0], u_prod_1 = u_prod * u_t1;
-    double b2p = std::pow(o_.beta_2, t);
-    const float* g = grad.data();
-    float *p = w.data(), *m = slot(m_[index]).data(), *v = slot(v_[index]).data();
-    for (Dim i = 0; i < w.size(); ++i) {
-      double mi = m[i] + (g[i] - double(m[i])) * (1 - o_.beta_1);
-      double vi = v[i] + (double(g[i]) * g[i] - v[i]) * (1 - o_.beta_2);
-      m[i] = static_cast<float>(mi);
-      v[i] = static_cast<float>(vi);
-      double m_hat = u_t1 * mi / (1 - u_prod_1) + (1 - u_t) * g[i] / (1 - u_prod);
-      double v_hat = vi / (1 - b2p);
-      p[i] = static_cast<float>(p[i] - m_hat * lr / (std::sqrt(v_hat) + o_.epsilon));
-    }
+  bool describe_update(size_t index, double lr, ops::UpdateOp& op, std::vector<Tensor*>& slots) override {
+    double t = double(iterations() + 1), u_prod = slot(u_product_)[0];
+    op = {.kind = ops::UpdateOp::Kind::kNadam,
+          .learning_rate = lr,
+          .beta_1 = o_.beta_1,
+          .beta_2 = o_.beta_2,
+          .epsilon = o_.epsilon};
+    op.step[0] = u_at(t);
+    op.step[1] = u_at(t + 1);
+    op.step[2] = u_prod;
+    op.step[3] = u_prod * u_at(t + 1);
+    op.step[4] = 1 - std::pow(o_.beta_2, t);
+    slots = {&slot(m_[index]), &slot(v_[index])};
+    return true;
   }
 
  private:

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "backends/backend.h"
 #include "engine/pyformat.h"
 #include "keras/errors.h"
 #include "keras/optimizers.h"
+#include "keras/runtime.h"
+#include "ops/optimizer_update.h"
 #include "optimizers/optimizer_utils.h"
 
 namespace keras::optimizers {
@@ -75,30 +78,27 @@ std::vector<Tensor> OptimizerImpl::clipped(const std::vector<Tensor>& grads) con
   if (common_.clipnorm && *common_.clipnorm > 0) {
     // Each gradient scaled to a norm of at most clipnorm: g * c / max(|g|, c).
     double c = *common_.clipnorm;
-    for (Tensor& g : out) {
-      double sq = 0;
-      for (float v : g.values()) sq += double(v) * v;
-      double scale = c / std::max(std::sqrt(sq), c);
-      for (float& v : g.values()) v = static_cast<float>(v * scale);
-    }
+    for (Tensor& g : out)
+      ops::scale_values(g.data(), g.size(), c / std::max(std::sqrt(ops::sum_of_squares(g.data(), g.size())), c));
   } else if (common_.global_clipnorm && *common_.global_clipnorm > 0) {
     double c = *common_.global_clipnorm, sq = 0;
-    for (const Tensor& g : out)
-      for (float v : g.values()) sq += double(v) * v;
+    for (const Tensor& g : out) sq += ops::sum_of_squares(g.data(), g.size());
     double norm = std::sqrt(sq);
     // clip_by_global_norm: c * min(1/norm, 1/c), NaN when the norm is not finite.
     double scale = std::isfinite(norm) ? c * std::min(1.0 / norm, 1.0 / c) : std::nan("");
-    for (Tensor& g : out)
-      for (float& v : g.values()) v = static_cast<float>(v * scale);
+    for (Tensor& g : out) ops::scale_values(g.data(), g.size(), scale);
   } else if (common_.clipvalue && *common_.clipvalue > 0) {
-    auto c = static_cast<float>(*common_.clipvalue);
-    for (Tensor& g : out)
-      for (float& v : g.values()) v = std::clamp(v, -c, c);
+    for (Tensor& g : out) ops::clip_values(g.data(), g.size(), static_cast<float>(*common_.clipvalue));
   }
   return out;
 }
 
 void OptimizerImpl::apply(const std::vector<Tensor>& grads, const std::vector<Variable*>& variables) {
+  apply(grads, variables, *default_runtime());
+}
+
+void OptimizerImpl::apply(const std::vector<Tensor>& grads, const std::vector<Variable*>& variables,
+                          const Runtime& runtime) {
   if (!built_) build(std::vector<const Variable*>(variables.begin(), variables.end()));
   if (variables.size() != shapes_.size() || grads.size() != variables.size())
     throw ValueError("Optimizer \"" + name_ + "\" was built for " + std::to_string(shapes_.size()) +
@@ -113,13 +113,43 @@ void OptimizerImpl::apply(const std::vector<Tensor>& grads, const std::vector<Va
   std::vector<Tensor> g = clipped(grads);
   double lr = learning_rate();
   if (common_.weight_decay)
-    for (Variable* v : variables) {
-      double decay = *common_.weight_decay * lr;
-      for (float& w : v->value.values()) w = static_cast<float>(w - w * decay);
-    }
+    for (Variable* v : variables) ops::decay_values(v->value.data(), v->value.size(), *common_.weight_decay * lr);
   before_update_steps();
-  for (size_t i = 0; i < variables.size(); ++i) update_step(g[i], variables[i]->value, i, lr);
+  for (size_t i = 0; i < variables.size(); ++i) {
+    ops::UpdateOp op;
+    std::vector<Tensor*> slots;
+    if (describe_update(i, lr, op, slots))
+      run_update(runtime, op, g[i], variables[i]->value, slots);
+    else
+      update_step(g[i], variables[i]->value, i, lr);
+  }
   ++iterations_;
+}
+
+// One update op on the runtime's backend (the reference backend where it has none), made for
+// this step: its scalars are attributes.
+void OptimizerImpl::run_update(const Runtime& runtime, ops::UpdateOp op, const Tensor& grad, Tensor& variable,
+                               const std::vector<Tensor*>& slots) const {
+  op.size = variable.size();
+  ops::Op o{.attrs = op, .inputs = {grad.shape()}, .outputs = {variable.shape()}, .layer = name_};
+  std::vector<float*> out{variable.data()};
+  for (Tensor* s : slots) {
+    o.outputs.push_back(s->shape());
+    out.push_back(s->data());
+  }
+  if (slots.size() != ops::update_slots(op))
+    throw ValueError("Optimizer \"" + name_ + "\" described an update with " + std::to_string(slots.size()) +
+                     " slots; its op reads " + std::to_string(ops::update_slots(op)));
+  const backends::Backend& backend = runtime.backend().supports(o) ? runtime.backend() : backends::reference_backend();
+  std::unique_ptr<backends::Operator> update = backend.create(o);
+  const float* in = grad.data();
+  update->run({&in, 1}, out, nullptr, backends::RunContext{.pool = &runtime.pool()});
+}
+
+bool OptimizerImpl::describe_update(size_t, double, ops::UpdateOp&, std::vector<Tensor*>&) { return false; }
+
+void OptimizerImpl::update_step(const Tensor&, Tensor&, size_t, double) {
+  throw NotImplementedError("Optimizer \"" + name_ + "\" (" + class_name() + ") describes no update");
 }
 
 std::vector<Variable> OptimizerImpl::variables() const {

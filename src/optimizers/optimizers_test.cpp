@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
+#include "keras/runtime.h"
 #include "test_helpers.h"
 
 namespace keras {
@@ -216,6 +218,55 @@ TEST(Optimizers, GetAndSerialize) {
       deserialize({{"class_name", "keras.optimizers.legacy.RMSprop"}, {"config", {{"lr", 0.01}, {"decay", 0.0}}}});
   EXPECT_EQ(k2->class_name(), "RMSprop");
   EXPECT_EQ(k2->learning_rate(), double(0.01f));
+}
+
+// Every update op on the CPU backend (threaded, in chunks) gives the reference backend's values
+// exactly, on a variable of several chunks, over a few steps.
+TEST(Optimizers, UpdateOpsOnTheCpuBackendMatchTheReference) {
+  std::vector<std::function<Optimizer()>> makers = {
+      [] { return SGD({.learning_rate = 0.1}); },
+      [] { return SGD({.learning_rate = 0.1, .momentum = 0.9, .nesterov = true}); },
+      [] { return Adam({.learning_rate = 0.01, .amsgrad = true}); },
+      [] { return AdamW({.learning_rate = 0.01}); },
+      [] { return Adamax({.learning_rate = 0.01}); },
+      [] { return Nadam({.learning_rate = 0.01}); },
+      [] { return RMSprop({.learning_rate = 0.01, .momentum = 0.5, .centered = true}); },
+      [] { return Adagrad({.learning_rate = 0.1}); },
+      [] { return Adadelta({.learning_rate = 1.0}); }};
+  Runtime reference({.backend = "reference", .threads = 1}), cpu({.threads = 3});
+  Tensor start = testing::random_tensor({70001}, 1);
+  for (const auto& make : makers) {
+    Optimizer a = make(), b = make();
+    Variable va{"v", start, true}, vb{"v", start, true};
+    for (uint32_t step = 0; step < 3; ++step) {
+      Tensor g = testing::random_tensor({70001}, 10 + step);
+      a->apply({g}, {&va}, reference);
+      b->apply({g}, {&vb}, cpu);
+    }
+    EXPECT_EQ(va.value, vb.value) << a->class_name();
+    std::vector<Variable> sa = a->variables(), sb = b->variables();
+    ASSERT_EQ(sa.size(), sb.size());
+    for (size_t i = 0; i < sa.size(); ++i) EXPECT_EQ(sa[i].value, sb[i].value) << a->class_name() << " " << sa[i].name;
+  }
+}
+
+// An optimizer defined outside the library updates its variables itself.
+TEST(Optimizers, AnUndescribedUpdateRunsItsOwnStep) {
+  class Halving : public OptimizerImpl {
+   public:
+    Halving() : OptimizerImpl("halving", LearningRate(1.0), {}) {}
+    std::string class_name() const override { return "Halving"; }
+
+   protected:
+    void build_slots(const std::vector<Shape>&) override {}
+    void update_step(const Tensor&, Tensor& w, size_t, double) override {
+      for (float& v : w.values()) v /= 2;
+    }
+  };
+  Halving opt;
+  Variable v{"v", vec({2, 4}), true};
+  opt.apply({vec({0, 0})}, {&v});
+  EXPECT_EQ(v.value, vec({1, 2}));
 }
 
 TEST(Schedules, ByHand) {

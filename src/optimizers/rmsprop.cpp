@@ -1,8 +1,8 @@
 // keras.optimizers.RMSprop (keras/src/optimizers/rmsprop.py).
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "keras/optimizers.h"
+#include "ops/op.h"
 #include "optimizers/optimizer_utils.h"
 
 namespace keras::optimizers {
@@ -32,30 +32,17 @@ class RMSpropImpl : public OptimizerImpl {
       for (size_t i = 0; i < shapes.size(); ++i) average_grads_.push_back(add_slot(i, "average_gradient"));
   }
 
-  // v = rho v + (1 - rho) g^2; increment = lr g / sqrt(v + epsilon) (centered: v - avg_g^2 + epsilon).
-  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
-    const float* g = grad.data();
-    float *p = w.data(), *v = slot(velocities_[index]).data();
-    float* mom = o_.momentum > 0 ? slot(momentums_[index]).data() : nullptr;
-    float* avg = o_.centered ? slot(average_grads_[index]).data() : nullptr;
-    double rho = o_.rho;
-    for (Dim i = 0; i < w.size(); ++i) {
-      double vi = rho * v[i] + (1 - rho) * double(g[i]) * g[i];
-      v[i] = static_cast<float>(vi);
-      double denom = vi + o_.epsilon;
-      if (avg) {
-        double ai = rho * avg[i] + (1 - rho) * g[i];
-        avg[i] = static_cast<float>(ai);
-        denom = vi - ai * ai + o_.epsilon;
-      }
-      double increment = lr * g[i] / std::sqrt(denom);
-      if (mom) {
-        double mi = o_.momentum * mom[i] + increment;
-        mom[i] = static_cast<float>(mi);
-        increment = mi;
-      }
-      p[i] = static_cast<float>(p[i] - increment);
-    }
+  bool describe_update(size_t index, double lr, ops::UpdateOp& op, std::vector<Tensor*>& slots) override {
+    op = {.kind = ops::UpdateOp::Kind::kRMSprop,
+          .learning_rate = lr,
+          .momentum = o_.momentum,
+          .epsilon = o_.epsilon,
+          .rho = o_.rho,
+          .centered = o_.centered};
+    slots = {&slot(velocities_[index])};
+    if (o_.momentum > 0) slots.push_back(&slot(momentums_[index]));
+    if (o_.centered) slots.push_back(&slot(average_grads_[index]));
+    return true;
   }
 
  private:

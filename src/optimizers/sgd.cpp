@@ -3,6 +3,7 @@
 
 #include "keras/errors.h"
 #include "keras/optimizers.h"
+#include "ops/op.h"
 #include "optimizers/optimizer_utils.h"
 
 namespace keras::optimizers {
@@ -29,20 +30,10 @@ class SGDImpl : public OptimizerImpl {
       for (size_t i = 0; i < shapes.size(); ++i) momentums_.push_back(add_slot(i, "momentum"));
   }
 
-  void update_step(const Tensor& grad, Tensor& w, size_t index, double lr) override {
-    const float* g = grad.data();
-    float* v = w.data();
-    if (o_.momentum == 0) {
-      for (Dim i = 0; i < w.size(); ++i) v[i] = static_cast<float>(v[i] - lr * g[i]);
-      return;
-    }
-    float* m = slot(momentums_[index]).data();
-    double mu = o_.momentum;
-    for (Dim i = 0; i < w.size(); ++i) {
-      double mi = mu * m[i] - lr * g[i];
-      m[i] = static_cast<float>(mi);
-      v[i] = static_cast<float>(v[i] + (o_.nesterov ? mu * mi - lr * g[i] : mi));
-    }
+  bool describe_update(size_t index, double lr, ops::UpdateOp& op, std::vector<Tensor*>& slots) override {
+    op = {.kind = ops::UpdateOp::Kind::kSGD, .learning_rate = lr, .momentum = o_.momentum, .nesterov = o_.nesterov};
+    if (o_.momentum != 0) slots = {&slot(momentums_[index])};
+    return true;
   }
 
  private:

@@ -18,6 +18,7 @@
 #include "backends/thread_pool.h"
 #include "keras/errors.h"
 #include "ops/activations.h"
+#include "ops/optimizer_update.h"
 
 namespace keras::backends::cpu {
 
@@ -539,6 +540,22 @@ class Conv2DGradOperator final : public Operator {
   const Tensor* kernel_;
 };
 
+// An optimizer step over a variable in chunks, one task each: every element's update is
+// independent, so the result does not depend on the split.
+class UpdateOperator final : public Operator {
+ public:
+  explicit UpdateOperator(const ops::Op& op) : a_(std::get<ops::UpdateOp>(op.attrs)) {}
+  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
+    constexpr Dim kChunk = Dim{1} << 15;
+    ctx.pool->parallel_for(ceil_div(a_.size, kChunk), [&](Dim t) {
+      ops::apply_update(a_, in[0], out[0], out.data() + 1, t * kChunk, std::min(a_.size, (t + 1) * kChunk));
+    });
+  }
+
+ private:
+  ops::UpdateOp a_;
+};
+
 // The products of the recurrent operators on the plan's threads.
 struct MakePoolProducts {
   PoolProducts operator()(const RunContext& ctx) const { return PoolProducts(*ctx.pool); }
@@ -614,7 +631,7 @@ class CpuBackend final : public Backend {
     if (const auto* c = std::get_if<ops::Conv2DTransposeOp>(&op.attrs)) return fits_offsets(c->geometry);
     if (supports_elementwise(op)) return true;
     return std::holds_alternative<ops::DenseOp>(op.attrs) || std::holds_alternative<ops::Pool2DOp>(op.attrs) ||
-           std::holds_alternative<ops::RecurrentOp>(op.attrs) ||
+           std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::UpdateOp>(op.attrs) ||
            std::holds_alternative<ops::RecurrentGradOp>(op.attrs) || std::holds_alternative<ops::MatMulOp>(op.attrs) ||
            std::holds_alternative<ops::Pool2DGradOp>(op.attrs);
   }
@@ -629,6 +646,7 @@ class CpuBackend final : public Backend {
     }
     if (std::holds_alternative<ops::Pool2DOp>(op.attrs)) return std::make_unique<Pool2DOperator>(isa_, op);
     if (std::holds_alternative<ops::MatMulOp>(op.attrs)) return std::make_unique<MatMulOperator>(op);
+    if (std::holds_alternative<ops::UpdateOp>(op.attrs)) return std::make_unique<UpdateOperator>(op);
     if (std::holds_alternative<ops::RecurrentOp>(op.attrs))
       return std::make_unique<RecurrentOperator<MakePoolProducts>>(op);
     if (std::holds_alternative<ops::RecurrentGradOp>(op.attrs))

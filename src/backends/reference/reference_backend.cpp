@@ -16,6 +16,7 @@
 #include "ops/broadcast.h"
 #include "ops/dropout.h"
 #include "ops/l2_normalize.h"
+#include "ops/optimizer_update.h"
 #include "ops/rectifier.h"
 #include "ops/window.h"
 
@@ -600,6 +601,8 @@ class ReferenceBackend final : public Backend {
             return [g = a.geometry](Inputs in, Outputs out) { ops::resize(g, in[0], out[0]); };
           if constexpr (std::is_same_v<T, ops::ResizeGradOp>)
             return [g = a.geometry](Inputs in, Outputs out) { ops::resize_backward(g, in[0], out[0]); };
+          if constexpr (std::is_same_v<T, ops::UpdateOp>)
+            return [a](Inputs in, Outputs out) { ops::apply_update(a, in[0], out[0], out.data() + 1, 0, a.size); };
           if constexpr (std::is_same_v<T, ops::LayerCallOp>) return layer_call(op, a);
           if constexpr (std::is_same_v<T, ops::MatMulOp>) return matmul(op, a);
           if constexpr (std::is_same_v<T, ops::BiasGradOp>) return bias_grad(a);

@@ -93,7 +93,7 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
     }
     targets.push_back(tv.variable);
   }
-  s.optimizer->apply(grads, targets);
+  s.optimizer->apply(grads, targets, *model.runtime());
   run.apply_state_updates();
   // Every weight may have moved (moving statistics too): compiled plans must notice.
   for (Variable* v : model.variables()) ++v->version;
