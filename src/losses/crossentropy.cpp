@@ -1,19 +1,15 @@
 // Crossentropy losses (keras/src/losses/losses.py and the backends' categorical_crossentropy,
 // sparse_categorical_crossentropy and binary_crossentropy).
-#include <algorithm>
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "keras/errors.h"
 #include "keras/losses.h"
 #include "losses/loss_utils.h"
+#include "ops/losses.h"
 
 namespace keras::losses {
 
 namespace {
-
-using detail::kEpsilon;
-using detail::kOneMinusEpsilon;
 
 void check_same_shape(const Tensor& target, const Tensor& output) {
   if (target.rank() != output.rank())
@@ -29,39 +25,18 @@ void check_last_axis(int axis, const Tensor& y_pred, const std::string& name) {
     throw NotImplementedError("Loss \"" + name + "\": only axis=-1 is supported, got axis=" + std::to_string(axis));
 }
 
-// Categorical crossentropy of one row against a target row (already smoothed). `grad`, when
-// given, receives d loss / d output scaled by `upstream`.
-double categorical_row(const float* t, const float* out, Dim c, bool from_logits, float* grad, float upstream) {
-  if (from_logits) {
-    double m = *std::max_element(out, out + c), s = 0, tsum = 0;
-    for (Dim j = 0; j < c; ++j) s += std::exp(double(out[j]) - m);
-    double lse = m + std::log(s), loss = 0;
-    for (Dim j = 0; j < c; ++j) {
-      loss -= double(t[j]) * (double(out[j]) - lse);
-      tsum += t[j];
-    }
-    if (grad)
-      for (Dim j = 0; j < c; ++j)
-        grad[j] = static_cast<float>(upstream * (std::exp(double(out[j]) - lse) * tsum - t[j]));
-    return loss;
+// The loss values of op (its rows and columns from y_pred), or with `grad`, their gradient.
+Tensor run_op(ops::LossOp op, const Tensor& t, const Tensor& y_pred, Tensor* grad, const Tensor* upstream) {
+  auto [rows, c] = detail::rows_of(y_pred);
+  op.rows = rows;
+  op.cols = c;
+  if (grad) {
+    ops::loss_backward(op, t.data(), y_pred.data(), upstream->data(), grad->data());
+    return {};
   }
-  // Probabilities: p / sum(p), clipped to [eps, 1 - eps]; the clip passes no gradient outside.
-  double s = 0;
-  for (Dim j = 0; j < c; ++j) s += out[j];
-  double loss = 0, dot = 0;
-  std::vector<double> gq(grad ? size_t(c) : 0);
-  for (Dim j = 0; j < c; ++j) {
-    float q = static_cast<float>(out[j] / s);
-    float qc = std::clamp(q, kEpsilon, kOneMinusEpsilon);
-    loss -= double(t[j]) * std::log(double(qc));
-    if (grad) {
-      gq[size_t(j)] = (q >= kEpsilon && q <= kOneMinusEpsilon) ? -double(t[j]) / qc : 0.0;
-      dot += gq[size_t(j)] * (out[j] / s);
-    }
-  }
-  if (grad)
-    for (Dim j = 0; j < c; ++j) grad[j] = static_cast<float>(upstream * (gq[size_t(j)] - dot) / s);
-  return loss;
+  Tensor out(detail::reduced_shape(y_pred.shape()));
+  ops::loss_forward(op, t.data(), y_pred.data(), out.data());
+  return out;
 }
 
 class CategoricalCrossentropyImpl : public LossImpl {
@@ -89,16 +64,10 @@ class CategoricalCrossentropyImpl : public LossImpl {
     check_last_axis(o_.axis, y_pred, name());
     Tensor t = detail::match_true_to_pred(y_true, y_pred);
     check_same_shape(t, y_pred);
-    auto [rows, c] = detail::rows_of(y_pred);
-    if (o_.label_smoothing != 0)
-      for (float& v : t.values())
-        v = static_cast<float>(v * (1.0 - o_.label_smoothing) + o_.label_smoothing / double(c));
-    Tensor out(detail::reduced_shape(y_pred.shape()));
-    for (Dim r = 0; r < rows; ++r)
-      out[r] =
-          static_cast<float>(categorical_row(t.data() + r * c, y_pred.data() + r * c, c, o_.from_logits,
-                                             grad ? grad->data() + r * c : nullptr, upstream ? (*upstream)[r] : 0.0f));
-    return out;
+    return run_op({.kind = ops::LossOp::Kind::kCategoricalCrossentropy,
+                   .from_logits = o_.from_logits,
+                   .label_smoothing = o_.label_smoothing},
+                  t, y_pred, grad, upstream);
   }
   CategoricalCrossentropyOptions o_;
 };
@@ -135,22 +104,8 @@ class SparseCategoricalCrossentropyImpl : public LossImpl {
           "Arguments `target` and `output` must have the same shape up until the last dimension: "
           "target.shape=" +
           y_true.shape().str() + ", output.shape=" + y_pred.shape().str());
-    auto [rows, c] = detail::rows_of(y_pred);
-    Tensor out(expected);
-    std::vector<float> onehot(size_t(c), 0.0f);
-    for (Dim r = 0; r < rows; ++r) {
-      float label = y_true[r];
-      auto k = static_cast<Dim>(std::lround(label));
-      if (k < 0 || k >= c || std::isnan(label))
-        throw ValueError("Received a label value of " + std::to_string(k) +
-                         " which is outside the valid range of [0, " + std::to_string(c) + ").");
-      onehot[size_t(k)] = 1.0f;
-      out[r] =
-          static_cast<float>(categorical_row(onehot.data(), y_pred.data() + r * c, c, o_.from_logits,
-                                             grad ? grad->data() + r * c : nullptr, upstream ? (*upstream)[r] : 0.0f));
-      onehot[size_t(k)] = 0.0f;
-    }
-    return out;
+    return run_op({.kind = ops::LossOp::Kind::kSparseCategoricalCrossentropy, .from_logits = o_.from_logits}, y_true,
+                  y_pred, grad, upstream);
   }
   SparseCategoricalCrossentropyOptions o_;
 };
@@ -175,36 +130,14 @@ class BinaryCrossentropyImpl : public LossImpl {
   }
 
  private:
-  // Per element: the loss, and its derivative with respect to the output.
-  std::pair<double, double> element(double t, float out) const {
-    if (o_.from_logits) {
-      double z = out, sig = 1.0 / (1.0 + std::exp(-z));
-      return {std::max(z, 0.0) - z * t + std::log1p(std::exp(-std::abs(z))), sig - t};
-    }
-    float p = std::clamp(out, kEpsilon, kOneMinusEpsilon);
-    double loss = -(t * std::log(double(p)) + (1 - t) * std::log(1.0 - double(p)));
-    bool inside = out >= kEpsilon && out <= kOneMinusEpsilon;
-    return {loss, inside ? -t / p + (1 - t) / (1.0 - double(p)) : 0.0};
-  }
-
   Tensor run(const Tensor& y_true, const Tensor& y_pred, Tensor* grad, const Tensor* upstream = nullptr) const {
     check_last_axis(o_.axis, y_pred, name());
     Tensor t = detail::match_true_to_pred(y_true, y_pred);
     check_same_shape(t, y_pred);
-    auto [rows, c] = detail::rows_of(y_pred);
-    Tensor out(detail::reduced_shape(y_pred.shape()));
-    for (Dim r = 0; r < rows; ++r) {
-      double sum = 0;
-      for (Dim j = 0; j < c; ++j) {
-        double tv = t[r * c + j];
-        if (o_.label_smoothing != 0) tv = tv * (1.0 - o_.label_smoothing) + 0.5 * o_.label_smoothing;
-        auto [loss, d] = element(tv, y_pred[r * c + j]);
-        sum += loss;
-        if (grad) (*grad)[r * c + j] = static_cast<float>((*upstream)[r] * d / double(c));
-      }
-      out[r] = static_cast<float>(sum / double(c));
-    }
-    return out;
+    return run_op({.kind = ops::LossOp::Kind::kBinaryCrossentropy,
+                   .from_logits = o_.from_logits,
+                   .label_smoothing = o_.label_smoothing},
+                  t, y_pred, grad, upstream);
   }
   BinaryCrossentropyOptions o_;
 };

@@ -1,6 +1,5 @@
 // The loss base class (Keras's Loss.__call__: weighting and reduction), the handle, and the
 // name registry (keras.losses.get / deserialize / serialize).
-#include <cmath>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -8,6 +7,7 @@
 #include "keras/errors.h"
 #include "keras/losses.h"
 #include "losses/loss_utils.h"
+#include "ops/losses.h"
 
 namespace keras::losses {
 
@@ -30,10 +30,8 @@ Tensor expand_weights(const Tensor& sample_weight, const Tensor& values, const s
   if (sample_weight.size() != n || (sample_weight.rank() > 0 && sample_weight.dim(0) != n))
     throw ValueError("Loss \"" + loss + "\": sample_weight of shape " + sample_weight.shape().str() +
                      " does not match the losses of shape " + values.shape().str());
-  Tensor w(values.shape());
-  Dim per = n ? values.size() / n : 0;
-  for (Dim i = 0; i < n; ++i)
-    for (Dim j = 0; j < per; ++j) w[i * per + j] = sample_weight[i];
+  Tensor w = Tensor::empty(values.shape());
+  ops::repeat_per_sample(sample_weight.data(), n, n ? values.size() / n : 0, w.data());
   return w;
 }
 
@@ -48,12 +46,8 @@ double LossImpl::operator()(const Tensor& y_true, const Tensor& y_pred, const Te
   Tensor values = call(y_true, y_pred);
   if (reduction_ == "none" && values.size() != 1)
     throw ValueError("Loss \"" + name_ + "\" has reduction=\"none\": call() gives the unreduced losses");
-  Tensor w = sample_weight.empty() ? Tensor(values.shape(), 1.0f) : expand_weights(sample_weight, values, name_);
-  double sum = 0, weight_sum = 0;
-  for (Dim i = 0; i < values.size(); ++i) {
-    sum += double(values[i]) * w[i];
-    weight_sum += w[i];
-  }
+  Tensor w = sample_weight.empty() ? Tensor() : expand_weights(sample_weight, values, name_);
+  auto [sum, weight_sum] = ops::weighted_sum(values.data(), w.empty() ? nullptr : w.data(), values.size());
   if (values.size() == 0 || reduction_ == "sum" || reduction_ == "none") return sum;
   if (reduction_ == "mean_with_sample_weight" && !sample_weight.empty())
     return weight_sum == 0 ? 0.0 : sum / weight_sum;
@@ -64,12 +58,8 @@ LossValue LossImpl::value_and_grad(const Tensor& y_true, const Tensor& y_pred, c
   Tensor values = call(y_true, y_pred);
   if (reduction_ == "none" && values.size() != 1)
     throw ValueError("Loss \"" + name_ + "\" has reduction=\"none\", which cannot be trained on: give it a reduction");
-  Tensor w = sample_weight.empty() ? Tensor(values.shape(), 1.0f) : expand_weights(sample_weight, values, name_);
-  double sum = 0, weight_sum = 0;
-  for (Dim i = 0; i < values.size(); ++i) {
-    sum += double(values[i]) * w[i];
-    weight_sum += w[i];
-  }
+  Tensor w = sample_weight.empty() ? Tensor() : expand_weights(sample_weight, values, name_);
+  auto [sum, weight_sum] = ops::weighted_sum(values.data(), w.empty() ? nullptr : w.data(), values.size());
   double scale = 1.0;
   if (values.size() > 0 && reduction_ != "sum" && reduction_ != "none") {
     if (reduction_ == "mean_with_sample_weight" && !sample_weight.empty())
@@ -77,8 +67,8 @@ LossValue LossImpl::value_and_grad(const Tensor& y_true, const Tensor& y_pred, c
     else
       scale = 1.0 / double(values.size());
   }
-  Tensor upstream(values.shape());
-  for (Dim i = 0; i < values.size(); ++i) upstream[i] = static_cast<float>(w[i] * scale);
+  Tensor upstream = Tensor::empty(values.shape());
+  ops::scaled_weights(w.empty() ? nullptr : w.data(), scale, values.size(), upstream.data());
   return {sum * scale, call_grad(y_true, y_pred, upstream)};
 }
 

@@ -9,10 +9,6 @@
 
 namespace keras::losses::detail {
 
-// keras.backend.epsilon() and the clip bound 1 - epsilon, both as float32 values.
-inline constexpr float kEpsilon = 1e-7f;
-inline constexpr float kOneMinusEpsilon = 1.0f - 1e-7f;
-
 // Rows of the last axis: (number of rows, row length) of a tensor of rank >= 1.
 std::pair<Dim, Dim> rows_of(const Tensor& t);
 

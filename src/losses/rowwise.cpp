@@ -1,102 +1,42 @@
 // Losses computed over whole rows of the last axis: KL divergence, cosine similarity,
 // categorical hinge (keras/src/losses/losses.py).
-#include <algorithm>
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "keras/errors.h"
 #include "keras/losses.h"
 #include "losses/loss_utils.h"
+#include "ops/losses.h"
 
 namespace keras::losses {
 
 namespace {
 
-using detail::kEpsilon;
+using Kind = ops::LossOp::Kind;
 
-// A loss of one row (t, p of length c); writes d loss / d p into `grad` when non-null.
-using RowFn = double (*)(const float* t, const float* p, Dim c, double* grad);
-
-// sum(t * log(t / p)) with t and p clipped to [eps, 1].
-double kl_row(const float* t, const float* p, Dim c, double* grad) {
-  double loss = 0;
-  for (Dim j = 0; j < c; ++j) {
-    double tc = std::clamp(t[j], kEpsilon, 1.0f), pc = std::clamp(p[j], kEpsilon, 1.0f);
-    loss += tc * std::log(tc / pc);
-    if (grad) grad[j] = (p[j] >= kEpsilon && p[j] <= 1.0f) ? -tc / pc : 0.0;
-  }
-  return loss;
-}
-
-// -sum(t/max(|t|, eps) * p/max(|p|, eps)): ops.normalize divides by the norm floored at epsilon.
-double cosine_row(const float* t, const float* p, Dim c, double* grad) {
-  double nt = 0, np = 0, dot = 0;
-  for (Dim j = 0; j < c; ++j) {
-    nt += double(t[j]) * t[j];
-    np += double(p[j]) * p[j];
-    dot += double(t[j]) * p[j];
-  }
-  nt = std::max(std::sqrt(nt), double(kEpsilon));
-  double np_raw = std::sqrt(np);
-  np = std::max(np_raw, double(kEpsilon));
-  double cos = dot / (nt * np);
-  if (grad)
-    for (Dim j = 0; j < c; ++j) {
-      double that = t[j] / nt, phat = p[j] / np;
-      // Above the floor the norm depends on p: d(p/|p|) removes the component along p.
-      grad[j] = np_raw > kEpsilon ? -(that - cos * phat) / np : -that / np;
-    }
-  return -cos;
-}
-
-// max(max((1 - t) * p) - sum(t * p) + 1, 0).
-double categorical_hinge_row(const float* t, const float* p, Dim c, double* grad) {
-  double pos = 0, neg = -INFINITY;
-  Dim arg = 0;
-  for (Dim j = 0; j < c; ++j) {
-    pos += double(t[j]) * p[j];
-    double n = (1.0 - t[j]) * p[j];
-    if (n > neg) {
-      neg = n;
-      arg = j;
-    }
-  }
-  double loss = std::max(neg - pos + 1.0, 0.0);
-  if (grad)
-    for (Dim j = 0; j < c; ++j) grad[j] = loss > 0 ? -double(t[j]) + (j == arg ? 1.0 - t[j] : 0.0) : 0.0;
-  return loss;
-}
-
+// A loss of whole rows of the last axis (ops::LossOp).
 class RowLoss : public LossImpl {
  public:
-  RowLoss(std::string class_name, const LossOptions& o, RowFn fn, int axis = -1)
-      : LossImpl(o.name, o.reduction), class_name_(std::move(class_name)), fn_(fn), axis_(axis) {}
+  RowLoss(std::string class_name, const LossOptions& o, Kind kind, int axis = -1)
+      : LossImpl(o.name, o.reduction), class_name_(std::move(class_name)), kind_(kind), axis_(axis) {}
   std::string class_name() const override { return class_name_; }
 
   Tensor call(const Tensor& y_true, const Tensor& y_pred) const override {
     Tensor t = prepare(y_true, y_pred);
-    auto [rows, c] = detail::rows_of(y_pred);
     Tensor out(detail::reduced_shape(y_pred.shape()));
-    for (Dim r = 0; r < rows; ++r)
-      out[r] = static_cast<float>(fn_(t.data() + r * c, y_pred.data() + r * c, c, nullptr));
+    ops::loss_forward(op(y_pred), t.data(), y_pred.data(), out.data());
     return out;
   }
 
   Tensor call_grad(const Tensor& y_true, const Tensor& y_pred, const Tensor& upstream) const override {
     Tensor t = prepare(y_true, y_pred);
-    auto [rows, c] = detail::rows_of(y_pred);
     Tensor grad(y_pred.shape());
-    std::vector<double> g(static_cast<size_t>(c));
-    for (Dim r = 0; r < rows; ++r) {
-      fn_(t.data() + r * c, y_pred.data() + r * c, c, g.data());
-      for (Dim j = 0; j < c; ++j) grad[r * c + j] = static_cast<float>(upstream[r] * g[size_t(j)]);
-    }
+    ops::loss_backward(op(y_pred), t.data(), y_pred.data(), upstream.data(), grad.data());
     return grad;
   }
 
   nlohmann::json get_config() const override {
     auto c = LossImpl::get_config();
-    if (fn_ == cosine_row) c["axis"] = axis_;
+    if (kind_ == Kind::kCosineSimilarity) c["axis"] = axis_;
     return c;
   }
 
@@ -107,9 +47,13 @@ class RowLoss : public LossImpl {
                                 "\": only axis=-1 is supported, got axis=" + std::to_string(axis_));
     return detail::match_true_to_pred(y_true, y_pred);
   }
+  ops::LossOp op(const Tensor& y_pred) const {
+    auto [rows, c] = detail::rows_of(y_pred);
+    return {.kind = kind_, .rows = rows, .cols = c};
+  }
 
   std::string class_name_;
-  RowFn fn_;
+  Kind kind_;
   int axis_;
 };
 
@@ -122,13 +66,14 @@ LossOptions named(const LossOptions& o, const char* default_name) {
 }  // namespace
 
 Loss KLDivergence(const LossOptions& o) {
-  return Loss(std::make_shared<RowLoss>("KLDivergence", named(o, "kl_divergence"), kl_row));
+  return Loss(std::make_shared<RowLoss>("KLDivergence", named(o, "kl_divergence"), Kind::kKLDivergence));
 }
 Loss CategoricalHinge(const LossOptions& o) {
-  return Loss(std::make_shared<RowLoss>("CategoricalHinge", named(o, "categorical_hinge"), categorical_hinge_row));
+  return Loss(std::make_shared<RowLoss>("CategoricalHinge", named(o, "categorical_hinge"), Kind::kCategoricalHinge));
 }
 Loss CosineSimilarity(const CosineSimilarityOptions& o) {
-  return Loss(std::make_shared<RowLoss>("CosineSimilarity", LossOptions{o.reduction, o.name}, cosine_row, o.axis));
+  return Loss(
+      std::make_shared<RowLoss>("CosineSimilarity", LossOptions{o.reduction, o.name}, Kind::kCosineSimilarity, o.axis));
 }
 
 namespace detail {
