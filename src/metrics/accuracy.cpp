@@ -1,17 +1,15 @@
 // Accuracy metrics (keras/src/metrics/accuracy_metrics.py): per-sample matches averaged over
 // the samples seen.
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "keras/errors.h"
 #include "keras/metrics.h"
 #include "metrics/metric_utils.h"
+#include "ops/metrics.h"
 
 namespace keras::metrics {
 
 namespace {
-
-using detail::argmax_row;
 
 std::string or_default(const std::string& name, const char* fallback) { return name.empty() ? fallback : name; }
 
@@ -22,15 +20,12 @@ Tensor same_shape(const Tensor& y_true, const Tensor& y_pred) {
   return y_true.reshape(y_pred.shape());
 }
 
-Tensor equal_values(const Tensor& y_true, const Tensor& y_pred) {
-  Tensor t = same_shape(y_true, y_pred), m(y_pred.shape());
-  for (Dim i = 0; i < m.size(); ++i) m[i] = t[i] == y_pred[i] ? 1.0f : 0.0f;
-  return m;
-}
+using Kind = ops::MatchOp::Kind;
 
-Tensor binary_values(const Tensor& y_true, const Tensor& y_pred, double threshold) {
-  Tensor t = same_shape(y_true, y_pred), m(y_pred.shape());
-  for (Dim i = 0; i < m.size(); ++i) m[i] = t[i] == (y_pred[i] > threshold ? 1.0f : 0.0f) ? 1.0f : 0.0f;
+Tensor equal_values(const Tensor& y_true, const Tensor& y_pred, Kind kind, double threshold = 0.5) {
+  Tensor t = same_shape(y_true, y_pred), m = Tensor::empty(y_pred.shape());
+  ops::match({.kind = kind, .rows = y_pred.size(), .cols = 1, .threshold = threshold}, t.data(), y_pred.data(),
+             m.data());
   return m;
 }
 
@@ -57,42 +52,14 @@ Tensor sparse_labels(const Tensor& y_true, const Tensor& y_pred) {
   return y_true;
 }
 
-Tensor categorical_values(const Tensor& y_true, const Tensor& y_pred) {
+// One match per row of y_pred: labels as one-hot rows, or integer labels when `sparse`.
+Tensor row_matches(const Tensor& y_true, const Tensor& y_pred, Kind kind, bool sparse, int k = 5) {
   auto [n, c] = rows(y_pred);
-  if (y_true.shape() != y_pred.shape())
-    throw ValueError("Shapes " + y_true.shape().str() + " and " + y_pred.shape().str() + " are incompatible");
-  Tensor m(row_shape(y_pred));
-  for (Dim r = 0; r < n; ++r)
-    m[r] = argmax_row(y_true.data() + r * c, c) == argmax_row(y_pred.data() + r * c, c) ? 1.0f : 0.0f;
-  return m;
-}
-
-Tensor sparse_categorical_values(const Tensor& y_true, const Tensor& y_pred) {
-  auto [n, c] = rows(y_pred);
-  Tensor labels = sparse_labels(y_true, y_pred), m(row_shape(y_pred));
-  for (Dim r = 0; r < n; ++r) m[r] = labels[r] == float(argmax_row(y_pred.data() + r * c, c)) ? 1.0f : 0.0f;
-  return m;
-}
-
-// in_top_k: the label is in the top k unless k or more classes score strictly higher (ties
-// at the boundary count as in, as TensorFlow's in_top_k).
-bool in_top_k(const float* row, Dim c, Dim label, int k) {
-  if (label < 0 || label >= c || std::isnan(row[label])) return false;
-  Dim higher = 0;
-  for (Dim j = 0; j < c; ++j) higher += row[j] > row[label];
-  return higher < k;
-}
-
-Tensor top_k_values(const Tensor& y_true, const Tensor& y_pred, int k, bool sparse) {
-  auto [n, c] = rows(y_pred);
-  Tensor labels = sparse ? sparse_labels(y_true, y_pred) : Tensor();
+  Tensor labels = sparse ? sparse_labels(y_true, y_pred) : y_true;
   if (!sparse && y_true.shape() != y_pred.shape())
     throw ValueError("Shapes " + y_true.shape().str() + " and " + y_pred.shape().str() + " are incompatible");
-  Tensor m(row_shape(y_pred));
-  for (Dim r = 0; r < n; ++r) {
-    Dim label = sparse ? static_cast<Dim>(std::lround(labels[r])) : argmax_row(y_true.data() + r * c, c);
-    m[r] = in_top_k(y_pred.data() + r * c, c, label, k) ? 1.0f : 0.0f;
-  }
+  Tensor m = Tensor::empty(row_shape(y_pred));
+  ops::match({.kind = kind, .rows = n, .cols = c, .k = k}, labels.data(), y_pred.data(), m.data());
   return m;
 }
 
@@ -103,34 +70,39 @@ Metric wrap(const char* class_name, const std::string& name, detail::ValuesFn fn
 
 }  // namespace
 
-Metric Accuracy(const AccuracyOptions& o) { return wrap("Accuracy", or_default(o.name, "accuracy"), equal_values); }
+Metric Accuracy(const AccuracyOptions& o) {
+  return wrap("Accuracy", or_default(o.name, "accuracy"),
+              [](const Tensor& t, const Tensor& p) { return equal_values(t, p, Kind::kEqual); });
+}
 
 Metric BinaryAccuracy(const BinaryAccuracyOptions& o) {
   double threshold = o.threshold;
   return wrap("BinaryAccuracy", o.name,
-              [threshold](const Tensor& t, const Tensor& p) { return binary_values(t, p, threshold); },
+              [threshold](const Tensor& t, const Tensor& p) { return equal_values(t, p, Kind::kBinary, threshold); },
               {{"threshold", threshold}});
 }
 
 Metric CategoricalAccuracy(const AccuracyOptions& o) {
-  return wrap("CategoricalAccuracy", or_default(o.name, "categorical_accuracy"), categorical_values);
+  return wrap("CategoricalAccuracy", or_default(o.name, "categorical_accuracy"),
+              [](const Tensor& t, const Tensor& p) { return row_matches(t, p, Kind::kCategorical, false); });
 }
 
 Metric SparseCategoricalAccuracy(const AccuracyOptions& o) {
   return wrap("SparseCategoricalAccuracy", or_default(o.name, "sparse_categorical_accuracy"),
-              sparse_categorical_values);
+              [](const Tensor& t, const Tensor& p) { return row_matches(t, p, Kind::kSparseCategorical, true); });
 }
 
 Metric TopKCategoricalAccuracy(const TopKOptions& o) {
   int k = o.k;
   return wrap("TopKCategoricalAccuracy", or_default(o.name, "top_k_categorical_accuracy"),
-              [k](const Tensor& t, const Tensor& p) { return top_k_values(t, p, k, false); }, {{"k", k}});
+              [k](const Tensor& t, const Tensor& p) { return row_matches(t, p, Kind::kTopK, false, k); }, {{"k", k}});
 }
 
 Metric SparseTopKCategoricalAccuracy(const TopKOptions& o) {
   int k = o.k;
   return wrap("SparseTopKCategoricalAccuracy", or_default(o.name, "sparse_top_k_categorical_accuracy"),
-              [k](const Tensor& t, const Tensor& p) { return top_k_values(t, p, k, true); }, {{"k", k}});
+              [k](const Tensor& t, const Tensor& p) { return row_matches(t, p, Kind::kSparseTopK, true, k); },
+              {{"k", k}});
 }
 
 namespace detail {

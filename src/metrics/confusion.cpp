@@ -2,13 +2,13 @@
 // Precision, Recall and AUC accumulate weighted true/false positive/negative counts where
 // y_pred > threshold counts as a positive prediction.
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "keras/errors.h"
 #include "keras/metrics.h"
 #include "metrics/metric_utils.h"
+#include "ops/metrics.h"
 
 namespace keras::metrics {
 
@@ -29,22 +29,16 @@ struct Counts {
   }
 };
 
-// Adds the weighted counts of (label, prediction) pairs at each threshold.
+// Adds the weighted counts of (label, prediction) pairs at each threshold (ops::accumulate_confusion).
 void accumulate(Counts& c, const std::vector<double>& thresholds, const Tensor& y_true, const Tensor& y_pred,
-                const Tensor& sample_weight, const std::vector<bool>* keep = nullptr) {
+                const Tensor& sample_weight, Dim class_id = -1, Dim cols = 1) {
   if (y_true.size() != y_pred.size())
     throw ValueError("Shapes " + y_true.shape().str() + " and " + y_pred.shape().str() + " are incompatible");
   Dim n = y_pred.rank() ? y_pred.dim(0) : 1, per = n ? y_pred.size() / n : 0;
   bool elementwise = sample_weight.size() == y_pred.size() && per > 1;
-  for (Dim i = 0; i < y_pred.size(); ++i) {
-    if (keep && !(*keep)[size_t(i)]) continue;
-    double w = sample_weight.empty() ? 1.0 : elementwise ? sample_weight[i] : sample_weight[per ? i / per : 0];
-    bool label = y_true[i] != 0.0f;
-    for (size_t k = 0; k < thresholds.size(); ++k) {
-      bool pred = y_pred[i] > thresholds[k];
-      (label ? (pred ? c.tp : c.fn) : (pred ? c.fp : c.tn))[k] += w;
-    }
-  }
+  ops::accumulate_confusion(thresholds.data(), thresholds.size(), y_true.data(), y_pred.data(), y_pred.size(), per,
+                            sample_weight.empty() ? nullptr : sample_weight.data(), elementwise, class_id, cols,
+                            {c.tp.data(), c.fp.data(), c.tn.data(), c.fn.data()});
 }
 
 // Precision or Recall at one threshold, optionally restricted to the top_k predictions of each
@@ -65,26 +59,10 @@ class PrecisionRecall : public MetricImpl {
     if (y_true.size() != y_pred.size())
       throw ValueError("Shapes " + y_true.shape().str() + " and " + y_pred.shape().str() + " are incompatible");
     Dim c = y_pred.rank() ? y_pred.dim(-1) : 1, rows = c ? y_pred.size() / c : 0;
-    std::vector<bool> keep(size_t(y_pred.size()), true);
-    if (o_.top_k) {
-      for (Dim r = 0; r < rows; ++r)
-        for (Dim j = 0; j < c; ++j) {
-          Dim higher = 0;
-          for (Dim q = 0; q < c; ++q) higher += y_pred[r * c + q] > y_pred[r * c + j];
-          // Predictions outside the top k become -inf: negative predictions, never dropped.
-          if (higher >= *o_.top_k) keep[size_t(r * c + j)] = false;
-        }
-    }
+    // Predictions outside the top k become -inf: negative predictions, never dropped.
     Tensor pred = y_pred;
-    for (Dim i = 0; i < pred.size(); ++i)
-      if (!keep[size_t(i)]) pred[i] = -std::numeric_limits<float>::infinity();
-    if (o_.class_id) {
-      std::vector<bool> only(size_t(pred.size()), false);
-      for (Dim r = 0; r < rows; ++r) only[size_t(r * c + *o_.class_id)] = true;
-      accumulate(counts_, thresholds_, y_true, pred, sample_weight, &only);
-    } else {
-      accumulate(counts_, thresholds_, y_true, pred, sample_weight);
-    }
+    if (o_.top_k) ops::keep_top_k(pred.data(), rows, c, *o_.top_k);
+    accumulate(counts_, thresholds_, y_true, pred, sample_weight, o_.class_id ? Dim(*o_.class_id) : -1, c);
   }
   double result() const override {
     double tp = counts_.tp[0];
@@ -133,34 +111,14 @@ class AUCImpl : public MetricImpl {
 
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override {
     Tensor pred = y_pred;
-    if (o_.from_logits)
-      for (float& v : pred.values()) v = static_cast<float>(1.0 / (1.0 + std::exp(-double(v))));
+    if (o_.from_logits) ops::sigmoid_values(pred.data(), pred.size());
     accumulate(counts_, thresholds_, y_true, pred, sample_weight);
   }
 
   double result() const override {
-    size_t n = thresholds_.size();
     const Counts& c = counts_;
-    if (o_.curve == "PR" && o_.summation_method == "interpolation") return interpolate_pr_auc();
-    std::vector<double> x(n), y(n);
-    for (size_t i = 0; i < n; ++i) {
-      double recall = divide_no_nan(c.tp[i], c.tp[i] + c.fn[i]);
-      if (o_.curve == "ROC") {
-        x[i] = divide_no_nan(c.fp[i], c.fp[i] + c.tn[i]);
-        y[i] = recall;
-      } else {
-        x[i] = recall;
-        y[i] = divide_no_nan(c.tp[i], c.tp[i] + c.fp[i]);
-      }
-    }
-    double sum = 0;
-    for (size_t i = 0; i + 1 < n; ++i) {
-      double h = o_.summation_method == "interpolation" ? (y[i] + y[i + 1]) / 2
-                 : o_.summation_method == "minoring"    ? std::min(y[i], y[i + 1])
-                                                        : std::max(y[i], y[i + 1]);
-      sum += (x[i] - x[i + 1]) * h;
-    }
-    return sum;
+    return ops::curve_area(c.tp.data(), c.fp.data(), c.tn.data(), c.fn.data(), thresholds_.size(), o_.curve == "ROC",
+                           o_.summation_method.c_str());
   }
   void reset_state() override { counts_.resize(thresholds_.size()); }
   nlohmann::json get_config() const override {
@@ -178,21 +136,6 @@ class AUCImpl : public MetricImpl {
   }
 
  private:
-  // Davis & Goadrich's interpolation of the PR curve (metrics AUC.interpolate_pr_auc).
-  double interpolate_pr_auc() const {
-    const Counts& c = counts_;
-    double sum = 0;
-    for (size_t i = 0; i + 1 < thresholds_.size(); ++i) {
-      double dtp = c.tp[i] - c.tp[i + 1];
-      double p0 = c.tp[i] + c.fp[i], p1 = c.tp[i + 1] + c.fp[i + 1];
-      double slope = divide_no_nan(dtp, std::max(p0 - p1, 0.0));
-      double intercept = c.tp[i + 1] - slope * p1;
-      double ratio = (p0 > 0 && p1 > 0) ? divide_no_nan(p0, std::max(p1, 0.0)) : 1.0;
-      sum += divide_no_nan(slope * (dtp + intercept * std::log(ratio)), std::max(c.tp[i + 1] + c.fn[i + 1], 0.0));
-    }
-    return sum;
-  }
-
   AUCOptions o_;
   std::vector<double> thresholds_;
   Counts counts_;

@@ -9,6 +9,7 @@
 #include "keras/errors.h"
 #include "keras/metrics.h"
 #include "metrics/metric_utils.h"
+#include "ops/metrics.h"
 
 namespace keras::metrics {
 
@@ -27,17 +28,8 @@ void Mean::update_values(const Tensor& values, const Tensor& sample_weight) {
   if (!sample_weight.empty() && !elementwise && sample_weight.size() != n)
     throw ValueError("Metric \"" + name() + "\": sample_weight of shape " + sample_weight.shape().str() +
                      " does not match values of shape " + values.shape().str());
-  for (Dim i = 0; i < n; ++i) {
-    double sum = 0, wsum = 0;
-    for (Dim j = i * per; j < (i + 1) * per; ++j) {
-      double w = elementwise ? double(sample_weight[j]) : 1.0;
-      sum += double(values[j]) * w;
-      wsum += w;
-    }
-    double w = sample_weight.empty() ? 1.0 : elementwise ? wsum / double(per) : double(sample_weight[i]);
-    total_ += elementwise ? sum / double(per) : sum / double(per) * w;
-    count_ += w;
-  }
+  ops::accumulate_mean(values.data(), n, per, sample_weight.empty() ? nullptr : sample_weight.data(), elementwise,
+                       total_, count_);
 }
 
 void Mean::update_value(double value, double weight) {
@@ -156,16 +148,5 @@ nlohmann::json serialize(const Metric& metric) {
           {"config", metric->get_config()},
           {"registered_name", nullptr}};
 }
-
-namespace detail {
-
-Dim argmax_row(const float* row, Dim n) {
-  Dim best = 0;
-  for (Dim j = 1; j < n; ++j)
-    if (row[j] > row[best]) best = j;
-  return best;
-}
-
-}  // namespace detail
 
 }  // namespace keras::metrics

@@ -43,9 +43,6 @@ class MeanMetricWrapper : public MetricImpl {
   Mean mean_;
 };
 
-// Index of the largest value of row r (the first one on ties, as argmax).
-Dim argmax_row(const float* row, Dim n);
-
 // Metric families from a Keras class name and config; empty when not theirs.
 Metric accuracy_from_config(const std::string& class_name, const nlohmann::json& config);
 Metric regression_from_config(const std::string& class_name, const nlohmann::json& config);

@@ -101,6 +101,21 @@ TEST(Metrics, PrecisionRecallDocstrings) {
   EXPECT_DOUBLE_EQ(r->result(), 1.0);
 }
 
+// class_id counts one column only (by hand: column 0 has predictions 0.6 for label 0, a false
+// positive, and 0.9 for label 1, a true positive; column 2 misses its one positive label).
+TEST(Metrics, PrecisionRecallOfOneClass) {
+  Tensor y_true = t2({0, 1, 0, 1, 0, 1}, 3), y_pred = t2({0.6f, 0.7f, 0.2f, 0.9f, 0.1f, 0.3f}, 3);
+  Metric p = Precision({.class_id = 0});
+  p->update_state(y_true, y_pred);
+  EXPECT_DOUBLE_EQ(p->result(), 0.5);
+  Metric r = Recall({.class_id = 2});
+  r->update_state(y_true, y_pred);
+  EXPECT_DOUBLE_EQ(r->result(), 0.0);
+  Metric r1 = Recall({.class_id = 1});
+  r1->update_state(y_true, y_pred);
+  EXPECT_DOUBLE_EQ(r1->result(), 1.0);
+}
+
 TEST(Metrics, AUCDocstring) {
   Metric auc = AUC({.num_thresholds = 3});
   auc->update_state(t1({0, 0, 1, 1}), t1({0, 0.5f, 0.3f, 0.9f}));

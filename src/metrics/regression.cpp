@@ -6,6 +6,7 @@
 #include "keras/errors.h"
 #include "keras/metrics.h"
 #include "metrics/metric_utils.h"
+#include "ops/metrics.h"
 
 namespace keras::metrics {
 
@@ -27,8 +28,8 @@ class RootMeanSquaredErrorImpl : public MetricImpl {
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override {
     if (y_true.size() != y_pred.size())
       throw ValueError("Shapes " + y_true.shape().str() + " and " + y_pred.shape().str() + " are incompatible");
-    Tensor sq(y_pred.shape());
-    for (Dim i = 0; i < sq.size(); ++i) sq[i] = (y_pred[i] - y_true[i]) * (y_pred[i] - y_true[i]);
+    Tensor sq = Tensor::empty(y_pred.shape());
+    ops::squared_errors(y_true.data(), y_pred.data(), sq.size(), sq.data());
     mean_.update_values(sq, sample_weight);
   }
   double result() const override { return std::sqrt(mean_.result()); }
