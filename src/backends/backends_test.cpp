@@ -309,6 +309,19 @@ std::vector<Tensor> training_step(Model& m, const Tensor& x) {
   return result;
 }
 
+// A training step on the default CPU backend (1 and 3 threads) against the reference backend's.
+void expect_training_matches_reference(Model& m, const Tensor& x) {
+  m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}));
+  std::vector<Tensor> want = training_step(m, x);
+  for (int threads : {1, 3}) {
+    m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
+    std::vector<Tensor> got = training_step(m, x);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(AllClose(got[i], want[i])) << "tensor " << i << ", " << threads << " threads";
+  }
+}
+
 // Training plans: forward and backward ops of random convnets (odd sizes, strides, dilation,
 // groups, depthwise, both layouts, fused and split activations, batch normalization (frozen
 // too), pooling,
@@ -396,15 +409,7 @@ TEST(FastBackend, RandomTransposedAndSeparableConvolutionsMatchReference) {
     SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
     Tensor x = random_tensor(Shape{n, in[0], in[1], in[2]}, 3000u + trial);
     EXPECT_TRUE(fast_matches_reference(m, x));
-    m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}));
-    std::vector<Tensor> want = training_step(m, x);
-    for (int threads : {1, 3}) {
-      m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
-      std::vector<Tensor> got = training_step(m, x);
-      ASSERT_EQ(got.size(), want.size());
-      for (size_t i = 0; i < got.size(); ++i)
-        EXPECT_TRUE(AllClose(got[i], want[i])) << "tensor " << i << ", " << threads << " threads";
-    }
+    expect_training_matches_reference(m, x);
   }
 }
 
@@ -473,15 +478,7 @@ TEST(FastBackend, RandomRecurrentLayersMatchReference) {
     dims.insert(dims.begin(), n);
     Tensor x = random_tensor(Shape(dims), 4000u + trial);
     EXPECT_TRUE(fast_matches_reference(m, x));
-    m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.backend = "reference", .threads = 1}));
-    std::vector<Tensor> want = training_step(m, x);
-    for (int threads : {1, 3}) {
-      m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
-      std::vector<Tensor> got = training_step(m, x);
-      ASSERT_EQ(got.size(), want.size());
-      for (size_t i = 0; i < got.size(); ++i)
-        EXPECT_TRUE(AllClose(got[i], want[i])) << "tensor " << i << ", " << threads << " threads";
-    }
+    expect_training_matches_reference(m, x);
   }
 }
 
