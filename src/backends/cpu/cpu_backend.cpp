@@ -9,6 +9,7 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/elementwise_ops.h"
+#include "backends/cpu/kernels/depthwise.h"
 #include "backends/cpu/kernels/pooling.h"
 #include "backends/cpu/kernels/small_conv.h"
 #include "backends/cpu/kernels/winograd.h"
@@ -144,6 +145,35 @@ class DenseOperator final : public ProductOperator {
 
   Isa isa_;
   ops::DenseOp a_;
+};
+
+// Depthwise convolutions with a depth multiplier of 1, in tasks of whole output rows; bias and
+// relu fused, other activations over whole rows afterwards.
+class DepthwiseConv2DOperator final : public ProductOperator {
+ public:
+  DepthwiseConv2DOperator(Isa isa, const ops::Op& op)
+      : ProductOperator(op, std::get<ops::Conv2DOp>(op.attrs).epilogue),
+        isa_(isa),
+        g_(std::get<ops::Conv2DOp>(op.attrs).geometry) {}
+
+  // Depth multiplier 1, no fused pooling.
+  static bool suits(const ops::Conv2DOp& c) {
+    return c.depthwise && !c.pool && c.geometry.out_c == c.geometry.in_c && c.geometry.groups == 1;
+  }
+
+  void run(std::span<const float* const> in, std::span<float* const> out, void*, const RunContext& ctx) const override {
+    Dim rows = g_.batch * g_.out_h, flops_per_row = std::max<Dim>(1, 2 * g_.out_w * g_.k_h * g_.k_w * g_.in_c);
+    Dim per_task = std::max<Dim>(1, kMinFlopsPerTask / flops_per_row);
+    ctx.pool->parallel_for(ceil_div(rows, per_task), [&](Dim t) {
+      depthwise_conv2d_rows(isa_, g_, in[0], kernel(), bias(), relu_, out[0], t * per_task,
+                            std::min(rows, (t + 1) * per_task));
+    });
+    if (post_) activation_pass(post_, out[0], rows * g_.out_w, g_.out_c, 8 * g_.out_c, ctx);
+  }
+
+ private:
+  Isa isa_;
+  ops::Conv2DArgs g_;
 };
 
 // Conv2D as igemm over the input: row (n, oh, ow), tap (kh, kw) reads the input pixel under
@@ -620,6 +650,7 @@ class CpuBackend final : public Backend {
     // Inputs past int32 offsets go to the reference backend.
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs)) {
       const ops::Conv2DArgs& g = c->geometry;
+      if (c->depthwise) return DepthwiseConv2DOperator::suits(*c);
       // A fused pooling runs in the direct convolutions, and in Winograd's when it is one pixel
       // per output tile.
       if (c->pool && (g.groups != 1 || (WinogradConv2DOperator::suits(*c) && !WinogradConv2DOperator::pools(*c))))
@@ -639,6 +670,7 @@ class CpuBackend final : public Backend {
     if (std::holds_alternative<ops::DenseOp>(op.attrs))
       return std::make_unique<DenseOperator>(isa_, op, o.weights_change);
     if (const auto* c = std::get_if<ops::Conv2DOp>(&op.attrs); c && supports(op)) {
+      if (c->depthwise) return std::make_unique<DepthwiseConv2DOperator>(isa_, op);
       // A training step's forward products stay direct, summing as their gradients do.
       if (!o.weights_change && WinogradConv2DOperator::suits(*c) && (!c->pool || WinogradConv2DOperator::pools(*c)))
         return std::make_unique<WinogradConv2DOperator>(isa_, op, o.threads);

@@ -2,6 +2,7 @@
 // finds them). 6 x 16 tiles: 12 accumulators of the 16 ymm registers.
 #include <immintrin.h>
 
+#include "backends/cpu/kernels/depthwise_impl.h"
 #include "backends/cpu/kernels/igemm_impl.h"
 #include "backends/cpu/kernels/pooling_impl.h"
 #include "backends/cpu/kernels/winograd_impl.h"
@@ -45,6 +46,7 @@ void wgrad_rows_avx2(const WGradArgs& g, Dim r0, Dim r1, Dim f0, Dim f1) { wgrad
 
 KERAS_WINOGRAD_DEFINE(avx2, Avx2)
 KERAS_POOLING_DEFINE(avx2, Avx2)
+KERAS_DEPTHWISE_DEFINE(avx2, Avx2)
 
 }  // namespace keras::backends::cpu::detail
 

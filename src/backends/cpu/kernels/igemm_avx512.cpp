@@ -4,6 +4,7 @@
 // two of their twelve to the stack).
 #include <immintrin.h>
 
+#include "backends/cpu/kernels/depthwise_impl.h"
 #include "backends/cpu/kernels/igemm_impl.h"
 #include "backends/cpu/kernels/pooling_impl.h"
 #include "backends/cpu/kernels/small_conv_impl.h"
@@ -53,6 +54,7 @@ void small_conv_rows_avx512(const SmallConvArgs& a, Dim n, Dim r0, Dim r1) { sma
 
 KERAS_WINOGRAD_DEFINE(avx512, Avx512)
 KERAS_POOLING_DEFINE(avx512, Avx512)
+KERAS_DEPTHWISE_DEFINE(avx512, Avx512)
 
 }  // namespace keras::backends::cpu::detail
 

@@ -1,6 +1,7 @@
-// Winograd dispatch, and the portable version of the transforms (one channel at a time).
+// Winograd, pooling and depthwise dispatch, and their portable versions (one channel at a time).
 #include <algorithm>
 
+#include "backends/cpu/kernels/depthwise_impl.h"
 #include "backends/cpu/kernels/pooling_impl.h"
 #include "backends/cpu/kernels/winograd_impl.h"
 
@@ -22,6 +23,7 @@ struct Scalar {
   static V mul(V a, V b) { return a * b; }
   static V max(V a, V b) { return std::max(a, b); }
   static V div(V a, V b) { return a / b; }
+  static V fma(V a, V b, V c) { return a * b + c; }
   static V select_gt(V a, V b, V x, V y) { return a > b ? x : y; }
   static V select_eq(V a, V b, V x, V y) { return a == b ? x : y; }
   static V set1(float v) { return v; }
@@ -31,6 +33,7 @@ struct Scalar {
 
 KERAS_WINOGRAD_DEFINE(generic, Scalar)
 KERAS_POOLING_DEFINE(generic, Scalar)
+KERAS_DEPTHWISE_DEFINE(generic, Scalar)
 
 }  // namespace detail
 
@@ -60,6 +63,11 @@ void winograd_output(Isa isa, const WinogradShape& s, const WinogradOutput& o, D
 
 void pool2d_rows(Isa isa, const ops::Pool2DArgs& g, bool max, const float* x, float* y, Dim r0, Dim r1) {
   KERAS_WINOGRAD_DISPATCH(pool2d_rows, g, max, x, y, r0, r1)
+}
+
+void depthwise_conv2d_rows(Isa isa, const ops::Conv2DArgs& g, const float* x, const float* w, const float* bias,
+                           bool relu, float* y, Dim r0, Dim r1) {
+  KERAS_WINOGRAD_DISPATCH(depthwise_conv2d_rows, g, x, w, bias, relu, y, r0, r1)
 }
 
 void max_pool2d_backward_images(Isa isa, const ops::Pool2DArgs& g, const float* x, const float* dy, float* dx, Dim n0,
