@@ -482,6 +482,26 @@ TEST(FastBackend, RandomRecurrentLayersMatchReference) {
   }
 }
 
+// The memory-bound ops the CPU backend splits over threads: rectifiers, an unfolded
+// BatchNormalization (an affine op), concatenation and global pooling, on odd shapes.
+TEST(FastBackend, RandomMemoryBoundOpsMatchReference) {
+  Rng r(31);
+  for (int trial = 0; trial < 16; ++trial) {
+    Dim h = r.pick(1, 40), w = r.pick(1, 40), c = r.pick(1, 37), n = r.pick(1, 3);
+    auto input = Input(Shape{h, w, c});
+    auto bn = layers::BatchNormalization()(input);  // first: nothing to fold into
+    auto a = layers::LeakyReLU(0.1 * double(r.pick(0, 5)))(bn);
+    auto b = layers::ELU(0.5 + 0.25 * double(r.pick(0, 4)))(input);
+    auto d = layers::ReLU({.max_value = 2.0, .threshold = 0.1})(input);
+    auto cat = layers::Concatenate(r.one_of<int>({-1, 1, 2}))(std::vector<KerasTensor>{a, b, d});
+    auto pooled = r.pick(0, 1) ? layers::GlobalAveragePooling2D()(cat) : layers::GlobalMaxPooling2D()(cat);
+    Model m(input, pooled);
+    randomize(m, static_cast<uint32_t>(trial));
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + m.to_json());
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{n, h, w, c}, 5000u + trial, -3.0f, 3.0f)));
+  }
+}
+
 TEST(Runtime, RejectsUnknownBackendsAndInstructionSets) {
   EXPECT_THROW(Runtime(RuntimeOptions{.backend = "gpu"}), ValueError);
   EXPECT_THROW(Runtime(RuntimeOptions{.isa = "sse9"}), ValueError);

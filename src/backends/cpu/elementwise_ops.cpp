@@ -1,12 +1,14 @@
 #include "backends/cpu/elementwise_ops.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "backends/thread_pool.h"
 #include "engine/random.h"
 #include "ops/activations.h"
 #include "ops/batch_norm.h"
 #include "ops/dropout.h"
+#include "ops/rectifier.h"
 
 namespace keras::backends::cpu {
 
@@ -92,6 +94,91 @@ class MergeOperator final : public Operator {
   ops::MergeOp a_;
 };
 
+// Keras's rectifiers (ReLU, LeakyReLU, ThresholdedReLU, ELU layers), value by value.
+class RectifierOperator final : public Operator {
+ public:
+  RectifierOperator(const ops::RectifierOp& a, Dim size) : a_(a), size_(size) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    for_rows(ctx, size_, 1, [&](Dim i0, Dim i1) { ops::rectifier(a_, in[0] + i0, out[0] + i0, i1 - i0); });
+  }
+
+ private:
+  ops::RectifierOp a_;
+  Dim size_;
+};
+
+// y = x * scale[c] + shift[c] (a BatchNormalization that no product absorbed), by rows.
+class AffineOperator final : public Operator {
+ public:
+  AffineOperator(const ops::Op& op, const ops::AffineOp& a)
+      : a_(a), scale_(op.weights.at(0)), shift_(op.weights.at(1)) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    const float *scale = scale_->data(), *shift = shift_->data();
+    Dim c = a_.channels;
+    for_rows(ctx, a_.size / c, c, [&](Dim r0, Dim r1) {
+      for (Dim r = r0; r < r1; ++r) {
+        const float* x = in[0] + r * c;
+        float* y = out[0] + r * c;
+        for (Dim j = 0; j < c; ++j) y[j] = x[j] * scale[j] + shift[j];
+      }
+    });
+  }
+
+ private:
+  ops::AffineOp a_;
+  const Tensor* scale_;
+  const Tensor* shift_;
+};
+
+// Global average or max pooling: tasks of channel blocks over every image, each channel summed
+// in spatial order as the reference does.
+class GlobalPoolOperator final : public Operator {
+ public:
+  explicit GlobalPoolOperator(const ops::GlobalPoolOp& a) : a_(a) {}
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    for_channel_blocks(ctx, a_.batch * a_.spatial, a_.channels, [&](Dim c0, Dim c1) {
+      for (Dim n = 0; n < a_.batch; ++n) {
+        const float* x = in[0] + n * a_.spatial * a_.channels;
+        float* y = out[0] + n * a_.channels;
+        for (Dim c = c0; c < c1; ++c) y[c] = a_.max ? -std::numeric_limits<float>::infinity() : 0.0f;
+        for (Dim s = 0; s < a_.spatial; ++s)
+          for (Dim c = c0; c < c1; ++c) {
+            float v = x[s * a_.channels + c];
+            y[c] = a_.max ? std::max(y[c], v) : y[c] + v;
+          }
+        if (!a_.max)
+          for (Dim c = c0; c < c1; ++c) y[c] /= static_cast<float>(a_.spatial);
+      }
+    });
+  }
+
+ private:
+  ops::GlobalPoolOp a_;
+};
+
+// Concatenation: each outer block's pieces copied in order, tasks of whole blocks.
+class ConcatOperator final : public Operator {
+ public:
+  explicit ConcatOperator(const ops::ConcatOp& a) : a_(a) {
+    for (Dim w : a_.widths) total_ += w;
+  }
+  void run(Inputs in, Outputs out, void*, const RunContext& ctx) const override {
+    for_rows(ctx, a_.outer, total_, [&](Dim o0, Dim o1) {
+      for (Dim o = o0; o < o1; ++o) {
+        float* y = out[0] + o * total_;
+        for (size_t i = 0; i < a_.widths.size(); ++i) {
+          Dim w = a_.widths[i];
+          y = std::copy(in[i] + o * w, in[i] + (o + 1) * w, y);
+        }
+      }
+    });
+  }
+
+ private:
+  ops::ConcatOp a_;
+  Dim total_ = 0;
+};
+
 // db[c] = sum of dz[r, c] over rows, in row order per channel; tasks are blocks of channels.
 class BiasGradOperator final : public Operator {
  public:
@@ -175,9 +262,11 @@ bool supports_elementwise(const ops::Op& op) {
   if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs))
     return m->kind == ops::MergeOp::Kind::kAdd || m->kind == ops::MergeOp::Kind::kMultiply;
   if (std::holds_alternative<ops::DropoutOp>(op.attrs)) return std::get<ops::DropoutOp>(op.attrs).noise == op.inputs[0];
-  return std::holds_alternative<ops::ActivationOp>(op.attrs) ||
-         std::holds_alternative<ops::ActivationGradOp>(op.attrs) || std::holds_alternative<ops::BiasGradOp>(op.attrs) ||
-         std::holds_alternative<ops::BatchNormOp>(op.attrs) || std::holds_alternative<ops::BatchNormGradOp>(op.attrs);
+  return std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::RectifierOp>(op.attrs) ||
+         std::holds_alternative<ops::AffineOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
+         std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::ActivationGradOp>(op.attrs) ||
+         std::holds_alternative<ops::BiasGradOp>(op.attrs) || std::holds_alternative<ops::BatchNormOp>(op.attrs) ||
+         std::holds_alternative<ops::BatchNormGradOp>(op.attrs);
 }
 
 std::unique_ptr<Operator> create_elementwise(const ops::Op& op) {
@@ -186,6 +275,11 @@ std::unique_ptr<Operator> create_elementwise(const ops::Op& op) {
   if (const auto* a = std::get_if<ops::ActivationGradOp>(&op.attrs))
     return std::make_unique<ActivationGradOperator>(*a);
   if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs)) return std::make_unique<MergeOperator>(*m);
+  if (const auto* r = std::get_if<ops::RectifierOp>(&op.attrs))
+    return std::make_unique<RectifierOperator>(*r, op.inputs.at(0).num_elements());
+  if (const auto* a = std::get_if<ops::AffineOp>(&op.attrs)) return std::make_unique<AffineOperator>(op, *a);
+  if (const auto* g = std::get_if<ops::GlobalPoolOp>(&op.attrs)) return std::make_unique<GlobalPoolOperator>(*g);
+  if (const auto* c = std::get_if<ops::ConcatOp>(&op.attrs)) return std::make_unique<ConcatOperator>(*c);
   if (const auto* b = std::get_if<ops::BiasGradOp>(&op.attrs)) return std::make_unique<BiasGradOperator>(*b);
   if (const auto* n = std::get_if<ops::BatchNormOp>(&op.attrs))
     return std::make_unique<BatchNormOperator>(op, *n, false);
