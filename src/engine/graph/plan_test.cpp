@@ -83,6 +83,31 @@ Model bn_head() {
   return Model(input, layers::Dense(4, "sigmoid")(x));
 }
 
+// Recurrent ops (dense cells, stacked, and a convolutional one).
+Model recurrent() {
+  auto input = Input({7, 5});
+  auto x = layers::LSTM({.units = 8, .return_sequences = true})(input);
+  x = layers::Bidirectional(layers::GRU(6))(x);
+  return Model(input, layers::Dense(3)(x));
+}
+
+Model conv_lstm() {
+  auto input = Input({3, 6, 6, 2});
+  auto x = layers::ConvLSTM2D({.filters = 4, .kernel_size = 3, .padding = "same"})(input);
+  x = layers::GlobalAveragePooling2D()(x);
+  return Model(input, layers::Dense(2)(x));
+}
+
+// A depthwise convolution and the memory-bound ops around it.
+Model mobile_block() {
+  auto input = Input({12, 12, 8});
+  auto x = layers::BatchNormalization()(input);
+  auto d = layers::DepthwiseConv2D({.kernel_size = 3, .padding = "same", .activation = "relu"})(x);
+  auto l = layers::LeakyReLU(0.2)(d);
+  auto c = layers::Concatenate()(std::vector<KerasTensor>{l, x});
+  return Model(input, layers::GlobalMaxPooling2D()(c));
+}
+
 long allocations_of(const std::function<void()>& f) {
   long before = g_allocations.load();
   f();
@@ -91,7 +116,7 @@ long allocations_of(const std::function<void()>& f) {
 
 TEST(Plan, RepeatedPredictOnBatchAllocatesNothing) {
   for (int threads : {1, 2}) {
-    for (Model m : {w1(), bn_head()}) {
+    for (Model m : {w1(), bn_head(), recurrent(), conv_lstm(), mobile_block()}) {
       m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
       Shape in = m.inputs()[0].shape();
       std::vector<Dim> dims = in.dims();
@@ -161,6 +186,18 @@ TEST(Plan, ResultsAreIdenticalForAnyThreadCount) {
   for (int threads : {2, 3, 5}) {
     m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
     EXPECT_EQ(m.predict(x), one) << threads << " threads";
+  }
+  // Recurrent ops, depthwise convolutions and the memory-bound ops split over threads too.
+  for (Model r : {recurrent(), conv_lstm(), mobile_block()}) {
+    std::vector<Dim> dims = r.inputs()[0].shape().dims();
+    dims[0] = 3;
+    Tensor xr = random_tensor(Shape(dims), 10, -1.0f, 1.0f);
+    r.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = 1}));
+    Tensor single = r.predict(xr);
+    for (int threads : {2, 3}) {
+      r.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
+      EXPECT_EQ(r.predict(xr), single) << r.name() << " on " << threads << " threads";
+    }
   }
 }
 
