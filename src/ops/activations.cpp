@@ -180,6 +180,8 @@ const std::map<std::string, RawActivationGradFn>& grad_table() {
 
 bool is_linear(const std::string& name) { return name.empty() || name == "linear" || name == "None"; }
 
+bool acts_per_row(const std::string& name) { return name == "softmax" || name == "log_softmax"; }
+
 bool activation_grad_from_output(const std::string& name) {
   return name == "relu" || name == "sigmoid" || name == "tanh" || name == "softmax" || name == "log_softmax";
 }

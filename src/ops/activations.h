@@ -36,6 +36,9 @@ ActivationGradFn activation_grad(const std::string& name);
 RawActivationGradFn raw_activation_grad(const std::string& name);
 // True for "linear" (and ""), whose forward and backward are the identity.
 bool is_linear(const std::string& name);
+// True for the activations computed per row of the last axis (softmax, log_softmax): they
+// depend on the layout, the others act value by value.
+bool acts_per_row(const std::string& name);
 // True when activation_grad reads only the output y (relu: y > 0 exactly when z > 0; sigmoid,
 // tanh, softmax, log_softmax): a layer then need not keep z and passes y for it.
 bool activation_grad_from_output(const std::string& name);

@@ -235,6 +235,57 @@ bool pooled(const ops::Op& op) {
   return c && c->pool;
 }
 
+// A transpose of a transpose that undoes it (channels_first layers one after another: each moves
+// channels last for its kernel and back) reads the first one's input instead, so a run of
+// channels_first layers keeps the kernels' layout between them; a transpose left with no reader
+// goes too.
+void cancel_transposes(std::vector<Plan::Step>& steps, std::vector<Plan::Value>& values,
+                       const std::vector<int>& outputs) {
+  std::vector<int> producer(values.size(), -1);
+  for (size_t i = 0; i < steps.size(); ++i)
+    for (int v : steps[i].outputs) producer[static_cast<size_t>(v)] = static_cast<int>(i);
+  // Reads of each root's memory, through views too; a model output (or a view of one) stays.
+  auto root_of = [&](int v) { return values[static_cast<size_t>(v)].root; };
+  std::vector<int> reads(values.size(), 0);
+  std::vector<bool> output(values.size(), false);
+  for (const Plan::Step& s : steps)
+    for (int v : s.inputs) ++reads[static_cast<size_t>(root_of(v))];
+  for (int v : outputs) output[static_cast<size_t>(root_of(v))] = true;
+  std::vector<bool> removed(steps.size(), false);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const auto* second = std::get_if<ops::TransposeOp>(&steps[i].op.attrs);
+    if (!second) continue;
+    int mid = steps[i].inputs[0], out = steps[i].outputs[0];
+    int p = producer[static_cast<size_t>(mid)];
+    if (p < 0 || removed[static_cast<size_t>(p)] || output[static_cast<size_t>(out)]) continue;
+    const auto* first = std::get_if<ops::TransposeOp>(&steps[static_cast<size_t>(p)].op.attrs);
+    if (!first || first->perm.size() != second->perm.size()) continue;
+    bool identity = true;
+    for (size_t a = 0; a < second->perm.size(); ++a)
+      identity = identity && first->perm[static_cast<size_t>(second->perm[a])] == static_cast<int>(a);
+    int source = steps[static_cast<size_t>(p)].inputs[0];
+    if (!identity || values[static_cast<size_t>(source)].shape != values[static_cast<size_t>(out)].shape) continue;
+    // Readers of `out`, and views of it, read `source` instead.
+    for (Plan::Step& s : steps)
+      for (int& v : s.inputs)
+        if (v == out) v = source;
+    for (Plan::Value& v : values) {
+      if (v.parent == out) v.parent = source;
+      if (v.root == out) v.root = root_of(source);
+    }
+    reads[static_cast<size_t>(root_of(source))] += reads[static_cast<size_t>(out)];
+    removed[i] = true;
+    if (--reads[static_cast<size_t>(mid)] == 0 && !output[static_cast<size_t>(mid)]) {
+      removed[static_cast<size_t>(p)] = true;
+      --reads[static_cast<size_t>(root_of(source))];
+    }
+  }
+  std::vector<Plan::Step> kept;
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(steps[i]));
+  steps = std::move(kept);
+}
+
 // Inference rewrites: BatchNormalization (an affine op) folded into the product before it,
 // activations fused into the product's epilogue, then poolings into the convolution, each when
 // the product's output feeds nothing else.
@@ -333,8 +384,10 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
   const backends::Backend& fast = runtime_->backend();
   if (training)
     build_backward(b, variables, in);
-  else
+  else {
+    cancel_transposes(steps_, values_, outputs_);
     fuse(steps_, values_, outputs_, b, fast);
+  }
   for (Step& s : steps_) {
     const backends::Backend& be = fast.supports(s.op) ? fast : backends::reference_backend();
     s.impl = be.create(s.op, {.threads = runtime_->threads(), .weights_change = training || options.weights_change});

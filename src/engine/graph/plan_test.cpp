@@ -7,6 +7,7 @@
 #include <new>
 #include <thread>
 
+#include "engine/functional.h"
 #include "keras/keras.h"
 #include "keras/runtime.h"
 #include "test_helpers.h"
@@ -108,6 +109,14 @@ Model mobile_block() {
   return Model(input, layers::GlobalMaxPooling2D()(c));
 }
 
+// Moving statistics away from 0 and 1, so that folding them matters.
+void randomize_batch_norm(Model& m) {
+  std::vector<Tensor> w = m.get_weights();
+  for (size_t i = 0; i < w.size(); ++i)
+    if (w[i].rank() == 1) w[i] = random_tensor(w[i].shape(), 50u + static_cast<uint32_t>(i), 0.5f, 1.5f);
+  m.set_weights(w);
+}
+
 long allocations_of(const std::function<void()>& f) {
   long before = g_allocations.load();
   f();
@@ -153,6 +162,34 @@ TEST(Plan, ConvnetRunsOnTheFastBackendWithoutIdentitySteps) {
   // Every step of this model runs on the fast backend (the Dropout and Flatten are no steps).
   EXPECT_EQ(info.steps.find("[reference]"), std::string::npos) << info.steps;
   EXPECT_EQ(info.steps.find("dropout"), std::string::npos) << info.steps;
+}
+
+// channels_first layers one after another keep the kernels' layout between them: the plan moves
+// channels last once at the start and back once before the Flatten (a BatchNormalization over
+// axis 1 then folds into the convolution before it), and computes what the layers called one
+// by one (each moving channels there and back) compute.
+TEST(Plan, ChannelsFirstLayersInARowTransposeOnlyAtTheEdges) {
+  auto input = Input({3, 10, 9});
+  auto x = layers::Conv2D({.filters = 4, .kernel_size = 3, .padding = "same", .data_format = "channels_first"})(input);
+  x = layers::BatchNormalization({.axis = 1})(x);
+  x = layers::MaxPooling2D({.pool_size = {2, 2}, .data_format = "channels_first"})(x);
+  x = layers::Conv2D(
+      {.filters = 5, .kernel_size = 3, .padding = "same", .data_format = "channels_first", .activation = "relu"})(x);
+  x = layers::Conv2D({.filters = 4, .kernel_size = 1, .data_format = "channels_first", .activation = "tanh"})(x);
+  Model m(input, layers::Dense(3)(layers::Flatten()(x)));
+  randomize_batch_norm(m);
+  auto info = m.plan_info({Shape{2, 3, 10, 9}});
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = info.steps.find(what); at != std::string::npos; at = info.steps.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("transpose"), 2u) << info.steps;
+  EXPECT_EQ(count("affine"), 0u) << info.steps;
+  EXPECT_EQ(count("activation"), 0u) << info.steps;
+  Tensor in = random_tensor(Shape{2, 3, 10, 9}, 4);
+  std::vector<Tensor> layer_by_layer = m.functional().call({in}, {});  // every layer's own plan
+  EXPECT_TRUE(testing::AllClose(m.predict(in), layer_by_layer.at(0)));
 }
 
 TEST(Plan, ConcurrentPredictsMatchSingleThreadedOnesBitForBit) {

@@ -290,10 +290,12 @@ bool ConvBase::lower(graph::Lowering& g, const std::vector<int>& in, std::vector
   dims.push_back(args.out_c);
   Shape ys(std::move(dims));
   if (ys.num_elements() == 0) return false;
-  // channels_first applies the activation after moving back, as Keras: an axis-dependent
-  // activation (softmax) sees its layout.
-  int y = emit(g, x, args, ys, {spec_.use_bias, first ? "" : spec_.activation});
-  if (first) y = graph::activation(g, graph::to_channels_first(g, y, name()), spec_.activation, name());
+  // channels_first applies an axis-dependent activation (softmax) after moving back, as Keras,
+  // so it sees its layout; one acting value by value stays in the product's epilogue.
+  bool after = first && ops::acts_per_row(spec_.activation);
+  int y = emit(g, x, args, ys, {spec_.use_bias, after ? "" : spec_.activation});
+  if (first) y = graph::to_channels_first(g, y, name());
+  if (after) y = graph::activation(g, y, spec_.activation, name());
   out = {y};
   return true;
 }
