@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <regex>
+#include <sstream>
 
 #include "keras/io.h"
 #include "keras/model.h"
@@ -141,6 +143,20 @@ TEST(Cli, HelpForEachCommand) {
     EXPECT_EQ(r.status, 0) << c;
     EXPECT_NE(r.out.find("usage: kerascpp"), std::string::npos) << c;
   }
+}
+
+// bench --profile lists every step of the plan with its time and share (formats only: no
+// timing is asserted).
+TEST(Cli, BenchProfileListsEveryStep) {
+  CliRun r = kerascpp("bench " + model_path("mnist_convnet.json") + " --seconds 0.01 --threads 1 --plan --profile");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::regex step(R"( +[0-9]+\.[0-9]{3} ms +[0-9]+\.[0-9] % .*(conv2d|dense).*\[cpu\] -> \(1, .*)");
+  size_t steps = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) steps += std::regex_match(line, step);
+  EXPECT_EQ(steps, 3u) << r.out;  // two convolutions with their poolings, the classifier
+  EXPECT_NE(r.out.find("ms in all (medians of"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ms/batch: "), std::string::npos) << r.out;
 }
 
 TEST(Cli, UnsupportedLayerIsNamed) {

@@ -132,6 +132,9 @@ class Model : public Layer {
   };
   // training: the plan fit() runs for these shapes (forward and backward ops).
   PlanInfo plan_info(const std::vector<Shape>& input_shapes, bool training = false) const;
+  // Where predict's time goes: each step of the plan for x's shapes with its median time over
+  // `runs` runs, its share and its GFLOP/s (kerascpp bench --profile).
+  std::string profile(const std::vector<Tensor>& x, int runs = 20) const;
 
   // Where the model's math runs (keras/runtime.h); the default runtime unless set.
   void set_runtime(std::shared_ptr<Runtime> runtime) const;

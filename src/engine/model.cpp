@@ -142,6 +142,16 @@ Model::PlanInfo Model::plan_info(const std::vector<Shape>& input_shapes, bool tr
   return {plan->flops(), plan->arena_bytes(), plan->describe()};
 }
 
+std::string Model::profile(const std::vector<Tensor>& x, int runs) const {
+  std::vector<const Shape*> shapes;
+  std::vector<const float*> in;
+  for (const Tensor& t : x) {
+    shapes.push_back(&t.shape());
+    in.push_back(t.data());
+  }
+  return functional().plan(shapes)->profile(in, runs);
+}
+
 void Model::set_runtime(std::shared_ptr<Runtime> runtime) const { functional().set_runtime(std::move(runtime)); }
 std::shared_ptr<Runtime> Model::runtime() const { return functional().runtime(); }
 

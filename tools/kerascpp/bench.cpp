@@ -17,7 +17,7 @@ namespace {
 
 const char* kBenchHelp =
     "usage: kerascpp bench MODEL [--batch-size N] [--threads T] [--seconds S] [--backend cpu|reference]\n"
-    "                      [--isa auto|avx512|avx2|generic] [--weights W] [--plan]\n"
+    "                      [--isa auto|avx512|avx2|generic] [--weights W] [--plan] [--profile]\n"
     "       kerascpp bench MODEL --fit --dataset fashion_mnist|mnist [--batch-size N] [--threads T]\n"
     "\n"
     "Times the model on this machine. Inference: a batch of uniform random inputs, run after a\n"
@@ -34,13 +34,14 @@ const char* kBenchHelp =
     "  --seconds S      timed seconds after warm-up (default 5)\n"
     "  --backend B      cpu (default) or reference\n"
     "  --isa I          the cpu backend's instruction set (default auto)\n"
-    "  --plan           print the compiled plan's steps first\n";
+    "  --plan           print the compiled plan's steps first\n"
+    "  --profile        then each step's median time, share and GFLOP/s\n";
 
 struct BenchArgs {
   std::string model, weights, dataset, backend = "cpu", isa = "auto";
   int batch = 0, threads = 0;
   double seconds = 5;
-  bool fit = false, plan = false;
+  bool fit = false, plan = false, profile = false;
 };
 
 BenchArgs parse(const std::vector<std::string>& args) {
@@ -68,6 +69,8 @@ BenchArgs parse(const std::vector<std::string>& args) {
       a.fit = true;
     } else if (f == "--plan") {
       a.plan = true;
+    } else if (f == "--profile") {
+      a.profile = true;
     } else if (!f.empty() && f[0] == '-') {
       throw UsageError("unknown option " + f);
     } else if (a.model.empty()) {
@@ -134,6 +137,7 @@ int bench_predict(const BenchArgs& a, const keras::Model& model, int threads) {
   }
   std::sort(ms.begin(), ms.end());
   double median = ms[ms.size() / 2];
+  if (a.profile) std::cout << model.profile(x, static_cast<int>(std::min<size_t>(ms.size(), 50)));
   double gflops = info.flops / (median / 1000) / 1e9;
   double peak = keras::measure_fma_peak_gflops(threads);
   std::cout << "runtime: " << model.runtime()->name() << ", " << model.runtime()->threads() << " threads\n";

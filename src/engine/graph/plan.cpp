@@ -1,8 +1,10 @@
 #include "engine/graph/plan.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <functional>
+#include <iomanip>
 #include <map>
 #include <new>
 #include <sstream>
@@ -632,6 +634,44 @@ double Plan::flops() const {
   double total = 0;
   for (const Step& s : steps_) total += ops::flops(s.op);
   return total;
+}
+
+std::string Plan::profile(std::span<const float* const> inputs, int runs) const {
+  if (options_.training) throw ValueError("Plan::profile times inference plans");
+  std::unique_ptr<Arena> arena = acquire_arena();
+  backends::RunContext ctx{.pool = &runtime_->pool()};
+  std::vector<std::vector<double>> times(steps_.size());
+  for (int r = 0; r < std::max(runs, 1); ++r)
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      run_steps(*arena, inputs, i, i + 1, ctx);
+      times[i].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  release_arena(std::move(arena));
+  std::vector<double> median(steps_.size());
+  double total = 0;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    std::sort(times[i].begin(), times[i].end());
+    median[i] = times[i][times[i].size() / 2];
+    total += median[i];
+  }
+  std::istringstream lines(describe());
+  std::ostringstream os;
+  os << std::fixed;
+  std::string line;
+  for (size_t i = 0; i < steps_.size() && std::getline(lines, line); ++i) {
+    double flops = ops::flops(steps_[i].op);
+    os << std::setprecision(3) << std::setw(9) << median[i] * 1e3 << " ms " << std::setprecision(1) << std::setw(5)
+       << 100 * median[i] / std::max(total, 1e-12) << " % ";
+    if (flops > 0)
+      os << std::setw(7) << flops / median[i] / 1e9 << " GFLOP/s  ";
+    else
+      os << std::string(17, ' ');
+    os << line << "\n";
+  }
+  os << std::setprecision(3) << std::setw(9) << total * 1e3 << " ms in all (medians of " << std::max(runs, 1)
+     << " runs)\n";
+  return os.str();
 }
 
 std::string Plan::describe() const {

@@ -107,6 +107,10 @@ class Plan {
   // output, shaped as output_shapes(). Safe to call from many threads at once.
   void run(std::span<const float* const> inputs, std::span<float* const> outputs) const;
 
+  // Each step's median time over `runs` runs of the whole plan on these inputs, with the
+  // describe() line it belongs to: "  ms  share  GFLOP/s  op layer [backend] -> shape".
+  std::string profile(std::span<const float* const> inputs, int runs) const;
+
   size_t arena_bytes() const { return arena_bytes_; }
   double flops() const;
   // One line per step: op kind, layer, backend, output shape.
