@@ -237,15 +237,29 @@ bool pooled(const ops::Op& op) {
   return c && c->pool;
 }
 
+// The step writing each value (-1 for inputs and views).
+std::vector<int> producers(const std::vector<Plan::Step>& steps, const std::vector<Plan::Value>& values) {
+  std::vector<int> producer(values.size(), -1);
+  for (size_t i = 0; i < steps.size(); ++i)
+    for (int v : steps[i].outputs) producer[static_cast<size_t>(v)] = static_cast<int>(i);
+  return producer;
+}
+
+// Drops the steps a rewrite marked removed, keeping the others' order.
+void erase_removed(std::vector<Plan::Step>& steps, const std::vector<bool>& removed) {
+  std::vector<Plan::Step> kept;
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(steps[i]));
+  steps = std::move(kept);
+}
+
 // A transpose of a transpose that undoes it (channels_first layers one after another: each moves
 // channels last for its kernel and back) reads the first one's input instead, so a run of
 // channels_first layers keeps the kernels' layout between them; a transpose left with no reader
 // goes too.
 void cancel_transposes(std::vector<Plan::Step>& steps, std::vector<Plan::Value>& values,
                        const std::vector<int>& outputs) {
-  std::vector<int> producer(values.size(), -1);
-  for (size_t i = 0; i < steps.size(); ++i)
-    for (int v : steps[i].outputs) producer[static_cast<size_t>(v)] = static_cast<int>(i);
+  std::vector<int> producer = producers(steps, values);
   // Reads of each root's memory, through views too; a model output (or a view of one) stays.
   auto root_of = [&](int v) { return values[static_cast<size_t>(v)].root; };
   std::vector<int> reads(values.size(), 0);
@@ -282,10 +296,7 @@ void cancel_transposes(std::vector<Plan::Step>& steps, std::vector<Plan::Value>&
       --reads[static_cast<size_t>(root_of(source))];
     }
   }
-  std::vector<Plan::Step> kept;
-  for (size_t i = 0; i < steps.size(); ++i)
-    if (!removed[i]) kept.push_back(std::move(steps[i]));
-  steps = std::move(kept);
+  erase_removed(steps, removed);
 }
 
 // Inference rewrites: BatchNormalization (an affine op) folded into the product before it,
@@ -293,9 +304,7 @@ void cancel_transposes(std::vector<Plan::Step>& steps, std::vector<Plan::Value>&
 // the product's output feeds nothing else.
 void fuse(std::vector<Plan::Step>& steps, const std::vector<Plan::Value>& values, const std::vector<int>& outputs,
           PlanBuilder& b, const backends::Backend& backend) {
-  std::vector<int> producer(values.size(), -1);
-  for (size_t i = 0; i < steps.size(); ++i)
-    for (int v : steps[i].outputs) producer[static_cast<size_t>(v)] = static_cast<int>(i);
+  std::vector<int> producer = producers(steps, values);
   std::vector<int> uses = use_counts(values, steps, outputs);
   std::vector<bool> removed(steps.size(), false);
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -326,10 +335,7 @@ void fuse(std::vector<Plan::Step>& steps, const std::vector<Plan::Value>& values
     producer[static_cast<size_t>(s.outputs[0])] = p;
     removed[i] = true;
   }
-  std::vector<Plan::Step> kept;
-  for (size_t i = 0; i < steps.size(); ++i)
-    if (!removed[i]) kept.push_back(std::move(steps[i]));
-  steps = std::move(kept);
+  erase_removed(steps, removed);
 }
 
 // First-fit placement of [first, last] lifetimes in one arena (ggml-alloc's idea).
