@@ -167,6 +167,12 @@ bool ConvLSTM2DImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::
   const Shape& x5 = shapes[0];
   Dim n = x5[0], steps = x5[1], f = o_.filters;
   if (steps == 0) fail("cannot run on a sequence of 0 timesteps. Received input shape " + x5.str());
+  // Keras's ConvLSTMCell drops inputs and states in training; without those masks a training
+  // step would compute something else, so it says so instead.
+  auto active = [](double rate) { return rate > 0 && rate < 1; };
+  if (g.training() && (active(o_.dropout) || active(o_.recurrent_dropout)))
+    throw NotImplementedError("Layer \"" + name() +
+                              "\" (ConvLSTM2D): dropout and recurrent_dropout in training are not supported yet");
   auto vars = variables();
   bool cf = channels_first();
   std::vector<int> values = in;

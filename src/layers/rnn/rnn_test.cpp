@@ -270,6 +270,16 @@ TEST(RecurrentConfig, Keras3InitialStateKwargsAndRoundTrip) {
   EXPECT_FALSE(AllClose(back.predict(in)[0], m.predict({in[0], in[1], Tensor({2, 2}, -1.0f)})[0]));
 }
 
+// ConvLSTM2D's dropout has no masks yet: a training call says so instead of training without
+// them; inference (where Keras applies no dropout) runs.
+TEST(ConvLSTM2D, DropoutInTrainingIsAClearError) {
+  Layer l = layers::ConvLSTM2D({.filters = 2, .kernel_size = 3, .dropout = 0.2});
+  l->build({Shape{None, 2, 5, 5, 1}});
+  Tensor x = testing::random_tensor({1, 2, 5, 5, 1}, 3);
+  EXPECT_EQ(l->call({x}, {}).at(0).shape(), Shape({1, 3, 3, 2}));
+  EXPECT_THROW(l->call({x}, {.training = true}), NotImplementedError);
+}
+
 TEST(RecurrentConfig, WrappersRoundTripThroughJson) {
   Sequential m({Input({5, 3}), layers::Bidirectional(layers::GRU({.units = 2, .return_sequences = true}), "ave"),
                 layers::TimeDistributed(layers::Dense(3, "relu")), layers::SimpleRNN(2)});
