@@ -131,24 +131,35 @@ TEST(FastBackend, SmallReductionConv2DMatchesReference) {
   }
 }
 
-// 3x3 stride-1 convolutions with at least 16 channels in and out run by Winograd F(2x2, 3x3):
-// both ways of splitting its work (shared transformed weights for many tiles, filter panels
-// for few), odd sizes, both paddings.
+// 3x3 stride-1 convolutions with at least 16 channels in and out run by Winograd, F(4x4, 3x3)
+// where the outputs fill their 4x4 tiles, else F(2x2, 3x3): both tile sizes with both ways of
+// splitting the work (shared transformed weights for many tiles, filter panels over channel
+// slices for few), then random odd sizes and both paddings.
 TEST(FastBackend, RandomWinogradConv2DMatchesReference) {
+  struct Case {
+    Dim batch, size, c, f;
+  };
+  // F(2x2) shared, F(2x2) panels, F(4x4) shared, F(4x4) panels (150 channels: three slices).
+  std::vector<Case> cases{{3, 11, 20, 24}, {3, 11, 150, 140}, {1, 22, 20, 24}, {1, 16, 150, 140}};
   Rng r(13);
   for (int trial = 0; trial < 16; ++trial) {
     bool wide = trial % 2 == 0;
     Dim c = wide ? r.pick(16, 40) : r.pick(150, 200), f = wide ? r.pick(16, 50) : r.pick(120, 170);
-    Dim h = wide ? r.pick(3, 40) : r.pick(3, 12), w = wide ? r.pick(3, 40) : r.pick(3, 12);
-    std::string padding = r.one_of<std::string>({"valid", "same"});
-    auto input = Input({h, w, c});
-    Model m(input, layers::Conv2D({.filters = f,
+    Dim h = wide ? r.pick(3, 40) : r.pick(3, 12);
+    cases.push_back({r.pick(1, 2), h, c, f});
+  }
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& k = cases[i];
+    Dim w = i < 4 ? k.size : k.size + r.pick(-2, 2);
+    std::string padding = i < 4 ? "valid" : r.one_of<std::string>({"valid", "same"});
+    auto input = Input({k.size, std::max<Dim>(w, 3), k.c});
+    Model m(input, layers::Conv2D({.filters = k.f,
                                    .kernel_size = {3, 3},
                                    .padding = padding,
                                    .activation = r.one_of<std::string>({"relu", "linear", "tanh"})})(input));
-    randomize(m, static_cast<uint32_t>(trial));
+    randomize(m, static_cast<uint32_t>(i));
     SCOPED_TRACE(m.to_json());
-    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{r.pick(1, 2), h, w, c}, 300u + trial)));
+    EXPECT_TRUE(fast_matches_reference(m, random_tensor(Shape{k.batch, k.size, std::max<Dim>(w, 3), k.c}, 300u + i)));
   }
 }
 
@@ -239,7 +250,8 @@ TEST(FastBackend, ConvolutionWithFusedPoolingMatchesReference) {
   EXPECT_GT(fused, 20);
 }
 
-// Winograd's output tiles are 2x2, so a 2x2 stride-2 pooling becomes one pixel per tile: odd
+// Winograd's output tiles are 2x2 or 4x4, so a 2x2 stride-2 pooling becomes one or four pixels
+// per tile: odd
 // sizes (a last tile half outside), both paddings of the convolution and of the pooling.
 TEST(FastBackend, WinogradWithFusedPoolingMatchesReference) {
   Rng r(23);

@@ -386,20 +386,21 @@ class Conv2DOperator final : public ProductOperator {
   int threads_ = 1;
 };
 
-// 3x3 stride-1 convolutions by Winograd F(2x2, 3x3). Two ways to split the work, by the size of
-// the transformed weights U (16 x C x F):
+// 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) or F(4x4, 3x3) (`tile`, see tile_for). Two
+// ways to split the work, by the size of the transformed weights U (alpha^2 x C x F):
 //  - small U (early, wide layers: many tiles, few channels): U is transformed once per run into
-//    the workspace, and tasks are blocks of tiles;
-//  - large U (late layers: few tiles, many channels): tasks are panels of filters, each
-//    transforming only its slice of U into its thread's scratch and running every tile through
-//    it, so U is never written out whole nor read twice.
-// A task transforms its input tiles, runs the 16 products through igemm and transforms the
-// results into the output. Per output value the arithmetic is the same however the work is
-// split, so results do not depend on the thread count.
+//    the workspace, and tasks are blocks of tiles, each transforming its input tiles, running
+//    the alpha^2 products through igemm and transforming the results into the output;
+//  - large U (late layers: few tiles, many channels): the input tiles V are transformed once
+//    into the workspace; tasks are panels of filters, each accumulating its products over
+//    slices of the input channels, with only that slice of U transformed at a time into its
+//    thread's scratch (where it stays in cache), so U is never written out whole nor read twice.
+// Per output value the arithmetic is the same however the work is split (the reduction over
+// channels runs in order), so results do not depend on the thread count.
 class WinogradConv2DOperator final : public ProductOperator {
  public:
-  // A fused pooling must be 2x2 with stride 2 from the top left (one pixel per output tile),
-  // after at most relu (other activations run after the whole output).
+  // A fused pooling must be 2x2 with stride 2 from the top left (whole windows per output
+  // tile), after at most relu (other activations run after the whole output).
   static bool pools(const ops::Conv2DOp& c) {
     const ops::Pool2DArgs& p = c.pool->geometry;
     return p.pool_h == 2 && p.pool_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_top == 0 && p.pad_left == 0 &&
@@ -407,11 +408,21 @@ class WinogradConv2DOperator final : public ProductOperator {
            (c.epilogue.activation == "relu" || ops::is_linear(c.epilogue.activation));
   }
 
+  // F(4x4, 3x3) (36 products per 16 outputs) where the outputs fill 3/4 of their tiles and
+  // there are at least 16 tiles; else F(2x2, 3x3) (16 per 4).
+  static Dim tile_for(const ops::Conv2DOp& c) {
+    const ops::Conv2DArgs& g = c.geometry;
+    Dim tiles_h = ceil_div(g.out_h, 4), tiles_w = ceil_div(g.out_w, 4);
+    bool fills = g.out_h * g.out_w * 4 >= tiles_h * tiles_w * 16 * 3;
+    return fills && g.batch * tiles_h * tiles_w >= 16 ? 4 : 2;
+  }
+
   static bool suits(const ops::Conv2DOp& c) {
     const ops::Conv2DArgs& g = c.geometry;
-    return !c.depthwise && g.groups == 1 && g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
-           g.dilation_h == 1 && g.dilation_w == 1 && g.in_c >= 16 && g.out_c >= 16 &&
-           g.batch * ((g.out_h + 1) / 2) * ((g.out_w + 1) / 2) >= 64;
+    if (c.depthwise || g.groups != 1 || g.k_h != 3 || g.k_w != 3 || g.stride_h != 1 || g.stride_w != 1 ||
+        g.dilation_h != 1 || g.dilation_w != 1 || g.in_c < 16 || g.out_c < 16)
+      return false;
+    return tile_for(c) == 4 || g.batch * ceil_div(g.out_h, 2) * ceil_div(g.out_w, 2) >= 64;
   }
 
   WinogradConv2DOperator(Isa isa, const ops::Op& op, int threads)
@@ -419,97 +430,134 @@ class WinogradConv2DOperator final : public ProductOperator {
         isa_(isa),
         a_(std::get<ops::Conv2DOp>(op.attrs)) {
     const ops::Conv2DArgs& g = a_.geometry;
-    s_ = {g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.pad_top, g.pad_left};
-    const Dim C = g.in_c, F = g.out_c;
+    s_ = {g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.pad_top, g.pad_left, tile_for(a_)};
+    const Dim C = g.in_c, F = g.out_c, freqs = s_.frequencies(), tiles = s_.tiles();
     // Split by filters when U is over 1 MiB and there are few tiles to share it.
-    split_filters_ = 16 * C * F > (Dim{1} << 18) && s_.tiles() <= 256;
+    split_filters_ = freqs * C * F > (Dim{1} << 18) && tiles <= 256;
     // U is written in the tile kernel's packed strips; panels must hold whole strips.
     width_ = packed_width(isa);
     Dim align = std::max<Dim>(16, width_);
     panel_ = F;
-    if (split_filters_) panel_ = std::max<Dim>(32, ceil_div(ceil_div(F, 2 * threads), align) * align);
+    if (split_filters_) {
+      // Two panels per thread, each one's products M (alpha^2 x tiles x panel) within 1 MiB.
+      Dim fits = std::max<Dim>(1, (Dim{1} << 18) / (freqs * tiles));
+      panel_ = std::max<Dim>(align, std::min(ceil_div(F, 2 * threads), fits) / align * align);
+      slice_ = std::min<Dim>(C, 64);
+    }
     panels_ = ceil_div(F, panel_);
     // Tiles per block: a block's V and M within about 2 MiB, a multiple of the row tile.
-    block_ = std::clamp<Dim>((Dim{1} << 19) / (16 * (C + panel_)) / 12 * 12, 12, 240);
-    block_ = std::min(block_, s_.tiles());
-    blocks_ = ceil_div(s_.tiles(), block_);
+    block_ = split_filters_ ? tiles : std::clamp<Dim>((Dim{1} << 19) / (freqs * (C + panel_)) / 12 * 12, 12, 240);
+    block_ = std::min(block_, tiles);
+    blocks_ = ceil_div(tiles, block_);
     threads_ = threads;
   }
 
   size_t workspace_bytes() const override {
-    return sizeof(float) * ((split_filters_ ? 0 : u_values()) + static_cast<size_t>(threads_) * scratch_values());
+    size_t shared = split_filters_ ? static_cast<size_t>(s_.frequencies() * s_.tiles() * s_.in_c) : u_values();
+    return sizeof(float) * (shared + static_cast<size_t>(threads_) * scratch_values());
   }
 
   void run(std::span<const float* const> in, std::span<float* const> out, void* workspace,
            const RunContext& ctx) const override {
-    float* shared_u = static_cast<float*>(workspace);
-    float* scratch = shared_u + (split_filters_ ? 0 : u_values());
-    const Dim C = s_.in_c, F = s_.out_c;
     if (split_filters_) {
-      ctx.pool->parallel_for_indexed(panels_, [&](Dim p, int thread) {
-        float* u = scratch + static_cast<size_t>(thread) * scratch_values();
-        Dim f0 = p * panel_, f1 = std::min(F, f0 + panel_);
-        winograd_weights(isa_, s_, kernel(), u, {0, C, f0, f1, padded(f1 - f0), width_});
-        for (Dim b = 0; b < blocks_; ++b) run_block(in[0], out[0], u, padded(f1 - f0), b, f0, f1, u + 16 * C * panel_);
-      });
+      run_panels(in[0], out[0], static_cast<float*>(workspace), ctx);
     } else {
+      float* shared_u = static_cast<float*>(workspace);
+      float* scratch = shared_u + u_values();
+      const Dim C = s_.in_c, F = s_.out_c;
       Dim c_per_task = std::max<Dim>(1, ceil_div(C, 4 * ctx.pool->threads()));
       ctx.pool->parallel_for(ceil_div(C, c_per_task), [&](Dim t) {
         winograd_weights(isa_, s_, kernel(), shared_u,
                          {t * c_per_task, std::min(C, (t + 1) * c_per_task), 0, F, padded(F), width_});
       });
       ctx.pool->parallel_for_indexed(blocks_, [&](Dim b, int thread) {
-        run_block(in[0], out[0], shared_u, padded(F), b, 0, F,
-                  scratch + static_cast<size_t>(thread) * scratch_values());
+        run_block(in[0], out[0], shared_u, b, scratch + static_cast<size_t>(thread) * scratch_values());
       });
     }
-    if (post_) activation_pass(post_, out[0], s_.batch * s_.out_h * s_.out_w, F, 8 * F, ctx);
+    if (post_) activation_pass(post_, out[0], s_.batch * s_.out_h * s_.out_w, s_.out_c, 8 * s_.out_c, ctx);
   }
 
  private:
   Dim padded(Dim filters) const { return width_ ? ceil_div(filters, width_) * width_ : filters; }
-  size_t u_values() const { return static_cast<size_t>(16 * s_.in_c * padded(s_.out_c)); }
-  size_t block_values() const { return static_cast<size_t>(16 * block_ * (s_.in_c + panel_)); }
+  size_t u_values() const { return static_cast<size_t>(s_.frequencies() * s_.in_c * padded(s_.out_c)); }
+  // Per thread: V and M of a block of tiles; or, by panels, a slice of U and the panel's M.
   size_t scratch_values() const {
-    return block_values() + (split_filters_ ? static_cast<size_t>(16 * s_.in_c * panel_) : 0);
+    Dim freqs = s_.frequencies();
+    if (split_filters_) return static_cast<size_t>(freqs * (slice_ * padded(panel_) + s_.tiles() * panel_));
+    return static_cast<size_t>(freqs * block_ * (s_.in_c + panel_));
   }
 
-  // Tiles of block b through U (rows of `ldu` filters: all F, or the panel f0..f1 alone).
-  void run_block(const float* x, float* y, const float* u, Dim ldu, Dim b, Dim f0, Dim f1, float* scratch) const {
-    const Dim C = s_.in_c, cols = f1 - f0;
-    Dim t0 = b * block_, count = std::min(block_, s_.tiles() - t0);
-    float* v = scratch;
-    float* m = v + 16 * block_ * C;
-    winograd_input(isa_, s_, x, t0, count, v, block_);
-    Dim k = reduction_slice(C);
-    for (Dim xi = 0; xi < 16; ++xi) {
-      IGemmArgs g{.m = count,
-                  .n = cols,
-                  .taps = C / k,
-                  .k = k,
-                  .a = v + xi * block_ * C,
-                  .lda = C,
-                  .b = u + xi * C * ldu,
-                  .ldb = ldu,
-                  .packed = width_,
-                  .c = m + xi * block_ * cols,
-                  .ldc = cols};
-      igemm_block(isa_, g, 0, count, 0, cols);
-    }
-    WinogradOutput o{m, block_, cols, f0, f1};
+  WinogradOutput output_args(const float* m, Dim stride, Dim f0, Dim f1) const {
+    WinogradOutput o{m, stride, f1 - f0, f0, f1};
     if (a_.pool) {
       o.pool = a_.pool->mode == ops::Pool2DOp::Mode::kMax ? WinogradOutput::Pool::kMax : WinogradOutput::Pool::kAverage;
       o.pooled_h = a_.pool->geometry.out_h;
       o.pooled_w = a_.pool->geometry.out_w;
     }
-    winograd_output(isa_, s_, o, t0, count, bias(), relu_, y);
+    return o;
+  }
+
+  // The alpha^2 products m[xi] (+)= v[xi] u[xi] of `rows` tiles: v rows of lda values from
+  // input channel c0 on, u `k` rows in packed strips of `cols` filters.
+  void products(const float* v, Dim v_stride, Dim lda, const float* u, Dim k, float* m, Dim rows, Dim cols,
+                bool accumulate) const {
+    Dim slice = reduction_slice(k), ldu = padded(cols);
+    for (Dim xi = 0; xi < s_.frequencies(); ++xi) {
+      IGemmArgs g{.m = rows,
+                  .n = cols,
+                  .taps = k / slice,
+                  .k = slice,
+                  .a = v + xi * v_stride * lda,
+                  .lda = lda,
+                  .b = u + xi * k * ldu,
+                  .ldb = ldu,
+                  .packed = width_,
+                  .c = m + xi * rows * cols,
+                  .ldc = cols,
+                  .accumulate = accumulate};
+      igemm_block(isa_, g, 0, rows, 0, cols);
+    }
+  }
+
+  // Tiles of block b through the whole U (small-U way).
+  void run_block(const float* x, float* y, const float* u, Dim b, float* scratch) const {
+    const Dim C = s_.in_c;
+    Dim t0 = b * block_, count = std::min(block_, s_.tiles() - t0);
+    float* v = scratch;
+    float* m = v + s_.frequencies() * block_ * C;
+    winograd_input(isa_, s_, x, t0, count, v, block_);
+    products(v, block_, C, u, C, m, count, s_.out_c, false);
+    winograd_output(isa_, s_, output_args(m, count, 0, s_.out_c), t0, count, bias(), relu_, y);
+  }
+
+  // Large-U way: V of every tile once, then panels of filters over slices of channels.
+  void run_panels(const float* x, float* y, float* workspace, const RunContext& ctx) const {
+    const Dim C = s_.in_c, F = s_.out_c, tiles = s_.tiles();
+    float* v = workspace;
+    float* scratch = v + s_.frequencies() * tiles * C;
+    Dim per_task = std::max<Dim>(1, ceil_div(tiles, 4 * ctx.pool->threads()));
+    ctx.pool->parallel_for(ceil_div(tiles, per_task), [&](Dim t) {
+      Dim t0 = t * per_task;
+      winograd_input(isa_, s_, x, t0, std::min(per_task, tiles - t0), v + t0 * C, tiles);
+    });
+    ctx.pool->parallel_for_indexed(panels_, [&](Dim p, int thread) {
+      float* u = scratch + static_cast<size_t>(thread) * scratch_values();
+      float* m = u + s_.frequencies() * slice_ * padded(panel_);
+      Dim f0 = p * panel_, f1 = std::min(F, f0 + panel_), cols = f1 - f0;
+      for (Dim c0 = 0; c0 < C; c0 += slice_) {
+        Dim c1 = std::min(C, c0 + slice_);
+        winograd_weights(isa_, s_, kernel(), u, {c0, c1, f0, f1, padded(cols), width_, true});
+        products(v + c0, tiles, C, u, c1 - c0, m, tiles, cols, c0 > 0);
+      }
+      winograd_output(isa_, s_, output_args(m, tiles, f0, f1), 0, tiles, bias(), relu_, y);
+    });
   }
 
   Isa isa_;
   ops::Conv2DOp a_;
   WinogradShape s_;
   bool split_filters_ = false;
-  Dim block_ = 12, blocks_ = 1, panel_ = 16, panels_ = 1;
+  Dim block_ = 12, blocks_ = 1, panel_ = 16, panels_ = 1, slice_ = 0;
   int threads_ = 1;
 };
 

@@ -113,7 +113,7 @@ void igemm_block_generic(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   Dim cols = n1 - n0;
   for (Dim i = m0; i < m1; ++i) {
     float* c = g.c + i * g.ldc + n0;
-    for (Dim j = 0; j < cols; ++j) c[j] = g.bias ? g.bias[n0 + j] : 0.0f;
+    for (Dim j = 0; j < cols; ++j) c[j] = (g.accumulate ? c[j] : 0.0f) + (g.bias ? g.bias[n0 + j] : 0.0f);
     for (Dim t = 0; t < g.taps; ++t) {
       const float* a;
       if (g.a_offsets) {

@@ -40,6 +40,8 @@ struct IGemmArgs {
   bool relu = false;
   float* c = nullptr;
   Dim ldc = 0;
+  // Add the product to what C holds (a reduction run in slices).
+  bool accumulate = false;
 };
 
 // A convolution's weight gradient, one tap at a time: dw[t][c][f] = sum over pixels p of

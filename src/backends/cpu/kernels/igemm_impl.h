@@ -62,7 +62,7 @@ void micro_tile(const IGemmArgs& g, Dim m0, Dim n0, Dim ncols, Dim t0, Dim t1) {
   using V = typename S::V;
   constexpr int W = S::W;
   V acc[MR][NV];
-  const bool first = t0 == 0, last = t1 == g.taps;
+  const bool first = t0 == 0 && !g.accumulate, last = t1 == g.taps;
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     const float* cp = g.c + (m0 + i) * g.ldc + n0;
@@ -168,6 +168,7 @@ void narrow_row(const IGemmArgs& g, Dim i, Dim n0, Dim cols) {
 #pragma GCC unroll 4
   for (int j = 0; j < NV; ++j) {
     V v = S::add(S::add(acc[0][j], acc[1][j]), S::add(acc[2][j], acc[3][j]));
+    if (g.accumulate) v = S::add(S::load_n(c + j * W, n[j]), v);
     if (g.bias) v = S::add(v, S::load_n(g.bias + n0 + j * W, n[j]));
     if (g.relu) v = S::max(v, S::zero());
     S::store_n(c + j * W, v, n[j]);
@@ -195,8 +196,9 @@ void few_rows_block(const IGemmArgs& g, Dim m0, Dim m1, Dim n0, Dim n1) {
   using V = typename S::V;
   constexpr int W = S::W;
   const Dim cols = n1 - n0, rows = m1 - m0;
-  for (Dim i = 0; i < rows; ++i)
-    for (Dim j = 0; j < cols; j += W) S::store_n(g.c + (m0 + i) * g.ldc + n0 + j, S::zero(), lanes(cols, j, W));
+  if (!g.accumulate)
+    for (Dim i = 0; i < rows; ++i)
+      for (Dim j = 0; j < cols; j += W) S::store_n(g.c + (m0 + i) * g.ldc + n0 + j, S::zero(), lanes(cols, j, W));
   for (Dim t = 0; t < g.taps; ++t)
     for (Dim i = 0; i < rows; ++i) {
       const float* a;
