@@ -99,6 +99,39 @@ TEST(Cli, PredictIsIdenticalWhateverOpenblasAndOmpThreadsSay) {
   EXPECT_TRUE(predict("7", "seven.npy") == one);
 }
 
+// --layer writes the named layers' outputs, checked against TensorFlow.js's values for the
+// same file and weights (tests/fixtures/intermediate).
+TEST(Cli, PredictLayerWritesIntermediateOutputs) {
+  TempDir dir;
+  testing::Fixture f = testing::load_fixture(testing::source_dir() / "tests" / "fixtures" / "intermediate" /
+                                             "intermediate_seed_convnet.json");
+  Model model = model_from_json(f.model_json);
+  model.set_weights(f.weights);
+  model.save(dir / "m.keras");
+  io::save_npy(dir / "x.npy", f.inputs.at(0));
+  std::string cmd = "predict " + (dir / "m.keras").string() + " " + (dir / "x.npy").string();
+  for (size_t i = 0; i < f.output_layers.size(); ++i)
+    cmd += " --layer " + f.output_layers[i] + " -o " + (dir / ("y" + std::to_string(i) + ".npy")).string();
+  CliRun r = kerascpp(cmd);
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (size_t i = 0; i < f.output_layers.size(); ++i)
+    EXPECT_TRUE(testing::AllClose(io::load_npy(dir / ("y" + std::to_string(i) + ".npy")), f.outputs[i]))
+        << f.output_layers[i];
+}
+
+TEST(Cli, PredictUnknownLayerIsOneLineErrorAndWritesNothing) {
+  TempDir dir;
+  io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 3, 2, 4}));
+  CliRun r =
+      kerascpp("predict " + model_path("flatten_channels_last.json") + " " + (dir / "x.npy").string() +
+               " --layer flatten -o " + (dir / "a.npy").string() + " --layer nosuch -o " + (dir / "b.npy").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("No such layer: nosuch."), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "a.npy"));
+  EXPECT_FALSE(fs::exists(dir / "b.npy"));
+}
+
 TEST(Cli, PredictWithWrongInputShapeFailsCleanly) {
   TempDir dir;
   io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 4, 2, 3}));

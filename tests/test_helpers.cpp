@@ -269,6 +269,7 @@ Fixture load_fixture(const std::filesystem::path& path) {
   for (const auto& w : j.at("weights")) f.weights.push_back(tensor_from_json(w));
   for (const auto& x : j.at("inputs")) f.inputs.push_back(tensor_from_json(x));
   for (const auto& y : j.at("outputs")) f.outputs.push_back(tensor_from_json(y));
+  if (j.contains("output_layers")) f.output_layers = j.at("output_layers").get<std::vector<std::string>>();
   return f;
 }
 

@@ -83,6 +83,8 @@ struct Fixture {
   std::string oracle;
   std::string model_json;
   std::vector<Tensor> weights, inputs, outputs;
+  // tests/fixtures/intermediate: the outputs are these layers' outputs, not the model's.
+  std::vector<std::string> output_layers;
 };
 Fixture load_fixture(const std::filesystem::path& path);
 std::vector<std::filesystem::path> fixture_files(const std::string& subdir = "layers");

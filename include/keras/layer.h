@@ -201,6 +201,10 @@ class Layer {
   }
 
   const std::string& name() const { return impl_->name(); }
+  // Keras's layer.output: the (first) output of the layer's first call in a graph, e.g. to build
+  // Model(model.inputs(), model.get_layer("conv2d").output()) sharing the model's weights;
+  // outputs_of() gives all of a call's outputs. ValueError when the layer was never called.
+  KerasTensor output() const;
   std::vector<Tensor> get_weights() const { return impl_->get_weights(); }
   void set_weights(const std::vector<Tensor>& w) const { impl_->set_weights(w); }
   Dim count_params() const { return impl_->count_params(); }

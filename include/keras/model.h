@@ -113,6 +113,8 @@ class Model : public Layer {
   // model.layers: Sequential excludes its InputLayer, Functional includes them.
   std::vector<Layer> layers() const;
   Layer get_layer(const std::string& name) const;
+  // model.layers[index] (negative counts from the end, as Python's); ValueError when out of range.
+  Layer get_layer(int index) const;
   const std::vector<KerasTensor>& inputs() const;
   const std::vector<KerasTensor>& outputs() const;
 

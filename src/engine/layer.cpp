@@ -223,6 +223,12 @@ KerasTensor Layer::operator()(const std::vector<KerasTensor>& inputs) const {
   return KerasTensor(impl_->add_node(inputs), 0);
 }
 
+KerasTensor Layer::output() const {
+  std::vector<std::shared_ptr<Node>> nodes = impl_->inbound_nodes();
+  if (nodes.empty()) throw ValueError("The layer " + name() + " has never been called and thus has no defined output.");
+  return KerasTensor(nodes.front(), 0);
+}
+
 Tensor Layer::operator()(const Tensor& input) const {
   Shape s = input.shape();
   if (s.rank() > 0) s[0] = None;

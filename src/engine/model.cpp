@@ -47,6 +47,15 @@ Layer Model::get_layer(const std::string& name) const {
   }() + ".");
 }
 
+Layer Model::get_layer(int index) const {
+  std::vector<Layer> all = layers();
+  auto n = static_cast<int>(all.size());
+  if (index >= n || index < -n)
+    throw ValueError("Was asked to retrieve layer at index " + std::to_string(index) + " but model only has " +
+                     std::to_string(n) + " layers.");
+  return all[static_cast<size_t>(index < 0 ? n + index : index)];
+}
+
 const std::vector<KerasTensor>& Model::inputs() const { return functional().inputs(); }
 const std::vector<KerasTensor>& Model::outputs() const { return functional().outputs(); }
 

@@ -76,7 +76,7 @@ const char* kSummaryHelp =
 
 const char* kPredictHelp =
     "usage: kerascpp predict MODEL IN.npy [IN2.npy ...] -o OUT.npy [-o OUT2.npy ...] [--weights W]\n"
-    "                        [--batch-size N]\n"
+    "                        [--batch-size N] [--layer NAME ...]\n"
     "\n"
     "Runs the model on the inputs (one .npy per model input, batch axis first) and writes one\n"
     "float32 .npy per model output. MODEL: a Keras 3 .keras archive, a Keras 1/2/3 .h5 model\n"
@@ -84,7 +84,10 @@ const char* kPredictHelp =
     "Keras would: glorot_uniform kernels, zero biases).\n"
     "\n"
     "options:\n"
-    "  -o, --output F    output file, once per model output\n"
+    "  -o, --output F    output file, once per model output (per --layer output with --layer)\n"
+    "  --layer NAME      write this layer's output instead of the model's (Keras's\n"
+    "                    model.get_layer(NAME).output; every output of a multi-output layer);\n"
+    "                    repeat for several layers, in the order of the -o files\n"
     "  --weights W       load weights from W: a Keras 2 .h5 (weights-only or full model),\n"
     "                    a Keras 3 .weights.h5, or a .keras archive\n"
     "  --batch-size N    samples per batch (default 32)\n";
@@ -126,9 +129,17 @@ int cmd_summary(const std::vector<std::string>& args) {
   return 0;
 }
 
+// A model of `model`'s inputs and the named layers' outputs (all of each one's first call).
+keras::Model layers_model(const keras::Model& model, const std::vector<std::string>& names) {
+  std::vector<keras::KerasTensor> outputs;
+  for (const std::string& name : names)
+    for (const keras::KerasTensor& t : keras::outputs_of(model.get_layer(name).output())) outputs.push_back(t);
+  return keras::Model(model.inputs(), outputs);
+}
+
 int cmd_predict(const std::vector<std::string>& args) {
   std::string model_path, weights_path;
-  std::vector<std::string> inputs, outputs;
+  std::vector<std::string> inputs, outputs, layer_names;
   keras::PredictOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
     if (is_help(args[i])) {
@@ -141,6 +152,8 @@ int cmd_predict(const std::vector<std::string>& args) {
       if (options.batch_size <= 0) throw UsageError("--batch-size must be positive");
     } else if (args[i] == "--weights") {
       weights_path = next_value(args, i);
+    } else if (args[i] == "--layer") {
+      layer_names.push_back(next_value(args, i));
     } else if (!args[i].empty() && args[i][0] == '-') {
       throw UsageError("unknown option " + args[i]);
     } else if (model_path.empty()) {
@@ -154,12 +167,14 @@ int cmd_predict(const std::vector<std::string>& args) {
   if (outputs.empty()) throw UsageError("predict needs -o OUT.npy");
   keras::Model model = keras::load_model(model_path);
   if (!weights_path.empty()) model.load_weights(weights_path);
+  if (!layer_names.empty()) model = layers_model(model, layer_names);
   if (inputs.size() != model.inputs().size())
     throw UsageError("model " + model_path + " has " + std::to_string(model.inputs().size()) + " input(s), " +
                      std::to_string(inputs.size()) + " .npy file(s) given");
   if (outputs.size() != model.outputs().size())
-    throw UsageError("model " + model_path + " has " + std::to_string(model.outputs().size()) + " output(s), " +
-                     std::to_string(outputs.size()) + " -o file(s) given");
+    throw UsageError((layer_names.empty() ? "model " + model_path + " has " : "the --layer layers have ") +
+                     std::to_string(model.outputs().size()) + " output(s), " + std::to_string(outputs.size()) +
+                     " -o file(s) given");
   std::vector<keras::Tensor> x;
   for (const std::string& p : inputs) x.push_back(keras::io::load_npy(p));
   std::vector<keras::Tensor> y = model.predict(x, options);
