@@ -45,7 +45,9 @@ class TimesLayer : public LayerImpl {
   TimesLayer(std::string name, float scale) : LayerImpl(std::move(name), "times"), scale_(scale) {}
   std::string class_name() const override { return "Times"; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override { return in; }
-  std::vector<Tensor> call(const std::vector<Tensor>& in, const CallContext&) const override { return {in[0] * scale_}; }
+  std::vector<Tensor> call(const std::vector<Tensor>& in, const CallContext&) const override {
+    return {in[0] * scale_};
+  }
 
  private:
   float scale_;
@@ -71,6 +73,36 @@ TEST(Registry, UnknownClassesAreAllNamedInOneError) {
     FAIL() << "no error";
   } catch (const UnsupportedLayers& e) {
     EXPECT_NE(std::string(e.what()).find("Foo \"foo\", Bar \"bar\""), std::string::npos) << e.what();
+  }
+}
+
+// Keras 3 writes `x * 2.0` and `x + 2.0` on a KerasTensor as keras.src.ops.numpy operations
+// named like the Multiply and Add layers: they are named as unsupported, never run as those
+// layers (which, given one tensor, would return x unchanged).
+TEST(Registry, KerasOperationsAreNamedNotRunAsLayers) {
+  const char* tensor_x =
+      R"({"class_name": "__keras_tensor__", "config": {"shape": [null, 3], "dtype": "float32", "keras_history": ["x", 0, 0]}})";
+  auto op = [&](const std::string& cls, const std::string& name, const std::string& input) {
+    return R"({"module": "keras.src.ops.numpy", "class_name": ")" + cls + R"(", "config": {"name": ")" + name +
+           R"("}, "registered_name": ")" + cls + R"(", "name": ")" + name + R"(", "inbound_nodes": [{"args": [)" +
+           input + R"(, 2.0], "kwargs": {}}]})";
+  };
+  std::string times =
+      R"({"class_name": "__keras_tensor__", "config": {"shape": [null, 3], "dtype": "float32", "keras_history": ["multiply", 0, 0]}})";
+  std::string json = R"({"module": "keras", "class_name": "Functional", "registered_name": "Functional", "config": {
+      "name": "f", "trainable": true, "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "registered_name": null, "name": "x", "inbound_nodes": [],
+         "config": {"batch_shape": [null, 3], "dtype": "float32", "sparse": false, "name": "x"}},)" +
+                     op("Multiply", "multiply", tensor_x) + "," + op("Add", "add", times) + R"(],
+      "input_layers": [["x", 0, 0]], "output_layers": [["add", 0, 0]]}})";
+  try {
+    model_from_json(json);
+    FAIL() << "no error";
+  } catch (const UnsupportedLayers& e) {
+    EXPECT_NE(std::string(e.what()).find("Multiply \"multiply\" (a keras.ops operation, keras.src.ops.numpy), "
+                                         "Add \"add\" (a keras.ops operation, keras.src.ops.numpy)"),
+              std::string::npos)
+        << e.what();
   }
 }
 

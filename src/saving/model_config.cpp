@@ -172,10 +172,24 @@ std::string entry_name(const json& entry) {
 
 void find_unsupported(const json& model_config, std::vector<std::string>& out);
 
+// Keras 3 serialises `x * 2.0`, `keras.ops.mean(x)`... in a functional config as operation
+// entries from keras.src.ops.*, whose class names can collide with layers (Multiply, Add): they
+// must never load as those layers.
+bool is_keras_operation(const json& entry) {
+  if (!entry.contains("module") || !entry["module"].is_string()) return false;
+  const std::string& m = entry["module"].get_ref<const std::string&>();
+  return m.rfind("keras.src.ops", 0) == 0 || m.rfind("keras.ops", 0) == 0;
+}
+
 void find_unsupported_entry(const json& entry, std::vector<std::string>& out) {
   std::string cls = entry.value("class_name", "");
   if (is_model_class(cls)) {
     find_unsupported(entry, out);
+    return;
+  }
+  if (is_keras_operation(entry)) {
+    out.push_back(cls + " \"" + entry_name(entry) + "\" (a keras.ops operation, " + entry["module"].get<std::string>() +
+                  ")");
     return;
   }
   if (!find_layer_factory(cls)) {
@@ -201,6 +215,7 @@ Layer build_layer(const json& entry, const ConfigContext& ctx) {
     throw ValueError("A layer entry lacks its class_name: " + entry.dump().substr(0, 200));
   std::string cls = entry["class_name"];
   if (is_model_class(cls)) return build_model(entry, ctx);
+  if (is_keras_operation(entry)) throw UnsupportedLayers("Unsupported keras.ops operation " + cls);
   const LayerFactory* factory = find_layer_factory(cls);
   if (!factory) throw UnsupportedLayers("Unknown layer class " + cls);
   const json& config = entry.contains("config") ? entry["config"] : json::object();
