@@ -2,7 +2,7 @@
 # The test command: installs what it needs, builds, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --test
 ./scripts/build.sh
 if [ -d ../shared/keras-models ]; then
   echo "real Keras files: ../shared/keras-models"

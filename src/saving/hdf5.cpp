@@ -393,12 +393,23 @@ void Group::write(const std::string& rel, const Tensor& value) const {
                                  : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE));
   H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Handle ds(check(H5Dcreate2(id_->get(), rel.c_str(), H5T_IEEE_F32LE, space.get(), lcpl.get(), H5P_DEFAULT,
-                             H5P_DEFAULT),
-                  *this, rel, "cannot create the dataset"));
+  Handle ds(
+      check(H5Dcreate2(id_->get(), rel.c_str(), H5T_IEEE_F32LE, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+            *this, rel, "cannot create the dataset"));
   if (value.size() > 0)
     check(H5Dwrite(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()), *this, rel,
           "cannot write the values");
+}
+
+void Group::write_int64(const std::string& rel, std::int64_t value) const {
+  auto lock = guard();
+  Handle space(H5Screate(H5S_SCALAR));
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle ds(check(H5Dcreate2(id_->get(), rel.c_str(), H5T_STD_I64LE, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                  *this, rel, "cannot create the dataset"));
+  check(H5Dwrite(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), *this, rel,
+        "cannot write the value");
 }
 
 void Group::set_attr(const std::string& name, const std::string& value, bool variable_length) const {
@@ -413,8 +424,8 @@ void Group::set_attr(const std::string& name, const std::string& value, bool var
   }
   Handle space(H5Screate(H5S_SCALAR));
   if (has_attr(name)) H5Adelete(id_->get(), name.c_str());
-  Handle attr(check(H5Acreate2(id_->get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), *this,
-                    "", "cannot create attribute \"" + name + "\""));
+  Handle attr(check(H5Acreate2(id_->get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), *this, "",
+                    "cannot create attribute \"" + name + "\""));
   const char* p = value.c_str();
   check(variable_length ? H5Awrite(attr.get(), type.get(), &p) : H5Awrite(attr.get(), type.get(), p), *this, "",
         "cannot write attribute \"" + name + "\"");
@@ -438,8 +449,8 @@ void Group::set_attr(const std::string& name, const std::vector<std::string>& va
   Handle type(H5Tcopy(H5T_C_S1));
   H5Tset_size(type.get(), width);
   H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
-  Handle attr(check(H5Acreate2(id_->get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), *this,
-                    "", "cannot create " + what));
+  Handle attr(check(H5Acreate2(id_->get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), *this, "",
+                    "cannot create " + what));
   check(H5Awrite(attr.get(), type.get(), buf.data()), *this, "", "cannot write " + what);
 }
 
@@ -467,7 +478,8 @@ void detach_if_plain(Id ds, Source& source) {
   if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl.get()) != 0) return;
   haddr_t offset = H5Dget_offset(ds);
   hsize_t size = H5Dget_storage_size(ds);
-  if (offset == HADDR_UNDEF || size == 0 || offset >= source.image.size() || size > source.image.size() - offset) return;
+  if (offset == HADDR_UNDEF || size == 0 || offset >= source.image.size() || size > source.image.size() - offset)
+    return;
   source.detached[offset] = size;
   source.image.release(static_cast<size_t>(offset), static_cast<size_t>(size));
 }

@@ -98,6 +98,8 @@ class Group {
   // Writing. Groups are created with their missing parents.
   Group create_group(const std::string& rel) const;
   void write(const std::string& rel, const Tensor& value) const;
+  // A scalar int64 dataset (an optimizer's iteration count, an int64 variable in Keras's TF files).
+  void write_int64(const std::string& rel, std::int64_t value) const;
   // A variable-length UTF-8 string (h5py's str) or fixed-length bytes (h5py's bytes).
   void set_attr(const std::string& name, const std::string& value, bool variable_length = true) const;
   // An array of fixed-length byte strings, as h5py stores a list of bytes; an empty list is

@@ -1,6 +1,7 @@
 // What a saved model needs to resume training: its compile_config and its optimizer's
 // variables (iteration, learning_rate, slots). Keras 3 loads both when it loads a model
 // (saving_lib: compile_from_config, then optimizer.build and load_own_variables).
+#include <cmath>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,15 @@ void warn(const std::string& source, const std::string& what) {
 }
 
 bool has_optimizer_state(const Model& model) { return model.compiled() && model.optimizer(); }
+
+// The iteration count is an int64 variable in Keras (dtype "int" on TensorFlow): written as
+// float32, Keras could not assign it back when loading.
+void write_variable(const hdf5::Group& g, const std::string& rel, const Variable& v) {
+  if (v.name == "iteration" && v.value.rank() == 0)
+    g.write_int64(rel, static_cast<std::int64_t>(std::llround(v.value.data()[0])));
+  else
+    g.write(rel, v.value);
+}
 
 }  // namespace
 
@@ -47,7 +57,7 @@ void save_optimizer_keras3(const Model& model, const hdf5::Group& root) {
   hdf5::Group g = root.create_group("optimizer/vars");
   g.set_attr("name", opt.name());
   std::vector<Variable> vars = opt.variables();
-  for (size_t i = 0; i < vars.size(); ++i) g.write(std::to_string(i), vars[i].value);
+  for (size_t i = 0; i < vars.size(); ++i) write_variable(g, std::to_string(i), vars[i]);
 }
 
 void save_optimizer_h5(const Model& model, const hdf5::Group& root) {
@@ -61,7 +71,7 @@ void save_optimizer_h5(const Model& model, const hdf5::Group& root) {
     names.push_back(n == 0 ? v.name : v.name + "_" + std::to_string(n));
   }
   g.set_attr("weight_names", names);
-  for (size_t i = 0; i < vars.size(); ++i) g.write(names[i], vars[i].value);
+  for (size_t i = 0; i < vars.size(); ++i) write_variable(g, names[i], vars[i]);
 }
 
 void restore_optimizer(Model& model, const std::vector<Tensor>& values, const std::string& source) {

@@ -96,8 +96,8 @@ const char* kConvertHelp =
     "usage: kerascpp convert IN OUT [--weights W]\n"
     "\n"
     "Loads the model IN (.keras, .h5 or .json) and saves it as OUT, in the format OUT's extension\n"
-    "names: .keras (Keras 3 archive) or .h5/.hdf5 (HDF5 model file). OUT appears complete or not\n"
-    "at all.\n"
+    "names: .keras (Keras 3 archive), .weights.h5 (Keras 3 weights only, as save_weights) or\n"
+    ".h5/.hdf5 (HDF5 model file). OUT appears complete or not at all.\n"
     "\n"
     "options:\n"
     "  --weights W       load weights from W first (for an architecture .json)\n";
@@ -206,7 +206,13 @@ int cmd_convert(const std::vector<std::string>& args) {
   if (paths.size() != 2) throw UsageError("convert needs IN and OUT (see kerascpp convert --help)");
   keras::Model model = keras::load_model(paths[0]);
   if (!weights_path.empty()) model.load_weights(weights_path);
-  model.save(paths[1]);
+  const std::string& out = paths[1];
+  const std::string weights_suffix = ".weights.h5";
+  if (out.size() > weights_suffix.size() &&
+      out.compare(out.size() - weights_suffix.size(), weights_suffix.size(), weights_suffix) == 0)
+    model.save_weights(out);
+  else
+    model.save(out);
   return 0;
 }
 
