@@ -119,6 +119,33 @@ TEST(Cli, PredictLayerWritesIntermediateOutputs) {
         << f.output_layers[i];
 }
 
+// A layer with several outputs (LSTM with return_state: y, h, c) gives one file per output,
+// as Model(model.inputs(), outputs_of(layer.output())) predicts them.
+TEST(Cli, PredictLayerWithSeveralOutputsWritesEach) {
+  TempDir dir;
+  auto x = Input({4, 3});
+  KerasTensor y = layers::LSTM({.units = 2, .return_state = true, .name = "lstm"})(x);
+  Model model(x, layers::Dense({.units = 1, .name = "dense"})(y));
+  model.save(dir / "m.keras");
+  Tensor in = testing::random_tensor(Shape{2, 4, 3}, 5);
+  io::save_npy(dir / "x.npy", in);
+  CliRun r = kerascpp("predict " + (dir / "m.keras").string() + " " + (dir / "x.npy").string() + " --layer lstm -o " +
+                      (dir / "y.npy").string() + " -o " + (dir / "h.npy").string() + " -o " + (dir / "c.npy").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<Tensor> want =
+      Model(model.inputs(), outputs_of(model.get_layer("lstm").output())).predict(std::vector<Tensor>{in});
+  ASSERT_EQ(want.size(), 3u);
+  EXPECT_EQ(io::load_npy(dir / "y.npy"), want[0]);
+  EXPECT_EQ(io::load_npy(dir / "h.npy"), want[1]);
+  EXPECT_EQ(io::load_npy(dir / "c.npy"), want[2]);
+  CliRun short_of_files = kerascpp("predict " + (dir / "m.keras").string() + " " + (dir / "x.npy").string() +
+                                   " --layer lstm -o " + (dir / "only.npy").string());
+  EXPECT_EQ(short_of_files.status, 1);
+  EXPECT_NE(short_of_files.err.find("the --layer layers have 3 output(s), 1 -o file(s) given"), std::string::npos)
+      << short_of_files.err;
+  EXPECT_FALSE(fs::exists(dir / "only.npy"));
+}
+
 TEST(Cli, PredictUnknownLayerIsOneLineErrorAndWritesNothing) {
   TempDir dir;
   io::save_npy(dir / "x.npy", Tensor::arange(0, 24).reshape({1, 3, 2, 4}));
