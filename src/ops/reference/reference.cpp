@@ -29,52 +29,52 @@ void gemm(bool ta, bool tb, Dim m, Dim n, Dim k, float alpha, const float* a, Di
   }
 }
 
-void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) {
-  Dim cg = g.in_c / g.groups, fg = g.out_c / g.groups;
+// Calls f(x_pixel, y_pixel, tap) for every (output pixel, kernel tap) pair of a convolution
+// that reads a real input pixel: pixel indices into x and y (NHW order), tap = p * k_w + q.
+template <class F>
+void for_each_tap(const Conv2DArgs& g, F&& f) {
   for (Dim n = 0; n < g.batch; ++n)
     for (Dim oh = 0; oh < g.out_h; ++oh)
       for (Dim ow = 0; ow < g.out_w; ++ow) {
-        float* out = y + ((n * g.out_h + oh) * g.out_w + ow) * g.out_c;
-        std::fill(out, out + g.out_c, 0.0f);
+        Dim out = (n * g.out_h + oh) * g.out_w + ow;
         for (Dim p = 0; p < g.k_h; ++p) {
           Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
           if (ih < 0 || ih >= g.in_h) continue;
           for (Dim q = 0; q < g.k_w; ++q) {
             Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
             if (iw < 0 || iw >= g.in_w) continue;
-            const float* in = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
-            const float* kern = w + (p * g.k_w + q) * cg * g.out_c;
-            for (Dim f = 0; f < g.out_c; ++f) {
-              Dim group = f / fg;
-              float acc = 0;
-              for (Dim c = 0; c < cg; ++c) acc += in[group * cg + c] * kern[c * g.out_c + f];
-              out[f] += acc;
-            }
+            f((n * g.in_h + ih) * g.in_w + iw, out, p * g.k_w + q);
           }
         }
       }
 }
 
+void conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) {
+  Dim cg = g.in_c / g.groups, fg = g.out_c / g.groups;
+  std::fill(y, y + g.batch * g.out_h * g.out_w * g.out_c, 0.0f);
+  for_each_tap(g, [&](Dim xi, Dim yi, Dim tap) {
+    const float* in = x + xi * g.in_c;
+    const float* kern = w + tap * cg * g.out_c;
+    float* out = y + yi * g.out_c;
+    for (Dim f = 0; f < g.out_c; ++f) {
+      Dim group = f / fg;
+      float acc = 0;
+      for (Dim c = 0; c < cg; ++c) acc += in[group * cg + c] * kern[c * g.out_c + f];
+      out[f] += acc;
+    }
+  });
+}
+
 void depthwise_conv2d(const Conv2DArgs& g, const float* x, const float* w, float* y) {
   Dim mult = g.out_c / g.in_c;
-  for (Dim n = 0; n < g.batch; ++n)
-    for (Dim oh = 0; oh < g.out_h; ++oh)
-      for (Dim ow = 0; ow < g.out_w; ++ow) {
-        float* out = y + ((n * g.out_h + oh) * g.out_w + ow) * g.out_c;
-        std::fill(out, out + g.out_c, 0.0f);
-        for (Dim p = 0; p < g.k_h; ++p) {
-          Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
-          if (ih < 0 || ih >= g.in_h) continue;
-          for (Dim q = 0; q < g.k_w; ++q) {
-            Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
-            if (iw < 0 || iw >= g.in_w) continue;
-            const float* in = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
-            const float* kern = w + (p * g.k_w + q) * g.in_c * mult;
-            for (Dim c = 0; c < g.in_c; ++c)
-              for (Dim m = 0; m < mult; ++m) out[c * mult + m] += in[c] * kern[c * mult + m];
-          }
-        }
-      }
+  std::fill(y, y + g.batch * g.out_h * g.out_w * g.out_c, 0.0f);
+  for_each_tap(g, [&](Dim xi, Dim yi, Dim tap) {
+    const float* in = x + xi * g.in_c;
+    const float* kern = w + tap * g.in_c * mult;
+    float* out = y + yi * g.out_c;
+    for (Dim c = 0; c < g.in_c; ++c)
+      for (Dim m = 0; m < mult; ++m) out[c * mult + m] += in[c] * kern[c * mult + m];
+  });
 }
 
 void conv2d_transpose(const Conv2DArgs& g, const float* x, const float* w, float* y) {
@@ -124,26 +124,6 @@ void pool2d(const Pool2DArgs& g, const float* x, float* y) {
           y[((n * g.out_h + oh) * g.out_w + ow) * g.channels + c] =
               kMax ? acc : acc / static_cast<float>(std::max<Dim>(count, 1));
         }
-}
-
-// Calls f(x_pixel, y_pixel, tap) for every (output pixel, kernel tap) pair of a convolution
-// that reads a real input pixel: pixel indices into x and y (NHW order), tap = p * k_w + q.
-template <class F>
-void for_each_tap(const Conv2DArgs& g, F&& f) {
-  for (Dim n = 0; n < g.batch; ++n)
-    for (Dim oh = 0; oh < g.out_h; ++oh)
-      for (Dim ow = 0; ow < g.out_w; ++ow) {
-        Dim out = (n * g.out_h + oh) * g.out_w + ow;
-        for (Dim p = 0; p < g.k_h; ++p) {
-          Dim ih = oh * g.stride_h + p * g.dilation_h - g.pad_top;
-          if (ih < 0 || ih >= g.in_h) continue;
-          for (Dim q = 0; q < g.k_w; ++q) {
-            Dim iw = ow * g.stride_w + q * g.dilation_w - g.pad_left;
-            if (iw < 0 || iw >= g.in_w) continue;
-            f((n * g.in_h + ih) * g.in_w + iw, out, p * g.k_w + q);
-          }
-        }
-      }
 }
 
 void conv2d_backward_input(const Conv2DArgs& g, const float* dy, const float* w, float* dx) {
