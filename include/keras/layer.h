@@ -142,6 +142,11 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   std::vector<std::shared_ptr<Node>> inbound_nodes() const;
   std::shared_ptr<Node> add_node(std::vector<KerasTensor> inputs);
 
+  // Keras's supports_masking: the layer passes its first input's mask (Embedding(mask_zero=True),
+  // Masking) on to its outputs. Layers that compute other masks, or use them (RNNs,
+  // GlobalAveragePooling1D, merges), do so where they lower (graph::Lowering::input_mask);
+  // every other layer drops masks, as Keras 3.
+  virtual bool supports_masking() const { return false; }
   // True for layers taking a list of tensors (Concatenate, Add...): summary and config
   // code treat their inputs as a list.
   virtual bool takes_list_input() const { return false; }

@@ -169,54 +169,14 @@ std::vector<Shape> FunctionalImpl::compute_output_shape(const std::vector<Shape>
 
 std::vector<Tensor> FunctionalImpl::call(const std::vector<Tensor>& inputs, const CallContext& ctx) const {
   check_inputs(inputs);
-  // A caller that will differentiate gets the graph's recorded calls (see backprop.cpp).
-  std::shared_ptr<Tape> tape;
-  if (ctx.saved) {
-    tape = std::make_shared<Tape>();
-    ctx.saved->extra = tape;
-  }
-  // Count consumers so each intermediate tensor is freed after its last use.
-  std::map<TensorKey, int> uses;
-  for (const auto& node : nodes_)
-    for (const KerasTensor& t : node->inputs) ++uses[{t.node().get(), t.index()}];
-  for (const KerasTensor& t : outputs_) ++uses[{t.node().get(), t.index()}];
-
-  std::map<TensorKey, Tensor> values;
-  for (size_t i = 0; i < inputs_.size(); ++i) values[{inputs_[i].node().get(), inputs_[i].index()}] = inputs[i];
-  for (const auto& node : nodes_) {
-    if (values.count({node.get(), 0}) || node->inputs.empty()) continue;
-    std::vector<Tensor> in;
-    for (const KerasTensor& t : node->inputs) {
-      TensorKey key{t.node().get(), t.index()};
-      auto it = values.find(key);
-      if (--uses[key] == 0) {
-        in.push_back(std::move(it->second));
-        values.erase(it);
-      } else {
-        in.push_back(it->second);
-      }
-    }
-    std::vector<Tensor> out;
-    if (tape) {
-      tape->entries.push_back({node.get(), {}, {}, {}});
-      CallContext inner = ctx;
-      inner.saved = &tape->entries.back().saved;
-      out = node->layer->call(in, inner);
-      tape->entries.back().inputs = std::move(in);  // kept for backward without a copy
-      tape->entries.back().outputs = out;
-    } else {
-      out = node->layer->call(in, ctx);
-    }
-    for (int i = 0; i < static_cast<int>(out.size()); ++i)
-      if (uses[{node.get(), i}] > 0) values[{node.get(), i}] = std::move(out[static_cast<size_t>(i)]);
-  }
-  std::vector<Tensor> result;
-  for (const KerasTensor& t : outputs_) {
-    TensorKey key{t.node().get(), t.index()};
-    result.push_back(--uses[key] == 0 ? std::move(values.at(key)) : values.at(key));
-  }
-  return result;
+  // A plan of the whole graph, as every layer's eager call: it carries Keras's masks between
+  // layers, and a call that records for backward() keeps its training step.
+  return call_ops(inputs, ctx);
 }
+
+Gradients FunctionalImpl::backward(const BackwardArgs& args) const { return backward_ops(args); }
+
+void FunctionalImpl::apply_state_updates(const SavedState& saved) { apply_state_updates_ops(saved); }
 
 bool FunctionalImpl::lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const {
   outputs = lower_graph(g, inputs);
@@ -226,17 +186,30 @@ bool FunctionalImpl::lower(graph::Lowering& g, const std::vector<int>& inputs, s
 std::vector<int> FunctionalImpl::lower_graph(graph::Lowering& g, const std::vector<int>& inputs) const {
   if (inputs.size() != inputs_.size())
     throw ValueError("Model \"" + name() + "\" expects " + std::to_string(inputs_.size()) + " input(s)");
-  std::map<TensorKey, int> values;
-  for (size_t i = 0; i < inputs_.size(); ++i) values[{inputs_[i].node().get(), inputs_[i].index()}] = inputs[i];
+  // Each tensor's value and mask (Keras's _keras_mask; -1 for none). The model's inputs carry
+  // the masks its caller passes (a nested model's).
+  std::map<TensorKey, std::pair<int, int>> values;
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    values[{inputs_[i].node().get(), inputs_[i].index()}] = {inputs[i], g.input_mask(i)};
   for (const auto& node : nodes_) {
     if (values.count({node.get(), 0}) || node->inputs.empty()) continue;
-    std::vector<int> in;
-    for (const KerasTensor& t : node->inputs) in.push_back(values.at({t.node().get(), t.index()}));
-    std::vector<int> out = graph::lower_node(g, *node->layer, in);
-    for (size_t i = 0; i < out.size(); ++i) values[{node.get(), static_cast<int>(i)}] = out[i];
+    std::vector<int> in, masks, out_masks;
+    for (const KerasTensor& t : node->inputs) {
+      auto [v, m] = values.at({t.node().get(), t.index()});
+      in.push_back(v);
+      masks.push_back(m);
+    }
+    std::vector<int> out = g.lower_layer(*node->layer, in, masks, &out_masks);
+    for (size_t i = 0; i < out.size(); ++i)
+      values[{node.get(), static_cast<int>(i)}] = {out[i], i < out_masks.size() ? out_masks[i] : -1};
   }
-  std::vector<int> result;
-  for (const KerasTensor& t : outputs_) result.push_back(values.at({t.node().get(), t.index()}));
+  std::vector<int> result, result_masks;
+  for (const KerasTensor& t : outputs_) {
+    auto [v, m] = values.at({t.node().get(), t.index()});
+    result.push_back(v);
+    result_masks.push_back(m);
+  }
+  g.set_output_masks(std::move(result_masks));
   return result;
 }
 
@@ -248,18 +221,27 @@ std::shared_ptr<const graph::Plan> FunctionalImpl::training_plan(std::span<const
   return plans_->get(*this, input_shapes, runtime(), {.training = true});
 }
 
-std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x) const {
+std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x, bool weights_change,
+                                          std::vector<Tensor>* masks) const {
   std::vector<const Shape*> shapes;
   std::vector<const float*> in;
   for (const Tensor& t : x) {
     shapes.push_back(&t.shape());
     in.push_back(t.data());
   }
-  auto p = plan(shapes);
+  auto p = plans_->get(*this, shapes, runtime(), {.weights_change = weights_change});
   std::vector<Tensor> outputs;
-  std::vector<float*> out;
+  std::vector<float*> out, mask_out;
   for (const Shape& s : p->output_shapes()) out.push_back(outputs.emplace_back(Tensor::empty(s)).data());
-  p->run(in, out);
+  if (masks) {
+    masks->assign(out.size(), Tensor());
+    for (size_t i = 0; i < out.size(); ++i) {
+      std::optional<Shape> s = p->output_mask_shape(i);
+      if (s) (*masks)[i] = Tensor::empty(*s);
+      mask_out.push_back(s ? (*masks)[i].data() : nullptr);
+    }
+  }
+  p->run(in, out, mask_out);
   return outputs;
 }
 

@@ -14,17 +14,6 @@ namespace engine {
 struct TrainingState;
 }
 
-// The calls of one training forward pass through a graph, in execution order, kept for the
-// backward pass.
-struct Tape {
-  struct Entry {
-    const Node* node;
-    std::vector<Tensor> inputs, outputs;
-    SavedState saved;
-  };
-  std::vector<Entry> entries;
-};
-
 class FunctionalImpl : public LayerImpl {
  public:
   FunctionalImpl(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name);
@@ -42,11 +31,14 @@ class FunctionalImpl : public LayerImpl {
   std::shared_ptr<const graph::Plan> plan(std::span<const Shape* const> input_shapes) const;
   // The training plan for these shapes (graph::Plan::TrainingRun), built on first use.
   std::shared_ptr<const graph::Plan> training_plan(std::span<const Shape* const> input_shapes) const;
-  // call() at inference, on the plan for x's shapes (what predict runs, one batch).
-  std::vector<Tensor> infer(const std::vector<Tensor>& x) const;
+  // call() at inference, on the plan for x's shapes (what predict runs, one batch);
+  // weights_change: on a plan whose operators read the weights as they run (PlanOptions). With
+  // `masks`, also each output's mask (Keras's _keras_mask; an empty tensor for none).
+  std::vector<Tensor> infer(const std::vector<Tensor>& x, bool weights_change = false,
+                            std::vector<Tensor>* masks = nullptr) const;
   void set_runtime(std::shared_ptr<Runtime> runtime);
   std::shared_ptr<Runtime> runtime() const;
-  // Reverse-mode differentiation through the recorded graph (backprop.cpp).
+  // The training plan's backward ops of the step call() recorded.
   Gradients backward(const BackwardArgs& args) const override;
   void apply_state_updates(const SavedState& saved) override;
   nlohmann::json get_config() const override;

@@ -19,6 +19,7 @@ KERAS_LAYER_FACTORY(spatial_dropout1d_from_config);
 KERAS_LAYER_FACTORY(spatial_dropout2d_from_config);
 KERAS_LAYER_FACTORY(spatial_dropout3d_from_config);
 KERAS_LAYER_FACTORY(embedding_from_config);
+KERAS_LAYER_FACTORY(masking_from_config);
 // activations
 KERAS_LAYER_FACTORY(relu_from_config);
 KERAS_LAYER_FACTORY(leaky_relu_from_config);

@@ -22,6 +22,7 @@ const char* kind_name(const Op& op) {
                                            "pad",
                                            "crop",
                                            "resize",
+                                           "mask",
                                            "layer_call",
                                            "matmul",
                                            "l2_normalize",

@@ -67,9 +67,20 @@ struct Conv2DTransposeOp {
 };
 
 // Mean or max over the middle axis of x[batch, spatial, channels] -> y[batch, channels].
+// `masked` (a mean only): a second input m[batch, spatial] of 0/1 weighs the steps, y = sum(x *
+// m) / sum(m) (Keras's GlobalAveragePooling1D with a mask; 0/0 = NaN where all are masked).
 struct GlobalPoolOp {
   Dim batch = 0, spatial = 0, channels = 0;
   bool max = false;
+  bool masked = false;
+};
+
+// Keras's masks as values (Embedding(mask_zero=True), Masking, merged masks): y[r] = 1 where
+// any of x[r, 0..last) differs from `value`, else 0. Masks have no gradient: they are
+// constants of the backward pass.
+struct MaskOp {
+  Dim rows = 0, last = 1;
+  double value = 0;
 };
 
 // A Keras activation on every value (softmax-like ones per row of `last` values).
@@ -160,11 +171,13 @@ struct ReverseOp {
 // ('same', stride 1); a state is then `rows` = H'*W' pixels of `units` channels.
 // Weights: kernel, recurrent_kernel, then bias ([gates*units]; GRU reset_after: [2, 3*units],
 // row 1 the recurrent bias) when `bias`. Inputs: x, then the initial states when
-// `initial_state` (else zeros). Outputs: y (the sequence [batch, steps, rows*units] with
-// return_sequences, in go_backwards order as Keras, else the last output), the final states;
-// with `save`, then what RecurrentGradOp reads: the projection xw [batch*steps*rows,
-// gates*units] and each state's history [steps+1, batch*rows, units]; last, the dropout masks a
-// call draws: the inputs' [1 or gates, batch, features], the recurrent ones [gates, batch, units].
+// `initial_state` (else zeros), then with `masked` Keras's mask m [batch, steps] (0/1): at a
+// step where m is 0 the states carry over unchanged and the output repeats the previous step's
+// (0 before any unmasked step; 0 always with `zero_output_for_mask`, as Bidirectional asks). Outputs: y (the sequence
+// [batch, steps, rows*units] with return_sequences, in go_backwards order as Keras, else the last output), the final
+// states; with `save`, then what RecurrentGradOp reads: the projection xw [batch*steps*rows, gates*units] and each
+// state's history [steps+1, batch*rows, units]; last, the dropout masks a call draws: the inputs' [1 or gates, batch,
+// features], the recurrent ones [gates, batch, units].
 struct RecurrentOp {
   enum class Cell { kSimpleRNN, kLSTM, kGRU };
   Cell cell = Cell::kSimpleRNN;
@@ -174,6 +187,7 @@ struct RecurrentOp {
   std::string activation = "tanh", recurrent_activation = "sigmoid";
   bool bias = true, reset_after = false;
   bool go_backwards = false, return_sequences = false, initial_state = false;
+  bool masked = false, zero_output_for_mask = false;
   // The rates in force (training calls only): masks drawn once per call from the run's seed and
   // the layer's name, shared by every timestep (Keras's DropoutRNNCell); one per gate when
   // recurrent_dropout is set (Keras's implementation 1), else one input mask for all gates.
@@ -310,9 +324,9 @@ struct ResizeGradOp {
 };
 
 // Backpropagation through time of a RecurrentOp. Inputs: x, the initial states (when given),
-// the forward's saved outputs (xw, histories, masks), then the gradients of y and of each final
-// state that has one (`output_grads`, y first). Weights: the forward's. Outputs: dx, the
-// initial states' gradients (when given), then one gradient per weight.
+// the mask (when masked; it has no gradient), the forward's saved outputs (xw, histories, masks), then the gradients of
+// y and of each final state that has one (`output_grads`, y first). Weights: the forward's. Outputs: dx, the initial
+// states' gradients (when given), then one gradient per weight.
 struct RecurrentGradOp {
   RecurrentOp forward;
   std::vector<bool> output_grads;
@@ -359,7 +373,7 @@ struct LayerGradOp {
 using OpAttrs =
     std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
                  GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp, CropOp, ResizeOp,
-                 LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
+                 MaskOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
                  GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp,
                  RectifierGradOp, PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, RecurrentOp,
                  RecurrentGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;

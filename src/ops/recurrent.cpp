@@ -206,13 +206,34 @@ struct Work {
 
 struct ForwardBuffers {
   float *z, *gates, *tmp, *hm, *xm;
+  float *keep_h, *keep_c, *seen;  // masked: the states before a step, whether a step was kept
   ForwardBuffers(const Work& k, Scratch& s)
       : z(s.take(k.d.m * k.d.gu)),
         gates(s.take(k.d.g * k.d.state())),
         tmp(s.take(k.d.state())),
         hm(s.take(recurrent_masks(k.op) ? k.d.state() : 0)),
-        xm(s.take(input_masks(k.op) ? k.d.n * k.d.t * k.d.f : 0)) {}
+        xm(s.take(input_masks(k.op) ? k.d.n * k.d.t * k.d.f : 0)),
+        keep_h(s.take(k.op.masked ? k.d.state() : 0)),
+        keep_c(s.take(k.op.masked ? k.d.state() : 0)),
+        seen(s.take(k.op.masked ? k.d.n : 0)) {}
 };
+
+// Keras's masked steps (ops::RecurrentOp::masked): m [batch, steps] in time order.
+struct StepMask {
+  const float* m = nullptr;
+  Dim steps = 0;
+  bool zero_output = false;
+  bool kept(Dim b, Dim t) const { return !m || m[b * steps + t] != 0.0f; }
+  // Whether the output at a step is the state (else zeros): a kept step, or a masked one after
+  // a kept one that repeats its output.
+  bool emits(Dim b, Dim t, bool seen) const { return kept(b, t) || (!zero_output && seen); }
+};
+
+// Copies sample b's rows (per_sample values) of each of `n` buffers from[i] to to[i].
+void copy_sample(Dim b, Dim per_sample, std::initializer_list<std::pair<const float*, float*>> buffers) {
+  for (auto [from, to] : buffers)
+    if (from) std::copy(from + b * per_sample, from + (b + 1) * per_sample, to + b * per_sample);
+}
 
 // One timestep for the whole batch: h (and c) updated in place.
 void step(const Work& k, const float* xw, Dim t, float* h, float* c, const ForwardBuffers& b) {
@@ -301,6 +322,7 @@ SavedOutputs saved_outputs(const RecurrentOp& op, const Dims& d, std::span<float
 
 struct BackwardBuffers {
   float *d_xw, *z, *drec, *pre, *act, *dgate, *cnew, *tc, *dh, *dc, *dh_prev, *dc_prev, *hm, *dhm, *part, *xm, *dxm;
+  float *keep_dh, *keep_dc, *first_kept;  // masked: gradients passed through, first kept step
   BackwardBuffers(const Work& k, Scratch& s) {
     const Dims& d = k.d;
     Dim size = d.state();
@@ -321,6 +343,9 @@ struct BackwardBuffers {
     part = s.take(k.op.conv ? k.op.recurrent_conv.k_h * k.op.recurrent_conv.k_w * d.u * d.gu : 0);
     xm = s.take(input_masks(k.op) ? d.n * d.t * d.f : 0);
     dxm = s.take(input_masks(k.op) ? d.n * d.t * d.f : 0);
+    keep_dh = s.take(k.op.masked ? size : 0);
+    keep_dc = s.take(k.op.masked ? size : 0);
+    first_kept = s.take(k.op.masked ? d.n : 0);
   }
 };
 
@@ -533,16 +558,34 @@ void recurrent_forward(const RecurrentOp& op, const Products& p, const Recurrent
   };
   record(0);
   Dim per_sample = d.r * d.u;
+  StepMask mask{op.masked ? in[1 + (op.initial_state ? static_cast<size_t>(d.states) : 0)] : nullptr, d.t,
+                op.zero_output_for_mask};
+  if (mask.m) std::fill(b.seen, b.seen + d.n, 0.0f);
   for (Dim i = 0; i < d.t; ++i) {
     // go_backwards reads the input from the end and, as Keras, returns the outputs in that order.
     Dim t = op.go_backwards ? d.t - 1 - i : i;
+    if (mask.m) {
+      std::copy(h, h + d.state(), b.keep_h);
+      if (c) std::copy(c, c + d.state(), b.keep_c);
+    }
     step(k, saved.xw, t, h, c, b);
+    // A masked step leaves the states as they were.
+    for (Dim bi = 0; mask.m && bi < d.n; ++bi) {
+      if (mask.kept(bi, t))
+        b.seen[bi] = 1.0f;
+      else
+        copy_sample(bi, per_sample, {{b.keep_h, h}, {c ? b.keep_c : nullptr, c}});
+    }
     record(i + 1);
-    if (op.return_sequences)
-      for (Dim bi = 0; bi < d.n; ++bi)
-        std::copy(h + bi * per_sample, h + (bi + 1) * per_sample, out[0] + (bi * d.t + i) * per_sample);
+    if (!op.return_sequences && i + 1 < d.t) continue;
+    for (Dim bi = 0; bi < d.n; ++bi) {
+      float* o = out[0] + (op.return_sequences ? bi * d.t + i : bi) * per_sample;
+      if (mask.emits(bi, t, mask.m && b.seen[bi] != 0.0f))
+        std::copy(h + bi * per_sample, h + (bi + 1) * per_sample, o);
+      else
+        std::fill(o, o + per_sample, 0.0f);
+    }
   }
-  if (!op.return_sequences) std::copy(h, h + d.state(), out[0]);
 }
 
 void recurrent_backward(const RecurrentGradOp& g, const Products& p, const RecurrentWeights& w,
@@ -557,6 +600,7 @@ void recurrent_backward(const RecurrentGradOp& g, const Products& p, const Recur
   size_t next = 0;
   const float* x = in[next++];
   next += op.initial_state ? static_cast<size_t>(d.states) : 0;
+  StepMask mask{op.masked ? in[next++] : nullptr, d.t, op.zero_output_for_mask};
   const float* xw = in[next++];
   const float* history[2] = {nullptr, nullptr};
   for (int q = 0; q < d.states; ++q) history[q] = in[next++];
@@ -589,17 +633,40 @@ void recurrent_backward(const RecurrentGradOp& g, const Products& p, const Recur
     else
       std::fill(ds, ds + size, 0.0f);
   }
-  if (dy && !op.return_sequences)
-    for (Dim j = 0; j < size; ++j) b.dh[j] += dy[j];
-
   Dim per_sample = d.r * d.u;
+  // Masked: each sample's first kept step in processing order (d.t: none), for the outputs that
+  // repeat an earlier one.
+  auto time_of = [&](Dim i) { return op.go_backwards ? d.t - 1 - i : i; };
+  for (Dim bi = 0; mask.m && bi < d.n; ++bi) {
+    Dim first = 0;
+    while (first < d.t && !mask.kept(bi, time_of(first))) ++first;
+    b.first_kept[bi] = static_cast<float>(first);
+  }
+  auto seen = [&](Dim bi, Dim i) { return mask.m && static_cast<float>(i) >= b.first_kept[bi]; };
+  // The output's gradient reaches the state after step i where the output was the state.
+  auto add_dy = [&](Dim i, const float* dy_i, Dim stride) {
+    for (Dim bi = 0; bi < d.n; ++bi)
+      if (mask.emits(bi, time_of(i), seen(bi, i)))
+        for (Dim j = 0; j < per_sample; ++j) b.dh[bi * per_sample + j] += dy_i[bi * stride + j];
+  };
+  if (dy && !op.return_sequences) add_dy(d.t - 1, dy, per_sample);
+
   for (Dim i = d.t - 1; i >= 0; --i) {
-    Dim t = op.go_backwards ? d.t - 1 - i : i;
-    if (dy && op.return_sequences)
-      for (Dim bi = 0; bi < d.n; ++bi)
-        for (Dim j = 0; j < per_sample; ++j) b.dh[bi * per_sample + j] += dy[(bi * d.t + i) * per_sample + j];
+    Dim t = time_of(i);
+    if (dy && op.return_sequences) add_dy(i, dy + i * per_sample, d.t * per_sample);
+    // A masked step passes the gradients of its states through unchanged, and takes none.
+    float* dc_in = d.states > 1 ? b.dc : nullptr;
+    for (Dim bi = 0; mask.m && bi < d.n; ++bi)
+      if (!mask.kept(bi, t)) {
+        copy_sample(bi, per_sample, {{b.dh, b.keep_dh}, {dc_in, b.keep_dc}});
+        std::fill(b.dh + bi * per_sample, b.dh + (bi + 1) * per_sample, 0.0f);
+        if (dc_in) std::fill(dc_in + bi * per_sample, dc_in + (bi + 1) * per_sample, 0.0f);
+      }
     const float* c_prev = d.states > 1 ? history[1] + i * size : nullptr;
     step_backward(k, xw, t, history[0] + i * size, c_prev, b, d_rk, d_bias);
+    for (Dim bi = 0; mask.m && bi < d.n; ++bi)
+      if (!mask.kept(bi, t))
+        copy_sample(bi, per_sample, {{b.keep_dh, b.dh_prev}, {dc_in ? b.keep_dc : nullptr, b.dc_prev}});
     std::swap(b.dh, b.dh_prev);
     if (d.states > 1) std::swap(b.dc, b.dc_prev);
   }

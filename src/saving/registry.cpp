@@ -23,6 +23,7 @@ std::map<std::string, LayerFactory>& table() {
       {"SpatialDropout2D", layers::spatial_dropout2d_from_config},
       {"SpatialDropout3D", layers::spatial_dropout3d_from_config},
       {"Embedding", layers::embedding_from_config},
+      {"Masking", layers::masking_from_config},
       // activations
       {"ReLU", layers::relu_from_config},
       {"LeakyReLU", layers::leaky_relu_from_config},

@@ -1,6 +1,6 @@
 #pragma once
-// keras.layers core: Dense, Activation, Dropout (and SpatialDropout1D/2D/3D), Embedding (InputLayer:
-// see keras::Input).
+// keras.layers core: Dense, Activation, Dropout (and SpatialDropout1D/2D/3D), Embedding, Masking
+// (InputLayer: see keras::Input).
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,7 +63,18 @@ struct EmbeddingOptions {
   std::string name;
 };
 // Row lookup: integer indices (given as floats) -> rows of embeddings (input_dim, output_dim).
+// mask_zero: index 0 is padding; the mask (indices != 0) rides along to the layers after it,
+// and RNNs, GlobalAveragePooling1D, merges and the losses honour it as Keras does.
 Layer Embedding(const EmbeddingOptions& options);
 Layer Embedding(Dim input_dim, Dim output_dim);
+
+struct MaskingOptions {
+  double mask_value = 0.0;
+  std::string name;
+};
+// Masks (and zeroes) every step whose features all equal mask_value; the mask rides along as
+// Embedding(mask_zero=True)'s does.
+Layer Masking(const MaskingOptions& options);
+Layer Masking(double mask_value = 0.0);
 
 }  // namespace keras::layers

@@ -262,6 +262,7 @@ bool supports_elementwise(const ops::Op& op) {
   if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs))
     return m->kind == ops::MergeOp::Kind::kAdd || m->kind == ops::MergeOp::Kind::kMultiply;
   if (std::holds_alternative<ops::DropoutOp>(op.attrs)) return std::get<ops::DropoutOp>(op.attrs).noise == op.inputs[0];
+  if (const auto* g = std::get_if<ops::GlobalPoolOp>(&op.attrs); g && g->masked) return false;
   return std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::RectifierOp>(op.attrs) ||
          std::holds_alternative<ops::AffineOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||
          std::holds_alternative<ops::ConcatOp>(op.attrs) || std::holds_alternative<ops::ActivationGradOp>(op.attrs) ||

@@ -211,7 +211,24 @@ FnOperator::Fn conv2d(const ops::Op& op, const ops::Conv2DOp& a) {
   return [a, w, b](Inputs in, Outputs out) { conv2d_into(a, in[0], w->data(), data_of(b), out[0]); };
 }
 
+// y = sum(x * m) / sum(m) over the steps.
+FnOperator::Fn masked_global_average(const ops::GlobalPoolOp& a) {
+  return [a](Inputs in, Outputs out) {
+    for (Dim n = 0; n < a.batch; ++n) {
+      const float* m = in[1] + n * a.spatial;
+      float count = 0.0f;
+      for (Dim s = 0; s < a.spatial; ++s) count += m[s];
+      for (Dim c = 0; c < a.channels; ++c) {
+        float acc = 0.0f;
+        for (Dim s = 0; s < a.spatial; ++s) acc += in[0][(n * a.spatial + s) * a.channels + c] * m[s];
+        out[0][n * a.channels + c] = acc / count;
+      }
+    }
+  };
+}
+
 FnOperator::Fn global_pool(const ops::GlobalPoolOp& a) {
+  if (a.masked) return masked_global_average(a);
   return [a](Inputs in, Outputs out) {
     for (Dim n = 0; n < a.batch; ++n)
       for (Dim c = 0; c < a.channels; ++c) {
@@ -383,6 +400,17 @@ FnOperator::Fn pool2d_grad(const ops::Pool2DGradOp& a) {
 
 FnOperator::Fn global_pool_grad(const ops::GlobalPoolGradOp& op) {
   const ops::GlobalPoolOp a = op.pool;
+  if (a.masked)  // dx = dy * m / sum(m); inputs x, y, dy, m
+    return [a](Inputs in, Outputs out) {
+      for (Dim n = 0; n < a.batch; ++n) {
+        const float* m = in[3] + n * a.spatial;
+        float count = 0.0f;
+        for (Dim s = 0; s < a.spatial; ++s) count += m[s];
+        for (Dim s = 0; s < a.spatial; ++s)
+          for (Dim c = 0; c < a.channels; ++c)
+            out[0][(n * a.spatial + s) * a.channels + c] = in[2][n * a.channels + c] * m[s] / count;
+      }
+    };
   return [a](Inputs in, Outputs out) {
     const float *x = in[0], *y = in[1], *dy = in[2];
     float* dx = out[0];
@@ -594,6 +622,14 @@ class ReferenceBackend final : public Backend {
                 for (Dim t = 0; t < a.steps; ++t)
                   std::copy_n(in[0] + (o * a.steps + t) * a.inner, a.inner,
                               out[0] + (o * a.steps + a.steps - 1 - t) * a.inner);
+            };
+          if constexpr (std::is_same_v<T, ops::MaskOp>)
+            return [a](Inputs in, Outputs out) {
+              auto value = static_cast<float>(a.value);  // compared in float32, as Keras
+              for (Dim r = 0; r < a.rows; ++r) {
+                const float* x = in[0] + r * a.last;
+                out[0][r] = std::any_of(x, x + a.last, [&](float v) { return v != value; }) ? 1.0f : 0.0f;
+              }
             };
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
           if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);

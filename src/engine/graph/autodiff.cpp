@@ -119,13 +119,18 @@ OpGradients recurrent(Lowering& g, const ops::Op& op, const ops::RecurrentOp& a,
     grad.output_grads.push_back(dy[i] >= 0);
     if (dy[i] >= 0) in.push_back(dy[i]);
   }
-  ops::Op back{.attrs = std::move(grad), .outputs = op.inputs, .weights = op.weights, .layer = op.layer};
+  // One gradient per input but the mask (the last input, when there is one).
+  size_t graded = inputs.size() - (a.masked ? 1 : 0);
+  ops::Op back{.attrs = std::move(grad),
+               .outputs = {op.inputs.begin(), op.inputs.begin() + static_cast<std::ptrdiff_t>(graded)},
+               .weights = op.weights,
+               .layer = op.layer};
   for (ValueId v : in) back.inputs.push_back(g.shape(v));
   for (const Tensor* w : op.weights) back.outputs.push_back(w->shape());
   std::vector<ValueId> out = g.emit(std::move(back), in);
   OpGradients r;
-  for (size_t i = 0; i < inputs.size(); ++i) r.inputs.push_back(need[i] ? out[i] : -1);
-  r.weights.assign(out.begin() + static_cast<std::ptrdiff_t>(inputs.size()), out.end());
+  for (size_t i = 0; i < inputs.size(); ++i) r.inputs.push_back(i < graded && need[i] ? out[i] : -1);
+  r.weights.assign(out.begin() + static_cast<std::ptrdiff_t>(graded), out.end());
   return r;
 }
 
@@ -174,7 +179,8 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::PReluOp>(op.attrs) || std::holds_alternative<ops::MergeOp>(op.attrs) ||
          std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
          std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
-         std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs);
+         std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs) ||
+         std::holds_alternative<ops::MaskOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -236,8 +242,11 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
   if (const auto* p = std::get_if<ops::Pool2DOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::Pool2DGradOp{*p}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* gp = std::get_if<ops::GlobalPoolOp>(&op.attrs)) {
-    if (need[0])
-      r.inputs[0] = emit1(g, {ops::GlobalPoolGradOp{*gp}}, {inputs[0], outputs[0], dy[0]}, op.inputs[0], {}, layer);
+    std::vector<ValueId> in{inputs[0], outputs[0], dy[0]};
+    if (gp->masked) in.push_back(inputs[1]);
+    if (need[0]) r.inputs[0] = emit1(g, {ops::GlobalPoolGradOp{*gp}}, in, op.inputs[0], {}, layer);
+  } else if (std::holds_alternative<ops::MaskOp>(op.attrs)) {
+    // No gradient: a mask is a constant of the backward pass.
   } else if (const auto* a = std::get_if<ops::ActivationOp>(&op.attrs)) {
     ValueId z = ops::activation_grad_from_output(a->name) ? outputs[0] : inputs[0];
     if (need[0]) r.inputs[0] = activation_grad(g, a->name, z, outputs[0], dy[0], layer);

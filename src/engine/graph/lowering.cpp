@@ -67,4 +67,36 @@ ValueId activation(Lowering& g, ValueId v, const std::string& name, const std::s
   return g.emit(std::move(op), {v})[0];
 }
 
+ValueId mask_where_not(Lowering& g, ValueId v, double value, int reduced, const std::string& layer) {
+  const Shape& s = g.shape(v);
+  std::vector<Dim> lead;
+  Dim last = 1;
+  for (int i = 0; i < s.rank(); ++i) {
+    if (i < s.rank() - reduced)
+      lead.push_back(s[i]);
+    else
+      last *= s[i];
+  }
+  Shape out(lead);
+  return emit1(g, {ops::MaskOp{.rows = out.num_elements(), .last = last, .value = value}}, {v}, out, {}, layer);
+}
+
+ValueId apply_mask(Lowering& g, ValueId v, ValueId mask, const std::string& layer) {
+  const Shape& s = g.shape(v);
+  std::vector<Dim> dims = g.shape(mask).dims();
+  while (static_cast<int>(dims.size()) < s.rank()) dims.push_back(1);
+  ValueId m = g.view(mask, Shape(dims));
+  if (g.shape(m) != s) m = emit1(g, {ops::BroadcastOp{}}, {m}, s, {}, layer);
+  return emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, s.num_elements()}}, {v, m}, s, {}, layer);
+}
+
+ValueId all_masks(Lowering& g, const std::vector<ValueId>& masks, const std::string& layer) {
+  std::vector<ValueId> present;
+  for (ValueId m : masks)
+    if (m >= 0) present.push_back(m);
+  if (present.size() <= 1) return present.empty() ? -1 : present[0];
+  const Shape& s = g.shape(present[0]);
+  return emit1(g, {ops::MergeOp{ops::MergeOp::Kind::kMultiply, s.num_elements()}}, present, s, {}, layer);
+}
+
 }  // namespace keras::graph

@@ -41,13 +41,21 @@ class Lowering {
   // statistics), or returns false from lower() and trains through its own call() and backward().
   virtual bool training() const { return false; }
   // A layer's own lowering (LayerImpl::lower), or its call() as one op (ops::LayerCallOp; in
-  // training, ops::LayerTrainOp) where it has none, or none this plan can use.
-  virtual std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& inputs) = 0;
-};
+  // training, ops::LayerTrainOp) where it has none, or none this plan can use. `masks`: the
+  // inputs' masks (see input_mask; empty or -1 for none); `output_masks`, when given, receives
+  // the outputs' masks.
+  virtual std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& inputs,
+                                           const std::vector<ValueId>& masks = {},
+                                           std::vector<ValueId>* output_masks = nullptr) = 0;
 
-inline std::vector<ValueId> lower_node(Lowering& g, const LayerImpl& layer, const std::vector<ValueId>& inputs) {
-  return g.lower_layer(layer, inputs);
-}
+  // Keras's masks (Embedding(mask_zero=True), Masking): 0/1 values, one per sample and timestep,
+  // riding along tensors as Keras's `_keras_mask`. While a layer lowers, input_mask(i) is the
+  // mask of its input i (-1: none), what Keras passes as call()'s `mask`. A layer that makes
+  // masks other than LayerImpl::supports_masking()'s default (its first input's mask on every
+  // output) sets its outputs' with set_output_masks.
+  virtual ValueId input_mask(size_t i) const = 0;
+  virtual void set_output_masks(std::vector<ValueId> masks) = 0;
+};
 
 // One op of one output reading `inputs` (their shapes from the plan); returns its output.
 ValueId emit1(Lowering& g, ops::OpAttrs attrs, const std::vector<ValueId>& inputs, Shape out,
@@ -68,5 +76,13 @@ ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer);
 ValueId to_channels_first(Lowering& g, ValueId v, const std::string& layer);
 // An activation by Keras name along the last axis; the value itself for "linear".
 ValueId activation(Lowering& g, ValueId v, const std::string& name, const std::string& layer);
+
+// The mask of v's leading axes (v's shape without its last `reduced` axes): 1 where any of
+// those values differs from `value` (ops::MaskOp).
+ValueId mask_where_not(Lowering& g, ValueId v, double value, int reduced, const std::string& layer);
+// A mask (shape: v's leading axes) times v, broadcast over v's other axes.
+ValueId apply_mask(Lowering& g, ValueId v, ValueId mask, const std::string& layer);
+// The logical AND of masks of one shape (their product); -1 entries are left out, -1 when all are.
+ValueId all_masks(Lowering& g, const std::vector<ValueId>& masks, const std::string& layer);
 
 }  // namespace keras::graph

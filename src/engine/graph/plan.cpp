@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <map>
 #include <new>
+#include <optional>
 #include <sstream>
 
 #include "backends/thread_pool.h"
@@ -100,13 +101,29 @@ class PlanBuilder final : public Lowering {
     return it == variables_.end() ? nullptr : it->second;
   }
 
-  std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& in) override {
+  std::vector<ValueId> lower_layer(const LayerImpl& layer, const std::vector<ValueId>& in,
+                                   const std::vector<ValueId>& masks, std::vector<ValueId>* output_masks) override {
+    // The layer's masks while it lowers; a layer lowering others inside (a nested model,
+    // Bidirectional) gets its own back after.
+    Frame frame{masks, std::nullopt};
+    std::swap(frame, frame_);
+    std::vector<ValueId> out = lower_unmasked(layer, in);
+    std::swap(frame, frame_);
+    if (output_masks) *output_masks = frame.output_masks ? *frame.output_masks : default_masks(layer, masks, out);
+    return out;
+  }
+
+  ValueId input_mask(size_t i) const override { return i < frame_.input_masks.size() ? frame_.input_masks[i] : -1; }
+  void set_output_masks(std::vector<ValueId> masks) override { frame_.output_masks = std::move(masks); }
+
+  std::vector<ValueId> lower_unmasked(const LayerImpl& layer, const std::vector<ValueId>& in) {
     size_t steps = steps_.size(), values = values_.size(), constants = constants_.size();
     size_t slots = train_slots_ ? train_slots_->size() : 0, updates = state_updates_.size();
     trainable_.push_back({&layer, layer.trainable()});
     std::vector<ValueId> out;
     if (layer.lower(*this, in, out) && (!differentiates() || trainable_since(steps, constants))) return out;
     // Undo a lowering this plan cannot use; the layer runs its own call().
+    frame_.output_masks.reset();
     steps_.resize(steps);
     values_.resize(values);
     constants_.resize(constants);
@@ -120,6 +137,14 @@ class PlanBuilder final : public Lowering {
     for (ValueId v : in) op.inputs.push_back(shape(v));
     op.outputs = layer.compute_output_shape(op.inputs);
     return emit(std::move(op), in);
+  }
+
+  // Keras's default compute_mask: a layer that supports masking passes its first input's mask
+  // to every output; any other drops it (Keras 3 warns that it does).
+  static std::vector<ValueId> default_masks(const LayerImpl& layer, const std::vector<ValueId>& masks,
+                                            const std::vector<ValueId>& out) {
+    ValueId m = layer.supports_masking() && !masks.empty() ? masks[0] : -1;
+    return std::vector<ValueId>(out.size(), m);
   }
 
   std::vector<ValueId> emit(ops::Op op, const std::vector<ValueId>& inputs) override {
@@ -183,6 +208,12 @@ class PlanBuilder final : public Lowering {
   bool weights_change_;
   std::vector<std::pair<const LayerImpl*, bool>>& trainable_;  // Plan::stale()
   std::map<const Tensor*, const Variable*> variables_;
+  // The masks of the layer being lowered.
+  struct Frame {
+    std::vector<ValueId> input_masks;
+    std::optional<std::vector<ValueId>> output_masks;
+  };
+  Frame frame_;
 };
 
 namespace {
@@ -386,15 +417,18 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
   if (training) b.add_variables(variables);
   std::vector<ValueId> in;
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
-  outputs_ = b.lower_layer(root, in);
+  outputs_ = b.lower_layer(root, in, {}, &output_masks_);
   for (int v : outputs_) output_shapes_.push_back(values_[static_cast<size_t>(v)].shape);
   // Operators: the runtime's backend where it can, the reference backend elsewhere.
   const backends::Backend& fast = runtime_->backend();
   if (training)
     build_backward(b, variables, in);
   else {
-    cancel_transposes(steps_, values_, outputs_);
-    fuse(steps_, values_, outputs_, b, fast);
+    std::vector<int> kept = outputs_;  // values the rewrites must leave in place
+    for (int v : output_masks_)
+      if (v >= 0) kept.push_back(v);
+    cancel_transposes(steps_, values_, kept);
+    fuse(steps_, values_, kept, b, fast);
   }
   for (Step& s : steps_) {
     const backends::Backend& be = fast.supports(s.op) ? fast : backends::reference_backend();
@@ -415,6 +449,8 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
     }
   }
   for (int v : outputs_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
+  for (int v : output_masks_)
+    if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : gradient_values_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : input_gradient_values_)
     if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
@@ -458,6 +494,7 @@ void Plan::build_backward(PlanBuilder& b, const std::vector<const Variable*>& va
     const auto* t = std::get_if<ops::LayerTrainOp>(&s.op.attrs);
     bool r = !s.op.weights.empty() || (t && !std::as_const(*t->layer).variables().empty());
     for (int v : s.inputs) r = r || needs_grad(v);
+    if (std::holds_alternative<ops::MaskOp>(s.op.attrs)) r = false;  // masks have no gradient
     for (int v : s.outputs) requires_grad[static_cast<size_t>(v)] = r;
   }
   std::vector<std::vector<int>> views(forward_values), parts(forward_values);
@@ -553,15 +590,19 @@ void Plan::run_steps(Arena& arena, std::span<const float* const> inputs, size_t 
   }
 }
 
-void Plan::run(std::span<const float* const> inputs, std::span<float* const> outputs) const {
+void Plan::run(std::span<const float* const> inputs, std::span<float* const> outputs,
+               std::span<float* const> masks) const {
   if (options_.training) throw ValueError("A training plan runs through Plan::TrainingRun");
   std::unique_ptr<Arena> arena = acquire_arena();
+  auto copy = [&](int v, float* to) {
+    std::memcpy(to, address(*arena, inputs, v),
+                static_cast<size_t>(values_[static_cast<size_t>(v)].size) * sizeof(float));
+  };
   try {
     run_steps(*arena, inputs, 0, steps_.size(), backends::RunContext{.pool = &runtime_->pool()});
-    for (size_t i = 0; i < outputs_.size(); ++i) {
-      const float* src = address(*arena, inputs, outputs_[i]);
-      std::memcpy(outputs[i], src, static_cast<size_t>(values_[static_cast<size_t>(outputs_[i])].size) * sizeof(float));
-    }
+    for (size_t i = 0; i < outputs_.size(); ++i) copy(outputs_[i], outputs[i]);
+    for (size_t i = 0; i < masks.size() && i < output_masks_.size(); ++i)
+      if (masks[i] && output_masks_[i] >= 0) copy(output_masks_[i], masks[i]);
   } catch (...) {
     release_arena(std::move(arena));
     throw;
@@ -587,6 +628,17 @@ void Plan::TrainingRun::forward(std::span<const float* const> inputs, uint64_t s
 }
 
 const float* Plan::TrainingRun::output(size_t i) const { return plan_.address(*arena_, inputs_, plan_.outputs_.at(i)); }
+
+const float* Plan::TrainingRun::output_mask(size_t i) const {
+  int v = plan_.output_masks_.at(i);
+  return v < 0 ? nullptr : plan_.address(*arena_, inputs_, v);
+}
+
+std::optional<Shape> Plan::output_mask_shape(size_t i) const {
+  int v = output_masks_.at(i);
+  if (v < 0) return std::nullopt;
+  return values_[static_cast<size_t>(v)].shape;
+}
 
 std::vector<Tensor> Plan::TrainingRun::outputs() const {
   std::vector<Tensor> out;

@@ -10,6 +10,7 @@
 // supports it, else to the reference backend.
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ class Plan {
 
   const std::vector<Shape>& input_shapes() const { return input_shapes_; }
   const std::vector<Shape>& output_shapes() const { return output_shapes_; }
+  // The shape of model output i's mask (Keras's `_keras_mask` of the output), none without one.
+  std::optional<Shape> output_mask_shape(size_t i) const;
   const Runtime* runtime() const { return runtime_.get(); }
   bool training() const { return options_.training; }
   const Options& options() const { return options_; }
@@ -83,6 +86,8 @@ class Plan {
     void forward(std::span<const float* const> inputs, uint64_t seed);
     // Model output i after forward(), shaped as output_shapes()[i].
     const float* output(size_t i) const;
+    // Its mask after forward() (output_mask_shape(i)), or null without one.
+    const float* output_mask(size_t i) const;
     // Copies of every model output after forward().
     std::vector<Tensor> outputs() const;
     // output_grads: the gradient of the loss w.r.t. each model output.
@@ -104,8 +109,10 @@ class Plan {
     uint64_t seed_ = 0;
   };
   // inputs: one buffer per model input, shaped as input_shapes(); outputs: one per model
-  // output, shaped as output_shapes(). Safe to call from many threads at once.
-  void run(std::span<const float* const> inputs, std::span<float* const> outputs) const;
+  // output, shaped as output_shapes(); masks (optional): where to write each output's mask,
+  // null to skip one. Safe to call from many threads at once.
+  void run(std::span<const float* const> inputs, std::span<float* const> outputs,
+           std::span<float* const> masks = {}) const;
 
   // Each step's median time over `runs` runs of the whole plan on these inputs, with the
   // describe() line it belongs to: "  ms  share  GFLOP/s  op layer [backend] -> shape".
@@ -130,7 +137,8 @@ class Plan {
   std::vector<Shape> input_shapes_, output_shapes_;
   std::vector<Value> values_;
   std::vector<Step> steps_;
-  std::vector<int> outputs_;  // the value of each model output
+  std::vector<int> outputs_;       // the value of each model output
+  std::vector<int> output_masks_;  // the value of each output's mask, -1 for none
   std::vector<std::unique_ptr<Tensor>> constants_;
   std::vector<std::pair<const Variable*, uint64_t>> weight_versions_;
   std::vector<std::pair<const LayerImpl*, bool>> trainable_;

@@ -13,6 +13,7 @@ class PReLUImpl : public LayerImpl {
  public:
   explicit PReLUImpl(const PReLUOptions& o) : LayerImpl(o.name, "p_re_lu"), options_(o) {}
   std::string class_name() const override { return "PReLU"; }
+  bool supports_masking() const override { return true; }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);

@@ -42,6 +42,7 @@ std::string py_float(double v) {
 class RectifierLayer : public LayerImpl {
  public:
   using LayerImpl::LayerImpl;
+  bool supports_masking() const override { return true; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
     return in;

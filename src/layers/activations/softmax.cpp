@@ -32,9 +32,14 @@ class SoftmaxImpl : public LayerImpl {
     compute_output_shape({inputs.at(0).shape()});
     return call_ops(inputs, ctx);
   }
+  bool supports_masking() const override { return true; }
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     const Shape s = g.shape(in.at(0));
     compute_output_shape({s});
+    if (g.input_mask(0) >= 0)
+      throw NotImplementedError("Layer \"" + name() + "\": Softmax on an input with a mask of shape " +
+                                g.shape(g.input_mask(0)).str() + " (Keras adds it to the logits, broadcast to " +
+                                s.str() + ") is not supported");
     std::vector<bool> reduced(static_cast<size_t>(s.rank()), false);
     for (int a : axes_) reduced[static_cast<size_t>(s.normalize_axis(a))] = true;
     std::vector<int> perm;

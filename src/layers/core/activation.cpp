@@ -18,6 +18,7 @@ class ActivationImpl : public LayerImpl {
     ops::activation(o.activation);  // an unknown name fails here, not at the first call
   }
   std::string class_name() const override { return "Activation"; }
+  bool supports_masking() const override { return true; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
     return in;

@@ -20,6 +20,7 @@ class DenseImpl : public LayerImpl {
                        std::to_string(o.units));
   }
   std::string class_name() const override { return "Dense"; }
+  bool supports_masking() const override { return true; }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);

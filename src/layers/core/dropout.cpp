@@ -30,6 +30,7 @@ class DropoutImpl : public LayerImpl {
       throw ValueError("The `data_format` argument must be one of \"channels_first\", \"channels_last\". Received: " +
                        data_format_);
   }
+  bool supports_masking() const override { return true; }
   std::string class_name() const override {
     switch (kind_) {
       case Kind::Spatial1D:

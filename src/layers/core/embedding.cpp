@@ -32,6 +32,8 @@ class EmbeddingImpl : public LayerImpl {
     const Shape& x = g.shape(in.at(0));
     ops::GatherOp op{.rows = x.num_elements(), .vocabulary = options_.input_dim, .dim = options_.output_dim};
     out = {graph::emit1(g, op, {in[0]}, compute_output_shape({x})[0], {&variables()[0]->value}, name())};
+    // Keras's compute_mask: not_equal(inputs, 0).
+    if (options_.mask_zero) g.set_output_masks({graph::mask_where_not(g, in[0], 0.0, 0, name())});
     return true;
   }
   Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -67,7 +68,48 @@ class ConcatenateImpl : public LayerImpl {
     ops::ConcatOp op{.outer = outer};
     for (const Shape& s : shapes) op.widths.push_back(s.num_elements() / std::max<Dim>(outer, 1));
     out = g.emit(ops::Op{.attrs = std::move(op), .inputs = shapes, .outputs = {y}, .layer = name()}, in);
+    if (int m = lower_mask(g, in, axis); m >= 0) g.set_output_masks({m});
     return true;
+  }
+
+  // Keras's compute_mask (tf.keras 2 and Keras 3.1): each mask with a last axis of 1 (an input
+  // without one: all ones), concatenated along the axis, then ANDed over the last axis. So along
+  // the last axis the masks are ANDed; along another they are concatenated.
+  int lower_mask(graph::Lowering& g, const std::vector<int>& in, int axis) const {
+    std::vector<int> masks;
+    bool any = false;
+    for (size_t i = 0; i < in.size(); ++i) {
+      masks.push_back(g.input_mask(i));
+      any = any || masks.back() >= 0;
+    }
+    if (!any) return -1;
+    int rank = g.shape(in[0]).rank();
+    for (size_t i = 0; i < in.size(); ++i) {
+      const Shape& s = g.shape(in[i]);
+      if (masks[i] < 0) {
+        if (axis == rank - 1) continue;  // all ones: no effect on the AND
+        // NaN differs from every value: a mask of ones over the input's leading axes.
+        masks[i] = graph::mask_where_not(g, in[i], std::numeric_limits<double>::quiet_NaN(), 1, name());
+      }
+      Shape lead(std::vector<Dim>(s.dims().begin(), s.dims().end() - 1));
+      if (g.shape(masks[i]) != lead)
+        throw NotImplementedError("Layer \"" + name() + "\": a mask of shape " + g.shape(masks[i]).str() +
+                                  " for input " + s.str() + " (only masks of the input's leading axes are supported)");
+    }
+    if (axis == rank - 1) return graph::all_masks(g, masks, name());
+    Dim outer = 1;
+    for (int d = 0; d < axis; ++d) outer *= g.shape(in[0])[d];
+    ops::ConcatOp op{.outer = outer};
+    std::vector<Shape> shapes;
+    std::vector<Dim> dims = g.shape(masks[0]).dims();
+    dims[static_cast<size_t>(axis)] = 0;
+    for (int m : masks) {
+      shapes.push_back(g.shape(m));
+      op.widths.push_back(g.shape(m).num_elements() / std::max<Dim>(outer, 1));
+      dims[static_cast<size_t>(axis)] += g.shape(m)[axis];
+    }
+    return g.emit(ops::Op{.attrs = std::move(op), .inputs = shapes, .outputs = {Shape(dims)}, .layer = name()},
+                  masks)[0];
   }
 
   nlohmann::json get_config() const override {

@@ -102,6 +102,10 @@ class ElementwiseMergeImpl : public LayerImpl {
       op.inputs.push_back(y);
     }
     out = g.emit(std::move(op), full);
+    // Keras's merge compute_mask: the inputs' masks ANDed (those without one left out).
+    std::vector<int> masks;
+    for (size_t i = 0; i < in.size(); ++i) masks.push_back(g.input_mask(i));
+    if (int m = graph::all_masks(g, masks, name()); m >= 0) g.set_output_masks({m});
     return true;
   }
   Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }

@@ -25,6 +25,7 @@ class BatchNormalizationImpl : public LayerImpl {
     if (o.axis.size() == 0) throw ValueError("BatchNormalization needs at least one axis; received axis=[]");
   }
   std::string class_name() const override { return "BatchNormalization"; }
+  bool supports_masking() const override { return true; }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
     expect_inputs(in, 1);
@@ -44,6 +45,10 @@ class BatchNormalizationImpl : public LayerImpl {
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     const Shape s = g.shape(in.at(0));
     check_input(s);
+    if (g.training() && trainable() && g.input_mask(0) >= 0)
+      throw NotImplementedError("Layer \"" + name() +
+                                "\": BatchNormalization's batch statistics over a masked input (Keras weighs them by "
+                                "the mask) are not supported yet");
     std::vector<bool> param(static_cast<size_t>(s.rank()), false);
     for (int a : axes_) param[static_cast<size_t>(a)] = true;
     std::vector<int> perm;

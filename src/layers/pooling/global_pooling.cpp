@@ -53,7 +53,18 @@ class GlobalPoolingImpl : public LayerImpl {
                .inputs = {s},
                .outputs = {Shape{n, c}},
                .layer = name()};
-    out = {g.view(g.emit(std::move(op), {x})[0], ys)};
+    std::vector<int> reads{x};
+    // GlobalAveragePooling1D averages the unmasked steps (Keras's call(inputs, mask)); its
+    // output has no mask. The other global poolings drop masks.
+    if (int mask = g.input_mask(0); mask >= 0 && reduce_ == Reduce::kMean && spatial_ == 1) {
+      if (g.shape(mask) != Shape{n, s[1]})
+        throw ValueError("Layer \"" + name() + "\": a mask of shape " + g.shape(mask).str() +
+                         " does not fit the steps of input " + g.shape(in[0]).str());
+      std::get<ops::GlobalPoolOp>(op.attrs).masked = true;
+      op.inputs.push_back(g.shape(mask));
+      reads.push_back(mask);
+    }
+    out = {g.view(g.emit(std::move(op), reads)[0], ys)};
     return true;
   }
 

@@ -49,6 +49,9 @@ class BidirectionalImpl : public rnn::WrapperImpl {
       });
     }
     verify_layers();
+    // As Keras: with return_sequences, masked steps of either direction output zeros.
+    for (const Layer& l : {forward_, backward_})
+      as_recurrent(l, "layer")->set_zero_output_for_mask(as_recurrent(l, "layer")->sequence_args().return_sequences);
   }
   std::string class_name() const override { return "Bidirectional"; }
   void set_trainable(bool trainable) override {
@@ -85,8 +88,10 @@ class BidirectionalImpl : public rnn::WrapperImpl {
   // reversed in time, then the merge as ops.
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     auto [fwd_in, bwd_in] = split_inputs(in);
-    std::vector<int> f = g.lower_layer(*forward_, fwd_in);
-    std::vector<int> b = g.lower_layer(*backward_, bwd_in);
+    // Both directions see the input's mask (the backward one reverses it with its steps).
+    int mask = g.input_mask(0);
+    std::vector<int> f = g.lower_layer(*forward_, fwd_in, {mask});
+    std::vector<int> b = g.lower_layer(*backward_, bwd_in, {mask});
     int y = f[0], y_rev = b[0];
     const Shape s = g.shape(y_rev);
     if (fwd().sequence_args().return_sequences) {
@@ -106,8 +111,12 @@ class BidirectionalImpl : public rnn::WrapperImpl {
       K kind = *merge_mode_ == "sum" ? K::kAdd : *merge_mode_ == "mul" ? K::kMultiply : K::kAverage;
       out = {graph::emit1(g, ops::MergeOp{kind, s.num_elements()}, {y, y_rev}, s, {}, name())};
     }
+    // Keras's compute_mask: the sequence outputs keep the mask; states have none.
+    std::vector<int> masks(out.size(), fwd().sequence_args().return_sequences ? mask : -1);
     out.insert(out.end(), f.begin() + 1, f.end());
     out.insert(out.end(), b.begin() + 1, b.end());
+    masks.resize(out.size(), -1);
+    g.set_output_masks(std::move(masks));
     return true;
   }
 

@@ -73,6 +73,9 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
            ", but received shape " + shapes[i].str());
   auto vars = variables();
   bool has_bias = vars.size() > 2;
+  int mask = g.input_mask(0);
+  if (mask >= 0 && g.shape(mask) != Shape{n, steps})
+    fail("a mask of shape " + g.shape(mask).str() + " does not fit the input's steps " + x.str());
   ops::RecurrentOp op{.batch = n,
                       .steps = steps,
                       .features = x[2],
@@ -81,6 +84,8 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
                       .go_backwards = args_.go_backwards,
                       .return_sequences = args_.return_sequences,
                       .initial_state = in.size() > 1,
+                      .masked = mask >= 0,
+                      .zero_output_for_mask = args_.zero_output_for_mask,
                       .dropout = g.training() ? dropout_ : 0.0,
                       .recurrent_dropout = g.training() ? recurrent_dropout_ : 0.0,
                       .save = g.differentiates()};
@@ -94,11 +99,19 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
   }
   if (int k = ops::input_masks(op)) outputs.push_back(Shape{k, n, x[2]});
   if (int k = ops::recurrent_masks(op)) outputs.push_back(Shape{k, n, units_});
+  std::vector<int> reads = in;
+  if (op.masked) {
+    shapes.push_back(g.shape(mask));
+    reads.push_back(mask);
+  }
   ops::Op o{.attrs = op, .inputs = shapes, .outputs = outputs, .layer = name()};
   for (const Variable* v : vars) o.weights.push_back(&v->value);
-  std::vector<int> values = g.emit(std::move(o), in);
+  std::vector<int> values = g.emit(std::move(o), reads);
   out = {values[0]};
   if (args_.return_state) out.insert(out.end(), values.begin() + 1, values.begin() + 1 + num_states_);
+  std::vector<int> masks(out.size(), -1);
+  if (args_.return_sequences) masks[0] = mask;
+  g.set_output_masks(std::move(masks));
   return true;
 }
 
@@ -109,7 +122,7 @@ json RecurrentImpl::get_config() const {
   c["go_backwards"] = args_.go_backwards;
   c["stateful"] = args_.stateful;
   c["unroll"] = args_.unroll;
-  c["zero_output_for_mask"] = false;
+  c["zero_output_for_mask"] = args_.zero_output_for_mask;
   c["units"] = units_;
   c["kernel_initializer"] = initializer_to_config(kernel_initializer_);
   c["recurrent_initializer"] = initializer_to_config(recurrent_initializer_);
@@ -127,7 +140,8 @@ SequenceArgs sequence_args_from_config(const json& c) {
   if (get_bool(c, "time_major", false))
     throw ValueError("time_major=True (inputs of shape (timesteps, batch, features)) is not supported");
   return {get_bool(c, "return_sequences", false), get_bool(c, "return_state", false),
-          get_bool(c, "go_backwards", false), get_bool(c, "stateful", false), get_bool(c, "unroll", false)};
+          get_bool(c, "go_backwards", false),     get_bool(c, "stateful", false),
+          get_bool(c, "unroll", false),           get_bool(c, "zero_output_for_mask", false)};
 }
 
 VersionDefaults version_defaults(const ConfigContext& ctx) {

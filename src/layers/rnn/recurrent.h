@@ -20,6 +20,9 @@ struct SequenceArgs {
   bool go_backwards = false;
   bool stateful = false;
   bool unroll = false;
+  // Keras's zero_output_for_mask: masked steps output zeros rather than the previous output
+  // (Bidirectional forces it on with return_sequences).
+  bool zero_output_for_mask = false;
 };
 
 // Keras's error for a non-positive `units`.
@@ -47,6 +50,11 @@ class RecurrentImpl : public LayerImpl {
   Dim units() const { return units_; }
   int num_states() const { return num_states_; }
   const SequenceArgs& sequence_args() const { return args_; }
+  void set_zero_output_for_mask(bool zero) { args_.zero_output_for_mask = zero; }
+  // Masks: the input's mask skips steps (ops::RecurrentOp::masked); with return_sequences the
+  // output keeps it (Keras's RNN.compute_mask; Keras since July 2026 drops it, every release
+  // before and tf.keras keep it).
+  bool supports_masking() const override { return true; }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override;
   // Described once, as one ops::RecurrentOp (the input projection and the recurrence, its

@@ -18,6 +18,7 @@ class TimeDistributedImpl : public rnn::WrapperImpl {
           "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: None");
   }
   std::string class_name() const override { return "TimeDistributed"; }
+  bool supports_masking() const override { return true; }
   void set_trainable(bool trainable) override {
     LayerImpl::set_trainable(trainable);
     layer_->set_trainable(trainable);
