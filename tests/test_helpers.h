@@ -85,6 +85,10 @@ struct Fixture {
   std::vector<Tensor> weights, inputs, outputs;
   // tests/fixtures/intermediate: the outputs are these layers' outputs, not the model's.
   std::vector<std::string> output_layers;
+  // The gradient oracle, where the fixture has one: the gradients of L = sum over outputs of
+  // sum(output * cotangent) w.r.t. each weight (Keras order) and each input (an empty tensor
+  // where the oracle gives none: integer inputs).
+  std::vector<Tensor> cotangents, weight_gradients, input_gradients;
 };
 Fixture load_fixture(const std::filesystem::path& path);
 std::vector<std::filesystem::path> fixture_files(const std::string& subdir = "layers");

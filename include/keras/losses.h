@@ -35,9 +35,13 @@ class LossImpl {
   virtual Tensor call_grad(const Tensor& y_true, const Tensor& y_pred, const Tensor& upstream) const = 0;
 
   // Keras's loss(y_true, y_pred, sample_weight): the reduced value. sample_weight is empty,
-  // or one weight per sample ((N,) or (N, 1)), or the shape of the unreduced losses.
-  double operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) const;
-  LossValue value_and_grad(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) const;
+  // or one weight per sample ((N,) or (N, 1)), or the shape of the unreduced losses. mask: y_pred's
+  // Keras mask (0/1 in the shape of the unreduced losses, e.g. from Embedding(mask_zero=True)),
+  // empty for none: masked losses count for nothing and the mean is over the unmasked ones.
+  double operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {},
+                    const Tensor& mask = {}) const;
+  LossValue value_and_grad(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {},
+                           const Tensor& mask = {}) const;
 
   // Keras 3's get_config(): name, reduction and the loss's own arguments.
   virtual nlohmann::json get_config() const;
@@ -62,8 +66,9 @@ class Loss {
   // The string this loss was given as, or "" (compile_config writes strings back as given).
   const std::string& identifier() const { return identifier_; }
 
-  double operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) const {
-    return (*impl_)(y_true, y_pred, sample_weight);
+  double operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {},
+                    const Tensor& mask = {}) const {
+    return (*impl_)(y_true, y_pred, sample_weight, mask);
   }
 
  private:

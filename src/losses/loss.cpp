@@ -35,34 +35,61 @@ Tensor expand_weights(const Tensor& sample_weight, const Tensor& values, const s
   return w;
 }
 
+// The weights of the unreduced values: sample_weight and y_pred's mask (Keras's
+// reduce_weighted_values: apply_mask, then weights broadcast per sample).
+Tensor weights_of(const Tensor& sample_weight, const Tensor& mask, const Tensor& values, const std::string& reduction,
+                  const std::string& loss) {
+  if (mask.empty()) return sample_weight.empty() ? Tensor() : expand_weights(sample_weight, values, loss);
+  if (mask.size() != values.size())
+    throw ValueError("Loss \"" + loss + "\": a mask of shape " + mask.shape().str() +
+                     " does not match the losses of shape " + values.shape().str());
+  bool scale = reduction == "sum_over_batch_size" || reduction == "mean";
+  return detail::apply_mask(sample_weight, mask.reshape(values.shape()), scale, loss);
+}
+
 }  // namespace
+
+Tensor detail::apply_mask(const Tensor& sample_weight, const Tensor& mask, bool scale, const std::string& who) {
+  double valid = 0;
+  for (float m : mask.values()) valid += m;
+  // divide_no_nan(total, valid): everything masked weighs nothing.
+  double factor = !scale ? 1.0 : valid == 0 ? 0.0 : double(mask.size()) / valid;
+  Tensor w = Tensor::empty(mask.shape());
+  for (Dim i = 0; i < mask.size(); ++i) w[i] = static_cast<float>(mask[i] * factor);
+  if (!sample_weight.empty()) {
+    Tensor sw = expand_weights(sample_weight, mask, who);
+    for (Dim i = 0; i < w.size(); ++i) w[i] *= sw[i];
+  }
+  return w;
+}
 
 LossImpl::LossImpl(std::string name, std::string reduction)
     : name_(std::move(name)), reduction_(checked_reduction(reduction)) {}
 
 nlohmann::json LossImpl::get_config() const { return {{"name", name_}, {"reduction", reduction_}}; }
 
-double LossImpl::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) const {
+double LossImpl::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight,
+                            const Tensor& mask) const {
   Tensor values = call(y_true, y_pred);
   if (reduction_ == "none" && values.size() != 1)
     throw ValueError("Loss \"" + name_ + "\" has reduction=\"none\": call() gives the unreduced losses");
-  Tensor w = sample_weight.empty() ? Tensor() : expand_weights(sample_weight, values, name_);
+  Tensor w = weights_of(sample_weight, mask, values, reduction_, name_);
   auto [sum, weight_sum] = ops::weighted_sum(values.data(), w.empty() ? nullptr : w.data(), values.size());
   if (values.size() == 0 || reduction_ == "sum" || reduction_ == "none") return sum;
-  if (reduction_ == "mean_with_sample_weight" && !sample_weight.empty())
-    return weight_sum == 0 ? 0.0 : sum / weight_sum;
+  if (reduction_ == "mean_with_sample_weight" && !w.empty()) return weight_sum == 0 ? 0.0 : sum / weight_sum;
   return sum / double(values.size());
 }
 
-LossValue LossImpl::value_and_grad(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) const {
+LossValue LossImpl::value_and_grad(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight,
+                                   const Tensor& mask) const {
   Tensor values = call(y_true, y_pred);
   if (reduction_ == "none" && values.size() != 1)
     throw ValueError("Loss \"" + name_ + "\" has reduction=\"none\", which cannot be trained on: give it a reduction");
-  Tensor w = sample_weight.empty() ? Tensor() : expand_weights(sample_weight, values, name_);
+  Tensor w = weights_of(sample_weight, mask, values, reduction_, name_);
   auto [sum, weight_sum] = ops::weighted_sum(values.data(), w.empty() ? nullptr : w.data(), values.size());
   double scale = 1.0;
   if (values.size() > 0 && reduction_ != "sum" && reduction_ != "none") {
-    if (reduction_ == "mean_with_sample_weight" && !sample_weight.empty())
+    if (reduction_ == "mean_with_sample_weight" && !w.empty())
       scale = weight_sum == 0 ? 0.0 : 1.0 / weight_sum;
     else
       scale = 1.0 / double(values.size());

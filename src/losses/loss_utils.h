@@ -17,6 +17,12 @@ std::pair<Dim, Dim> rows_of(const Tensor& t);
 // shape. Throws ValueError when the shapes still differ.
 Tensor match_true_to_pred(const Tensor& y_true, const Tensor& y_pred);
 
+// Keras's apply_mask: the weights of losses (or metric values) of `mask`'s shape: the mask
+// (scaled by size / count of unmasked values when `scale`, for a mean over the unmasked ones;
+// 0 when none is), times sample_weight (per sample, or of the mask's shape) when given. `who`
+// names the loss or metric in errors.
+Tensor apply_mask(const Tensor& sample_weight, const Tensor& mask, bool scale, const std::string& who);
+
 // The per-sample shape of losses reducing y_pred's last axis.
 Shape reduced_shape(const Shape& y_pred);
 

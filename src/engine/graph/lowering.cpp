@@ -82,7 +82,7 @@ ValueId mask_where_not(Lowering& g, ValueId v, double value, int reduced, const 
 }
 
 ValueId apply_mask(Lowering& g, ValueId v, ValueId mask, const std::string& layer) {
-  const Shape& s = g.shape(v);
+  const Shape s = g.shape(v);  // a copy: new values move the plan's shapes
   std::vector<Dim> dims = g.shape(mask).dims();
   while (static_cast<int>(dims.size()) < s.rank()) dims.push_back(1);
   ValueId m = g.view(mask, Shape(dims));

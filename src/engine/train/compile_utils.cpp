@@ -8,6 +8,8 @@
 
 #include "keras/errors.h"
 #include "keras/model.h"
+#include "losses/loss_utils.h"
+#include "metrics/metric_utils.h"
 
 namespace keras {
 
@@ -78,22 +80,26 @@ void resolve_metrics(TrainingState& s, const std::vector<Tensor>& y, const std::
     for (TrackedMetric& m : s.outputs[i].metrics) m.metric.resolve(y[i].shape(), y_pred[i].shape());
 }
 
-void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred, double total,
-                    const std::vector<double>& losses) {
+void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred,
+                    const std::vector<Tensor>& masks, double total, const std::vector<double>& losses) {
   double n = double(b.x.at(0).dim(0));
   s.loss_tracker->update_value(total, n);
   for (size_t i = 0; i < s.outputs.size(); ++i) {
     OutputTraining& o = s.outputs[i];
     if (o.loss_tracker && o.loss) o.loss_tracker->update_value(losses[i], n);
-    for (TrackedMetric& m : o.metrics)
-      m.metric->update_state(b.y[i], y_pred[i], m.weighted ? b.sample_weight : Tensor());
+    for (TrackedMetric& m : o.metrics) {
+      Tensor w = m.weighted ? b.sample_weight : Tensor();
+      if (!masks[i].empty() && dynamic_cast<const metrics::detail::MeanMetricWrapper*>(m.metric.impl().get()))
+        w = losses::detail::apply_mask(w, masks[i], false, m.metric.name());
+      m.metric->update_state(b.y[i], y_pred[i], w);
+    }
   }
 }
 
 // Each output's loss (weighted into the total) and, when `grads` is given, the gradient of the
 // total with respect to each output.
 double compute_losses(const TrainingState& s, const Batch& b, const std::vector<Tensor>& outputs,
-                      std::vector<double>& values, std::vector<Tensor>* grads) {
+                      const std::vector<Tensor>& masks, std::vector<double>& values, std::vector<Tensor>* grads) {
   double total = 0;
   values.assign(outputs.size(), 0.0);
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -103,13 +109,13 @@ double compute_losses(const TrainingState& s, const Batch& b, const std::vector<
       continue;
     }
     if (grads) {
-      losses::LossValue lv = o.loss->value_and_grad(b.y[i], outputs[i], b.sample_weight);
+      losses::LossValue lv = o.loss->value_and_grad(b.y[i], outputs[i], b.sample_weight, masks[i]);
       if (o.loss_weight != 1.0)
         for (float& g : lv.grad.values()) g = static_cast<float>(g * o.loss_weight);
       values[i] = lv.value;
       grads->push_back(std::move(lv.grad));
     } else {
-      values[i] = (*o.loss)(b.y[i], outputs[i], b.sample_weight);
+      values[i] = (*o.loss)(b.y[i], outputs[i], b.sample_weight, masks[i]);
     }
     total += o.loss_weight * values[i];
   }

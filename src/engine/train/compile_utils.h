@@ -59,12 +59,14 @@ struct Batch {
 TrainingState& ready_state(FunctionalImpl& model, const Batch& b);
 // String metrics ("accuracy") become concrete metrics for the first batch's shapes.
 void resolve_metrics(TrainingState& s, const std::vector<Tensor>& y, const std::vector<Tensor>& y_pred);
-void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred, double total,
-                    const std::vector<double>& losses);
-// Each output's loss (weighted into the total) and, when `grads` is given, the gradient of the
-// total with respect to each output.
+// masks: each output's Keras mask (empty: none). As Keras, the mask weighs the values of the
+// metrics that average per-sample values (MeanMetricWrapper: accuracies, errors, loss metrics).
+void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred,
+                    const std::vector<Tensor>& masks, double total, const std::vector<double>& losses);
+// Each output's loss (weighted into the total; masked values left out, as Keras) and, when
+// `grads` is given, the gradient of the total with respect to each output.
 double compute_losses(const TrainingState& s, const Batch& b, const std::vector<Tensor>& outputs,
-                      std::vector<double>& values, std::vector<Tensor>* grads);
+                      const std::vector<Tensor>& masks, std::vector<double>& values, std::vector<Tensor>* grads);
 void reset_metrics(TrainingState& s);
 // The running loss and metrics, keys sorted (Keras's get_metrics_result).
 Logs metrics_result(FunctionalImpl& model);

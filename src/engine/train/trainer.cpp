@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include "engine/random.h"
@@ -72,11 +73,16 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   std::shared_ptr<const graph::Plan> plan = model.training_plan(shapes);
   graph::Plan::TrainingRun run(*plan);
   run.forward(in, seed);
-  std::vector<Tensor> outputs = run.outputs();
+  std::vector<Tensor> outputs = run.outputs(), masks;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::optional<Shape> shape = plan->output_mask_shape(i);
+    Tensor& m = masks.emplace_back(shape ? Tensor::empty(*shape) : Tensor());
+    if (shape) std::copy(run.output_mask(i), run.output_mask(i) + m.size(), m.data());
+  }
   resolve_metrics(s, b.y, outputs);
   std::vector<double> values;
   std::vector<Tensor> output_grads;
-  double total = compute_losses(s, b, outputs, values, &output_grads);
+  double total = compute_losses(s, b, outputs, masks, values, &output_grads);
   std::vector<const float*> dy;
   for (const Tensor& g : output_grads) dy.push_back(g.data());
   run.backward(dy);
@@ -97,18 +103,19 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   run.apply_state_updates();
   // Every weight may have moved (moving statistics too): compiled plans must notice.
   for (Variable* v : model.variables()) ++v->version;
-  update_metrics(s, b, outputs, total, values);
+  update_metrics(s, b, outputs, masks, total, values);
   return metrics_result(model);
 }
 
 Logs test_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = ready_state(model, b);
   // Inference runs on the compiled plan, as predict: made once per batch shape and weights.
-  std::vector<Tensor> outputs = model.infer(b.x);
+  std::vector<Tensor> masks;
+  std::vector<Tensor> outputs = model.infer(b.x, false, &masks);
   resolve_metrics(s, b.y, outputs);
   std::vector<double> values;
-  double total = compute_losses(s, b, outputs, values, nullptr);
-  update_metrics(s, b, outputs, total, values);
+  double total = compute_losses(s, b, outputs, masks, values, nullptr);
+  update_metrics(s, b, outputs, masks, total, values);
   return metrics_result(model);
 }
 

@@ -85,7 +85,7 @@ class ConcatenateImpl : public LayerImpl {
     if (!any) return -1;
     int rank = g.shape(in[0]).rank();
     for (size_t i = 0; i < in.size(); ++i) {
-      const Shape& s = g.shape(in[i]);
+      const Shape s = g.shape(in[i]);  // a copy: new values move the plan's shapes
       if (masks[i] < 0) {
         if (axis == rank - 1) continue;  // all ones: no effect on the AND
         // NaN differs from every value: a mask of ones over the input's leading axes.
