@@ -147,6 +147,9 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   // GlobalAveragePooling1D, merges), do so where they lower (graph::Lowering::input_mask);
   // every other layer drops masks, as Keras 3.
   virtual bool supports_masking() const { return false; }
+  // Keras's reset_states(): a stateful RNN's states back to zeros; layers holding others
+  // (models, wrappers) reset theirs. Nothing for other layers.
+  virtual void reset_states() {}
   // True for layers taking a list of tensors (Concatenate, Add...): summary and config
   // code treat their inputs as a list.
   virtual bool takes_list_input() const { return false; }

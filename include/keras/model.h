@@ -118,6 +118,9 @@ class Model : public Layer {
   const std::vector<KerasTensor>& inputs() const;
   const std::vector<KerasTensor>& outputs() const;
 
+  // Stateful RNNs (stateful=True) carry their states from one batch and one call to the next,
+  // as Keras: predict's batch_size must be their fixed batch size. reset_states() zeroes them.
+  void reset_states() const;
   std::vector<Tensor> predict(const std::vector<Tensor>& x, const PredictOptions& options = {}) const;
   Tensor predict(const Tensor& x, const PredictOptions& options = {}) const;
   // One batch, all of x at once, into `outputs` (reused when their shapes already fit: a call

@@ -133,15 +133,28 @@ void FunctionalImpl::set_trainable(bool trainable) {
 
 std::vector<Layer> FunctionalImpl::layers() const { return layers_; }
 
+// Both checks allocate nothing unless they throw (predict_on_batch's steady state).
 void FunctionalImpl::check_inputs(const std::vector<Tensor>& inputs) const {
-  if (inputs.size() != inputs_.size())
+  check_input_count(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) check_input_shape(i, inputs[i].shape());
+}
+
+void FunctionalImpl::check_input_shapes(const std::vector<Shape>& shapes) const {
+  check_input_count(shapes.size());
+  for (size_t i = 0; i < shapes.size(); ++i) check_input_shape(i, shapes[i]);
+}
+
+void FunctionalImpl::check_input_count(size_t n) const {
+  if (n != inputs_.size())
     throw ValueError("Model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +
-                     " input(s), but it received " + std::to_string(inputs.size()) + " input tensors");
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (!shapes_compatible(inputs_[i].shape(), inputs[i].shape()))
-      throw ValueError("Input " + std::to_string(i) + " of layer \"" + name() +
-                       "\" is incompatible with the layer: expected shape=" + inputs_[i].shape().str() +
-                       ", found shape=" + inputs[i].shape().str());
+                     " input(s), but it received " + std::to_string(n) + " input tensors");
+}
+
+void FunctionalImpl::check_input_shape(size_t i, const Shape& shape) const {
+  if (!shapes_compatible(inputs_[i].shape(), shape))
+    throw ValueError("Input " + std::to_string(i) + " of layer \"" + name() +
+                     "\" is incompatible with the layer: expected shape=" + inputs_[i].shape().str() +
+                     ", found shape=" + shape.str());
 }
 
 std::vector<Shape> FunctionalImpl::compute_output_shape(const std::vector<Shape>& input_shapes) const {
@@ -177,6 +190,10 @@ std::vector<Tensor> FunctionalImpl::call(const std::vector<Tensor>& inputs, cons
 Gradients FunctionalImpl::backward(const BackwardArgs& args) const { return backward_ops(args); }
 
 void FunctionalImpl::apply_state_updates(const SavedState& saved) { apply_state_updates_ops(saved); }
+
+void FunctionalImpl::reset_states() {
+  for (const Layer& l : layers()) l->reset_states();
+}
 
 bool FunctionalImpl::lower(graph::Lowering& g, const std::vector<int>& inputs, std::vector<int>& outputs) const {
   outputs = lower_graph(g, inputs);

@@ -41,6 +41,7 @@ class FunctionalImpl : public LayerImpl {
   // The training plan's backward ops of the step call() recorded.
   Gradients backward(const BackwardArgs& args) const override;
   void apply_state_updates(const SavedState& saved) override;
+  void reset_states() override;
   nlohmann::json get_config() const override;
   std::vector<Variable*> variables() override;
   Dim count_params() const override;
@@ -54,6 +55,7 @@ class FunctionalImpl : public LayerImpl {
   const std::vector<std::shared_ptr<Node>>& nodes() const { return nodes_; }
   // Throws ValueError unless every input matches the model's input shapes.
   void check_inputs(const std::vector<Tensor>& inputs) const;
+  void check_input_shapes(const std::vector<Shape>& shapes) const;
 
   // What compile() set up (engine/trainer.h); shared by every handle of this model.
   std::shared_ptr<engine::TrainingState> training;
@@ -64,6 +66,9 @@ class FunctionalImpl : public LayerImpl {
   void set_graph(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs);
 
  private:
+  void check_input_count(size_t n) const;
+  void check_input_shape(size_t i, const Shape& shape) const;
+
   std::vector<KerasTensor> inputs_;
   std::vector<KerasTensor> outputs_;
   std::vector<std::shared_ptr<Node>> nodes_;

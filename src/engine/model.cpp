@@ -71,8 +71,12 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const PredictOp
     if (t.rank() == 0 || t.dim(0) != n)
       throw ValueError("All input arrays to predict() must have the same number of samples; got " + x[0].shape().str() +
                        " and " + t.shape().str());
-  f.check_inputs(x);
-  if (n == 0) return f.call(x, CallContext{});
+  // Keras checks each batch against the inputs' shapes: a model with a fixed batch size (a
+  // stateful RNN's) predicts any number of samples, batch by batch.
+  if (n == 0) {
+    f.check_inputs(x);
+    return f.call(x, CallContext{});
+  }
   // Each batch runs the compiled plan for its shape straight from x into the result.
   std::vector<Tensor> result;
   std::vector<const float*> in(x.size());
@@ -81,6 +85,7 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const PredictOp
     Dim rows = std::min<Dim>(options.batch_size, n - begin);
     std::vector<Shape> shapes;
     for (const Tensor& t : x) shapes.push_back(with_batch(t.shape(), rows));
+    if (begin == 0 || rows < options.batch_size) f.check_input_shapes(shapes);
     std::vector<const Shape*> shape_ptrs;
     for (const Shape& s : shapes) shape_ptrs.push_back(&s);
     auto plan = f.plan(shape_ptrs);
@@ -95,6 +100,8 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const PredictOp
   }
   return result;
 }
+
+void Model::reset_states() const { functional().reset_states(); }
 
 void Model::predict_on_batch(const std::vector<Tensor>& x, std::vector<Tensor>& outputs) const {
   FunctionalImpl& f = functional();

@@ -11,8 +11,18 @@ namespace {
 // broadcasts to it: an odometer over big's indices with small's strides 0 along its size-1 axes.
 template <class F>
 void for_each_broadcast(const Shape& small, const Shape& big, F f) {
+  // Inference runs allocate nothing: the odometer lives on the stack up to rank 8.
   int r = big.rank();
-  std::vector<Dim> st(static_cast<size_t>(r)), index(static_cast<size_t>(r), 0);
+  constexpr size_t kSmall = 8;
+  Dim st_small[kSmall], index_small[kSmall] = {};
+  std::vector<Dim> st_heap, index_heap;
+  Dim *st = st_small, *index = index_small;
+  if (static_cast<size_t>(r) > kSmall) {
+    st_heap.resize(static_cast<size_t>(r));
+    index_heap.assign(static_cast<size_t>(r), 0);
+    st = st_heap.data();
+    index = index_heap.data();
+  }
   for (Dim d = r - 1, k = 1; d >= 0; --d) {
     st[static_cast<size_t>(d)] = small[static_cast<int>(d)] == 1 ? 0 : k;
     k *= small[static_cast<int>(d)];

@@ -23,6 +23,7 @@ const char* kind_name(const Op& op) {
                                            "crop",
                                            "resize",
                                            "mask",
+                                           "state",
                                            "layer_call",
                                            "matmul",
                                            "l2_normalize",

@@ -195,6 +195,15 @@ struct RecurrentOp {
   bool save = false;
 };
 
+// A stateful layer's state (Keras's stateful RNNs: the states one call leaves for the next),
+// held by the layer as a Tensor the op names as its weight. kRead: no inputs, the output is a
+// copy of the state. kWrite: the input is copied into the state, no outputs. The state is
+// neither a variable nor differentiated: a training step reads it as a constant, as Keras.
+struct StateOp {
+  enum class Mode { kRead, kWrite };
+  Mode mode = Mode::kRead;
+};
+
 // A layer no backend describes yet, run through its own call() in inference mode. The
 // reference backend runs it, so every model works while layers move to ops.
 struct LayerCallOp {
@@ -373,9 +382,9 @@ struct LayerGradOp {
 using OpAttrs =
     std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
                  GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp, CropOp, ResizeOp,
-                 MaskOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp,
-                 GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp,
-                 RectifierGradOp, PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, RecurrentOp,
+                 MaskOp, StateOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp,
+                 Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp,
+                 MergeGradOp, RectifierGradOp, PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, RecurrentOp,
                  RecurrentGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {

@@ -631,6 +631,15 @@ class ReferenceBackend final : public Backend {
                 out[0][r] = std::any_of(x, x + a.last, [&](float v) { return v != value; }) ? 1.0f : 0.0f;
               }
             };
+          if constexpr (std::is_same_v<T, ops::StateOp>)
+            return [a, state = op.weights.at(0)](Inputs in, Outputs out) {
+              // The layer owns its state and lets its plans write it (one call at a time).
+              auto* data = const_cast<float*>(state->data());
+              if (a.mode == ops::StateOp::Mode::kRead)
+                std::copy(data, data + state->size(), out[0]);
+              else
+                std::copy(in[0], in[0] + state->size(), data);
+            };
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
           if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);
           if constexpr (std::is_same_v<T, ops::ResizeOp>)

@@ -180,7 +180,7 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
          std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
          std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs) ||
-         std::holds_alternative<ops::MaskOp>(op.attrs);
+         std::holds_alternative<ops::MaskOp>(op.attrs) || std::holds_alternative<ops::StateOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
@@ -245,8 +245,8 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     std::vector<ValueId> in{inputs[0], outputs[0], dy[0]};
     if (gp->masked) in.push_back(inputs[1]);
     if (need[0]) r.inputs[0] = emit1(g, {ops::GlobalPoolGradOp{*gp}}, in, op.inputs[0], {}, layer);
-  } else if (std::holds_alternative<ops::MaskOp>(op.attrs)) {
-    // No gradient: a mask is a constant of the backward pass.
+  } else if (std::holds_alternative<ops::MaskOp>(op.attrs) || std::holds_alternative<ops::StateOp>(op.attrs)) {
+    // No gradient: masks and RNN states are constants of the backward pass.
   } else if (const auto* a = std::get_if<ops::ActivationOp>(&op.attrs)) {
     ValueId z = ops::activation_grad_from_output(a->name) ? outputs[0] : inputs[0];
     if (need[0]) r.inputs[0] = activation_grad(g, a->name, z, outputs[0], dy[0], layer);

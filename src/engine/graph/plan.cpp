@@ -193,6 +193,7 @@ class PlanBuilder final : public Lowering {
     if (constants_.size() != constants) return false;
     for (size_t i = steps; i < steps_.size(); ++i) {
       if (!differentiable(steps_[i].op)) return false;
+      if (std::holds_alternative<ops::StateOp>(steps_[i].op.attrs)) continue;  // a state, not a weight
       for (const Tensor* w : steps_[i].op.weights)
         if (!variable_of(w)) return false;
     }
@@ -494,7 +495,8 @@ void Plan::build_backward(PlanBuilder& b, const std::vector<const Variable*>& va
     const auto* t = std::get_if<ops::LayerTrainOp>(&s.op.attrs);
     bool r = !s.op.weights.empty() || (t && !std::as_const(*t->layer).variables().empty());
     for (int v : s.inputs) r = r || needs_grad(v);
-    if (std::holds_alternative<ops::MaskOp>(s.op.attrs)) r = false;  // masks have no gradient
+    // Masks and RNN states have no gradient.
+    if (std::holds_alternative<ops::MaskOp>(s.op.attrs) || std::holds_alternative<ops::StateOp>(s.op.attrs)) r = false;
     for (int v : s.outputs) requires_grad[static_cast<size_t>(v)] = r;
   }
   std::vector<std::vector<int>> views(forward_values), parts(forward_values);

@@ -92,6 +92,12 @@ Model recurrent() {
   return Model(input, layers::Dense(3)(x));
 }
 
+// Streaming: a stateful LSTM fed one timestep of a batch of 5 per call (behind a Masking).
+Model stateful_stream() {
+  auto input = Input({.shape = Shape{1, 3}, .batch_size = 5});
+  return Model(input, layers::LSTM({.units = 8, .stateful = true})(layers::Masking(0.5)(input)));
+}
+
 Model conv_lstm() {
   auto input = Input({3, 6, 6, 2});
   auto x = layers::ConvLSTM2D({.filters = 4, .kernel_size = 3, .padding = "same"})(input);
@@ -125,7 +131,7 @@ long allocations_of(const std::function<void()>& f) {
 
 TEST(Plan, RepeatedPredictOnBatchAllocatesNothing) {
   for (int threads : {1, 2}) {
-    for (Model m : {w1(), bn_head(), recurrent(), conv_lstm(), mobile_block()}) {
+    for (Model m : {w1(), bn_head(), recurrent(), conv_lstm(), mobile_block(), stateful_stream()}) {
       m.set_runtime(std::make_shared<Runtime>(RuntimeOptions{.threads = threads}));
       Shape in = m.inputs()[0].shape();
       std::vector<Dim> dims = in.dims();

@@ -83,6 +83,10 @@ class BidirectionalImpl : public rnn::WrapperImpl {
   }
   Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
   void apply_state_updates(const SavedState& saved) override { apply_state_updates_ops(saved); }
+  void reset_states() override {
+    forward_->reset_states();
+    backward_->reset_states();
+  }
 
   // In a plan: both directions (their own ops, or their calls), the backward one's sequence
   // reversed in time, then the merge as ops.

@@ -161,6 +161,10 @@ class ConvLSTM2DImpl : public LayerImpl {
 // Layout: the op runs channels-last; channels_first inputs, states and outputs are moved at
 // the edges.
 bool ConvLSTM2DImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const {
+  if (o_.stateful)
+    throw NotImplementedError("Layer \"" + name() +
+                              "\": a stateful ConvLSTM2D is not supported (SimpleRNN, LSTM and "
+                              "GRU are)");
   // Keras's ConvLSTM2D would skip masked steps; computing without the mask would be wrong.
   if (g.input_mask(0) >= 0)
     throw NotImplementedError("Layer \"" + name() + "\": ConvLSTM2D on a masked input (mask of shape " +

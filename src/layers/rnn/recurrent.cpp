@@ -50,6 +50,15 @@ void RecurrentImpl::build_weights(const std::vector<Shape>& in) {
         "The last dimension of the inputs to a recurrent layer should be defined. Found None. Full input shape "
         "received: " +
         in[0].str());
+  if (args_.stateful) {
+    if (in[0][0] < 0)
+      fail(
+          "When using `stateful=True` in a RNN, the batch size must be static. Found dynamic batch size: "
+          "sequence.shape=" +
+          in[0].str());
+    states_.assign(static_cast<size_t>(num_states_), Tensor());
+    for (Tensor& t : states_) t = Tensor::zeros(Shape{in[0][0], units_});
+  }
   add_weight("kernel", {features, gates_ * units_}, kernel_initializer_);
   add_weight("recurrent_kernel", {units_, gates_ * units_}, recurrent_initializer_);
   add_bias_weight();
@@ -64,7 +73,7 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
   std::vector<Shape> shapes;
   for (int v : in) shapes.push_back(g.shape(v));
   std::vector<Shape> results = compute_output_shape(shapes);
-  const Shape& x = shapes[0];
+  const Shape x = shapes[0];  // a copy: `shapes` grows below
   Dim n = x[0], steps = x[1];
   if (steps == 0) fail("cannot run on a sequence of 0 timesteps. Received input shape " + x.str());
   for (size_t i = 1; i < shapes.size(); ++i)
@@ -73,6 +82,19 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
            ", but received shape " + shapes[i].str());
   auto vars = variables();
   bool has_bias = vars.size() > 2;
+  std::vector<int> reads = in;
+  // Stateful: the states the last call left are this call's initial states (unless it passes
+  // its own), and its final states are left for the next.
+  if (args_.stateful) {
+    if (states_.empty() || states_[0].dim(0) != n)
+      fail("is stateful for a batch of " + (states_.empty() ? std::string("None") : std::to_string(states_[0].dim(0))) +
+           " (its fixed batch size), but received input of shape " + x.str());
+    for (size_t i = 0; in.size() == 1 && i < states_.size(); ++i) {
+      reads.push_back(
+          graph::emit1(g, ops::StateOp{ops::StateOp::Mode::kRead}, {}, states_[i].shape(), {&states_[i]}, name()));
+      shapes.push_back(states_[i].shape());
+    }
+  }
   int mask = g.input_mask(0);
   if (mask >= 0 && g.shape(mask) != Shape{n, steps})
     fail("a mask of shape " + g.shape(mask).str() + " does not fit the input's steps " + x.str());
@@ -83,7 +105,7 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
                       .bias = has_bias,
                       .go_backwards = args_.go_backwards,
                       .return_sequences = args_.return_sequences,
-                      .initial_state = in.size() > 1,
+                      .initial_state = reads.size() > 1,
                       .masked = mask >= 0,
                       .zero_output_for_mask = args_.zero_output_for_mask,
                       .dropout = g.training() ? dropout_ : 0.0,
@@ -99,7 +121,6 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
   }
   if (int k = ops::input_masks(op)) outputs.push_back(Shape{k, n, x[2]});
   if (int k = ops::recurrent_masks(op)) outputs.push_back(Shape{k, n, units_});
-  std::vector<int> reads = in;
   if (op.masked) {
     shapes.push_back(g.shape(mask));
     reads.push_back(mask);
@@ -107,12 +128,22 @@ bool RecurrentImpl::lower(graph::Lowering& g, const std::vector<int>& in, std::v
   ops::Op o{.attrs = op, .inputs = shapes, .outputs = outputs, .layer = name()};
   for (const Variable* v : vars) o.weights.push_back(&v->value);
   std::vector<int> values = g.emit(std::move(o), reads);
+  for (size_t i = 0; args_.stateful && i < states_.size(); ++i)
+    g.emit(ops::Op{.attrs = ops::StateOp{ops::StateOp::Mode::kWrite},
+                   .inputs = {states_[i].shape()},
+                   .weights = {&states_[i]},
+                   .layer = name()},
+           {values[1 + i]});
   out = {values[0]};
   if (args_.return_state) out.insert(out.end(), values.begin() + 1, values.begin() + 1 + num_states_);
   std::vector<int> masks(out.size(), -1);
   if (args_.return_sequences) masks[0] = mask;
   g.set_output_masks(std::move(masks));
   return true;
+}
+
+void RecurrentImpl::reset_states() {
+  for (Tensor& t : states_) std::fill(t.data(), t.data() + t.size(), 0.0f);
 }
 
 json RecurrentImpl::get_config() const {

@@ -55,6 +55,11 @@ class RecurrentImpl : public LayerImpl {
   // output keeps it (Keras's RNN.compute_mask; Keras since July 2026 drops it, every release
   // before and tf.keras keep it).
   bool supports_masking() const override { return true; }
+  // stateful=True (Keras's stateful RNN, its batch fixed at build): each call starts from the
+  // states the last one left (zeros at first and after reset_states()), in predict (across its
+  // batches), fit and eager calls alike. One call at a time: a stateful layer is not for
+  // concurrent predicts.
+  void reset_states() override;
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override;
   // Described once, as one ops::RecurrentOp (the input projection and the recurrence, its
@@ -98,6 +103,7 @@ class RecurrentImpl : public LayerImpl {
   int num_states_;
   SequenceArgs args_;
   double dropout_ = 0.0, recurrent_dropout_ = 0.0;
+  std::vector<Tensor> states_;  // stateful: [batch, units] per state, written by the plans
 };
 
 // A layer wrapping others (Bidirectional: forward, backward; TimeDistributed: its layer).

@@ -66,6 +66,7 @@ class TimeDistributedImpl : public rnn::WrapperImpl {
   }
 
   void apply_state_updates(const SavedState& saved) override { layer_->apply_state_updates(saved); }
+  void reset_states() override { layer_->reset_states(); }
 
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
