@@ -119,6 +119,29 @@ TEST(Cli, PredictLayerWritesIntermediateOutputs) {
         << f.output_layers[i];
 }
 
+// A stateful model's file predicted with --batch-size its fixed batch carries the states from
+// batch to batch, as Keras's predict (TensorFlow.js's values, tests/fixtures/stateful).
+TEST(Cli, PredictStatefulCarriesStatesAcrossBatches) {
+  TempDir dir;
+  testing::Fixture f =
+      testing::load_fixture(testing::source_dir() / "tests" / "fixtures" / "stateful" / "stateful_lstm_seq.json");
+  Model model = model_from_json(f.model_json);
+  model.set_weights(f.weights);
+  model.save(dir / "m.keras");
+  io::save_npy(dir / "x.npy", f.inputs.at(0));
+  std::string base = "predict " + (dir / "m.keras").string() + " " + (dir / "x.npy").string() + " -o " +
+                     (dir / "y.npy").string() + " --batch-size ";
+  CliRun r = kerascpp(base + "2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(testing::AllClose(io::load_npy(dir / "y.npy"), f.outputs[0]));
+  // Another batch size is one line on stderr, and no file.
+  std::filesystem::remove(dir / "y.npy");
+  r = kerascpp(base + "4");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "y.npy"));
+}
+
 // A layer with several outputs (LSTM with return_state: y, h, c) gives one file per output,
 // as Model(model.inputs(), outputs_of(layer.output())) predicts them.
 TEST(Cli, PredictLayerWithSeveralOutputsWritesEach) {
