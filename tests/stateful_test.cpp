@@ -68,7 +68,7 @@ TEST_P(StatefulOracle, FitCarriesStatesAcrossBatches) {
     EXPECT_TRUE(testing::AllClose(got[i], tensor_of(t.at("weights_after")[i]))) << "weight " << i;
 }
 
-TEST(StatefulOracleFiles, ArePresent) { EXPECT_EQ(testing::fixture_files("stateful").size(), 4u); }
+TEST(StatefulOracleFiles, ArePresent) { EXPECT_EQ(testing::fixture_files("stateful").size(), 5u); }
 
 // Streaming: a stateful LSTM on (1, 1, features), fed one timestep at a time, gives at each step
 // what the same weights give over the whole sequence with return_sequences (predict_on_batch
