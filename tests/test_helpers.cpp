@@ -272,7 +272,8 @@ Fixture load_fixture(const std::filesystem::path& path) {
   if (j.contains("output_layers")) f.output_layers = j.at("output_layers").get<std::vector<std::string>>();
   if (j.contains("cotangents")) {
     for (const auto& t : j.at("cotangents")) f.cotangents.push_back(tensor_from_json(t));
-    for (const auto& t : j.at("weight_gradients")) f.weight_gradients.push_back(tensor_from_json(t));
+    for (const auto& t : j.at("weight_gradients"))
+      f.weight_gradients.push_back(t.is_null() ? Tensor() : tensor_from_json(t));
     for (const auto& t : j.at("input_gradients"))
       f.input_gradients.push_back(t.is_null() ? Tensor() : tensor_from_json(t));
   }

@@ -87,7 +87,7 @@ struct Fixture {
   std::vector<std::string> output_layers;
   // The gradient oracle, where the fixture has one: the gradients of L = sum over outputs of
   // sum(output * cotangent) w.r.t. each weight (Keras order) and each input (an empty tensor
-  // where the oracle gives none: integer inputs).
+  // where the oracle gives none: non-trainable weights, integer inputs).
   std::vector<Tensor> cotangents, weight_gradients, input_gradients;
 };
 Fixture load_fixture(const std::filesystem::path& path);

@@ -149,7 +149,9 @@ const std::map<std::string, RawActivationGradFn>& grad_table() {
       {"swish", KERAS_GRAD(sigmoid(x) + x * dsigmoid(x))},
       {"silu", KERAS_GRAD(sigmoid(x) + x * dsigmoid(x))},
       {"hard_sigmoid", KERAS_GRAD(x > -3 && x < 3 ? 1.0f / 6 : 0.0f)},
-      {"hard_sigmoid_keras2", KERAS_GRAD(x > -2.5f && x < 2.5f ? 0.2f : 0.0f)},
+      // Keras 2's clip_by_value(0.2 x + 0.5, 0, 1): TensorFlow's clip gradient passes at the
+      // bounds too (x = +-2.5), unlike Keras 3's relu6(x + 3) / 6 (open at +-3).
+      {"hard_sigmoid_keras2", KERAS_GRAD(0.2f * x + 0.5f >= 0.0f && 0.2f * x + 0.5f <= 1.0f ? 0.2f : 0.0f)},
       {"hard_silu", KERAS_GRAD(x < -3  ? 0.0f
                                : x > 3 ? 1.0f
                                        : x / 3 + 0.5f)},
