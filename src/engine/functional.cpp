@@ -238,15 +238,14 @@ std::shared_ptr<const graph::Plan> FunctionalImpl::training_plan(std::span<const
   return plans_->get(*this, input_shapes, runtime(), {.training = true});
 }
 
-std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x, bool weights_change,
-                                          std::vector<Tensor>* masks) const {
+std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks) const {
   std::vector<const Shape*> shapes;
   std::vector<const float*> in;
   for (const Tensor& t : x) {
     shapes.push_back(&t.shape());
     in.push_back(t.data());
   }
-  auto p = plans_->get(*this, shapes, runtime(), {.weights_change = weights_change});
+  auto p = plan(shapes);
   std::vector<Tensor> outputs;
   std::vector<float*> out, mask_out;
   for (const Shape& s : p->output_shapes()) out.push_back(outputs.emplace_back(Tensor::empty(s)).data());

@@ -31,11 +31,9 @@ class FunctionalImpl : public LayerImpl {
   std::shared_ptr<const graph::Plan> plan(std::span<const Shape* const> input_shapes) const;
   // The training plan for these shapes (graph::Plan::TrainingRun), built on first use.
   std::shared_ptr<const graph::Plan> training_plan(std::span<const Shape* const> input_shapes) const;
-  // call() at inference, on the plan for x's shapes (what predict runs, one batch);
-  // weights_change: on a plan whose operators read the weights as they run (PlanOptions). With
+  // call() at inference, on the plan for x's shapes (what predict runs, one batch). With
   // `masks`, also each output's mask (Keras's _keras_mask; an empty tensor for none).
-  std::vector<Tensor> infer(const std::vector<Tensor>& x, bool weights_change = false,
-                            std::vector<Tensor>* masks = nullptr) const;
+  std::vector<Tensor> infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks = nullptr) const;
   void set_runtime(std::shared_ptr<Runtime> runtime);
   std::shared_ptr<Runtime> runtime() const;
   // The training plan's backward ops of the step call() recorded.

@@ -111,7 +111,7 @@ Logs test_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = ready_state(model, b);
   // Inference runs on the compiled plan, as predict: made once per batch shape and weights.
   std::vector<Tensor> masks;
-  std::vector<Tensor> outputs = model.infer(b.x, false, &masks);
+  std::vector<Tensor> outputs = model.infer(b.x, &masks);
   resolve_metrics(s, b.y, outputs);
   std::vector<double> values;
   double total = compute_losses(s, b, outputs, masks, values, nullptr);

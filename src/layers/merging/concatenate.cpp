@@ -63,13 +63,20 @@ class ConcatenateImpl : public LayerImpl {
     for (int v : in) shapes.push_back(g.shape(v));
     Shape y = compute_output_shape(shapes)[0];
     int axis = y.normalize_axis(axis_);
+    out = {concat(g, in, axis, y)};
+    if (int m = lower_mask(g, in, axis); m >= 0) g.set_output_masks({m});
+    return true;
+  }
+
+  // The values joined along `axis` into shape y, as one ConcatOp.
+  int concat(graph::Lowering& g, const std::vector<int>& values, int axis, const Shape& y) const {
+    std::vector<Shape> shapes;
+    for (int v : values) shapes.push_back(g.shape(v));
     Dim outer = 1;
     for (int d = 0; d < axis; ++d) outer *= y[d];
     ops::ConcatOp op{.outer = outer};
     for (const Shape& s : shapes) op.widths.push_back(s.num_elements() / std::max<Dim>(outer, 1));
-    out = g.emit(ops::Op{.attrs = std::move(op), .inputs = shapes, .outputs = {y}, .layer = name()}, in);
-    if (int m = lower_mask(g, in, axis); m >= 0) g.set_output_masks({m});
-    return true;
+    return g.emit(ops::Op{.attrs = std::move(op), .inputs = shapes, .outputs = {y}, .layer = name()}, values)[0];
   }
 
   // Keras's compute_mask (tf.keras 2 and Keras 3.1): each mask with a last axis of 1 (an input
@@ -97,19 +104,10 @@ class ConcatenateImpl : public LayerImpl {
                                   " for input " + s.str() + " (only masks of the input's leading axes are supported)");
     }
     if (axis == rank - 1) return graph::all_masks(g, masks, name());
-    Dim outer = 1;
-    for (int d = 0; d < axis; ++d) outer *= g.shape(in[0])[d];
-    ops::ConcatOp op{.outer = outer};
-    std::vector<Shape> shapes;
     std::vector<Dim> dims = g.shape(masks[0]).dims();
     dims[static_cast<size_t>(axis)] = 0;
-    for (int m : masks) {
-      shapes.push_back(g.shape(m));
-      op.widths.push_back(g.shape(m).num_elements() / std::max<Dim>(outer, 1));
-      dims[static_cast<size_t>(axis)] += g.shape(m)[axis];
-    }
-    return g.emit(ops::Op{.attrs = std::move(op), .inputs = shapes, .outputs = {Shape(dims)}, .layer = name()},
-                  masks)[0];
+    for (int m : masks) dims[static_cast<size_t>(axis)] += g.shape(m)[axis];
+    return concat(g, masks, axis, Shape(dims));
   }
 
   nlohmann::json get_config() const override {
