@@ -1,6 +1,9 @@
 // Training parity (issue 4's must-show): from fixed initial weights and data, without shuffling,
 // fit() lands on the weights and losses that an independent float64 implementation of Keras's
-// rules gives (tests/fixtures/generate/torch/gen_training.py), within 1e-5 relative.
+// rules gives (tests/fixtures/generate/torch/gen_training.py), within 1e-5 relative; the
+// crossentropies by Keras's TensorFlow backend's rule (from a softmax's or sigmoid's logits) and,
+// where a case says so, by the JAX/torch backends' (clipped probabilities), from starts where
+// the two rules part.
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -34,7 +37,9 @@ TEST_P(TrainingParity, FitMatchesKerasRulesInFloat64) {
   SCOPED_TRACE(f["case"].get<std::string>() + " (oracle: " + f["oracle"].get<std::string>() + ")");
   Model model = model_from_json(f["model"].dump());
   model.set_weights(tensors_of(f["weights"]));
-  model.compile({.optimizer = optimizers::deserialize(f["optimizer"]), .loss = f["loss"].get<std::string>()});
+  model.compile({.optimizer = optimizers::deserialize(f["optimizer"]),
+                 .loss = f["loss"].get<std::string>(),
+                 .crossentropy_from_activation_logits = f["crossentropy_from_activation_logits"].get<bool>()});
 
   std::vector<double> running;
   callbacks::LambdaCallback record(
@@ -62,11 +67,49 @@ TEST_P(TrainingParity, FitMatchesKerasRulesInFloat64) {
     EXPECT_TRUE(testing::AllClose(got[i], want[i], kAtol, kRtol)) << "weight " << i;
 }
 
+// evaluate() on the first batch, from the initial weights, gives the oracle's first step loss:
+// the crossentropies' rule holds at inference too (a plan keeping the logits). BatchNormalization
+// trains on batch statistics, which evaluate does not use.
+class FirstStepLoss : public ::testing::TestWithParam<std::filesystem::path> {};
+
+std::vector<std::filesystem::path> without_batch_statistics() {
+  std::vector<std::filesystem::path> out;
+  for (const auto& p : testing::fixture_files("training")) {
+    std::ifstream in(p);
+    if (json::parse(in)["model"].dump().find("BatchNormalization") == std::string::npos) out.push_back(p);
+  }
+  return out;
+}
+
+TEST_P(FirstStepLoss, EvaluateOnTheFirstBatchMatchesIt) {
+  std::ifstream in(GetParam());
+  json f = json::parse(in);
+  Model model = model_from_json(f["model"].dump());
+  model.set_weights(tensors_of(f["weights"]));
+  model.compile({.optimizer = optimizers::deserialize(f["optimizer"]),
+                 .loss = f["loss"].get<std::string>(),
+                 .crossentropy_from_activation_logits = f["crossentropy_from_activation_logits"].get<bool>()});
+  Dim b = f["batch_size"].get<Dim>();
+  Tensor x = tensor_of(f["x"]), y = tensor_of(f["y"]);
+  auto first = [&](const Tensor& t) {
+    std::vector<Dim> dims = t.shape().dims();
+    dims[0] = b;
+    return Tensor(Shape(dims), std::vector<float>(t.data(), t.data() + Shape(dims).num_elements()));
+  };
+  double want = f["step_losses"][0].get<double>();
+  EXPECT_NEAR(model.evaluate(first(x), first(y), {.verbose = 0})[0], want, kAtol + kRtol * std::abs(want));
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, TrainingParity, ::testing::ValuesIn(testing::fixture_files("training")),
+                         testing::fixture_case_name);
+INSTANTIATE_TEST_SUITE_P(Fixtures, FirstStepLoss, ::testing::ValuesIn(without_batch_statistics()),
                          testing::fixture_case_name);
 
 // Exactly the committed fixtures: a lost file fails here, not silently.
-TEST(TrainingParityFiles, ArePresent) { EXPECT_EQ(testing::fixture_files("training").size(), 15u); }
+TEST(TrainingParityFiles, ArePresent) {
+  EXPECT_EQ(testing::fixture_files("training").size(), 22u);
+  EXPECT_EQ(without_batch_statistics().size(), 21u);
+}
 
 }  // namespace
 }  // namespace keras

@@ -45,6 +45,11 @@ class LossImpl {
 
   // Keras 3's get_config(): name, reduction and the loss's own arguments.
   virtual nlohmann::json get_config() const;
+  // This loss as Keras's TensorFlow backend computes it when y_pred is the output of a softmax
+  // or sigmoid activation: from that activation's logits (`_keras_logits`, read whatever the
+  // activation and whatever `from_logits` says; no clipping). Null for a loss that never reads
+  // logits (all but the three crossentropies).
+  virtual std::shared_ptr<const LossImpl> on_logits() const { return nullptr; }
 
  private:
   std::string name_;

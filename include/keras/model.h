@@ -60,6 +60,12 @@ struct CompileOptions {
   // Metrics weighted by sample_weight/class_weight (plain metrics are not), for every output;
   // named "weighted_<name>" when a plain metric has the same name.
   std::vector<metrics::Metric> weighted_metrics;
+  // Keras's TensorFlow backend (tf.keras 2, Keras 3 on TensorFlow: what nearly every saved model
+  // was trained with) computes the crossentropies of an output made by a softmax or sigmoid
+  // activation from that activation's logits, unclipped (losses::LossImpl::on_logits), in the
+  // loss, its gradient and crossentropy metrics alike. false: its JAX and torch backends' rule,
+  // the clipped probabilities.
+  bool crossentropy_from_activation_logits = true;
 };
 
 // fit()'s validation_data: inputs, targets and optional per-sample weights.

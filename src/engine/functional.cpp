@@ -234,30 +234,46 @@ std::shared_ptr<const graph::Plan> FunctionalImpl::plan(std::span<const Shape* c
   return plans_->get(*this, input_shapes, runtime());
 }
 
-std::shared_ptr<const graph::Plan> FunctionalImpl::training_plan(std::span<const Shape* const> input_shapes) const {
-  return plans_->get(*this, input_shapes, runtime(), {.training = true});
+std::shared_ptr<const graph::Plan> FunctionalImpl::training_plan(std::span<const Shape* const> input_shapes,
+                                                                 bool logits) const {
+  return plans_->get(*this, input_shapes, runtime(), {.training = true, .logits = logits});
 }
 
-std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks) const {
+namespace {
+
+// Room for what a plan writes beside its outputs (masks, logits): one tensor per output, empty
+// where the plan has none; returns where to write them.
+template <class ShapeOf>
+std::vector<float*> side_outputs(size_t n, std::vector<Tensor>* tensors, ShapeOf shape_of) {
+  std::vector<float*> at;
+  if (!tensors) return at;
+  tensors->assign(n, Tensor());
+  for (size_t i = 0; i < n; ++i) {
+    std::optional<Shape> s = shape_of(i);
+    if (s) (*tensors)[i] = Tensor::empty(*s);
+    at.push_back(s ? (*tensors)[i].data() : nullptr);
+  }
+  return at;
+}
+
+}  // namespace
+
+std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks,
+                                          std::vector<Tensor>* logits) const {
   std::vector<const Shape*> shapes;
   std::vector<const float*> in;
   for (const Tensor& t : x) {
     shapes.push_back(&t.shape());
     in.push_back(t.data());
   }
-  auto p = plan(shapes);
+  auto p = logits ? plans_->get(*this, shapes, runtime(), {.logits = true}) : plan(shapes);
   std::vector<Tensor> outputs;
-  std::vector<float*> out, mask_out;
+  std::vector<float*> out;
   for (const Shape& s : p->output_shapes()) out.push_back(outputs.emplace_back(Tensor::empty(s)).data());
-  if (masks) {
-    masks->assign(out.size(), Tensor());
-    for (size_t i = 0; i < out.size(); ++i) {
-      std::optional<Shape> s = p->output_mask_shape(i);
-      if (s) (*masks)[i] = Tensor::empty(*s);
-      mask_out.push_back(s ? (*masks)[i].data() : nullptr);
-    }
-  }
-  p->run(in, out, mask_out);
+  std::vector<float*> mask_out = side_outputs(out.size(), masks, [&](size_t i) { return p->output_mask_shape(i); });
+  std::vector<float*> logits_out =
+      side_outputs(out.size(), logits, [&](size_t i) { return p->output_logits_shape(i); });
+  p->run(in, out, mask_out, logits_out);
   return outputs;
 }
 

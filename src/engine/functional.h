@@ -29,11 +29,15 @@ class FunctionalImpl : public LayerImpl {
   std::vector<int> lower_graph(graph::Lowering& g, const std::vector<int>& inputs) const;
   // The plan for these concrete input shapes on the model's runtime, built on first use.
   std::shared_ptr<const graph::Plan> plan(std::span<const Shape* const> input_shapes) const;
-  // The training plan for these shapes (graph::Plan::TrainingRun), built on first use.
-  std::shared_ptr<const graph::Plan> training_plan(std::span<const Shape* const> input_shapes) const;
+  // The training plan for these shapes (graph::Plan::TrainingRun), built on first use;
+  // `logits`: one keeping its outputs' logits (graph::PlanOptions::logits), as fit() uses.
+  std::shared_ptr<const graph::Plan> training_plan(std::span<const Shape* const> input_shapes,
+                                                   bool logits = false) const;
   // call() at inference, on the plan for x's shapes (what predict runs, one batch). With
-  // `masks`, also each output's mask (Keras's _keras_mask; an empty tensor for none).
-  std::vector<Tensor> infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks = nullptr) const;
+  // `masks`, also each output's mask (Keras's _keras_mask; an empty tensor for none); with
+  // `logits`, each output's logits where a softmax or sigmoid made it (empty otherwise).
+  std::vector<Tensor> infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks = nullptr,
+                            std::vector<Tensor>* logits = nullptr) const;
   void set_runtime(std::shared_ptr<Runtime> runtime);
   std::shared_ptr<Runtime> runtime() const;
   // The training plan's backward ops of the step call() recorded.

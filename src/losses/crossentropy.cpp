@@ -59,6 +59,12 @@ class CategoricalCrossentropyImpl : public LossImpl {
     return c;
   }
 
+  std::shared_ptr<const LossImpl> on_logits() const override {
+    CategoricalCrossentropyOptions o = o_;
+    o.from_logits = true;
+    return std::make_shared<CategoricalCrossentropyImpl>(o);
+  }
+
  private:
   Tensor run(const Tensor& y_true, const Tensor& y_pred, Tensor* grad, const Tensor* upstream = nullptr) const {
     check_last_axis(o_.axis, y_pred, name());
@@ -89,6 +95,12 @@ class SparseCategoricalCrossentropyImpl : public LossImpl {
     c["from_logits"] = o_.from_logits;
     c["ignore_class"] = nullptr;
     return c;
+  }
+
+  std::shared_ptr<const LossImpl> on_logits() const override {
+    SparseCategoricalCrossentropyOptions o = o_;
+    o.from_logits = true;
+    return std::make_shared<SparseCategoricalCrossentropyImpl>(o);
   }
 
  private:
@@ -127,6 +139,12 @@ class BinaryCrossentropyImpl : public LossImpl {
     c["label_smoothing"] = o_.label_smoothing;
     c["axis"] = o_.axis;
     return c;
+  }
+
+  std::shared_ptr<const LossImpl> on_logits() const override {
+    BinaryCrossentropyOptions o = o_;
+    o.from_logits = true;
+    return std::make_shared<BinaryCrossentropyImpl>(o);
   }
 
  private:

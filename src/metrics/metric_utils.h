@@ -26,6 +26,13 @@ class MeanMetricWrapper : public MetricImpl {
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override {
     mean_.update_values(fn_(y_true, y_pred), sample_weight);
   }
+  // A crossentropy used as a metric reads a softmax's or sigmoid's logits as the loss does
+  // (losses::LossImpl::on_logits): its values from them.
+  void set_logits_fn(ValuesFn fn) { logits_fn_ = std::move(fn); }
+  bool reads_logits() const { return bool(logits_fn_); }
+  void update_state_from_logits(const Tensor& y_true, const Tensor& logits, const Tensor& sample_weight) {
+    mean_.update_values(logits_fn_(y_true, logits), sample_weight);
+  }
   double result() const override { return mean_.result(); }
   void reset_state() override { mean_.reset_state(); }
   std::string direction() const override { return direction_; }
@@ -37,7 +44,7 @@ class MeanMetricWrapper : public MetricImpl {
 
  private:
   std::string class_name_;
-  ValuesFn fn_;
+  ValuesFn fn_, logits_fn_;
   std::string direction_;
   nlohmann::json extra_;
   Mean mean_;

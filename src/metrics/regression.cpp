@@ -15,7 +15,10 @@ namespace {
 Metric from_loss(const std::string& class_name, const std::string& name, const losses::Loss& loss,
                  const char* direction) {
   auto fn = [loss](const Tensor& t, const Tensor& p) { return loss->call(t, p); };
-  return Metric(std::make_shared<detail::MeanMetricWrapper>(class_name, name, fn, direction));
+  auto m = std::make_shared<detail::MeanMetricWrapper>(class_name, name, fn, direction);
+  if (auto on_logits = loss->on_logits())
+    m->set_logits_fn([on_logits](const Tensor& t, const Tensor& z) { return on_logits->call(t, z); });
+  return Metric(m);
 }
 
 std::string or_default(const std::string& name, const char* fallback) { return name.empty() ? fallback : name; }

@@ -183,9 +183,9 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::MaskOp>(op.attrs) || std::holds_alternative<ops::StateOp>(op.attrs);
 }
 
-bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation) {
+bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation, bool always) {
   const ops::Epilogue* e = epilogue_of(op);
-  if (!e || ops::is_linear(e->activation) || ops::activation_grad_from_output(e->activation)) return false;
+  if (!e || ops::is_linear(e->activation) || (!always && ops::activation_grad_from_output(e->activation))) return false;
   product = op;
   const Shape& s = op.outputs[0];
   activation = ops::Op{.attrs = ops::ActivationOp{e->activation, s.num_elements(), s.rank() ? s[-1] : 1},

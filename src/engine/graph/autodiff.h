@@ -16,8 +16,9 @@ bool differentiable(const ops::Op& op);
 // A training step's form of a product: one whose activation's gradient needs the
 // pre-activation values (ops::activation_grad_from_output is false) becomes the product
 // without it and an ActivationOp, so the pre-activation is a value the backward pass reads.
-// Returns false for every other op (emitted as it is).
-bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation);
+// Returns false for every other op (emitted as it is). `always`: any product with a
+// non-linear epilogue activation splits (to keep a softmax's logits).
+bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation, bool always);
 
 struct OpGradients {
   std::vector<ValueId> inputs;   // per op input; -1 where not needed

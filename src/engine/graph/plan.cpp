@@ -8,6 +8,7 @@
 #include <map>
 #include <new>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "backends/thread_pool.h"
@@ -121,7 +122,11 @@ class PlanBuilder final : public Lowering {
     size_t slots = train_slots_ ? train_slots_->size() : 0, updates = state_updates_.size();
     trainable_.push_back({&layer, layer.trainable()});
     std::vector<ValueId> out;
-    if (layer.lower(*this, in, out) && (!differentiates() || trainable_since(steps, constants))) return out;
+    if (layer.lower(*this, in, out) && (!differentiates() || trainable_since(steps, constants))) {
+      if (keep_logits_) note_logits(out, steps, values);
+      layer_outputs_.insert(out.begin(), out.end());
+      return out;
+    }
     // Undo a lowering this plan cannot use; the layer runs its own call().
     frame_.output_masks.reset();
     steps_.resize(steps);
@@ -136,7 +141,21 @@ class PlanBuilder final : public Lowering {
     }
     for (ValueId v : in) op.inputs.push_back(shape(v));
     op.outputs = layer.compute_output_shape(op.inputs);
-    return emit(std::move(op), in);
+    out = emit(std::move(op), in);
+    layer_outputs_.insert(out.begin(), out.end());
+    return out;
+  }
+
+  // Keras's TensorFlow backend: the output of a softmax (over the last axis) or sigmoid
+  // activation carries its logits (`_keras_logits`, keras/src/backend/tensorflow/nn.py), and the
+  // crossentropies read those instead of the probabilities. A layer's output carries them when
+  // the layer itself ends in such an activation (through views of its own: Dense on a sequence,
+  // Softmax over rows); one passed through unchanged (the same value: Activation("linear"),
+  // Dropout at inference) keeps its own; any other layer makes a new tensor without them.
+  void keep_logits() { keep_logits_ = true; }
+  ValueId logits_of(ValueId v) const {
+    auto it = logits_of_.find(v);
+    return it == logits_of_.end() ? -1 : it->second;
   }
 
   // Keras's default compute_mask: a layer that supports masking passes its first input's mask
@@ -149,7 +168,7 @@ class PlanBuilder final : public Lowering {
 
   std::vector<ValueId> emit(ops::Op op, const std::vector<ValueId>& inputs) override {
     ops::Op product, activation;
-    if (differentiates() && split_activation(op, product, activation))
+    if (differentiates() && split_activation(op, product, activation, false))
       return emit(std::move(activation), emit(std::move(product), inputs));
     if (inputs.size() != op.inputs.size()) throw ValueError("Layer \"" + op.layer + "\": op input count mismatch");
     for (size_t i = 0; i < inputs.size(); ++i)
@@ -200,6 +219,43 @@ class PlanBuilder final : public Lowering {
     return true;
   }
 
+  void note_logits(const std::vector<ValueId>& out, size_t first_step, size_t first_value) {
+    for (ValueId o : out) {
+      if (layer_outputs_.count(o) || static_cast<size_t>(o) < first_value) continue;  // passed through
+      ValueId r = o;
+      while (r >= 0 && values_[static_cast<size_t>(r)].parent >= 0) {
+        r = values_[static_cast<size_t>(r)].parent;
+        if (layer_outputs_.count(r) || static_cast<size_t>(r) < first_value) r = -1;  // a view of another's
+      }
+      for (size_t k = first_step; r >= 0 && k < steps_.size(); ++k)
+        if (steps_[k].outputs.size() == 1 && steps_[k].outputs[0] == r) {
+          ValueId z = activation_input(k, shape(o));
+          if (z >= 0) logits_of_[o] = view(z, shape(o));
+          break;
+        }
+    }
+  }
+
+  // The input of step k's softmax or sigmoid, made a value of its own when the activation is a
+  // product's epilogue (split off, as a training plan splits others); -1 for any other step.
+  ValueId activation_input(size_t k, const Shape& out) {
+    auto logits_activation = [&](const std::string& name, Dim last) {
+      return name == "sigmoid" || (name == "softmax" && out.rank() > 0 && last == out[-1]);
+    };
+    if (const auto* a = std::get_if<ops::ActivationOp>(&steps_[k].op.attrs))
+      return logits_activation(a->name, a->last) ? steps_[k].inputs[0] : -1;
+    ops::Op product, activation;
+    if (!split_activation(steps_[k].op, product, activation, true)) return -1;
+    const auto& act = std::get<ops::ActivationOp>(activation.attrs);
+    if (!logits_activation(act.name, act.last)) return -1;
+    ValueId z = add_value(product.outputs[0], -1);
+    Plan::Step split{.op = std::move(activation), .inputs = {z}, .outputs = steps_[k].outputs};
+    steps_[k].op = std::move(product);
+    steps_[k].outputs = {z};
+    steps_.insert(steps_.begin() + static_cast<long>(k) + 1, std::move(split));
+    return z;
+  }
+
   std::vector<Plan::Value>& values_;
   std::vector<Plan::Step>& steps_;
   std::vector<std::unique_ptr<Tensor>>& constants_;
@@ -215,6 +271,9 @@ class PlanBuilder final : public Lowering {
     std::optional<std::vector<ValueId>> output_masks;
   };
   Frame frame_;
+  bool keep_logits_ = false;
+  std::set<ValueId> layer_outputs_;       // every lowered layer's outputs so far
+  std::map<ValueId, ValueId> logits_of_;  // keep_logits: a layer output's logits
 };
 
 namespace {
@@ -418,8 +477,12 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
   if (training) b.add_variables(variables);
   std::vector<ValueId> in;
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
+  if (options.logits) b.keep_logits();
   outputs_ = b.lower_layer(root, in, {}, &output_masks_);
-  for (int v : outputs_) output_shapes_.push_back(values_[static_cast<size_t>(v)].shape);
+  for (int v : outputs_) {
+    output_shapes_.push_back(values_[static_cast<size_t>(v)].shape);
+    output_logits_.push_back(b.logits_of(v));
+  }
   // Operators: the runtime's backend where it can, the reference backend elsewhere.
   const backends::Backend& fast = runtime_->backend();
   if (training)
@@ -428,6 +491,8 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
     std::vector<int> kept = outputs_;  // values the rewrites must leave in place
     for (int v : output_masks_)
       if (v >= 0) kept.push_back(v);
+    for (int v : output_logits_)
+      if (v >= 0) kept.insert(kept.end(), {v, values_[static_cast<size_t>(v)].root});
     cancel_transposes(steps_, values_, kept);
     fuse(steps_, values_, kept, b, fast);
   }
@@ -450,8 +515,9 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
     }
   }
   for (int v : outputs_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
-  for (int v : output_masks_)
-    if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
+  for (const std::vector<int>* kept : {&output_masks_, &output_logits_})
+    for (int v : *kept)
+      if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : gradient_values_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : input_gradient_values_)
     if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
@@ -503,9 +569,13 @@ void Plan::build_backward(PlanBuilder& b, const std::vector<const Variable*>& va
   for (size_t v = 0; v < forward_values; ++v)
     if (values_[v].parent >= 0) views[static_cast<size_t>(values_[v].parent)].push_back(static_cast<int>(v));
   int model_inputs = static_cast<int>(input_shapes_.size());
-  for (size_t i = 0; i < outputs_.size(); ++i)
-    parts[static_cast<size_t>(outputs_[i])].push_back(
-        b.add_value(output_shapes_[i], model_inputs + static_cast<int>(i)));
+  // The loss's gradients come in as inputs: w.r.t. each output, then w.r.t. each output's logits.
+  int n = static_cast<int>(outputs_.size());
+  for (int i = 0; i < n; ++i) {
+    parts[static_cast<size_t>(outputs_[i])].push_back(b.add_value(output_shapes_[i], model_inputs + i));
+    if (int z = output_logits_[static_cast<size_t>(i)]; z >= 0)
+      parts[static_cast<size_t>(z)].push_back(b.add_value(at(z).shape, model_inputs + n + i));
+  }
   std::function<int(int)> gradient = [&](int v) {
     std::vector<int> all = parts[static_cast<size_t>(v)];
     for (int w : views[static_cast<size_t>(v)])
@@ -592,8 +662,8 @@ void Plan::run_steps(Arena& arena, std::span<const float* const> inputs, size_t 
   }
 }
 
-void Plan::run(std::span<const float* const> inputs, std::span<float* const> outputs,
-               std::span<float* const> masks) const {
+void Plan::run(std::span<const float* const> inputs, std::span<float* const> outputs, std::span<float* const> masks,
+               std::span<float* const> logits) const {
   if (options_.training) throw ValueError("A training plan runs through Plan::TrainingRun");
   std::unique_ptr<Arena> arena = acquire_arena();
   auto copy = [&](int v, float* to) {
@@ -605,6 +675,8 @@ void Plan::run(std::span<const float* const> inputs, std::span<float* const> out
     for (size_t i = 0; i < outputs_.size(); ++i) copy(outputs_[i], outputs[i]);
     for (size_t i = 0; i < masks.size() && i < output_masks_.size(); ++i)
       if (masks[i] && output_masks_[i] >= 0) copy(output_masks_[i], masks[i]);
+    for (size_t i = 0; i < logits.size() && i < output_logits_.size(); ++i)
+      if (logits[i] && output_logits_[i] >= 0) copy(output_logits_[i], logits[i]);
   } catch (...) {
     release_arena(std::move(arena));
     throw;
@@ -615,7 +687,7 @@ void Plan::run(std::span<const float* const> inputs, std::span<float* const> out
 Plan::TrainingRun::TrainingRun(const Plan& plan)
     : plan_(plan),
       arena_(plan.acquire_arena()),
-      inputs_(plan.input_shapes_.size() + plan.outputs_.size(), nullptr),
+      inputs_(plan.input_shapes_.size() + 2 * plan.outputs_.size(), nullptr),
       saved_(plan.train_slots_.size()) {
   if (!plan.options_.training) throw ValueError("An inference plan cannot run a training step");
 }
@@ -636,6 +708,17 @@ const float* Plan::TrainingRun::output_mask(size_t i) const {
   return v < 0 ? nullptr : plan_.address(*arena_, inputs_, v);
 }
 
+const float* Plan::TrainingRun::output_logits(size_t i) const {
+  int v = plan_.output_logits_.at(i);
+  return v < 0 ? nullptr : plan_.address(*arena_, inputs_, v);
+}
+
+std::optional<Shape> Plan::output_logits_shape(size_t i) const {
+  int v = output_logits_.at(i);
+  if (v < 0) return std::nullopt;
+  return values_[static_cast<size_t>(v)].shape;
+}
+
 std::optional<Shape> Plan::output_mask_shape(size_t i) const {
   int v = output_masks_.at(i);
   if (v < 0) return std::nullopt;
@@ -651,8 +734,17 @@ std::vector<Tensor> Plan::TrainingRun::outputs() const {
   return out;
 }
 
-void Plan::TrainingRun::backward(std::span<const float* const> output_grads) {
-  std::copy(output_grads.begin(), output_grads.end(), inputs_.begin() + static_cast<long>(plan_.input_shapes_.size()));
+void Plan::TrainingRun::backward(std::span<const float* const> output_grads,
+                                 std::span<const float* const> logits_grads) {
+  size_t n = plan_.outputs_.size();
+  if (output_grads.size() != n || (logits_grads.size() != n && !logits_grads.empty()))
+    throw ValueError("A training step needs one gradient per model output (and per output's logits)");
+  for (size_t i = 0; i < n; ++i)
+    if (plan_.output_logits_[i] >= 0 && (logits_grads.empty() || !logits_grads[i]))
+      throw ValueError("Model output " + std::to_string(i) + " carries logits: its step needs their gradient too");
+  auto at = inputs_.begin() + static_cast<long>(plan_.input_shapes_.size());
+  std::copy(output_grads.begin(), output_grads.end(), at);
+  std::copy(logits_grads.begin(), logits_grads.end(), at + static_cast<long>(n));
   backends::RunContext ctx{.pool = &plan_.runtime_->pool(), .saved = &saved_, .seed = seed_};
   plan_.run_steps(*arena_, inputs_, plan_.backward_begin_, plan_.steps_.size(), ctx);
 }
@@ -757,7 +849,7 @@ std::shared_ptr<const Plan> PlanCache::get(const LayerImpl& root, std::span<cons
     if (p.runtime() != runtime.get() || p.options().training != options.training ||
         p.options().input_gradients != options.input_gradients ||
         p.options().weights_change != options.weights_change || p.options().inference_mode != options.inference_mode ||
-        !same(p.input_shapes()))
+        p.options().logits != options.logits || !same(p.input_shapes()))
       continue;
     if (!p.stale()) return *it;
     plans_.erase(it);

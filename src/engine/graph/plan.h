@@ -40,6 +40,10 @@ struct PlanOptions {
   // Training: the layers' calls in inference mode (Keras's training=False) while the plan still
   // records for backward: Dropout passes through, BatchNormalization uses its moving statistics.
   bool inference_mode = false;
+  // Keep each output's logits where a softmax or sigmoid makes it (Keras's `_keras_logits`, which
+  // the TensorFlow backend's crossentropies read): output_logits_shape, run()'s `logits`, and in
+  // training the gradient w.r.t. them as a second way in (TrainingRun::backward).
+  bool logits = false;
 };
 
 class Plan {
@@ -57,6 +61,8 @@ class Plan {
   const std::vector<Shape>& output_shapes() const { return output_shapes_; }
   // The shape of model output i's mask (Keras's `_keras_mask` of the output), none without one.
   std::optional<Shape> output_mask_shape(size_t i) const;
+  // With Options::logits: the shape of output i's logits (its own shape), none without them.
+  std::optional<Shape> output_logits_shape(size_t i) const;
   const Runtime* runtime() const { return runtime_.get(); }
   bool training() const { return options_.training; }
   const Options& options() const { return options_; }
@@ -90,8 +96,12 @@ class Plan {
     const float* output_mask(size_t i) const;
     // Copies of every model output after forward().
     std::vector<Tensor> outputs() const;
-    // output_grads: the gradient of the loss w.r.t. each model output.
-    void backward(std::span<const float* const> output_grads);
+    // Output i's logits after forward() (output_logits_shape(i)), or null without them.
+    const float* output_logits(size_t i) const;
+    // output_grads: the gradient of the loss w.r.t. each model output; logits_grads (one per
+    // output, null where it has no logits; may be empty when none has) w.r.t. their logits.
+    // Both parts are summed: a loss read from the logits passes zeros for its output.
+    void backward(std::span<const float* const> output_grads, std::span<const float* const> logits_grads = {});
     // After backward(): the gradient of gradient_variables()[i], shaped as its value.
     const float* gradient(size_t i) const;
     // After backward() on a plan with Options::input_gradients: the gradient w.r.t. input i,
@@ -111,8 +121,9 @@ class Plan {
   // inputs: one buffer per model input, shaped as input_shapes(); outputs: one per model
   // output, shaped as output_shapes(); masks (optional): where to write each output's mask,
   // null to skip one. Safe to call from many threads at once.
-  void run(std::span<const float* const> inputs, std::span<float* const> outputs,
-           std::span<float* const> masks = {}) const;
+  // logits (optional, Options::logits): where to write each output's logits, null to skip one.
+  void run(std::span<const float* const> inputs, std::span<float* const> outputs, std::span<float* const> masks = {},
+           std::span<float* const> logits = {}) const;
 
   // Each step's median time over `runs` runs of the whole plan on these inputs, with the
   // describe() line it belongs to: "  ms  share  GFLOP/s  op layer [backend] -> shape".
@@ -137,8 +148,9 @@ class Plan {
   std::vector<Shape> input_shapes_, output_shapes_;
   std::vector<Value> values_;
   std::vector<Step> steps_;
-  std::vector<int> outputs_;       // the value of each model output
-  std::vector<int> output_masks_;  // the value of each output's mask, -1 for none
+  std::vector<int> outputs_;        // the value of each model output
+  std::vector<int> output_masks_;   // the value of each output's mask, -1 for none
+  std::vector<int> output_logits_;  // the value of each output's logits, -1 for none
   std::vector<std::unique_ptr<Tensor>> constants_;
   std::vector<std::pair<const Variable*, uint64_t>> weight_versions_;
   std::vector<std::pair<const LayerImpl*, bool>> trainable_;

@@ -80,8 +80,17 @@ void resolve_metrics(TrainingState& s, const std::vector<Tensor>& y, const std::
     for (TrackedMetric& m : s.outputs[i].metrics) m.metric.resolve(y[i].shape(), y_pred[i].shape());
 }
 
-void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred,
-                    const std::vector<Tensor>& masks, double total, const std::vector<double>& losses) {
+namespace {
+
+// The loss (or crossentropy metric) reads output i's logits rather than the output.
+bool reads_logits(const TrainingState& s, const Predictions& p, size_t i) {
+  return s.options.crossentropy_from_activation_logits && !p.logits[i].empty();
+}
+
+}  // namespace
+
+void update_metrics(TrainingState& s, const Batch& b, const Predictions& p, double total,
+                    const std::vector<double>& losses) {
   double n = double(b.x.at(0).dim(0));
   s.loss_tracker->update_value(total, n);
   for (size_t i = 0; i < s.outputs.size(); ++i) {
@@ -89,33 +98,40 @@ void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>&
     if (o.loss_tracker && o.loss) o.loss_tracker->update_value(losses[i], n);
     for (TrackedMetric& m : o.metrics) {
       Tensor w = m.weighted ? b.sample_weight : Tensor();
-      if (!masks[i].empty() && dynamic_cast<const metrics::detail::MeanMetricWrapper*>(m.metric.impl().get()))
-        w = losses::detail::apply_mask(w, masks[i], false, m.metric.name());
-      m.metric->update_state(b.y[i], y_pred[i], w);
+      auto* wrapper = dynamic_cast<metrics::detail::MeanMetricWrapper*>(m.metric.impl().get());
+      if (!p.masks[i].empty() && wrapper) w = losses::detail::apply_mask(w, p.masks[i], false, m.metric.name());
+      if (wrapper && wrapper->reads_logits() && reads_logits(s, p, i))
+        wrapper->update_state_from_logits(b.y[i], p.logits[i], w);
+      else
+        m.metric->update_state(b.y[i], p.outputs[i], w);
     }
   }
 }
 
-// Each output's loss (weighted into the total) and, when `grads` is given, the gradient of the
-// total with respect to each output.
-double compute_losses(const TrainingState& s, const Batch& b, const std::vector<Tensor>& outputs,
-                      const std::vector<Tensor>& masks, std::vector<double>& values, std::vector<Tensor>* grads) {
+double compute_losses(const TrainingState& s, const Batch& b, const Predictions& p, std::vector<double>& values,
+                      std::vector<Tensor>* grads, std::vector<Tensor>* logits_grads) {
   double total = 0;
-  values.assign(outputs.size(), 0.0);
-  for (size_t i = 0; i < outputs.size(); ++i) {
+  values.assign(p.outputs.size(), 0.0);
+  for (size_t i = 0; i < p.outputs.size(); ++i) {
     const OutputTraining& o = s.outputs[i];
-    if (!o.loss) {
-      if (grads) grads->push_back(Tensor::zeros(outputs[i].shape()));
-      continue;
-    }
+    losses::Loss loss = o.loss;
+    const Tensor* y_pred = &p.outputs[i];
+    if (loss && reads_logits(s, p, i))
+      if (auto on_logits = loss->on_logits()) {
+        loss = losses::Loss(on_logits);
+        y_pred = &p.logits[i];
+      }
     if (grads) {
-      losses::LossValue lv = o.loss->value_and_grad(b.y[i], outputs[i], b.sample_weight, masks[i]);
+      Tensor& dy = grads->emplace_back(Tensor::zeros(p.outputs[i].shape()));
+      Tensor& dz = logits_grads->emplace_back(p.logits[i].empty() ? Tensor() : Tensor::zeros(p.logits[i].shape()));
+      if (!loss) continue;
+      losses::LossValue lv = loss->value_and_grad(b.y[i], *y_pred, b.sample_weight, p.masks[i]);
       if (o.loss_weight != 1.0)
         for (float& g : lv.grad.values()) g = static_cast<float>(g * o.loss_weight);
       values[i] = lv.value;
-      grads->push_back(std::move(lv.grad));
-    } else {
-      values[i] = (*o.loss)(b.y[i], outputs[i], b.sample_weight, masks[i]);
+      (y_pred == &p.outputs[i] ? dy : dz) = std::move(lv.grad);
+    } else if (loss) {
+      values[i] = loss(b.y[i], *y_pred, b.sample_weight, p.masks[i]);
     }
     total += o.loss_weight * values[i];
   }

@@ -55,18 +55,26 @@ struct Batch {
   Tensor sample_weight;
 };
 
+// A batch's predictions: each output, and its Keras mask and its logits (a softmax's or
+// sigmoid's input, graph::PlanOptions::logits), empty tensors where it has none.
+struct Predictions {
+  std::vector<Tensor> outputs, masks, logits;
+};
+
 // The compiled outputs, checked against a batch: a loss to compute and one target per output.
 TrainingState& ready_state(FunctionalImpl& model, const Batch& b);
 // String metrics ("accuracy") become concrete metrics for the first batch's shapes.
 void resolve_metrics(TrainingState& s, const std::vector<Tensor>& y, const std::vector<Tensor>& y_pred);
-// masks: each output's Keras mask (empty: none). As Keras, the mask weighs the values of the
-// metrics that average per-sample values (MeanMetricWrapper: accuracies, errors, loss metrics).
-void update_metrics(TrainingState& s, const Batch& b, const std::vector<Tensor>& y_pred,
-                    const std::vector<Tensor>& masks, double total, const std::vector<double>& losses);
+// As Keras, an output's mask weighs the values of the metrics that average per-sample values
+// (MeanMetricWrapper: accuracies, errors, loss metrics).
+void update_metrics(TrainingState& s, const Batch& b, const Predictions& p, double total,
+                    const std::vector<double>& losses);
 // Each output's loss (weighted into the total; masked values left out, as Keras) and, when
-// `grads` is given, the gradient of the total with respect to each output.
-double compute_losses(const TrainingState& s, const Batch& b, const std::vector<Tensor>& outputs,
-                      const std::vector<Tensor>& masks, std::vector<double>& values, std::vector<Tensor>* grads);
+// `grads` is given, the gradient of the total with respect to each output and (logits_grads)
+// to each output's logits where it has them: a crossentropy reads those as Keras's TensorFlow
+// backend does (CompileOptions::crossentropy_from_activation_logits), its output gets zeros.
+double compute_losses(const TrainingState& s, const Batch& b, const Predictions& p, std::vector<double>& values,
+                      std::vector<Tensor>* grads, std::vector<Tensor>* logits_grads);
 void reset_metrics(TrainingState& s);
 // The running loss and metrics, keys sorted (Keras's get_metrics_result).
 Logs metrics_result(FunctionalImpl& model);

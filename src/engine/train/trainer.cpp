@@ -70,22 +70,29 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
     shapes.push_back(&t.shape());
     in.push_back(t.data());
   }
-  std::shared_ptr<const graph::Plan> plan = model.training_plan(shapes);
+  bool logits = s.options.crossentropy_from_activation_logits;
+  std::shared_ptr<const graph::Plan> plan = model.training_plan(shapes, logits);
   graph::Plan::TrainingRun run(*plan);
   run.forward(in, seed);
-  std::vector<Tensor> outputs = run.outputs(), masks;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    std::optional<Shape> shape = plan->output_mask_shape(i);
-    Tensor& m = masks.emplace_back(shape ? Tensor::empty(*shape) : Tensor());
-    if (shape) std::copy(run.output_mask(i), run.output_mask(i) + m.size(), m.data());
+  Predictions p{run.outputs(), {}, {}};
+  // Copies of what the plan made beside the outputs, empty where it made none.
+  auto side = [&](std::optional<Shape> shape, const float* from) {
+    Tensor t = shape ? Tensor::empty(*shape) : Tensor();
+    if (shape) std::copy(from, from + t.size(), t.data());
+    return t;
+  };
+  for (size_t i = 0; i < p.outputs.size(); ++i) {
+    p.masks.push_back(side(plan->output_mask_shape(i), run.output_mask(i)));
+    p.logits.push_back(side(plan->output_logits_shape(i), run.output_logits(i)));
   }
-  resolve_metrics(s, b.y, outputs);
+  resolve_metrics(s, b.y, p.outputs);
   std::vector<double> values;
-  std::vector<Tensor> output_grads;
-  double total = compute_losses(s, b, outputs, masks, values, &output_grads);
-  std::vector<const float*> dy;
+  std::vector<Tensor> output_grads, logits_grads;
+  double total = compute_losses(s, b, p, values, &output_grads, &logits_grads);
+  std::vector<const float*> dy, dz;
   for (const Tensor& g : output_grads) dy.push_back(g.data());
-  run.backward(dy);
+  for (const Tensor& g : logits_grads) dz.push_back(g.empty() ? nullptr : g.data());
+  run.backward(dy, dz);
   build_optimizer(model);
   std::vector<Tensor> grads;
   std::vector<Variable*> targets;
@@ -103,19 +110,21 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   run.apply_state_updates();
   // Every weight may have moved (moving statistics too): compiled plans must notice.
   for (Variable* v : model.variables()) ++v->version;
-  update_metrics(s, b, outputs, masks, total, values);
+  update_metrics(s, b, p, total, values);
   return metrics_result(model);
 }
 
 Logs test_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = ready_state(model, b);
   // Inference runs on the compiled plan, as predict: made once per batch shape and weights.
-  std::vector<Tensor> masks;
-  std::vector<Tensor> outputs = model.infer(b.x, &masks);
-  resolve_metrics(s, b.y, outputs);
+  Predictions p;
+  bool logits = s.options.crossentropy_from_activation_logits;
+  p.outputs = model.infer(b.x, &p.masks, logits ? &p.logits : nullptr);
+  if (!logits) p.logits.resize(p.outputs.size());
+  resolve_metrics(s, b.y, p.outputs);
   std::vector<double> values;
-  double total = compute_losses(s, b, outputs, masks, values, nullptr);
-  update_metrics(s, b, outputs, masks, total, values);
+  double total = compute_losses(s, b, p, values, nullptr, nullptr);
+  update_metrics(s, b, p, total, values);
   return metrics_result(model);
 }
 
