@@ -64,7 +64,7 @@ TEST(CliFit, TrainsAsTheLibraryDoesAndSavesTheTrainingState) {
   // evaluate prints loss then metrics, as the library computes them.
   auto e = kerascpp("evaluate " + q(out) + f.data());
   ASSERT_EQ(e.status, 0) << e.err;
-  std::vector<double> score = trained.evaluate(f.xs, f.ys, {.verbose = 0});
+  keras::Scores score = trained.evaluate(f.xs, f.ys, {.verbose = 0});
   char want[128];
   std::snprintf(want, sizeof want, "loss: %.4f - accuracy: %.4f\n", score[0], score[1]);
   EXPECT_EQ(e.out, want);

@@ -131,7 +131,7 @@ TEST(MaskedTraining, EvaluateCountsOnlyUnmaskedSteps) {
   }
   ASSERT_GT(kept, 0);
   ASSERT_LT(kept, y.size());
-  std::vector<double> r = model.evaluate(f.inputs, {y}, {.batch_size = static_cast<int>(x.dim(0)), .verbose = 0});
+  Scores r = model.evaluate(f.inputs, {y}, {.batch_size = static_cast<int>(x.dim(0)), .verbose = 0});
   ASSERT_EQ(r.size(), 2u);
   double want = t.at("loss_value").get<double>();
   EXPECT_NEAR(r[0], want, 1e-5 + 1e-4 * std::abs(want));

@@ -159,18 +159,16 @@ class Model : public Layer {
   History fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& options = {});
   // Several outputs: one target array per output, in model.outputs order.
   History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const FitOptions& options = {});
-  // Keras's evaluate(): [loss, compiled metrics...] in compile order (score[0] is the loss).
-  std::vector<double> evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
-  std::vector<double> evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options = {});
-  std::vector<double> evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                               const EvaluateOptions& options = {});
+  // Keras's evaluate(): [loss, compiled metrics...] in compile order, named (keras/history.h:
+  // score[0] or score.loss(), score["accuracy"], auto [loss, acc] = model.evaluate(x, y)).
+  Scores evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
+  Scores evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options = {});
+  Scores evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const EvaluateOptions& options = {});
   // One gradient step on one batch; returns [loss, metrics...] (running since reset_metrics()).
-  std::vector<double> train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
-  std::vector<double> test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
-  std::vector<double> train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                                     const Tensor& sample_weight = {});
-  std::vector<double> test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                                    const Tensor& sample_weight = {});
+  Scores train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
+  Scores test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight = {});
+  Scores train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight = {});
+  Scores test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight = {});
   void reset_metrics();
   // model.optimizer, model.loss, model.metrics (the "loss" mean first), model.metrics_names.
   optimizers::Optimizer optimizer() const;

@@ -29,6 +29,41 @@ double Logs::at(const std::string& key) const {
   throw ValueError("No log entry named \"" + key + "\"");
 }
 
+Scores::Scores(std::vector<std::string> names, std::vector<double> values)
+    : names_(std::move(names)), values_(std::move(values)) {
+  if (names_.size() != values_.size()) throw ValueError("Scores: one name per value");
+}
+
+double Scores::operator[](size_t i) const {
+  if (i >= values_.size())
+    throw ValueError("Score index " + std::to_string(i) + " is out of range: there are " +
+                     std::to_string(values_.size()) + " values");
+  return values_[i];
+}
+
+double Scores::operator[](const std::string& name) const {
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == name) return values_[i];
+  std::string known;
+  for (const std::string& n : names_) known += (known.empty() ? "" : ", ") + n;
+  throw ValueError("No score named \"" + name + "\"; the scores are: " + known);
+}
+
+Logs Scores::as_dict() const {
+  Logs logs;
+  for (size_t i = 0; i < names_.size(); ++i) logs[names_[i]] = values_[i];
+  return logs;
+}
+
+void Scores::check_count(size_t n) const {
+  if (n == values_.size()) return;
+  std::string known;
+  for (const std::string& name : names_) known += (known.empty() ? "" : ", ") + name;
+  throw ValueError(std::string(n < values_.size() ? "too many" : "not enough") + " values to unpack (expected " +
+                   std::to_string(n) + ", got " + std::to_string(values_.size()) + ": " + known +
+                   "); unpack them with as<" + std::to_string(values_.size()) + ">() or look them up by name");
+}
+
 namespace callbacks {
 
 Model Callback::model() const {

@@ -4,11 +4,11 @@
 #include <optional>
 #include <sstream>
 
-#include "utils/progbar.h"
 #include "keras/datasets.h"
 #include "keras/keras.h"
 #include "keras/utils.h"
 #include "tools/kerascpp/cli.h"
+#include "utils/progbar.h"
 
 namespace kerascpp {
 
@@ -260,11 +260,9 @@ int cmd_evaluate(const std::vector<std::string>& args) {
   keras::Model model = load(a);
   compile_from_flags(a, model);
   XY d = load_xy(a, false, model);
-  std::vector<double> score = model.evaluate(d.x, d.y, {.batch_size = a.fit.batch_size, .verbose = 0});
-  std::vector<std::string> names = model.metrics_names();
+  keras::Scores score = model.evaluate(d.x, d.y, {.batch_size = a.fit.batch_size, .verbose = 0});
   for (size_t i = 0; i < score.size(); ++i)
-    std::cout << (i ? " - " : "") << (i < names.size() ? names[i] : "metric") << ":"
-              << keras::engine::format_log_value(score[i]);
+    std::cout << (i ? " - " : "") << score.names()[i] << ":" << keras::engine::format_log_value(score[i]);
   std::cout << "\n";
   return 0;
 }

@@ -164,18 +164,24 @@ void reset_metrics(TrainingState& s) {
 }
 
 // Trainer._flatten_metrics_in_order: loss, then the compiled metrics, then anything else sorted.
-std::vector<double> flatten_in_order(FunctionalImpl& f, const Logs& logs) {
-  std::vector<std::string> names;
-  for_each_logged(training_state(f), [&](const std::string& key, const metrics::Metric&) { names.push_back(key); });
+Scores flatten_in_order(FunctionalImpl& f, const Logs& logs) {
+  std::vector<std::string> order, names;
+  for_each_logged(training_state(f), [&](const std::string& key, const metrics::Metric&) { order.push_back(key); });
   std::vector<double> out;
-  for (const std::string& n : names)
-    if (auto v = logs.get(n)) out.push_back(*v);
+  for (const std::string& n : order)
+    if (auto v = logs.get(n)) {
+      names.push_back(n);
+      out.push_back(*v);
+    }
   std::vector<std::string> rest;
   for (const auto& [k, v] : logs)
-    if (std::find(names.begin(), names.end(), k) == names.end()) rest.push_back(k);
+    if (std::find(order.begin(), order.end(), k) == order.end()) rest.push_back(k);
   std::sort(rest.begin(), rest.end());
-  for (const std::string& k : rest) out.push_back(logs.at(k));
-  return out;
+  for (const std::string& k : rest) {
+    names.push_back(k);
+    out.push_back(logs.at(k));
+  }
+  return Scores(std::move(names), std::move(out));
 }
 
 }  // namespace engine

@@ -80,7 +80,7 @@ void reset_metrics(TrainingState& s);
 Logs metrics_result(FunctionalImpl& model);
 
 // Trainer._flatten_metrics_in_order: loss, then the compiled metrics, then anything else sorted.
-std::vector<double> flatten_in_order(FunctionalImpl& f, const Logs& logs);
+Scores flatten_in_order(FunctionalImpl& f, const Logs& logs);
 
 // Visits the compiled metrics in Keras's order: every output's plain metrics, then every
 // output's weighted metrics.

@@ -238,16 +238,15 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, c
   return history->history;
 }
 
-std::vector<double> Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
+Scores Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
   return evaluate(std::vector<Tensor>{x}, y, options);
 }
 
-std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options) {
+Scores Model::evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options) {
   return evaluate(x, std::vector<Tensor>{y}, options);
 }
 
-std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                                    const EvaluateOptions& o) {
+Scores Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const EvaluateOptions& o) {
   using namespace engine;
   FunctionalImpl& f = functional();
   training_state(f);
@@ -261,23 +260,21 @@ std::vector<double> Model::evaluate(const std::vector<Tensor>& x, const std::vec
   return flatten_in_order(f, run_evaluation(f, data, o.batch_size, cbs));
 }
 
-std::vector<double> Model::train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+Scores Model::train_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
   return train_on_batch(x, std::vector<Tensor>{y}, sample_weight);
 }
 
-std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
+Scores Model::test_on_batch(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight) {
   return test_on_batch(x, std::vector<Tensor>{y}, sample_weight);
 }
 
-std::vector<double> Model::train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                                          const Tensor& sample_weight) {
+Scores Model::train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight) {
   engine::ensure_built(functional(), x);
   engine::Data d = engine::make_data(x, y, sample_weight);
   return engine::flatten_in_order(functional(), engine::train_step(functional(), {d.x, d.y, d.sample_weight}));
 }
 
-std::vector<double> Model::test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                                         const Tensor& sample_weight) {
+Scores Model::test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight) {
   engine::ensure_built(functional(), x);
   engine::Data d = engine::make_data(x, y, sample_weight);
   return engine::flatten_in_order(functional(), engine::test_step(functional(), {d.x, d.y, d.sample_weight}));

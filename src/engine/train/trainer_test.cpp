@@ -123,12 +123,42 @@ TEST(Fit, EvaluateReturnsLossThenMetricsInCompileOrder) {
              .metrics = {"sparse_categorical_crossentropy", "accuracy"}});
   Tensor x(Shape{4, 2}, std::vector<float>{1, 0, 0, 1, 1, 1, 0, 0});
   Tensor y(Shape{4}, std::vector<float>{0, 1, 1, 0});
-  std::vector<double> score = m.evaluate(x, y, {.verbose = 0});
+  Scores score = m.evaluate(x, y, {.verbose = 0});
   ASSERT_EQ(score.size(), 3u);
   EXPECT_NEAR(score[0], std::log(2.0), 1e-6);  // uniform predictions
   EXPECT_NEAR(score[1], std::log(2.0), 1e-6);
   EXPECT_NEAR(score[2], 0.5, 1e-6);  // argmax of a tie is class 0
   EXPECT_EQ(m.metrics_names(), (std::vector<std::string>{"loss", "sparse_categorical_crossentropy", "accuracy"}));
+  // The same values by name, unpacked, and as Keras's return_dict.
+  EXPECT_EQ(score.names(), m.metrics_names());
+  EXPECT_EQ(score["accuracy"], score[2]);
+  EXPECT_EQ(score.loss(), score[0]);
+  auto [loss, ce, acc] = score.as<3>();
+  EXPECT_EQ(std::vector<double>({loss, ce, acc}), score.values());
+  EXPECT_EQ(score.as_dict().at("sparse_categorical_crossentropy"), score[1]);
+  // Two names for three values: Python's "too many values to unpack".
+  auto contains = [](const std::string& text, const std::string& part) { return text.find(part) != text.npos; };
+  EXPECT_PRED2(contains, testing::value_error_of([&] {
+                 auto [l, a] = score;
+                 (void)l, (void)a;
+               }),
+               "too many values to unpack (expected 2, got 3");
+  EXPECT_PRED2(contains, testing::value_error_of([&] { (void)score["auc"]; }), "No score named \"auc\"");
+  EXPECT_PRED2(contains, testing::value_error_of([&] { (void)score[3]; }), "out of range");
+}
+
+TEST(Evaluate, UnpacksLossAndOneMetricAsPythonDoes) {
+  auto in = Input({2});
+  Model m(in, layers::Dense({.units = 2, .activation = "softmax", .kernel_initializer = "zeros"})(in));
+  m.compile({.optimizer = "sgd", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
+  Tensor x(Shape{4, 2}, std::vector<float>{1, 0, 0, 1, 1, 1, 0, 0});
+  Tensor y(Shape{4}, std::vector<float>{0, 1, 1, 0});
+  auto [loss, accuracy] = m.evaluate(x, y, {.verbose = 0});
+  EXPECT_NEAR(loss, std::log(2.0), 1e-6);
+  EXPECT_NEAR(accuracy, 0.5, 1e-6);
+  auto [batch_loss, batch_accuracy] = m.test_on_batch({x}, y);
+  EXPECT_NEAR(batch_loss, std::log(2.0), 1e-6);
+  EXPECT_NEAR(batch_accuracy, 0.5, 1e-6);
 }
 
 TEST(Fit, ErrorsReadLikeKeras) {
@@ -299,7 +329,7 @@ TEST(FitMultiOutput, LossesAndWeightsByHand) {
   EXPECT_NEAR(w[2][0], 0.015, 1e-7);
   EXPECT_NEAR(w[3][0], 0.01, 1e-7);
   EXPECT_EQ(m.metrics_names(), (std::vector<std::string>{"loss", "a_loss", "b_loss", "a_mae"}));
-  std::vector<double> score = m.evaluate({column({1, 2})}, {column({3, 5}), column({1, 1})}, {.verbose = 0});
+  Scores score = m.evaluate({column({1, 2})}, {column({3, 5}), column({1, 1})}, {.verbose = 0});
   ASSERT_EQ(score.size(), 4u);
   EXPECT_NEAR(score[0], score[1] + 0.5 * score[2], 1e-6);
 }
