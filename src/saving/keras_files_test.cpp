@@ -1,10 +1,11 @@
 // Keras model files: the HDF5 wrapper, the file layouts of KERAS_SPEC §8, Keras 1/Theano weight
 // conversions, broken files, and save -> load round trips.
+#include "saving/keras_files.h"
+
 #include <cmath>
 #include <fstream>
 
 #include "saving/hdf5.h"
-#include "saving/keras_files.h"
 #include "test_helpers.h"
 
 namespace keras {
@@ -15,8 +16,9 @@ using namespace keras::layers;
 
 class TempDir {
  public:
-  TempDir() : path_(fs::temp_directory_path() / ("keras_files_test_" + std::to_string(::getpid()) + "_" +
-                                                   std::to_string(counter_++))) {
+  TempDir()
+      : path_(fs::temp_directory_path() /
+              ("keras_files_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }
@@ -186,8 +188,8 @@ TEST(KerasFiles, WeightsOnlyFileIsNotAModel) {
 TEST(KerasFiles, KerasArchiveLayoutIsKeras3s) {
   TempDir dir;
   clear_session();
-  Model m = Sequential({Input({28, 28, 1}), Conv2D(32, 3, "relu"), MaxPooling2D({2, 2}), Flatten(), Dropout(0.5),
-                        Dense(10, "softmax")});
+  Model m = Sequential(
+      {Input({28, 28, 1}), Conv2D(32, 3, "relu"), MaxPooling2D({2, 2}), Flatten(), Dropout(0.5), Dense(10, "softmax")});
   m.save(dir / "m.keras");
   std::ifstream in(dir / "m.keras", std::ios::binary);
   std::string head(64, '\0');
@@ -266,8 +268,8 @@ TEST(KerasFiles, Keras1ChannelsFirstKernelsAreTransposed) {
   TempDir dir;
   Tensor old_kernel({2, 1, 1, 3}, {1, 2, 3, 4, 5, 6});  // (filters=2, in=1, rows=1, cols=3)
   write_legacy_conv_weights(dir / "w.h5", "", "", old_kernel, Tensor({2}, {0, 0}), true);
-  Model m = Sequential({Input({1, 4, 4}), Conv2D(Conv2DOptions{.filters = 2, .kernel_size = {1, 3},
-                                                                .data_format = "channels_first"})});
+  Model m = Sequential(
+      {Input({1, 4, 4}), Conv2D(Conv2DOptions{.filters = 2, .kernel_size = {1, 3}, .data_format = "channels_first"})});
   m.load_weights(dir / "w.h5");
   // transpose (2, 3, 1, 0): new[r][c][i][f] = old[f][i][r][c]
   EXPECT_EQ(m.get_weights()[0], Tensor({1, 3, 1, 2}, {1, 4, 2, 5, 3, 6}));
@@ -372,6 +374,48 @@ TEST(KerasFiles, FailedSaveLeavesExistingFileUntouched) {
   EXPECT_EQ(s, "precious");
   for (const auto& e : fs::directory_iterator(dir / ""))
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << "left behind: " << e.path();
+}
+
+}  // namespace
+}  // namespace keras
+
+namespace keras {
+namespace {
+
+// A Keras 2 file's hard_sigmoid is clip(0.2x + 0.5, 0, 1); Keras 3's is clip(x / 6 + 0.5, 0, 1)
+// under the same name. Saved again, the config names it "hard_sigmoid" (what Keras loads) and the
+// file's metadata says where it means Keras 2's, so keras.cpp reads it back unchanged.
+TEST(HardSigmoid, AKeras2OneIsWrittenAsKerasNamesItAndReadBackWithItsMeaning) {
+  TempDir dir;
+  Model m = model_from_json(R"({"class_name": "Sequential", "keras_version": "2.4.0", "config": {"name": "s",
+    "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 1, "activation": "hard_sigmoid",
+                "batch_input_shape": [null, 1]}}]}})");
+  m.set_weights({Tensor(Shape{1, 1}, 1.0f), Tensor(Shape{1}, 0.0f)});
+  Tensor x(Shape{1, 1}, 1.0f);
+  EXPECT_FLOAT_EQ(m.predict(x).data()[0], 0.7f);  // Keras 2: 0.2 * 1 + 0.5
+  m.save(dir / "m.keras");
+  m.save(dir / "m.h5");
+
+  saving::ZipReader zip(dir / "m.keras");
+  std::vector<char> config = zip.read("config.json"), metadata = zip.read("metadata.json");
+  EXPECT_EQ(std::string(config.begin(), config.end()).find("keras2"), std::string::npos);
+  EXPECT_NE(std::string(config.begin(), config.end()).find("\"activation\":\"hard_sigmoid\""), std::string::npos);
+  EXPECT_NE(
+      std::string(metadata.begin(), metadata.end()).find("\"keras_cpp_keras2_hard_sigmoid\": [\"s/d/activation\"]"),
+      std::string::npos);
+  hdf5::File h5 = hdf5::File::open(dir / "m.h5");
+  EXPECT_EQ(h5.root().attr_string("model_config").find("keras2"), std::string::npos);
+  EXPECT_EQ(h5.root().attr_string("keras_cpp_keras2_hard_sigmoid"), R"(["s/d/activation"])");
+
+  for (const char* file : {"m.keras", "m.h5"})
+    EXPECT_FLOAT_EQ(load_model(dir / file).predict(x).data()[0], 0.7f) << file;
+  // A Keras 3 hard_sigmoid stays Keras 3's, with no metadata entry.
+  Model k3 = Sequential({Input({1}), Dense(1, "hard_sigmoid")});
+  k3.set_weights({Tensor(Shape{1, 1}, 1.0f), Tensor(Shape{1}, 0.0f)});
+  k3.save(dir / "k3.keras");
+  std::vector<char> k3_metadata = saving::ZipReader(dir / "k3.keras").read("metadata.json");
+  EXPECT_EQ(std::string(k3_metadata.begin(), k3_metadata.end()).find("keras2"), std::string::npos);
+  EXPECT_FLOAT_EQ(load_model(dir / "k3.keras").predict(x).data()[0], 1.0f / 6.0f + 0.5f);
 }
 
 }  // namespace

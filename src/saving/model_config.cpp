@@ -137,9 +137,61 @@ json sequential_config(const SequentialImpl& model) {
   return c;
 }
 
-std::string model_to_json(const FunctionalImpl& model, const json& compile_config) {
+namespace {
+
+// Visits every string of a config with its path: the names of the layer configs around it and
+// its key, "outer/inner/key".
+template <class F>
+void visit_strings(json& j, const std::string& prefix, F f) {
+  if (j.is_object()) {
+    std::string here = prefix;
+    if (j.contains("name") && j["name"].is_string()) here += j["name"].get<std::string>() + "/";
+    for (auto& [k, v] : j.items()) {
+      if (v.is_string())
+        f(v, here + k);
+      else
+        visit_strings(v, here, f);
+    }
+  } else if (j.is_array()) {
+    for (json& e : j) visit_strings(e, prefix, f);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> keras2_hard_sigmoid_to_keras(json& config) {
+  std::vector<std::string> paths;
+  visit_strings(config, "", [&](json& v, const std::string& path) {
+    if (v != "hard_sigmoid_keras2") return;
+    v = "hard_sigmoid";
+    paths.push_back(path);
+  });
+  return paths;
+}
+
+void keras2_hard_sigmoid_from_keras(json& config, const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  visit_strings(config, "", [&](json& v, const std::string& path) {
+    if (v == "hard_sigmoid" && std::find(paths.begin(), paths.end(), path) != paths.end()) v = "hard_sigmoid_keras2";
+  });
+}
+
+std::vector<std::string> keras2_hard_sigmoid_paths(const json& entry, const std::string& where) {
+  std::vector<std::string> paths;
+  if (entry.is_array())
+    for (const json& p : entry)
+      if (p.is_string()) paths.push_back(p.get<std::string>());
+  if (!entry.is_array() || paths.size() != entry.size())
+    throw FileError(where + ": " + kKeras2HardSigmoidKey + " is not a list of strings");
+  return paths;
+}
+
+std::string model_to_json(const FunctionalImpl& model, const json& compile_config,
+                          std::vector<std::string>* keras2_hard_sigmoid) {
   json j = serialize_layer(model);
   j["compile_config"] = compile_config;
+  std::vector<std::string> paths = keras2_hard_sigmoid_to_keras(j);
+  if (keras2_hard_sigmoid) *keras2_hard_sigmoid = std::move(paths);
   return j.dump();
 }
 
@@ -399,7 +451,12 @@ Model model_from_config(const nlohmann::json& model_config, const ConfigContext&
       for (const auto& u : unsupported) list += (list.empty() ? "" : ", ") + u;
       throw UnsupportedLayers(where + "the model uses layers keras.cpp cannot run: " + list);
     }
-    Model model = build_model(model_config, ctx);
+    Model model = [&] {
+      if (ctx.keras2_hard_sigmoid.empty()) return build_model(model_config, ctx);
+      json config = model_config;
+      keras2_hard_sigmoid_from_keras(config, ctx.keras2_hard_sigmoid);
+      return build_model(config, ctx);
+    }();
     // Keras 3's deserialize_keras_object compiles a model whose config carries a compile_config.
     if (model_config.contains("compile_config"))
       compile_saved_model(model, model_config["compile_config"], ctx_in.source);
