@@ -16,10 +16,6 @@ struct ConfigContext {
   int keras_major = 3;        // 1, 2 or 3: selects version-dependent semantics (hard_sigmoid...)
   std::string keras_version;  // as the file says, when it does
   std::string source;         // file name for error messages, if any
-  // Where "hard_sigmoid" means Keras 2's clip(0.2x + 0.5, 0, 1) in a Keras 3 file: "layer/key"
-  // paths (nested layers' names joined by "/"), which keras.cpp writes in the file's metadata
-  // (saving::kKeras2HardSigmoidKey) when it saves a model loaded from a Keras 2 file.
-  std::vector<std::string> keras2_hard_sigmoid;
 };
 
 // Builds a layer from its Keras config (the "config" object of a layer entry).

@@ -4,9 +4,7 @@
 
 namespace keras::saving {
 
-static bool present(const json& c, const std::string& key) {
-  return c.is_object() && c.contains(key) && !c.at(key).is_null();
-}
+static bool present(const json& c, const std::string& key) { return c.is_object() && c.contains(key) && !c.at(key).is_null(); }
 
 static ValueError bad(const std::string& key, const json& v, const std::string& want) {
   return ValueError("Config argument `" + key + "` should be " + want + ", received: " + v.dump());

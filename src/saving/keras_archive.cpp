@@ -12,7 +12,6 @@
 #include "keras/errors.h"
 #include "keras/saving.h"
 #include "saving/keras_files.h"
-#include "saving/model_config.h"
 
 namespace keras::saving {
 
@@ -122,8 +121,6 @@ ConfigContext archive_context(const ZipReader& zip, const std::filesystem::path&
     nlohmann::json m = parse_json_entry(zip.read("metadata.json"), path.string() + " (metadata.json)");
     if (m.is_object() && m.contains("keras_version") && m["keras_version"].is_string())
       ctx.keras_version = m["keras_version"];
-    if (m.is_object() && m.contains(kKeras2HardSigmoidKey))
-      ctx.keras2_hard_sigmoid = keras2_hard_sigmoid_paths(m[kKeras2HardSigmoidKey], path.string() + " (metadata.json)");
   }
   ctx.keras_major = major_of(ctx.keras_version, 3);
   return ctx;

@@ -117,8 +117,7 @@ std::vector<Tensor> keras1_to_keras2(const std::string& cls, const json& config,
   bool cf = channels_first(config);
   if (cls == "Conv1D" && !w.empty()) w[0] = keras1_conv1d_kernel(w[0], config);
   if (cls == "Conv2D" && cf && !w.empty()) w[0] = transpose(w[0], {2, 3, 1, 0});
-  if (cls == "Conv2DTranspose" && !w.empty())
-    w[0] = transpose(w[0], cf ? std::vector<int>{2, 3, 0, 1} : std::vector<int>{0, 1, 3, 2});
+  if (cls == "Conv2DTranspose" && !w.empty()) w[0] = transpose(w[0], cf ? std::vector<int>{2, 3, 0, 1} : std::vector<int>{0, 1, 3, 2});
   if (cls == "Conv3D" && cf && !w.empty()) w[0] = transpose(w[0], {2, 3, 4, 1, 0});
   // Keras 1 saves ConvLSTM2D gates as i, c, f, o; Keras 2 keeps i, f, c, o. (LSTM and GRU:
   // layers::rnn::convert_keras1_weights.)
@@ -143,8 +142,8 @@ std::vector<Tensor> convert(const std::string& cls, const json& config, const st
 std::vector<Tensor> convert_wrapped(const json& layer_entry, const std::vector<Shape>& shapes, std::vector<Tensor> w,
                                     const WeightsOrigin& origin) {
   if (!layer_entry.is_object()) return w;
-  return convert(layer_entry.value("class_name", ""), layer_entry.value("config", json::object()), shapes, std::move(w),
-                 origin);
+  return convert(layer_entry.value("class_name", ""), layer_entry.value("config", json::object()), shapes,
+                 std::move(w), origin);
 }
 
 std::vector<Tensor> convert_bidirectional(const json& config, const std::vector<Shape>& shapes, std::vector<Tensor> w,
@@ -156,8 +155,7 @@ std::vector<Tensor> convert_bidirectional(const json& config, const std::vector<
   std::vector<Shape> fs(shapes.begin(), shapes.begin() + static_cast<std::ptrdiff_t>(shape_half));
   std::vector<Shape> bs(shapes.begin() + static_cast<std::ptrdiff_t>(shape_half), shapes.end());
   const json& fl = config.contains("layer") ? config["layer"] : json();
-  const json& bl =
-      config.contains("backward_layer") && config["backward_layer"].is_object() ? config["backward_layer"] : fl;
+  const json& bl = config.contains("backward_layer") && config["backward_layer"].is_object() ? config["backward_layer"] : fl;
   fw = convert_wrapped(fl, fs, std::move(fw), origin);
   bw = convert_wrapped(bl, bs, std::move(bw), origin);
   fw.insert(fw.end(), std::make_move_iterator(bw.begin()), std::make_move_iterator(bw.end()));
@@ -212,8 +210,7 @@ std::vector<Tensor> convert_nested_model(FunctionalImpl& model, std::vector<Tens
 
 std::vector<Tensor> preprocess_legacy_weights(LayerImpl& layer, std::vector<Tensor> weights,
                                               const WeightsOrigin& origin) {
-  if (auto* model = dynamic_cast<FunctionalImpl*>(&layer))
-    return convert_nested_model(*model, std::move(weights), origin);
+  if (auto* model = dynamic_cast<FunctionalImpl*>(&layer)) return convert_nested_model(*model, std::move(weights), origin);
   if (is_keras1(origin)) weights = layers::rnn::convert_keras1_weights(layer, std::move(weights));
   return convert(layer.class_name(), layer.get_config(), shapes_of(legacy_weights(layer)), std::move(weights), origin);
 }

@@ -8,7 +8,6 @@
 #include "keras/errors.h"
 #include "keras/saving.h"
 #include "saving/keras_files.h"
-#include "saving/model_config.h"
 
 namespace keras::saving {
 
@@ -62,10 +61,6 @@ Model load_h5_model(const std::filesystem::path& path) {
   // Keras 1 files before 1.2 do not record their version; Keras assumes "1" then.
   ctx.keras_version = root.has_attr("keras_version") ? root.attr_string("keras_version") : "1";
   ctx.keras_major = major_of(ctx.keras_version);
-  if (root.has_attr(kKeras2HardSigmoidKey))
-    ctx.keras2_hard_sigmoid =
-        keras2_hard_sigmoid_paths(nlohmann::json::parse(root.attr_string(kKeras2HardSigmoidKey), nullptr, false),
-                                  path.string() + " (" + kKeras2HardSigmoidKey + ")");
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(root.attr_string("model_config"));

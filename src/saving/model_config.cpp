@@ -159,39 +159,20 @@ void visit_strings(json& j, const std::string& prefix, F f) {
 
 }  // namespace
 
-std::vector<std::string> keras2_hard_sigmoid_to_keras(json& config) {
-  std::vector<std::string> paths;
-  visit_strings(config, "", [&](json& v, const std::string& path) {
+void write_keras2_hard_sigmoid(json& model_config) {
+  json paths = json::array();
+  visit_strings(model_config, "", [&](json& v, const std::string& path) {
     if (v != "hard_sigmoid_keras2") return;
     v = "hard_sigmoid";
     paths.push_back(path);
   });
-  return paths;
+  if (!paths.empty()) model_config[kKeras2HardSigmoidKey] = std::move(paths);
 }
 
-void keras2_hard_sigmoid_from_keras(json& config, const std::vector<std::string>& paths) {
-  if (paths.empty()) return;
-  visit_strings(config, "", [&](json& v, const std::string& path) {
-    if (v == "hard_sigmoid" && std::find(paths.begin(), paths.end(), path) != paths.end()) v = "hard_sigmoid_keras2";
-  });
-}
-
-std::vector<std::string> keras2_hard_sigmoid_paths(const json& entry, const std::string& where) {
-  std::vector<std::string> paths;
-  if (entry.is_array())
-    for (const json& p : entry)
-      if (p.is_string()) paths.push_back(p.get<std::string>());
-  if (!entry.is_array() || paths.size() != entry.size())
-    throw FileError(where + ": " + kKeras2HardSigmoidKey + " is not a list of strings");
-  return paths;
-}
-
-std::string model_to_json(const FunctionalImpl& model, const json& compile_config,
-                          std::vector<std::string>* keras2_hard_sigmoid) {
+std::string model_to_json(const FunctionalImpl& model, const json& compile_config) {
   json j = serialize_layer(model);
   j["compile_config"] = compile_config;
-  std::vector<std::string> paths = keras2_hard_sigmoid_to_keras(j);
-  if (keras2_hard_sigmoid) *keras2_hard_sigmoid = std::move(paths);
+  write_keras2_hard_sigmoid(j);
   return j.dump();
 }
 
@@ -431,6 +412,25 @@ Model build_model(const json& model_config, const ConfigContext& ctx) {
 
 }  // namespace
 
+namespace {
+
+// The config with the places write_keras2_hard_sigmoid listed named as Keras 2's again.
+json read_keras2_hard_sigmoid(json config, const std::string& where) {
+  const json& entry = config[kKeras2HardSigmoidKey];
+  std::vector<std::string> paths;
+  if (entry.is_array())
+    for (const json& p : entry)
+      if (p.is_string()) paths.push_back(p.get<std::string>());
+  if (!entry.is_array() || paths.size() != entry.size())
+    throw ValueError(where + kKeras2HardSigmoidKey + " is not a list of strings");
+  visit_strings(config, "", [&](json& v, const std::string& path) {
+    if (v == "hard_sigmoid" && std::find(paths.begin(), paths.end(), path) != paths.end()) v = "hard_sigmoid_keras2";
+  });
+  return config;
+}
+
+}  // namespace
+
 }  // namespace keras::saving
 
 namespace keras {
@@ -451,12 +451,9 @@ Model model_from_config(const nlohmann::json& model_config, const ConfigContext&
       for (const auto& u : unsupported) list += (list.empty() ? "" : ", ") + u;
       throw UnsupportedLayers(where + "the model uses layers keras.cpp cannot run: " + list);
     }
-    Model model = [&] {
-      if (ctx.keras2_hard_sigmoid.empty()) return build_model(model_config, ctx);
-      json config = model_config;
-      keras2_hard_sigmoid_from_keras(config, ctx.keras2_hard_sigmoid);
-      return build_model(config, ctx);
-    }();
+    Model model = model_config.contains(kKeras2HardSigmoidKey)
+                      ? build_model(read_keras2_hard_sigmoid(model_config, where), ctx)
+                      : build_model(model_config, ctx);
     // Keras 3's deserialize_keras_object compiles a model whose config carries a compile_config.
     if (model_config.contains("compile_config"))
       compile_saved_model(model, model_config["compile_config"], ctx_in.source);

@@ -12,20 +12,14 @@ nlohmann::json serialize_layer(const LayerImpl& layer);
 nlohmann::json functional_config(const FunctionalImpl& model);
 nlohmann::json sequential_config(const SequentialImpl& model);
 // Keras 3 model.to_json(): the serialized model plus its compile_config ({} when not compiled).
-// Keras 2's hard_sigmoid is written "hard_sigmoid" (see keras2_hard_sigmoid_to_keras); where it
-// was, `keras2_hard_sigmoid` receives the paths.
-std::string model_to_json(const FunctionalImpl& model, const nlohmann::json& compile_config = nlohmann::json::object(),
-                          std::vector<std::string>* keras2_hard_sigmoid = nullptr);
+std::string model_to_json(const FunctionalImpl& model, const nlohmann::json& compile_config = nlohmann::json::object());
 
 // Keras 2's hard_sigmoid (clip(0.2x + 0.5, 0, 1)) has no name in Keras 3, whose hard_sigmoid is
-// x / 6 + 0.5 clipped. A config keras.cpp writes names it "hard_sigmoid", the name Keras loads,
-// and lists where ("layer/key" paths) under this key of the file's metadata (metadata.json, an
-// .h5 root attribute), which Keras ignores; keras.cpp reads those back with Keras 2's meaning.
+// x / 6 + 0.5 clipped. A model config keras.cpp writes names it "hard_sigmoid", the name Keras
+// loads, and lists where ("layer/key" paths) under this top-level key, which Keras's
+// deserialize_keras_object ignores; keras.cpp reads those back with Keras 2's meaning.
 inline constexpr const char* kKeras2HardSigmoidKey = "keras_cpp_keras2_hard_sigmoid";
-std::vector<std::string> keras2_hard_sigmoid_to_keras(nlohmann::json& config);
-void keras2_hard_sigmoid_from_keras(nlohmann::json& config, const std::vector<std::string>& paths);
-// The metadata entry's paths; FileError naming `where` unless it is a list of strings.
-std::vector<std::string> keras2_hard_sigmoid_paths(const nlohmann::json& entry, const std::string& where);
+void write_keras2_hard_sigmoid(nlohmann::json& model_config);
 
 // The Keras major version a config was written by (1, 2 or 3).
 int detect_keras_major(const nlohmann::json& model_config);

@@ -80,29 +80,20 @@ float convert(const unsigned char* p, const Header& h) {
     case 'f':
       if (h.item_size == 2) return half_to_float(read_as<uint16_t>(p, swap));
       return h.item_size == 4 ? read_as<float>(p, swap) : static_cast<float>(read_as<double>(p, swap));
-    case 'b':
-      return *p ? 1.0f : 0.0f;
+    case 'b': return *p ? 1.0f : 0.0f;
     case 'i':
       switch (h.item_size) {
-        case 1:
-          return static_cast<float>(read_as<int8_t>(p, swap));
-        case 2:
-          return static_cast<float>(read_as<int16_t>(p, swap));
-        case 4:
-          return static_cast<float>(read_as<int32_t>(p, swap));
-        default:
-          return static_cast<float>(read_as<int64_t>(p, swap));
+        case 1: return static_cast<float>(read_as<int8_t>(p, swap));
+        case 2: return static_cast<float>(read_as<int16_t>(p, swap));
+        case 4: return static_cast<float>(read_as<int32_t>(p, swap));
+        default: return static_cast<float>(read_as<int64_t>(p, swap));
       }
     default:
       switch (h.item_size) {
-        case 1:
-          return static_cast<float>(read_as<uint8_t>(p, swap));
-        case 2:
-          return static_cast<float>(read_as<uint16_t>(p, swap));
-        case 4:
-          return static_cast<float>(read_as<uint32_t>(p, swap));
-        default:
-          return static_cast<float>(read_as<uint64_t>(p, swap));
+        case 1: return static_cast<float>(read_as<uint8_t>(p, swap));
+        case 2: return static_cast<float>(read_as<uint16_t>(p, swap));
+        case 4: return static_cast<float>(read_as<uint32_t>(p, swap));
+        default: return static_cast<float>(read_as<uint64_t>(p, swap));
       }
   }
 }
@@ -166,8 +157,7 @@ Tensor load_npy(const std::filesystem::path& path) {
 
 void save_npy(const std::filesystem::path& path, const Tensor& tensor) {
   std::string shape = "(";
-  for (int i = 0; i < tensor.rank(); ++i)
-    shape += std::to_string(tensor.dim(i)) + (tensor.rank() == 1 ? ",)" : i + 1 < tensor.rank() ? ", " : ")");
+  for (int i = 0; i < tensor.rank(); ++i) shape += std::to_string(tensor.dim(i)) + (tensor.rank() == 1 ? ",)" : i + 1 < tensor.rank() ? ", " : ")");
   if (tensor.rank() == 0) shape += ")";
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
   // Pad so the data starts on a 64-byte boundary, header ending in a newline.

@@ -9,9 +9,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp(const std::string& name) {
-  return fs::temp_directory_path() / ("npy_test_" + std::to_string(::getpid()) + name);
-}
+fs::path temp(const std::string& name) { return fs::temp_directory_path() / ("npy_test_" + std::to_string(::getpid()) + name); }
 
 void write_bytes(const fs::path& p, const std::string& header_dict, const std::string& data) {
   std::string h = header_dict;
@@ -49,8 +47,7 @@ TEST(Npy, ReadsOtherDtypesAndOrders) {
   std::reverse(be.begin(), be.end());
   write_bytes(temp("be.npy"), "{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }", be);
   EXPECT_EQ(io::load_npy(temp("be.npy")), Tensor({1}, {-2.5f}));
-  write_bytes(temp("u1.npy"), "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }",
-              std::string("\x00\x7f\xff", 3));
+  write_bytes(temp("u1.npy"), "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }", std::string("\x00\x7f\xff", 3));
   EXPECT_EQ(io::load_npy(temp("u1.npy")), Tensor({3}, {0, 127, 255}));
   write_bytes(temp("b1.npy"), "{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", std::string("\x01\x00", 2));
   EXPECT_EQ(io::load_npy(temp("b1.npy")), Tensor({2}, {1, 0}));
@@ -71,8 +68,7 @@ TEST(Npy, RejectsBrokenFilesWithTheirName) {
   expect_error(temp("text.npy"));
   write_bytes(temp("short.npy"), "{'descr': '<f4', 'fortran_order': False, 'shape': (100,), }", "abcd");
   expect_error(temp("short.npy"));
-  write_bytes(temp("huge.npy"),
-              "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }", "");
+  write_bytes(temp("huge.npy"), "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }", "");
   expect_error(temp("huge.npy"));
   write_bytes(temp("obj.npy"), "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", "12345678");
   expect_error(temp("obj.npy"));

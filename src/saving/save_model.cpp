@@ -19,17 +19,14 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 bool is_h5_name(const std::filesystem::path& p) { return p.extension() == ".h5" || p.extension() == ".hdf5"; }
 
-std::string metadata_json(const std::vector<std::string>& keras2_hard_sigmoid) {
+std::string metadata_json() {
   std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%d@%H:%M:%S", &local);
   // json.dumps's separators, as Keras writes it.
-  std::string extra;
-  if (!keras2_hard_sigmoid.empty())
-    extra = std::string(", \"") + kKeras2HardSigmoidKey + "\": " + nlohmann::json(keras2_hard_sigmoid).dump();
-  return std::string("{\"keras_version\": \"") + kKerasVersion + "\", \"date_saved\": \"" + date + "\"" + extra + "}";
+  return std::string("{\"keras_version\": \"") + kKerasVersion + "\", \"date_saved\": \"" + date + "\"}";
 }
 
 void save_keras(const Model& model, const std::filesystem::path& path) {
@@ -42,9 +39,8 @@ void save_keras(const Model& model, const std::filesystem::path& path) {
     f.close();
   }
   nlohmann::json compile_config = model.compiled() ? model.compile_config() : nlohmann::json::object();
-  std::vector<std::string> keras2_hard_sigmoid;
-  std::string config = model_to_json(model.functional(), compile_config, &keras2_hard_sigmoid);
-  write_keras_archive(out.temp_path(), metadata_json(keras2_hard_sigmoid), config, weights.temp_path(), path.string());
+  write_keras_archive(out.temp_path(), metadata_json(), model_to_json(model.functional(), compile_config),
+                      weights.temp_path(), path.string());
   out.commit();
 }
 
@@ -56,8 +52,7 @@ void save_h5(const Model& model, const std::filesystem::path& path) {
     root.set_attr("keras_version", kKerasVersion);
     root.set_attr("backend", kBackend);
     nlohmann::json config = {{"class_name", model->class_name()}, {"config", model->get_config()}};
-    std::vector<std::string> keras2_hard_sigmoid = keras2_hard_sigmoid_to_keras(config);
-    if (!keras2_hard_sigmoid.empty()) root.set_attr(kKeras2HardSigmoidKey, nlohmann::json(keras2_hard_sigmoid).dump());
+    write_keras2_hard_sigmoid(config);
     root.set_attr("model_config", config.dump());
     save_legacy_weights(model, root.create_group("model_weights"));
     if (model.compiled()) {
