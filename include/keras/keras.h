@@ -17,6 +17,7 @@
 #include "keras/layers/reshaping.h"
 #include "keras/layers/rnn.h"
 #include "keras/losses.h"
+#include "keras/regularizers.h"
 #include "keras/metrics.h"
 #include "keras/model.h"
 #include "keras/optimizers.h"

@@ -2,6 +2,7 @@
 // The layer abstraction: LayerImpl (what a layer computes, subclass it for custom layers),
 // Layer (a shared handle, what layers::Dense(...) returns), and KerasTensor (a symbolic
 // tensor of the functional API, carrying its shape and the call that produced it).
+#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "keras/errors.h"
 #include "keras/initializers.h"
+#include "keras/regularizers.h"
 #include "keras/shape.h"
 #include "keras/tensor.h"
 
@@ -156,6 +158,21 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   // Models used as layers report themselves as such (summary shows "Functional").
   virtual bool is_model() const { return false; }
 
+  // Keras's <weight>_regularizer, <weight>_constraint and activity_regularizer, `weight` as the
+  // config names it ("kernel", "bias", "recurrent", "depthwise", "embeddings", "gamma"...).
+  // fit() applies them (keras/regularizers.h); get_config() writes them.
+  void set_regularizer(const std::string& weight, regularizers::Regularizer r);
+  void set_constraint(const std::string& weight, constraints::Constraint c);
+  void set_activity_regularizer(regularizers::Regularizer r) { activity_regularizer_ = std::move(r); }
+  const regularizers::Regularizer& activity_regularizer() const { return activity_regularizer_; }
+  // Those of one of the layer's variables (empty for none); ValueError when a rule names a
+  // weight the built layer does not have.
+  regularizers::Regularizer regularizer_of(const Variable& v) const;
+  constraints::Constraint constraint_of(const Variable& v) const;
+  // The serialized entry for a config key ("kernel_regularizer", "bias_constraint",
+  // "activity_regularizer"): null without one.
+  nlohmann::json rule_config(const std::string& key) const;
+
  protected:
   // Hook for build(): create weights here with add_weight.
   virtual void build_weights(const std::vector<Shape>& input_shapes);
@@ -183,6 +200,9 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   std::vector<Variable> variables_;
   std::vector<std::weak_ptr<Node>> nodes_;
   int next_node_index_ = 0;
+  std::map<std::string, regularizers::Regularizer> regularizers_;
+  std::map<std::string, constraints::Constraint> constraints_;
+  regularizers::Regularizer activity_regularizer_;
 };
 
 // A shared handle to a layer: copies refer to the same layer (and weights), as Python names do.

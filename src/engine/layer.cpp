@@ -204,6 +204,63 @@ Variable& LayerImpl::add_weight(const std::string& name, const Shape& shape, con
   return variables_.back();
 }
 
+namespace {
+
+// The config prefix of a variable: "kernel" for kernel, "recurrent" for recurrent_kernel.
+bool names_variable(const std::string& prefix, const Variable& v) {
+  return v.name == prefix || v.name == prefix + "_kernel";
+}
+
+template <class Rule>
+Rule rule_of(const std::map<std::string, Rule>& rules, const LayerImpl& layer, const Variable& v) {
+  for (const auto& [prefix, rule] : rules) {
+    bool known = false;
+    for (const Variable* w : layer.variables()) known = known || names_variable(prefix, *w);
+    if (!known)
+      throw ValueError("Layer \"" + layer.name() + "\" (" + layer.class_name() + ") has no weight \"" + prefix +
+                       "\" for its " + prefix + "_regularizer/_constraint");
+    if (names_variable(prefix, v)) return rule;
+  }
+  return {};
+}
+
+}  // namespace
+
+void LayerImpl::set_regularizer(const std::string& weight, regularizers::Regularizer r) {
+  if (r)
+    regularizers_[weight] = std::move(r);
+  else
+    regularizers_.erase(weight);
+}
+
+void LayerImpl::set_constraint(const std::string& weight, constraints::Constraint c) {
+  if (c)
+    constraints_[weight] = std::move(c);
+  else
+    constraints_.erase(weight);
+}
+
+regularizers::Regularizer LayerImpl::regularizer_of(const Variable& v) const {
+  return rule_of(regularizers_, *this, v);
+}
+constraints::Constraint LayerImpl::constraint_of(const Variable& v) const { return rule_of(constraints_, *this, v); }
+
+nlohmann::json LayerImpl::rule_config(const std::string& key) const {
+  if (key == "activity_regularizer") return regularizers::serialize(activity_regularizer_);
+  for (const char* suffix : {"_regularizer", "_constraint"}) {
+    std::string s = suffix;
+    if (key.size() <= s.size() || key.compare(key.size() - s.size(), s.size(), s) != 0) continue;
+    std::string prefix = key.substr(0, key.size() - s.size());
+    if (s == "_regularizer") {
+      auto it = regularizers_.find(prefix);
+      return it == regularizers_.end() ? nlohmann::json(nullptr) : regularizers::serialize(it->second);
+    }
+    auto it = constraints_.find(prefix);
+    return it == constraints_.end() ? nlohmann::json(nullptr) : constraints::serialize(it->second);
+  }
+  return nullptr;
+}
+
 void LayerImpl::expect_inputs(const std::vector<Shape>& input_shapes, size_t n) const {
   if (input_shapes.size() != n)
     fail("expects " + std::to_string(n) + " input(s), but it received " + std::to_string(input_shapes.size()) +

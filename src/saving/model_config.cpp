@@ -253,7 +253,7 @@ Layer build_layer(const json& entry, const ConfigContext& ctx) {
   if (!factory) throw UnsupportedLayers("Unknown layer class " + cls);
   const json& config = entry.contains("config") ? entry["config"] : json::object();
   try {
-    return (*factory)(config, ctx);
+    return from_factory(*factory, config, ctx);
   } catch (const UnsupportedLayers&) {
     throw;
   } catch (const Error& e) {

@@ -2,7 +2,9 @@
 
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
+#include "keras/regularizers.h"
 #include "layers/from_config.h"
 
 namespace keras::saving {
@@ -103,7 +105,37 @@ std::map<std::string, LayerFactory>& table() {
   return t;
 }
 
+// A layer config's <weight>_regularizer, <weight>_constraint and activity_regularizer entries
+// (Keras 1: W_, U_ and b_ for kernel, recurrent and bias), whatever the layer.
+void read_weight_rules(const nlohmann::json& config, LayerImpl& layer) {
+  if (!config.is_object()) return;
+  static const std::map<std::string, std::string> keras1 = {{"W", "kernel"}, {"U", "recurrent"}, {"b", "bias"}};
+  for (const auto& [key, value] : config.items()) {
+    if (value.is_null()) continue;
+    auto weight = [&](size_t suffix) {
+      std::string w = key.substr(0, key.size() - suffix);
+      auto it = keras1.find(w);
+      return it == keras1.end() ? w : it->second;
+    };
+    auto ends_with = [&](const std::string& s) {
+      return key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
+    };
+    if (key == "activity_regularizer")
+      layer.set_activity_regularizer(regularizers::deserialize(value));
+    else if (ends_with("_regularizer"))
+      layer.set_regularizer(weight(12), regularizers::deserialize(value));
+    else if (ends_with("_constraint"))
+      layer.set_constraint(weight(11), constraints::deserialize(value));
+  }
+}
+
 }  // namespace
+
+Layer from_factory(const LayerFactory& factory, const nlohmann::json& config, const ConfigContext& ctx) {
+  Layer layer = factory(config, ctx);
+  read_weight_rules(config, *layer.impl());
+  return layer;
+}
 
 const LayerFactory* find_layer_factory(const std::string& class_name) {
   std::lock_guard lock(registry_mutex);

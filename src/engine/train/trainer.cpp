@@ -29,9 +29,34 @@ void collect_trainable(FunctionalImpl& model, bool trainable, std::vector<Traina
       continue;
     }
     for (Variable* v : l->variables()) {
-      if (layer_trainable && v->trainable) out.push_back({v, l.name() + "/" + v->name, index});
+      if (layer_trainable && v->trainable) out.push_back({v, l.name() + "/" + v->name, index, l.impl().get()});
       ++index;
     }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// Keras's regularization losses (Layer.losses): every trainable weight's regularizer penalty,
+// with its gradient added to `grads` (one per trainable variable) when given.
+double regularization(const std::vector<TrainableVariable>& vars, std::vector<Tensor>* grads) {
+  double total = 0;
+  for (size_t i = 0; i < vars.size(); ++i)
+    if (regularizers::Regularizer r = vars[i].layer->regularizer_of(*vars[i].variable))
+      total += r->penalty(vars[i].variable->value, grads ? &(*grads)[i] : nullptr);
+  return total;
+}
+
+// Layer.activity_regularizer adds the penalty of the layer's output; not in training plans yet.
+void check_no_activity_regularizer(FunctionalImpl& model) {
+  for (const Layer& l : model.layers()) {
+    if (auto* nested = dynamic_cast<FunctionalImpl*>(l.impl().get())) check_no_activity_regularizer(*nested);
+    if (l->activity_regularizer())
+      throw NotImplementedError("Layer \"" + l.name() + "\": training with an activity_regularizer (" +
+                                l->activity_regularizer()->class_name() +
+                                ") is not supported yet; inference ignores it, as Keras does");
   }
 }
 
@@ -61,6 +86,7 @@ void build_optimizer(FunctionalImpl& model) {
 // gradients go to the optimizer.
 Logs train_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = ready_state(model, b);
+  check_no_activity_regularizer(model);
   // The step's randomness follows the seed and the optimizer's iteration count (saved with
   // the model), so training resumed from a checkpoint repeats the uninterrupted run.
   uint64_t seed = mix_seed(training_seed(), uint64_t(s.optimizer->iterations()));
@@ -97,7 +123,8 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   std::vector<Tensor> grads;
   std::vector<Variable*> targets;
   const std::vector<const Variable*>& with_grad = plan->gradient_variables();
-  for (const TrainableVariable& tv : trainable_variables(model)) {
+  std::vector<TrainableVariable> vars = trainable_variables(model);
+  for (const TrainableVariable& tv : vars) {
     auto it = std::find(with_grad.begin(), with_grad.end(), tv.variable);
     Tensor& g = grads.emplace_back(Tensor::zeros(tv.variable->value.shape()));
     if (it != with_grad.end()) {
@@ -106,7 +133,11 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
     }
     targets.push_back(tv.variable);
   }
+  total += regularization(vars, &grads);
   s.optimizer->apply(grads, targets, *model.runtime());
+  // Keras's optimizer projects each trainable variable through its constraint after the update.
+  for (const TrainableVariable& tv : vars)
+    if (constraints::Constraint c = tv.layer->constraint_of(*tv.variable)) c->apply(tv.variable->value);
   run.apply_state_updates();
   // Every weight may have moved (moving statistics too): compiled plans must notice.
   for (Variable* v : model.variables()) ++v->version;
@@ -123,7 +154,8 @@ Logs test_step(FunctionalImpl& model, const Batch& b) {
   if (!logits) p.logits.resize(p.outputs.size());
   resolve_metrics(s, b.y, p.outputs);
   std::vector<double> values;
-  double total = compute_losses(s, b, p, values, nullptr, nullptr);
+  double total =
+      compute_losses(s, b, p, values, nullptr, nullptr) + regularization(trainable_variables(model), nullptr);
   update_metrics(s, b, p, total, values);
   return metrics_result(model);
 }

@@ -15,6 +15,7 @@ struct TrainableVariable {
   Variable* variable;
   std::string path;
   size_t index;
+  const LayerImpl* layer;  // its owner: regularizer_of, constraint_of
 };
 // Keras's model.trainable_variables: variables of trainable layers that are trainable
 // themselves, in model order.

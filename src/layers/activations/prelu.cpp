@@ -36,8 +36,8 @@ class PReLUImpl : public LayerImpl {
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
     c["alpha_initializer"] = initializer_to_config(options_.alpha_initializer);
-    c["alpha_regularizer"] = nullptr;
-    c["alpha_constraint"] = nullptr;
+    c["alpha_regularizer"] = rule_config("alpha_regularizer");
+    c["alpha_constraint"] = rule_config("alpha_constraint");
     c["shared_axes"] = options_.shared_axes.empty() ? nlohmann::json(nullptr) : nlohmann::json(options_.shared_axes);
     return c;
   }

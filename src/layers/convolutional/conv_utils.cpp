@@ -330,10 +330,10 @@ nlohmann::json ConvBase::get_config() const {
   }
   c["bias_initializer"] = initializer_to_config(s.bias_initializer);
   for (const std::string& w : weights) {
-    c[w + "_regularizer"] = nullptr;
-    c[w + "_constraint"] = nullptr;
+    c[w + "_regularizer"] = rule_config(w + "_regularizer");
+    c[w + "_constraint"] = rule_config(w + "_constraint");
   }
-  c["activity_regularizer"] = nullptr;
+  c["activity_regularizer"] = rule_config("activity_regularizer");
   return c;
 }
 

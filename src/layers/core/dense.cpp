@@ -68,7 +68,7 @@ class DenseImpl : public LayerImpl {
     c["bias_initializer"] = initializer_to_config(options_.bias_initializer);
     for (const char* k :
          {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"})
-      c[k] = nullptr;
+      c[k] = rule_config(k);
     return c;
   }
 

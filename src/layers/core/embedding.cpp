@@ -43,9 +43,8 @@ class EmbeddingImpl : public LayerImpl {
     c["input_dim"] = options_.input_dim;
     c["output_dim"] = options_.output_dim;
     c["embeddings_initializer"] = initializer_to_config(options_.embeddings_initializer);
-    c["embeddings_regularizer"] = nullptr;
-    c["activity_regularizer"] = nullptr;
-    c["embeddings_constraint"] = nullptr;
+    for (const char* k : {"embeddings_regularizer", "activity_regularizer", "embeddings_constraint"})
+      c[k] = rule_config(k);
     c["mask_zero"] = options_.mask_zero;
     return c;
   }

@@ -93,7 +93,7 @@ class BatchNormalizationImpl : public LayerImpl {
     c["moving_mean_initializer"] = initializer_to_config(options_.moving_mean_initializer);
     c["moving_variance_initializer"] = initializer_to_config(options_.moving_variance_initializer);
     for (const char* k : {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"})
-      c[k] = nullptr;
+      c[k] = rule_config(k);
     c["synchronized"] = options_.synchronized;
     return c;
   }

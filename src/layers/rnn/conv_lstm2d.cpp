@@ -103,7 +103,7 @@ class ConvLSTM2DImpl : public LayerImpl {
     c["unit_forget_bias"] = o_.unit_forget_bias;
     for (const char* k : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
                           "kernel_constraint", "recurrent_constraint", "bias_constraint"})
-      c[k] = nullptr;
+      c[k] = rule_config(k);
     c["dropout"] = o_.dropout;
     c["recurrent_dropout"] = o_.recurrent_dropout;
     c["seed"] = o_.seed ? json(*o_.seed) : json(nullptr);

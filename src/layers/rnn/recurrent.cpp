@@ -160,7 +160,7 @@ json RecurrentImpl::get_config() const {
   c["bias_initializer"] = initializer_to_config(bias_initializer_);
   for (const char* k : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
                         "kernel_constraint", "recurrent_constraint", "bias_constraint"})
-    c[k] = nullptr;
+    c[k] = rule_config(k);
   return c;
 }
 
@@ -228,7 +228,7 @@ Layer clone_layer(const LayerImpl& layer, const std::function<void(json&)>& edit
   const LayerFactory* factory = saving::find_layer_factory(layer.class_name());
   if (!factory)
     throw ValueError("Cannot copy layer \"" + layer.name() + "\": class " + layer.class_name() + " is not registered");
-  return (*factory)(config, ConfigContext{.keras_major = 3});
+  return saving::from_factory(*factory, config, ConfigContext{.keras_major = 3});
 }
 
 Layer nested_layer(const json& c, const std::string& key, const ConfigContext& ctx) {
@@ -241,7 +241,7 @@ Layer nested_layer(const json& c, const std::string& key, const ConfigContext& c
   if (!factory)
     throw UnsupportedLayers("the model uses layers keras.cpp cannot run: " + cls + " \"" +
                             saving::get_string(entry.value("config", json::object()), "name", "?") + "\"");
-  return (*factory)(entry.value("config", json::object()), ctx);
+  return saving::from_factory(*factory, entry.value("config", json::object()), ctx);
 }
 
 }  // namespace keras::layers::rnn
