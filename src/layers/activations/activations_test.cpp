@@ -2,6 +2,7 @@
 // (keras/src/layers/activations/*.py, keras/src/activations/activations.py).
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "layers/from_config.h"
@@ -152,6 +153,51 @@ TEST(ActivationLayers, LoadFromModelJson) {
       {"class_name": "ReLU", "config": {"max_value": 1.0, "name": "b"}}]}})";
   Model m = model_from_json(json);
   EXPECT_TRUE(AllClose(m.predict(row({-2, 0.5, 3})), row({0, 0.5, 1})));
+}
+
+}  // namespace
+}  // namespace keras
+
+namespace keras {
+namespace {
+
+// Softmax on extreme float32 logits, against TensorFlow.js 4.22's CPU backend (tf.softmax and a
+// Dense(softmax) layer on the same rows): -inf entries get 0, finite extremes give exact one-hot
+// rows, and a row holding +inf (inf - inf) or only -inf is NaN there as in TensorFlow. Every path
+// keras.cpp has: the Softmax layer, Activation, and a Dense whose product carries the softmax
+// (one row and a batch that the fast backend runs).
+TEST(Softmax, ExtremeLogitsAsTensorFlow) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> logits{-inf, 0, 1, 2, 1e38f, -1e38f, 3e38f, 0, inf, 0, 1, -inf, -inf, -inf, -inf, -inf};
+  std::vector<float> want{
+      0,  0.09003057330846786f, 0.2447284758090973f, 0.6652409434318542f, 0, 0, 1, 0, nan, nan, nan, nan, nan, nan, nan,
+      nan};
+  auto check = [&](const Tensor& got, const std::vector<float>& expected, const std::string& what) {
+    ASSERT_EQ(got.size(), static_cast<Dim>(expected.size())) << what;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      if (std::isnan(expected[i]))
+        EXPECT_TRUE(std::isnan(got.data()[i])) << what << " [" << i << "] = " << got.data()[i];
+      else
+        EXPECT_NEAR(got.data()[i], expected[i], 1e-7) << what << " [" << i << "]";
+    }
+  };
+  for (Layer layer : {layers::Softmax(), layers::Activation("softmax")})
+    check(Sequential({Input({4}), layer}).predict(Tensor(Shape{4, 4}, logits)), want, layer->class_name());
+  // tfjs: dense({units: 4, activation: "softmax"}) with these weights on [1, 0] and [1, 1].
+  Model dense = Sequential({Input({2}), layers::Dense(4, "softmax")});
+  dense.set_weights({Tensor(Shape{2, 4}, std::vector<float>{1e38f, -1e38f, 3e38f, 0, 1e38f, 1e38f, 1e38f, 1e38f}),
+                     Tensor(Shape{4}, std::vector<float>{-inf, 0, 0, 0})});
+  std::vector<float> x, dense_want;
+  for (int i = 0; i < 64; ++i) {
+    x.insert(x.end(), {1.0f, i % 2 ? 1.0f : 0.0f});
+    if (i % 2)
+      dense_want.insert(dense_want.end(), {nan, nan, nan, nan});
+    else
+      dense_want.insert(dense_want.end(), {0, 0, 1, 0});
+  }
+  check(dense.predict(Tensor(Shape{2, 2}, std::vector<float>(x.begin(), x.begin() + 4))),
+        std::vector<float>(dense_want.begin(), dense_want.begin() + 8), "Dense, 2 rows");
+  check(dense.predict(Tensor(Shape{64, 2}, x)), dense_want, "Dense, 64 rows");
 }
 
 }  // namespace
