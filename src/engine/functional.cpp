@@ -235,8 +235,8 @@ std::shared_ptr<const graph::Plan> FunctionalImpl::plan(std::span<const Shape* c
 }
 
 std::shared_ptr<const graph::Plan> FunctionalImpl::training_plan(std::span<const Shape* const> input_shapes,
-                                                                 bool logits) const {
-  return plans_->get(*this, input_shapes, runtime(), {.training = true, .logits = logits});
+                                                                 bool logits, bool activity) const {
+  return plans_->get(*this, input_shapes, runtime(), {.training = true, .logits = logits, .activity = activity});
 }
 
 namespace {
@@ -259,21 +259,24 @@ std::vector<float*> side_outputs(size_t n, std::vector<Tensor>* tensors, ShapeOf
 }  // namespace
 
 std::vector<Tensor> FunctionalImpl::infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks,
-                                          std::vector<Tensor>* logits) const {
+                                          std::vector<Tensor>* logits, double* activity_penalty) const {
   std::vector<const Shape*> shapes;
   std::vector<const float*> in;
   for (const Tensor& t : x) {
     shapes.push_back(&t.shape());
     in.push_back(t.data());
   }
-  auto p = logits ? plans_->get(*this, shapes, runtime(), {.logits = true}) : plan(shapes);
+  auto p = logits || activity_penalty
+               ? plans_->get(*this, shapes, runtime(),
+                             {.logits = logits != nullptr, .activity = activity_penalty != nullptr})
+               : plan(shapes);
   std::vector<Tensor> outputs;
   std::vector<float*> out;
   for (const Shape& s : p->output_shapes()) out.push_back(outputs.emplace_back(Tensor::empty(s)).data());
   std::vector<float*> mask_out = side_outputs(out.size(), masks, [&](size_t i) { return p->output_mask_shape(i); });
   std::vector<float*> logits_out =
       side_outputs(out.size(), logits, [&](size_t i) { return p->output_logits_shape(i); });
-  p->run(in, out, mask_out, logits_out);
+  p->run(in, out, mask_out, logits_out, activity_penalty);
   return outputs;
 }
 

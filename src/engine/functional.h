@@ -31,13 +31,15 @@ class FunctionalImpl : public LayerImpl {
   std::shared_ptr<const graph::Plan> plan(std::span<const Shape* const> input_shapes) const;
   // The training plan for these shapes (graph::Plan::TrainingRun), built on first use;
   // `logits`: one keeping its outputs' logits (graph::PlanOptions::logits), as fit() uses.
-  std::shared_ptr<const graph::Plan> training_plan(std::span<const Shape* const> input_shapes,
-                                                   bool logits = false) const;
+  // `activity`: one keeping activity-regularized layers' outputs (graph::PlanOptions::activity).
+  std::shared_ptr<const graph::Plan> training_plan(std::span<const Shape* const> input_shapes, bool logits = false,
+                                                   bool activity = false) const;
   // call() at inference, on the plan for x's shapes (what predict runs, one batch). With
   // `masks`, also each output's mask (Keras's _keras_mask; an empty tensor for none); with
   // `logits`, each output's logits where a softmax or sigmoid made it (empty otherwise).
+  // With `activity_penalty`, the activity regularizers' penalty on this batch (Keras's add_loss).
   std::vector<Tensor> infer(const std::vector<Tensor>& x, std::vector<Tensor>* masks = nullptr,
-                            std::vector<Tensor>* logits = nullptr) const;
+                            std::vector<Tensor>* logits = nullptr, double* activity_penalty = nullptr) const;
   void set_runtime(std::shared_ptr<Runtime> runtime);
   std::shared_ptr<Runtime> runtime() const;
   // The training plan's backward ops of the step call() recorded.

@@ -1,7 +1,7 @@
 // Regularizer and constraint configs as Keras writes them (Keras 3, tf.keras 2, Keras 1), kept
-// on the layer and written back; errors as Keras's. Their arithmetic in training is checked
-// against PyTorch float64 in tests/training_parity_test.cpp (the regularizers_* and
-// constraints_* fixtures).
+// on the layer and written back; errors as Keras's. Their arithmetic in training and evaluate is
+// checked against PyTorch float64 in tests/training_parity_test.cpp (the regularizers_*,
+// activity_regularizers_* and constraints_* fixtures).
 #include "keras/regularizers.h"
 
 #include <gtest/gtest.h>
@@ -128,15 +128,6 @@ TEST(Regularizers, BadOnesAreClearErrors) {
               m.fit(Tensor(Shape{2, 3}), Tensor(Shape{2, 2}), {.verbose = 0});
             }).find("has no weight \"bias\""),
             std::string::npos);
-}
-
-TEST(Regularizers, AnActivityRegularizerIsRefusedInTrainingOnly) {
-  Layer dense = layers::Dense(2);
-  dense->set_activity_regularizer(regularizers::L1(0.1));
-  Model m = Sequential({Input({3}), dense});
-  EXPECT_EQ(m.predict(Tensor(Shape{1, 3})).shape(), Shape({1, 2}));
-  m.compile({.optimizer = "sgd", .loss = "mse"});
-  EXPECT_THROW(m.fit(Tensor(Shape{2, 3}), Tensor(Shape{2, 2}), {.verbose = 0}), NotImplementedError);
 }
 
 }  // namespace

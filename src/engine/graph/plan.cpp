@@ -124,7 +124,7 @@ class PlanBuilder final : public Lowering {
     std::vector<ValueId> out;
     if (layer.lower(*this, in, out) && (!differentiates() || trainable_since(steps, constants))) {
       if (keep_logits_) note_logits(out, steps, values);
-      layer_outputs_.insert(out.begin(), out.end());
+      note_outputs(layer, out);
       return out;
     }
     // Undo a lowering this plan cannot use; the layer runs its own call().
@@ -142,9 +142,14 @@ class PlanBuilder final : public Lowering {
     for (ValueId v : in) op.inputs.push_back(shape(v));
     op.outputs = layer.compute_output_shape(op.inputs);
     out = emit(std::move(op), in);
-    layer_outputs_.insert(out.begin(), out.end());
+    note_outputs(layer, out);
     return out;
   }
+
+  // With keep_activity(): the outputs of layers with an activity_regularizer, whose penalty
+  // (Keras's add_loss of activity_regularizer(output)) the loss adds.
+  void keep_activity() { keep_activity_ = true; }
+  const std::vector<std::pair<const LayerImpl*, ValueId>>& activity() const { return activity_; }
 
   // Keras's TensorFlow backend: the output of a softmax (over the last axis) or sigmoid
   // activation carries its logits (`_keras_logits`, keras/src/backend/tensorflow/nn.py), and the
@@ -219,6 +224,12 @@ class PlanBuilder final : public Lowering {
     return true;
   }
 
+  void note_outputs(const LayerImpl& layer, const std::vector<ValueId>& out) {
+    layer_outputs_.insert(out.begin(), out.end());
+    if (keep_activity_ && layer.activity_regularizer())
+      for (ValueId v : out) activity_.push_back({&layer, v});
+  }
+
   void note_logits(const std::vector<ValueId>& out, size_t first_step, size_t first_value) {
     for (ValueId o : out) {
       if (layer_outputs_.count(o) || static_cast<size_t>(o) < first_value) continue;  // passed through
@@ -274,6 +285,8 @@ class PlanBuilder final : public Lowering {
   bool keep_logits_ = false;
   std::set<ValueId> layer_outputs_;       // every lowered layer's outputs so far
   std::map<ValueId, ValueId> logits_of_;  // keep_logits: a layer output's logits
+  bool keep_activity_ = false;
+  std::vector<std::pair<const LayerImpl*, ValueId>> activity_;
 };
 
 namespace {
@@ -478,7 +491,9 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
   std::vector<ValueId> in;
   for (size_t i = 0; i < input_shapes.size(); ++i) in.push_back(b.add_value(input_shapes[i], static_cast<int>(i)));
   if (options.logits) b.keep_logits();
+  if (options.activity) b.keep_activity();
   outputs_ = b.lower_layer(root, in, {}, &output_masks_);
+  activity_ = b.activity();
   for (int v : outputs_) {
     output_shapes_.push_back(values_[static_cast<size_t>(v)].shape);
     output_logits_.push_back(b.logits_of(v));
@@ -493,6 +508,7 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
       if (v >= 0) kept.push_back(v);
     for (int v : output_logits_)
       if (v >= 0) kept.insert(kept.end(), {v, values_[static_cast<size_t>(v)].root});
+    for (const auto& [layer, v] : activity_) kept.insert(kept.end(), {v, values_[static_cast<size_t>(v)].root});
     cancel_transposes(steps_, values_, kept);
     fuse(steps_, values_, kept, b, fast);
   }
@@ -518,6 +534,8 @@ Plan::Plan(const LayerImpl& root, const std::vector<Shape>& input_shapes, std::s
   for (const std::vector<int>* kept : {&output_masks_, &output_logits_})
     for (int v : *kept)
       if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
+  for (const auto& [layer, v] : activity_)
+    values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : gradient_values_) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
   for (int v : input_gradient_values_)
     if (v >= 0) values_[static_cast<size_t>(values_[static_cast<size_t>(v)].root)].last_use = end;
@@ -575,6 +593,10 @@ void Plan::build_backward(PlanBuilder& b, const std::vector<const Variable*>& va
     parts[static_cast<size_t>(outputs_[i])].push_back(b.add_value(output_shapes_[i], model_inputs + i));
     if (int z = output_logits_[static_cast<size_t>(i)]; z >= 0)
       parts[static_cast<size_t>(z)].push_back(b.add_value(at(z).shape, model_inputs + n + i));
+  }
+  for (size_t j = 0; j < activity_.size(); ++j) {
+    int v = activity_[j].second;
+    parts[static_cast<size_t>(v)].push_back(b.add_value(at(v).shape, model_inputs + 2 * n + static_cast<int>(j)));
   }
   std::function<int(int)> gradient = [&](int v) {
     std::vector<int> all = parts[static_cast<size_t>(v)];
@@ -663,7 +685,7 @@ void Plan::run_steps(Arena& arena, std::span<const float* const> inputs, size_t 
 }
 
 void Plan::run(std::span<const float* const> inputs, std::span<float* const> outputs, std::span<float* const> masks,
-               std::span<float* const> logits) const {
+               std::span<float* const> logits, double* activity_penalty) const {
   if (options_.training) throw ValueError("A training plan runs through Plan::TrainingRun");
   std::unique_ptr<Arena> arena = acquire_arena();
   auto copy = [&](int v, float* to) {
@@ -677,6 +699,7 @@ void Plan::run(std::span<const float* const> inputs, std::span<float* const> out
       if (masks[i] && output_masks_[i] >= 0) copy(output_masks_[i], masks[i]);
     for (size_t i = 0; i < logits.size() && i < output_logits_.size(); ++i)
       if (logits[i] && output_logits_[i] >= 0) copy(output_logits_[i], logits[i]);
+    if (activity_penalty) *activity_penalty = this->activity_penalty(*arena, inputs, nullptr);
   } catch (...) {
     release_arena(std::move(arena));
     throw;
@@ -687,7 +710,7 @@ void Plan::run(std::span<const float* const> inputs, std::span<float* const> out
 Plan::TrainingRun::TrainingRun(const Plan& plan)
     : plan_(plan),
       arena_(plan.acquire_arena()),
-      inputs_(plan.input_shapes_.size() + 2 * plan.outputs_.size(), nullptr),
+      inputs_(plan.input_shapes_.size() + 2 * plan.outputs_.size() + plan.activity_.size(), nullptr),
       saved_(plan.train_slots_.size()) {
   if (!plan.options_.training) throw ValueError("An inference plan cannot run a training step");
 }
@@ -706,6 +729,28 @@ const float* Plan::TrainingRun::output(size_t i) const { return plan_.address(*a
 const float* Plan::TrainingRun::output_mask(size_t i) const {
   int v = plan_.output_masks_.at(i);
   return v < 0 ? nullptr : plan_.address(*arena_, inputs_, v);
+}
+
+const float* Plan::TrainingRun::activity(size_t j) const {
+  return plan_.address(*arena_, inputs_, plan_.activity_.at(j).second);
+}
+
+double Plan::activity_penalty(const Arena& arena, std::span<const float* const> inputs,
+                              std::vector<Tensor>* grads) const {
+  double total = 0;
+  for (const auto& [layer, v] : activity_) {
+    const Value& value = values_[static_cast<size_t>(v)];
+    Tensor out = Tensor::empty(value.shape);
+    const float* from = address(arena, inputs, v);
+    std::copy(from, from + out.size(), out.data());
+    Tensor* grad = grads ? &grads->emplace_back(Tensor::zeros(value.shape)) : nullptr;
+    total += layer->activity_regularizer()->penalty(out, grad);
+  }
+  return total;
+}
+
+double Plan::TrainingRun::activity_penalty(std::vector<Tensor>* grads) const {
+  return plan_.activity_penalty(*arena_, inputs_, grads);
 }
 
 const float* Plan::TrainingRun::output_logits(size_t i) const {
@@ -734,8 +779,10 @@ std::vector<Tensor> Plan::TrainingRun::outputs() const {
   return out;
 }
 
-void Plan::TrainingRun::backward(std::span<const float* const> output_grads,
-                                 std::span<const float* const> logits_grads) {
+void Plan::TrainingRun::backward(std::span<const float* const> output_grads, std::span<const float* const> logits_grads,
+                                 std::span<const float* const> activity_grads) {
+  if (activity_grads.size() != plan_.activity_.size())
+    throw ValueError("A training step needs one gradient per activity-regularized output");
   size_t n = plan_.outputs_.size();
   if (output_grads.size() != n || (logits_grads.size() != n && !logits_grads.empty()))
     throw ValueError("A training step needs one gradient per model output (and per output's logits)");
@@ -745,6 +792,7 @@ void Plan::TrainingRun::backward(std::span<const float* const> output_grads,
   auto at = inputs_.begin() + static_cast<long>(plan_.input_shapes_.size());
   std::copy(output_grads.begin(), output_grads.end(), at);
   std::copy(logits_grads.begin(), logits_grads.end(), at + static_cast<long>(n));
+  std::copy(activity_grads.begin(), activity_grads.end(), at + static_cast<long>(2 * n));
   backends::RunContext ctx{.pool = &plan_.runtime_->pool(), .saved = &saved_, .seed = seed_};
   plan_.run_steps(*arena_, inputs_, plan_.backward_begin_, plan_.steps_.size(), ctx);
 }
@@ -849,7 +897,7 @@ std::shared_ptr<const Plan> PlanCache::get(const LayerImpl& root, std::span<cons
     if (p.runtime() != runtime.get() || p.options().training != options.training ||
         p.options().input_gradients != options.input_gradients ||
         p.options().weights_change != options.weights_change || p.options().inference_mode != options.inference_mode ||
-        p.options().logits != options.logits || !same(p.input_shapes()))
+        p.options().logits != options.logits || p.options().activity != options.activity || !same(p.input_shapes()))
       continue;
     if (!p.stale()) return *it;
     plans_.erase(it);

@@ -44,6 +44,10 @@ struct PlanOptions {
   // the TensorFlow backend's crossentropies read): output_logits_shape, run()'s `logits`, and in
   // training the gradient w.r.t. them as a second way in (TrainingRun::backward).
   bool logits = false;
+  // Keep the outputs of layers with an activity_regularizer (Keras adds the penalty of each to
+  // the loss): TrainingRun::activity_penalty and its gradient as a third way in; run()'s
+  // activity_penalty.
+  bool activity = false;
 };
 
 class Plan {
@@ -96,12 +100,18 @@ class Plan {
     const float* output_mask(size_t i) const;
     // Copies of every model output after forward().
     std::vector<Tensor> outputs() const;
+    // After forward() on a plan with Options::activity: the sum of the activity_regularizer
+    // penalties of the layers' outputs, with (grads) the gradient of each, in the order
+    // backward()'s activity_grads takes them.
+    double activity_penalty(std::vector<Tensor>* grads) const;
+    const float* activity(size_t j) const;
     // Output i's logits after forward() (output_logits_shape(i)), or null without them.
     const float* output_logits(size_t i) const;
     // output_grads: the gradient of the loss w.r.t. each model output; logits_grads (one per
     // output, null where it has no logits; may be empty when none has) w.r.t. their logits.
     // Both parts are summed: a loss read from the logits passes zeros for its output.
-    void backward(std::span<const float* const> output_grads, std::span<const float* const> logits_grads = {});
+    void backward(std::span<const float* const> output_grads, std::span<const float* const> logits_grads = {},
+                  std::span<const float* const> activity_grads = {});
     // After backward(): the gradient of gradient_variables()[i], shaped as its value.
     const float* gradient(size_t i) const;
     // After backward() on a plan with Options::input_gradients: the gradient w.r.t. input i,
@@ -122,8 +132,9 @@ class Plan {
   // output, shaped as output_shapes(); masks (optional): where to write each output's mask,
   // null to skip one. Safe to call from many threads at once.
   // logits (optional, Options::logits): where to write each output's logits, null to skip one.
+  // activity_penalty (optional, Options::activity): receives the activity regularizers' penalty.
   void run(std::span<const float* const> inputs, std::span<float* const> outputs, std::span<float* const> masks = {},
-           std::span<float* const> logits = {}) const;
+           std::span<float* const> logits = {}, double* activity_penalty = nullptr) const;
 
   // Each step's median time over `runs` runs of the whole plan on these inputs, with the
   // describe() line it belongs to: "  ms  share  GFLOP/s  op layer [backend] -> shape".
@@ -141,6 +152,7 @@ class Plan {
   void release_arena(std::unique_ptr<Arena> arena) const;
   void build_backward(PlanBuilder& b, const std::vector<const Variable*>& variables, const std::vector<int>& inputs);
   float* address(const Arena& arena, std::span<const float* const> inputs, int value) const;
+  double activity_penalty(const Arena& arena, std::span<const float* const> inputs, std::vector<Tensor>* grads) const;
   void run_steps(Arena& arena, std::span<const float* const> inputs, size_t begin, size_t end,
                  const backends::RunContext& ctx) const;
 
@@ -148,9 +160,10 @@ class Plan {
   std::vector<Shape> input_shapes_, output_shapes_;
   std::vector<Value> values_;
   std::vector<Step> steps_;
-  std::vector<int> outputs_;        // the value of each model output
-  std::vector<int> output_masks_;   // the value of each output's mask, -1 for none
-  std::vector<int> output_logits_;  // the value of each output's logits, -1 for none
+  std::vector<int> outputs_;                                // the value of each model output
+  std::vector<int> output_masks_;                           // the value of each output's mask, -1 for none
+  std::vector<int> output_logits_;                          // the value of each output's logits, -1 for none
+  std::vector<std::pair<const LayerImpl*, int>> activity_;  // Options::activity
   std::vector<std::unique_ptr<Tensor>> constants_;
   std::vector<std::pair<const Variable*, uint64_t>> weight_versions_;
   std::vector<std::pair<const LayerImpl*, bool>> trainable_;

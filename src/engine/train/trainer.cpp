@@ -49,17 +49,6 @@ double regularization(const std::vector<TrainableVariable>& vars, std::vector<Te
   return total;
 }
 
-// Layer.activity_regularizer adds the penalty of the layer's output; not in training plans yet.
-void check_no_activity_regularizer(FunctionalImpl& model) {
-  for (const Layer& l : model.layers()) {
-    if (auto* nested = dynamic_cast<FunctionalImpl*>(l.impl().get())) check_no_activity_regularizer(*nested);
-    if (l->activity_regularizer())
-      throw NotImplementedError("Layer \"" + l.name() + "\": training with an activity_regularizer (" +
-                                l->activity_regularizer()->class_name() +
-                                ") is not supported yet; inference ignores it, as Keras does");
-  }
-}
-
 }  // namespace
 
 std::vector<TrainableVariable> trainable_variables(FunctionalImpl& model) {
@@ -86,7 +75,6 @@ void build_optimizer(FunctionalImpl& model) {
 // gradients go to the optimizer.
 Logs train_step(FunctionalImpl& model, const Batch& b) {
   TrainingState& s = ready_state(model, b);
-  check_no_activity_regularizer(model);
   // The step's randomness follows the seed and the optimizer's iteration count (saved with
   // the model), so training resumed from a checkpoint repeats the uninterrupted run.
   uint64_t seed = mix_seed(training_seed(), uint64_t(s.optimizer->iterations()));
@@ -97,7 +85,7 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
     in.push_back(t.data());
   }
   bool logits = s.options.crossentropy_from_activation_logits;
-  std::shared_ptr<const graph::Plan> plan = model.training_plan(shapes, logits);
+  std::shared_ptr<const graph::Plan> plan = model.training_plan(shapes, logits, /*activity=*/true);
   graph::Plan::TrainingRun run(*plan);
   run.forward(in, seed);
   Predictions p{run.outputs(), {}, {}};
@@ -115,10 +103,14 @@ Logs train_step(FunctionalImpl& model, const Batch& b) {
   std::vector<double> values;
   std::vector<Tensor> output_grads, logits_grads;
   double total = compute_losses(s, b, p, values, &output_grads, &logits_grads);
-  std::vector<const float*> dy, dz;
+  // Keras's add_loss(activity_regularizer(output)) of the layers that have one.
+  std::vector<Tensor> activity_grads;
+  total += run.activity_penalty(&activity_grads);
+  std::vector<const float*> dy, dz, da;
   for (const Tensor& g : output_grads) dy.push_back(g.data());
   for (const Tensor& g : logits_grads) dz.push_back(g.empty() ? nullptr : g.data());
-  run.backward(dy, dz);
+  for (const Tensor& g : activity_grads) da.push_back(g.data());
+  run.backward(dy, dz, da);
   build_optimizer(model);
   std::vector<Tensor> grads;
   std::vector<Variable*> targets;
@@ -150,12 +142,13 @@ Logs test_step(FunctionalImpl& model, const Batch& b) {
   // Inference runs on the compiled plan, as predict: made once per batch shape and weights.
   Predictions p;
   bool logits = s.options.crossentropy_from_activation_logits;
-  p.outputs = model.infer(b.x, &p.masks, logits ? &p.logits : nullptr);
+  double activity = 0;
+  p.outputs = model.infer(b.x, &p.masks, logits ? &p.logits : nullptr, &activity);
   if (!logits) p.logits.resize(p.outputs.size());
   resolve_metrics(s, b.y, p.outputs);
   std::vector<double> values;
-  double total =
-      compute_losses(s, b, p, values, nullptr, nullptr) + regularization(trainable_variables(model), nullptr);
+  double total = compute_losses(s, b, p, values, nullptr, nullptr) + activity +
+                 regularization(trainable_variables(model), nullptr);
   update_metrics(s, b, p, total, values);
   return metrics_result(model);
 }
