@@ -72,6 +72,8 @@ KERAS_LAYER_FACTORY(merge_from_config);
 KERAS_LAYER_FACTORY(simple_rnn_from_config);
 KERAS_LAYER_FACTORY(lstm_from_config);
 KERAS_LAYER_FACTORY(gru_from_config);
+KERAS_LAYER_FACTORY(cudnn_lstm_from_config);
+KERAS_LAYER_FACTORY(cudnn_gru_from_config);
 KERAS_LAYER_FACTORY(conv_lstm2d_from_config);
 KERAS_LAYER_FACTORY(bidirectional_from_config);
 KERAS_LAYER_FACTORY(time_distributed_from_config);

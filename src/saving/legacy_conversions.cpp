@@ -212,6 +212,7 @@ std::vector<Tensor> preprocess_legacy_weights(LayerImpl& layer, std::vector<Tens
                                               const WeightsOrigin& origin) {
   if (auto* model = dynamic_cast<FunctionalImpl*>(&layer)) return convert_nested_model(*model, std::move(weights), origin);
   if (is_keras1(origin)) weights = layers::rnn::convert_keras1_weights(layer, std::move(weights));
+  weights = layers::rnn::convert_cudnn_weights(layer, std::move(weights));
   return convert(layer.class_name(), layer.get_config(), shapes_of(legacy_weights(layer)), std::move(weights), origin);
 }
 

@@ -75,4 +75,14 @@ Layer gru_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
   return l;
 }
 
+// Keras 2's CuDNNGRU: a GRU(reset_after=True) with tanh, sigmoid and a bias (see CuDNNLSTM).
+Layer cudnn_gru_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
+  nlohmann::json gru = c;
+  gru["activation"] = "tanh";
+  gru["recurrent_activation"] = "sigmoid";
+  gru["use_bias"] = true;
+  gru["reset_after"] = true;
+  return gru_from_config(gru, ctx);
+}
+
 }  // namespace keras::layers

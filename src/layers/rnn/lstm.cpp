@@ -76,4 +76,15 @@ Layer lstm_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
   return l;
 }
 
+// Keras 2's CuDNNLSTM (tf.keras 1.x, keras.layers.CuDNNLSTM): an LSTM with CuDNN's fixed
+// functions (tanh, sigmoid) and a bias; it runs here as that LSTM, its weights converted from
+// CuDNN's form when they load (rnn::convert_cudnn_weights).
+Layer cudnn_lstm_from_config(const nlohmann::json& c, const ConfigContext& ctx) {
+  nlohmann::json lstm = c;
+  lstm["activation"] = "tanh";
+  lstm["recurrent_activation"] = "sigmoid";
+  lstm["use_bias"] = true;
+  return lstm_from_config(lstm, ctx);
+}
+
 }  // namespace keras::layers

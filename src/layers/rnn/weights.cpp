@@ -65,6 +65,80 @@ std::vector<Tensor> convert_keras1_weights(const LayerImpl& layer, std::vector<T
   return weights;
 }
 
+namespace {
+
+// Each gate's block of a [rows, gates * cols] kernel through `f` (block, rows, cols) -> block.
+template <class F>
+Tensor per_gate(const Tensor& k, Dim gates, F f) {
+  Dim rows = k.dim(0), cols = k.dim(1) / gates;
+  Tensor out(k.shape());
+  std::vector<float> block(static_cast<size_t>(rows * cols));
+  for (Dim g = 0; g < gates; ++g) {
+    for (Dim r = 0; r < rows; ++r)
+      for (Dim c = 0; c < cols; ++c) block[size_t(r * cols + c)] = k.data()[r * k.dim(1) + g * cols + c];
+    std::vector<float> t = f(block, rows, cols);
+    for (Dim r = 0; r < rows; ++r)
+      for (Dim c = 0; c < cols; ++c) out.data()[r * k.dim(1) + g * cols + c] = t[size_t(r * cols + c)];
+  }
+  return out;
+}
+
+// numpy's block.T.reshape(block.shape, order="F"): element (p, q) is the F-order element p + q*rows
+// of the transpose, i.e. block[b][a] for a + b*cols = p + q*rows.
+std::vector<float> from_cudnn_input(const std::vector<float>& block, Dim rows, Dim cols) {
+  std::vector<float> out(block.size());
+  for (Dim p = 0; p < rows; ++p)
+    for (Dim q = 0; q < cols; ++q) {
+      Dim t = p + q * rows, a = t % cols, b = t / cols;
+      out[size_t(p * cols + q)] = block[size_t(b * cols + a)];
+    }
+  return out;
+}
+
+std::vector<float> transposed(const std::vector<float>& block, Dim rows, Dim cols) {
+  std::vector<float> out(block.size());
+  for (Dim r = 0; r < rows; ++r)
+    for (Dim c = 0; c < cols; ++c) out[size_t(c * rows + r)] = block[size_t(r * cols + c)];
+  return out;
+}
+
+}  // namespace
+
+std::vector<Tensor> convert_cudnn_weights(const LayerImpl& layer, std::vector<Tensor> weights) {
+  if (auto* w = dynamic_cast<const WrapperImpl*>(&layer)) {
+    auto inner = w->wrapped_layers();
+    if (inner.size() == 1) return convert_cudnn_weights(*inner[0], std::move(weights));
+    size_t half = weights.size() / 2;
+    std::vector<Tensor> f(weights.begin(), weights.begin() + static_cast<long>(half));
+    std::vector<Tensor> b(weights.begin() + static_cast<long>(half), weights.end());
+    f = convert_cudnn_weights(*inner[0], std::move(f));
+    b = convert_cudnn_weights(*inner[1], std::move(b));
+    f.insert(f.end(), b.begin(), b.end());
+    return f;
+  }
+  bool lstm = layer.class_name() == "LSTM", gru = layer.class_name() == "GRU";
+  if ((!lstm && !gru) || weights.size() != 3 || weights[1].rank() != 2 || weights[0].rank() != 2) return weights;
+  Dim units = weights[1].dim(0), gates = lstm ? 4 : 3;
+  if (weights[2].shape() != Shape{2 * units * gates}) return weights;  // not CuDNN's
+  if (weights[0].dim(1) != gates * units || weights[1].dim(1) != gates * units)
+    throw ValueError("Layer \"" + layer.name() + "\": CuDNN weights of shapes " + weights[0].shape().str() + " and " +
+                     weights[1].shape().str() + " do not hold " + std::to_string(gates) + " gates of " +
+                     std::to_string(units) + " units");
+  weights[0] = per_gate(weights[0], gates, from_cudnn_input);
+  weights[1] = per_gate(weights[1], gates, transposed);
+  if (lstm) {
+    Tensor bias(Shape{gates * units});
+    for (Dim i = 0; i < gates * units; ++i)
+      bias.data()[i] = weights[2].data()[i] + weights[2].data()[i + gates * units];
+    weights[2] = std::move(bias);
+  } else {
+    if (layer.get_config().value("reset_after", true) == false)
+      throw ValueError("Layer \"" + layer.name() + "\": CuDNNGRU is not compatible with GRU(reset_after=False)");
+    weights[2] = weights[2].reshape(Shape{2, gates * units});
+  }
+  return weights;
+}
+
 std::vector<VariableGroup> keras3_variable_groups(LayerImpl& layer) {
   if (dynamic_cast<RecurrentImpl*>(&layer) || layer.class_name() == "ConvLSTM2D")
     return {{"", {}}, {"cell", layer.variables()}};

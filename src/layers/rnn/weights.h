@@ -16,6 +16,14 @@ namespace keras::layers::rnn {
 // Apply it to the weights of a layer read from a Keras 1 file, before set_weights().
 std::vector<Tensor> convert_keras1_weights(const LayerImpl& layer, std::vector<Tensor> weights);
 
+// Keras 2's _convert_rnn_weights (keras/engine/saving.py@2.2.4) from CuDNN's form: weights of a
+// CuDNNLSTM (bias of 8u: input and recurrent biases) or CuDNNGRU (bias of 6u) loaded into an
+// LSTM or GRU(reset_after=True): each gate's input kernel from CuDNN's layout
+// (kernel.T.reshape(kernel.shape, order="F")), each gate's recurrent kernel transposed, the
+// LSTM's two biases summed, the GRU's reshaped to (2, 3u). Other weights come back unchanged;
+// a CuDNNGRU's into GRU(reset_after=False) is a ValueError, as in Keras.
+std::vector<Tensor> convert_cudnn_weights(const LayerImpl& layer, std::vector<Tensor> weights);
+
 // Where Keras 3's .weights.h5 keeps a layer's variables, relative to the layer's group
 // (layers/<snake_case(class)>[_k]): an RNN's live in its cell ("cell/vars/0..2", with an
 // empty "vars" of its own), Bidirectional's in "forward_layer/cell/vars" and
