@@ -9,7 +9,39 @@
 #include "keras/errors.h"
 #include "ops/regularizers.h"
 
-namespace keras::regularizers {
+namespace keras {
+
+namespace {
+
+double number_or(const nlohmann::json& c, const char* key, double fallback) {
+  return c.contains(key) && c[key].is_number() ? c[key].get<double>() : fallback;
+}
+
+// A serialized regularizer or constraint: a name (keras.regularizers.get's strings), Keras 3's
+// and tf.keras 2's {"class_name", "config"}, or Keras 1's {"name", ...arguments}.
+struct Identified {
+  std::string name;
+  nlohmann::json config = nlohmann::json::object();
+};
+Identified identify(const nlohmann::json& config, const std::string& what) {
+  Identified id;
+  if (config.is_string()) {
+    id.name = config.get<std::string>();
+  } else if (config.is_object() && config.contains("class_name") && config["class_name"].is_string()) {
+    id.name = config["class_name"].get<std::string>();
+    if (config.contains("config") && config["config"].is_object()) id.config = config["config"];
+  } else if (config.is_object() && config.contains("name") && config["name"].is_string()) {
+    id.name = config["name"].get<std::string>();
+    id.config = config;
+  } else {
+    throw ValueError("Could not interpret " + what + " identifier: " + config.dump());
+  }
+  return id;
+}
+
+}  // namespace
+
+namespace regularizers {
 
 namespace {
 
@@ -61,10 +93,6 @@ class OrthogonalImpl : public RegularizerImpl {
   std::string mode_;
 };
 
-double number_or(const nlohmann::json& c, const char* key, double fallback) {
-  return c.contains(key) && c[key].is_number() ? c[key].get<double>() : fallback;
-}
-
 }  // namespace
 
 Regularizer L1(double l1) { return Regularizer(std::make_shared<L1L2Impl>("L1", l1, 0.0)); }
@@ -79,19 +107,7 @@ Regularizer::Regularizer(const std::string& identifier) : Regularizer(deserializ
 
 Regularizer deserialize(const nlohmann::json& config) {
   if (config.is_null()) return {};
-  std::string name;
-  nlohmann::json c = nlohmann::json::object();
-  if (config.is_string()) {
-    name = config.get<std::string>();
-  } else if (config.is_object() && config.contains("class_name") && config["class_name"].is_string()) {
-    name = config["class_name"].get<std::string>();
-    if (config.contains("config") && config["config"].is_object()) c = config["config"];
-  } else if (config.is_object() && config.contains("name") && config["name"].is_string()) {
-    name = config["name"].get<std::string>();  // Keras 1: {"name": "WeightRegularizer", "l1", "l2"}
-    c = config;
-  } else {
-    throw ValueError("Could not interpret regularizer identifier: " + config.dump());
-  }
+  auto [name, c] = identify(config, "regularizer");  // Keras 1: {"name": "WeightRegularizer", "l1", "l2"}
   if (name == "L1" || name == "l1") return L1(number_or(c, "l1", 0.01));
   if (name == "L2" || name == "l2") return L2(number_or(c, "l2", 0.01));
   if (name == "L1L2" || name == "l1_l2" || name == "WeightRegularizer" || name == "L1L2Regularizer")
@@ -110,9 +126,9 @@ nlohmann::json serialize(const Regularizer& r) {
           {"registered_name", nullptr}};
 }
 
-}  // namespace keras::regularizers
+}  // namespace regularizers
 
-namespace keras::constraints {
+namespace constraints {
 
 namespace {
 
@@ -155,10 +171,6 @@ class NonNegImpl : public ConstraintImpl {
   nlohmann::json get_config() const override { return nlohmann::json::object(); }
 };
 
-double number_or(const nlohmann::json& c, const char* key, double fallback) {
-  return c.contains(key) && c[key].is_number() ? c[key].get<double>() : fallback;
-}
-
 std::vector<int> axis_of(const nlohmann::json& c) {
   if (!c.contains("axis")) return {0};
   const nlohmann::json& a = c["axis"];
@@ -188,20 +200,8 @@ Constraint::Constraint(const std::string& identifier) : Constraint(deserialize(n
 
 Constraint deserialize(const nlohmann::json& config) {
   if (config.is_null()) return {};
-  std::string name;
-  nlohmann::json c = nlohmann::json::object();
-  if (config.is_string()) {
-    name = config.get<std::string>();
-  } else if (config.is_object() && config.contains("class_name") && config["class_name"].is_string()) {
-    name = config["class_name"].get<std::string>();
-    if (config.contains("config") && config["config"].is_object()) c = config["config"];
-  } else if (config.is_object() && config.contains("name") && config["name"].is_string()) {
-    name = config["name"].get<std::string>();  // Keras 1: {"name": "MaxNorm", "m": 2, "axis": 0}
-    c = config;
-    if (c.contains("m") && !c.contains("max_value")) c["max_value"] = c["m"];
-  } else {
-    throw ValueError("Could not interpret constraint identifier: " + config.dump());
-  }
+  auto [name, c] = identify(config, "constraint");
+  if (c.contains("m") && !c.contains("max_value")) c["max_value"] = c["m"];  // Keras 1's MaxNorm(m)
   if (name == "MaxNorm" || name == "max_norm" || name == "maxnorm")
     return MaxNorm(number_or(c, "max_value", 2.0), axis_of(c));
   if (name == "MinMaxNorm" || name == "min_max_norm")
@@ -220,4 +220,6 @@ nlohmann::json serialize(const Constraint& c) {
           {"registered_name", nullptr}};
 }
 
-}  // namespace keras::constraints
+}  // namespace constraints
+
+}  // namespace keras

@@ -47,18 +47,33 @@ std::vector<Tensor> join_gates(const std::vector<Tensor>& w, const std::vector<s
 
 }  // namespace
 
-std::vector<Tensor> convert_keras1_weights(const LayerImpl& layer, std::vector<Tensor> weights) {
-  if (auto* w = dynamic_cast<const WrapperImpl*>(&layer)) {
-    auto inner = w->wrapped_layers();
-    if (inner.size() == 1) return convert_keras1_weights(*inner[0], std::move(weights));
-    size_t half = weights.size() / 2;
-    std::vector<Tensor> f(weights.begin(), weights.begin() + static_cast<long>(half));
-    std::vector<Tensor> b(weights.begin() + static_cast<long>(half), weights.end());
-    f = convert_keras1_weights(*inner[0], std::move(f));
-    b = convert_keras1_weights(*inner[1], std::move(b));
-    f.insert(f.end(), b.begin(), b.end());
-    return f;
+namespace {
+
+// A wrapper's weights converted layer by layer: TimeDistributed's all for its layer,
+// Bidirectional's halves for its forward and backward layers. False for other layers.
+template <class Convert>
+bool convert_wrapped(const LayerImpl& layer, std::vector<Tensor>& weights, Convert convert) {
+  auto* w = dynamic_cast<const WrapperImpl*>(&layer);
+  if (!w) return false;
+  auto inner = w->wrapped_layers();
+  if (inner.size() == 1) {
+    weights = convert(*inner[0], std::move(weights));
+    return true;
   }
+  size_t half = weights.size() / 2;
+  std::vector<Tensor> f(weights.begin(), weights.begin() + static_cast<long>(half));
+  std::vector<Tensor> b(weights.begin() + static_cast<long>(half), weights.end());
+  f = convert(*inner[0], std::move(f));
+  b = convert(*inner[1], std::move(b));
+  f.insert(f.end(), b.begin(), b.end());
+  weights = std::move(f);
+  return true;
+}
+
+}  // namespace
+
+std::vector<Tensor> convert_keras1_weights(const LayerImpl& layer, std::vector<Tensor> weights) {
+  if (convert_wrapped(layer, weights, convert_keras1_weights)) return weights;
   // Keras 1 wrote the LSTM gates as i, c, f, o; today's order is i, f, c, o.
   if (layer.class_name() == "LSTM" && weights.size() == 12) return join_gates(weights, {0, 2, 1, 3});
   if (layer.class_name() == "GRU" && weights.size() == 9) return join_gates(weights, {0, 1, 2});
@@ -105,17 +120,7 @@ std::vector<float> transposed(const std::vector<float>& block, Dim rows, Dim col
 }  // namespace
 
 std::vector<Tensor> convert_cudnn_weights(const LayerImpl& layer, std::vector<Tensor> weights) {
-  if (auto* w = dynamic_cast<const WrapperImpl*>(&layer)) {
-    auto inner = w->wrapped_layers();
-    if (inner.size() == 1) return convert_cudnn_weights(*inner[0], std::move(weights));
-    size_t half = weights.size() / 2;
-    std::vector<Tensor> f(weights.begin(), weights.begin() + static_cast<long>(half));
-    std::vector<Tensor> b(weights.begin() + static_cast<long>(half), weights.end());
-    f = convert_cudnn_weights(*inner[0], std::move(f));
-    b = convert_cudnn_weights(*inner[1], std::move(b));
-    f.insert(f.end(), b.begin(), b.end());
-    return f;
-  }
+  if (convert_wrapped(layer, weights, convert_cudnn_weights)) return weights;
   bool lstm = layer.class_name() == "LSTM", gru = layer.class_name() == "GRU";
   if ((!lstm && !gru) || weights.size() != 3 || weights[1].rank() != 2 || weights[0].rank() != 2) return weights;
   Dim units = weights[1].dim(0), gates = lstm ? 4 : 3;
