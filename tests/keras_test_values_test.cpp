@@ -1,0 +1,54 @@
+// Features whose fixtures come from the PyTorch oracle alone, checked a second way: against the
+// values and reference functions in Keras's own tests (Keras 3.1.0, keras/src/layers/... and
+// keras/src/activations/activations_test.py; the file and line are named at each case).
+#include <cmath>
+
+#include "test_helpers.h"
+
+namespace keras {
+namespace {
+
+Tensor run(const Layer& layer, const Tensor& x) {
+  std::vector<Dim> feature(x.shape().dims().begin() + 1, x.shape().dims().end());
+  return Sequential({Input(Shape(feature)), layer}).predict(x);
+}
+
+// keras/src/layers/activations/softmax_test.py:40, test_softmax_correctness_with_axis.
+TEST(KerasTestValues, SoftmaxOverAxisOne) {
+  Tensor x(Shape{2, 3}, std::vector<float>{1, 2, 1, 1, 2, 1});
+  Tensor want(Shape{2, 3},
+              std::vector<float>{0.21194157f, 0.5761169f, 0.21194157f, 0.21194157f, 0.5761169f, 0.21194157f});
+  EXPECT_TRUE(testing::AllClose(run(layers::Softmax(1), x), want, 1e-6, 1e-6));
+}
+
+// keras/src/layers/activations/elu_test.py:22, test_correctness: np_elu with alpha 0.7.
+TEST(KerasTestValues, EluWithAlpha) {
+  auto np_elu = [](double x, double alpha) { return (x > 0) * x + (x <= 0) * alpha * (std::exp(x) - 1); };
+  std::vector<float> xs;
+  for (int i = -20; i <= 20; ++i) xs.push_back(static_cast<float>(i) / 7.0f);
+  Tensor x(Shape{1, static_cast<Dim>(xs.size())}, xs);
+  Tensor got = run(layers::ELU(0.7), x);
+  for (size_t i = 0; i < xs.size(); ++i)
+    EXPECT_NEAR(got.data()[i], np_elu(xs[i], 0.7), 1e-6 + 1e-5 * std::abs(np_elu(xs[i], 0.7))) << xs[i];
+}
+
+// keras/src/activations/activations_test.py:37 and :43, _ref_hard_sigmoid and _ref_hard_silu
+// (Keras 3's: x / 6 + 0.5 clipped; x * relu6(x + 3) / 6), over [-10, 10] and the kinks at +-3.
+TEST(KerasTestValues, Keras3HardSigmoidAndHardSilu) {
+  auto ref_hard_sigmoid = [](double x) {
+    x = (x / 6.0) + 0.5;
+    return x <= 0 ? 0.0 : (x >= 1 ? 1.0 : x);
+  };
+  auto ref_hard_silu = [](double x) { return x * std::min(std::max(0.0, x + 3.0), 6.0) * (1.0 / 6.0); };
+  std::vector<float> xs{-3.0f, 3.0f, -3.001f, 2.999f};
+  for (int i = -40; i <= 40; ++i) xs.push_back(static_cast<float>(i) / 4.0f);
+  Tensor x(Shape{1, static_cast<Dim>(xs.size())}, xs);
+  Tensor sigmoid = run(layers::Activation("hard_sigmoid"), x), silu = run(layers::Activation("hard_silu"), x);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    EXPECT_NEAR(sigmoid.data()[i], ref_hard_sigmoid(xs[i]), 1e-6) << xs[i];
+    EXPECT_NEAR(silu.data()[i], ref_hard_silu(xs[i]), 1e-6 + 1e-5 * std::abs(ref_hard_silu(xs[i]))) << xs[i];
+  }
+}
+
+}  // namespace
+}  // namespace keras
