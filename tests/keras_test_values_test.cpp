@@ -2,6 +2,7 @@
 // values and reference functions in Keras's own tests (Keras 3.1.0, keras/src/layers/... and
 // keras/src/activations/activations_test.py; the file and line are named at each case).
 #include <cmath>
+#include <random>
 
 #include "test_helpers.h"
 
@@ -48,6 +49,59 @@ TEST(KerasTestValues, Keras3HardSigmoidAndHardSilu) {
     EXPECT_NEAR(sigmoid.data()[i], ref_hard_sigmoid(xs[i]), 1e-6) << xs[i];
     EXPECT_NEAR(silu.data()[i], ref_hard_silu(xs[i]), 1e-6 + 1e-5 * std::abs(ref_hard_silu(xs[i]))) << xs[i];
   }
+}
+
+// keras/src/layers/normalization/batch_normalization_test.py:64, test_correctness, for axis 1
+// (PyTorch-only in the fixtures) and -1, ranks 3 and 4, moving statistics starting at 0 or 1:
+// three training calls with momentum 0 normalize data of mean 5 and variance 100 to mean 0 and
+// standard deviation 1 per channel, and leave moving statistics 0 and 1; inference right after a
+// training call on the same data gives the same output.
+TEST(KerasTestValues, BatchNormalizationCorrectness) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(5.0f, 10.0f);
+  for (int axis : {-1, 1})
+    for (const Shape& shape : {Shape{5, 2, 3}, Shape{5, 3, 3, 2}})
+      for (const char* moving : {"zeros", "ones"}) {
+        SCOPED_TRACE("axis " + std::to_string(axis) + ", shape " + shape.str() + ", moving " + moving);
+        Layer bn = layers::BatchNormalization(
+            {.axis = axis, .momentum = 0, .moving_mean_initializer = moving, .moving_variance_initializer = moving});
+        std::vector<Dim> batchless = shape.dims();
+        batchless[0] = None;
+        bn->build({Shape(batchless)});
+        Tensor x(shape);
+        for (float& v : x.values()) v = normal(rng);
+        auto train = [&](const Tensor& in) {
+          SavedState saved;
+          Tensor out = bn->call({in}, {.training = true, .saved = &saved}).at(0);
+          bn->apply_state_updates(saved);  // Keras updates the moving statistics in the call
+          return out;
+        };
+        Tensor out = x;
+        for (int i = 0; i < 3; ++i) out = train(out);
+        // Channel statistics of (out - beta) / gamma (beta 0, gamma 1 here, as in Keras's test).
+        int a = axis < 0 ? shape.rank() + axis : axis;
+        Dim channels = shape[a], inner = 1;
+        for (int d = a + 1; d < shape.rank(); ++d) inner *= shape[d];
+        std::vector<double> sum(static_cast<size_t>(channels)), sq(static_cast<size_t>(channels));
+        for (Dim i = 0; i < out.size(); ++i) {
+          size_t c = static_cast<size_t>((i / inner) % channels);
+          sum[c] += out.data()[i];
+          sq[c] += double(out.data()[i]) * out.data()[i];
+        }
+        double n = double(out.size() / channels);
+        for (Dim c = 0; c < channels; ++c) {
+          double mean = sum[size_t(c)] / n, var = sq[size_t(c)] / n - mean * mean;
+          EXPECT_NEAR(mean, 0.0, 1e-3);
+          EXPECT_NEAR(std::sqrt(var), 1.0, 1e-3);
+        }
+        std::vector<Tensor> w = bn.get_weights();  // gamma, beta, moving_mean, moving_variance
+        for (Dim c = 0; c < channels; ++c) {
+          EXPECT_NEAR(w[2].data()[c], 0.0, 1e-3);
+          EXPECT_NEAR(w[3].data()[c], 1.0, 1e-3 + 1e-6);
+        }
+        Tensor trained = train(x);
+        EXPECT_TRUE(testing::AllClose(bn(x), trained, 1e-6, 1e-6));
+      }
 }
 
 }  // namespace
