@@ -1,6 +1,7 @@
 // Features whose fixtures come from the PyTorch oracle alone, checked a second way: against the
 // values and reference functions in Keras's own tests (Keras 3.1.0, keras/src/layers/... and
 // keras/src/activations/activations_test.py; the file and line are named at each case).
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -48,6 +49,68 @@ TEST(KerasTestValues, Keras3HardSigmoidAndHardSilu) {
   for (size_t i = 0; i < xs.size(); ++i) {
     EXPECT_NEAR(sigmoid.data()[i], ref_hard_sigmoid(xs[i]), 1e-6) << xs[i];
     EXPECT_NEAR(silu.data()[i], ref_hard_silu(xs[i]), 1e-6 + 1e-5 * std::abs(ref_hard_silu(xs[i]))) << xs[i];
+  }
+}
+
+// keras/src/layers/convolutional/conv_test.py:19, np_conv1d (with _same_padding above it),
+// channels_last: the reference Keras's Conv1D tests compare with, written out in C++.
+std::vector<double> np_conv1d(const Tensor& x, const Tensor& kernel, const Tensor& bias, Dim stride,
+                              const std::string& padding, Dim dilation, Dim groups) {
+  Dim n = x.dim(0), steps = x.dim(1), channels = x.dim(2);
+  Dim k = kernel.dim(0), ch_in = kernel.dim(1), ch_out = kernel.dim(2);
+  Dim ke = k + (dilation - 1) * (k - 1);
+  Dim before = 0, after = 0;
+  if (padding != "valid") {
+    Dim pad = steps % stride == 0 ? std::max<Dim>(ke - stride, 0) : std::max<Dim>(ke - steps % stride, 0);
+    before = padding == "causal" ? pad : pad / 2;
+    after = padding == "causal" ? 0 : pad - pad / 2;
+  }
+  Dim padded = steps + before + after, out_steps = (padded - ke) / stride + 1, per_group = ch_out / groups;
+  std::vector<double> out(static_cast<size_t>(n * out_steps * ch_out));
+  for (Dim b = 0; b < n; ++b)
+    for (Dim t = 0; t < out_steps; ++t)
+      for (Dim o = 0; o < ch_out; ++o) {
+        Dim g = o / per_group;
+        double acc = bias.data()[o];
+        for (Dim j = 0; j < k; ++j) {
+          Dim src = t * stride + j * dilation - before;  // the dilated kernel's zeros add nothing
+          if (src < 0 || src >= steps) continue;
+          for (Dim c = 0; c < ch_in; ++c)
+            acc += double(x.data()[(b * steps + src) * channels + g * ch_in + c]) *
+                   kernel.data()[(j * ch_in + c) * ch_out + o];
+        }
+        out[size_t((b * out_steps + t) * ch_out + o)] = acc;
+      }
+  return out;
+}
+
+// Conv1D with groups (PyTorch-only in the fixtures), and causal and same padding, dilation and
+// strides, against np_conv1d.
+TEST(KerasTestValues, Conv1DGroupsAgainstKerasReference) {
+  struct Case {
+    Dim filters, kernel, stride;
+    std::string padding;
+    Dim dilation, groups;
+  };
+  for (const Case& c : std::vector<Case>{{6, 2, 1, "valid", 1, 2},
+                                         {6, 3, 2, "same", 1, 3},
+                                         {4, 3, 1, "causal", 2, 2},
+                                         {6, 2, 1, "same", 2, 3},
+                                         {4, 3, 2, "valid", 1, 1}}) {
+    SCOPED_TRACE(c.padding + " kernel " + std::to_string(c.kernel) + " groups " + std::to_string(c.groups));
+    Layer conv = layers::Conv1D({.filters = c.filters,
+                                 .kernel_size = c.kernel,
+                                 .strides = c.stride,
+                                 .padding = c.padding,
+                                 .dilation_rate = c.dilation,
+                                 .groups = c.groups,
+                                 .bias_initializer = "random_uniform"});
+    Tensor x = testing::random_tensor({2, 9, 6}, 11);
+    Tensor got = run(conv, x);
+    std::vector<Tensor> w = conv.get_weights();
+    std::vector<double> want = np_conv1d(x, w[0], w[1], c.stride, c.padding, c.dilation, c.groups);
+    ASSERT_EQ(static_cast<size_t>(got.size()), want.size());
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got.data()[i], want[i], 1e-5 + 1e-4 * std::abs(want[i])) << i;
   }
 }
 
