@@ -6,6 +6,7 @@
 #include "engine/functional.h"
 #include "engine/graph/plan.h"
 #include "keras/keras.h"
+#include "test_helpers.h"
 
 namespace keras {
 namespace {
@@ -35,6 +36,29 @@ TEST(Logits, ASoftmaxOrSigmoidActivationMakesThem) {
   EXPECT_EQ(carries_logits(on({Dense(3, "softmax")}, Shape{5, 4}), Shape{2, 5, 4}), std::make_pair(true, true));
   EXPECT_EQ(carries_logits(on({Conv2D(2, {3, 3}, "sigmoid")}, Shape{5, 5, 1}), Shape{2, 5, 5, 1}),
             std::make_pair(true, true));
+  // Keras's activations.softmax keeps its input as logits whatever the axis.
+  EXPECT_EQ(carries_logits(on({Dense(3), Reshape({3, 1}), Softmax(1)}), Shape{2, 4}), std::make_pair(true, true));
+}
+
+// A crossentropy after Softmax(axis=1) reads the softmax's input as logits over the last axis,
+// as Keras's TensorFlow backend does: the same loss and step as the model without the softmax
+// trained with from_logits=True.
+TEST(Logits, SoftmaxOverAnotherAxisGivesItsInputAsLogits) {
+  using namespace layers;
+  Layer dense = Dense(6), bare = Dense(6);
+  Model with_softmax = on({dense, Reshape({2, 3}), Softmax(1)});
+  Model logits_only = on({bare, Reshape({2, 3})});
+  logits_only.set_weights(with_softmax.get_weights());
+  with_softmax.compile({.optimizer = optimizers::SGD({.learning_rate = 0.5}), .loss = "categorical_crossentropy"});
+  logits_only.compile({.optimizer = optimizers::SGD({.learning_rate = 0.5}),
+                       .loss = losses::CategoricalCrossentropy({.from_logits = true})});
+  Tensor x = testing::random_tensor({3, 4}, 5);
+  Tensor y(Shape{3, 2, 3}, std::vector<float>{1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1});
+  EXPECT_NEAR(with_softmax.evaluate(x, y, {.verbose = 0}).loss(), logits_only.evaluate(x, y, {.verbose = 0}).loss(),
+              1e-6);
+  with_softmax.fit(x, y, {.batch_size = 3, .verbose = 0, .shuffle = false});
+  logits_only.fit(x, y, {.batch_size = 3, .verbose = 0, .shuffle = false});
+  EXPECT_TRUE(testing::AllClose(with_softmax.get_weights()[0], logits_only.get_weights()[0], 1e-6, 1e-5));
 }
 
 TEST(Logits, OtherActivationsAndNewTensorsHaveNone) {

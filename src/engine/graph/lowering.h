@@ -55,6 +55,10 @@ class Lowering {
   // output) sets its outputs' with set_output_masks.
   virtual ValueId input_mask(size_t i) const = 0;
   virtual void set_output_masks(std::vector<ValueId> masks) = 0;
+  // Keras's activations.softmax keeps its input as its output's `_keras_logits` whatever the axis:
+  // a layer whose one output is such a softmax names that input here; the plan otherwise finds
+  // a softmax over the last axis, or a sigmoid, by itself (PlanOptions::logits).
+  virtual void set_output_logits(ValueId logits) = 0;
 };
 
 // One op of one output reading `inputs` (their shapes from the plan); returns its output.

@@ -116,6 +116,7 @@ class PlanBuilder final : public Lowering {
 
   ValueId input_mask(size_t i) const override { return i < frame_.input_masks.size() ? frame_.input_masks[i] : -1; }
   void set_output_masks(std::vector<ValueId> masks) override { frame_.output_masks = std::move(masks); }
+  void set_output_logits(ValueId logits) override { frame_.output_logits = logits; }
 
   std::vector<ValueId> lower_unmasked(const LayerImpl& layer, const std::vector<ValueId>& in) {
     size_t steps = steps_.size(), values = values_.size(), constants = constants_.size();
@@ -123,12 +124,16 @@ class PlanBuilder final : public Lowering {
     trainable_.push_back({&layer, layer.trainable()});
     std::vector<ValueId> out;
     if (layer.lower(*this, in, out) && (!differentiates() || trainable_since(steps, constants))) {
-      if (keep_logits_) note_logits(out, steps, values);
+      if (keep_logits_ && frame_.output_logits >= 0 && out.size() == 1)
+        logits_of_[out[0]] = view(frame_.output_logits, shape(out[0]));
+      else if (keep_logits_)
+        note_logits(out, steps, values);
       note_outputs(layer, out);
       return out;
     }
     // Undo a lowering this plan cannot use; the layer runs its own call().
     frame_.output_masks.reset();
+    frame_.output_logits = -1;
     steps_.resize(steps);
     values_.resize(values);
     constants_.resize(constants);
@@ -280,6 +285,7 @@ class PlanBuilder final : public Lowering {
   struct Frame {
     std::vector<ValueId> input_masks;
     std::optional<std::vector<ValueId>> output_masks;
+    ValueId output_logits = -1;
   };
   Frame frame_;
   bool keep_logits_ = false;

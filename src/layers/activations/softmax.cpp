@@ -51,6 +51,9 @@ class SoftmaxImpl : public LayerImpl {
     if (n == 0) return false;
     v = g.view(graph::activation(g, g.view(v, Shape{t.num_elements() / n, n}), "softmax", name()), t);
     out = {graph::move_axes_back(g, v, perm, name())};
+    // Keras 3: one axis goes through activations.softmax, whose output keeps its input as
+    // logits; several take exp(x - logsumexp(x)), which keeps none.
+    if (axes_.size() == 1) g.set_output_logits(in[0]);
     return true;
   }
   Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
