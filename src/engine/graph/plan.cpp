@@ -737,10 +737,6 @@ const float* Plan::TrainingRun::output_mask(size_t i) const {
   return v < 0 ? nullptr : plan_.address(*arena_, inputs_, v);
 }
 
-const float* Plan::TrainingRun::activity(size_t j) const {
-  return plan_.address(*arena_, inputs_, plan_.activity_.at(j).second);
-}
-
 double Plan::activity_penalty(const Arena& arena, std::span<const float* const> inputs,
                               std::vector<Tensor>* grads) const {
   double total = 0;

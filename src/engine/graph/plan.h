@@ -104,7 +104,6 @@ class Plan {
     // penalties of the layers' outputs, with (grads) the gradient of each, in the order
     // backward()'s activity_grads takes them.
     double activity_penalty(std::vector<Tensor>* grads) const;
-    const float* activity(size_t j) const;
     // Output i's logits after forward() (output_logits_shape(i)), or null without them.
     const float* output_logits(size_t i) const;
     // output_grads: the gradient of the loss w.r.t. each model output; logits_grads (one per

@@ -35,10 +35,6 @@ void collect_trainable(FunctionalImpl& model, bool trainable, std::vector<Traina
   }
 }
 
-}  // namespace
-
-namespace {
-
 // Keras's regularization losses (Layer.losses): every trainable weight's regularizer penalty,
 // with its gradient added to `grads` (one per trainable variable) when given.
 double regularization(const std::vector<TrainableVariable>& vars, std::vector<Tensor>* grads) {
