@@ -157,6 +157,12 @@ class LayerImpl : public std::enable_shared_from_this<LayerImpl> {
   virtual bool takes_list_input() const { return false; }
   // Models used as layers report themselves as such (summary shows "Functional").
   virtual bool is_model() const { return false; }
+  // The module Keras 3 writes with the class in configs.
+  virtual std::string module() const { return "keras.layers"; }
+  // How a Keras 3 functional config writes one call of the layer, {"args": [...], "kwargs":
+  // {...}}, given its input tensors' entries; null for the usual form (the tensors as the first
+  // argument). keras.ops operations write the constants of their call here (`x * 2.0`).
+  virtual nlohmann::json call_arguments(const std::vector<nlohmann::json>& inputs) const;
 
   // Keras's <weight>_regularizer, <weight>_constraint and activity_regularizer, `weight` as the
   // config names it ("kernel", "bias", "recurrent", "depthwise", "embeddings", "gamma"...).

@@ -129,6 +129,8 @@ Gradients LayerImpl::backward(const BackwardArgs&) const {
 
 void LayerImpl::apply_state_updates(const SavedState&) {}
 
+nlohmann::json LayerImpl::call_arguments(const std::vector<nlohmann::json>&) const { return nullptr; }
+
 nlohmann::json LayerImpl::get_config() const {
   return {{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}};
 }

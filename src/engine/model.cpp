@@ -90,6 +90,13 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const PredictOp
     for (const Shape& s : shapes) shape_ptrs.push_back(&s);
     auto plan = f.plan(shape_ptrs);
     if (result.empty()) {
+      for (const Shape& s : plan->output_shapes())
+        if (s.rank() == 0 || s[0] != rows)
+          throw ValueError(
+              "predict() joins the outputs of its batches along their first axis, as Keras does, but the "
+              "model's output of shape " +
+              s.str() + " for a batch of " + std::to_string(rows) +
+              " samples has no batch axis; call predict_on_batch() on the whole input instead");
       for (const Shape& s : plan->output_shapes()) result.emplace_back(with_batch(s, n));
       for (Tensor& t : result) out.push_back(t.data());
     }
@@ -126,7 +133,9 @@ void Model::predict_on_batch(const std::vector<Tensor>& x, std::vector<Tensor>& 
   const auto& out_shapes = plan->output_shapes();
   if (outputs.size() != out_shapes.size()) outputs.resize(out_shapes.size());
   for (size_t i = 0; i < out_shapes.size(); ++i)
-    if (outputs[i].shape() != out_shapes[i]) outputs[i] = Tensor(out_shapes[i]);
+    // (A default Tensor has a scalar's shape but no value.)
+    if (outputs[i].shape() != out_shapes[i] || outputs[i].size() != out_shapes[i].num_elements())
+      outputs[i] = Tensor(out_shapes[i]);
   const float* in_small[kSmall];
   float* out_small[kSmall];
   if (x.size() <= kSmall && outputs.size() <= kSmall) {

@@ -18,6 +18,8 @@ void each(float* x, Dim n, F f) {
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 float softplus(float x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 float hard_sigmoid3(float x) { return std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); }
+constexpr float kSqrt2OverPi = 0.79788456080286536f;
+float gelu_tanh(float x) { return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x))); }
 
 constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
 constexpr float kSeluScale = 1.0507009873554804934193349852946f;
@@ -50,6 +52,9 @@ const std::map<std::string, RawActivationFn>& table() {
       {"softsign", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v / (1.0f + std::abs(v)); }); }},
       {"gelu", [](float* x, Dim n,
                   Dim) { each(x, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f))); }); }},
+      // keras.ops.gelu's default (approximate=True), TensorFlow's tanh form; no Keras
+      // activation has this name (activations.gelu defaults to the exact form, "gelu").
+      {"gelu_approximate", [](float* x, Dim n, Dim) { each(x, n, gelu_tanh); }},
       {"swish", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * sigmoid(v); }); }},
       {"silu", [](float* x, Dim n, Dim) { each(x, n, [](float v) { return v * sigmoid(v); }); }},
       {"hard_sigmoid", [](float* x, Dim n, Dim) { each(x, n, hard_sigmoid3); }},
@@ -103,6 +108,10 @@ float dsigmoid(float x) {
   return s * (1 - s);
 }
 float dsoftplus(float x) { return sigmoid(x); }
+float dgelu_tanh(float x) {
+  float inner = kSqrt2OverPi * (x + 0.044715f * x * x * x), t = std::tanh(inner);
+  return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
+}
 float dgelu(float x) {
   constexpr float kInvSqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
   return 0.5f * (1.0f + std::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * std::exp(-0.5f * x * x);
@@ -146,6 +155,7 @@ const std::map<std::string, RawActivationGradFn>& grad_table() {
       {"softplus", KERAS_GRAD(dsoftplus(x))},
       {"softsign", KERAS_GRAD(1 / ((1 + std::abs(x)) * (1 + std::abs(x))))},
       {"gelu", KERAS_GRAD(dgelu(x))},
+      {"gelu_approximate", KERAS_GRAD(dgelu_tanh(x))},
       {"swish", KERAS_GRAD(sigmoid(x) + x * dsigmoid(x))},
       {"silu", KERAS_GRAD(sigmoid(x) + x * dsigmoid(x))},
       {"hard_sigmoid", KERAS_GRAD(x > -3 && x < 3 ? 1.0f / 6 : 0.0f)},

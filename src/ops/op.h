@@ -117,9 +117,10 @@ struct AffineOp {
   Dim size = 0, channels = 0;
 };
 
-// y = x0 (op) x1 (op) ... on equal shapes: Keras's merge layers.
+// y = x0 (op) x1 (op) ... on equal shapes: Keras's merge layers, and keras.ops' binary
+// arithmetic once its operands are broadcast (kDivide: true division, only there).
 struct MergeOp {
-  enum class Kind { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum };
+  enum class Kind { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum, kDivide };
   Kind kind = Kind::kAdd;
   Dim size = 0;
 };
@@ -199,9 +200,35 @@ struct RecurrentOp {
 // held by the layer as a Tensor the op names as its weight. kRead: no inputs, the output is a
 // copy of the state. kWrite: the input is copied into the state, no outputs. The state is
 // neither a variable nor differentiated: a training step reads it as a constant, as Keras.
+// kRead also brings a layer's constants into the plan as values (the numbers in keras.ops
+// calls such as `x * 2.0`).
 struct StateOp {
   enum class Mode { kRead, kWrite };
   Mode mode = Mode::kRead;
+};
+
+// keras.ops' elementwise math on every value (ops/numpy_ops.h): exp, log, sqrt, square,
+// absolute, negative, and clip to [lo, hi].
+struct UnaryOp {
+  enum class Kind { kExp, kLog, kSqrt, kSquare, kAbs, kNegative, kClip };
+  Kind kind = Kind::kExp;
+  Dim size = 0;
+  double lo = 0, hi = 0;
+};
+
+// The sum, mean, max or min of x viewed as [outer, n, inner] over its middle axis -> y[outer,
+// inner] (keras.ops.sum/mean/max/min once the reduced axes are moved together).
+struct ReduceOp {
+  enum class Kind { kSum, kMean, kMax, kMin };
+  Kind kind = Kind::kSum;
+  Dim outer = 0, n = 0, inner = 0;
+};
+
+// Numpy's basic indexing on the op's input (keras.ops GetItem, tf.keras's getitem): y (the
+// op's output shape, the input's rank) takes x[begin[a] + i * step[a]] along each axis a; a
+// negative step walks backwards. Integer indices and new axes are views around it.
+struct StridedSliceOp {
+  std::vector<Dim> begin, step;
 };
 
 // A layer no backend describes yet, run through its own call() in inference mode. The
@@ -361,6 +388,22 @@ struct UpdateOp {
   double step[5] = {0, 0, 0, 0, 0};
 };
 
+// dx of a UnaryOp. Inputs: x, y, dy. At clip's bounds the gradient passes, as TensorFlow's.
+struct UnaryGradOp {
+  UnaryOp forward;
+};
+
+// dx of a ReduceOp. Inputs: x, y, dy. Max and min share each gradient equally among the values
+// equal to the result, as TensorFlow's reduce_max.
+struct ReduceGradOp {
+  ReduceOp forward;
+};
+
+// dx of a StridedSliceOp: zeros, with dy at the places the slice read. Inputs: dy.
+struct StridedSliceGradOp {
+  StridedSliceOp forward;
+};
+
 // A layer no op describes yet, in training: its own call() (training mode, recording what its
 // backward needs in the run's slot) and, in the backward pass, its own backward(). Forward
 // inputs: the layer's inputs; outputs: its outputs. Backward inputs: the forward inputs, the
@@ -382,10 +425,11 @@ struct LayerGradOp {
 using OpAttrs =
     std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
                  GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp, CropOp, ResizeOp,
-                 MaskOp, StateOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp, ActivationGradOp, Conv2DGradOp,
-                 Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp, BatchNormGradOp, SliceOp, ReduceToOp,
-                 MergeGradOp, RectifierGradOp, PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, RecurrentOp,
-                 RecurrentGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;
+                 MaskOp, StateOp, UnaryOp, ReduceOp, StridedSliceOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp,
+                 ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
+                 BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp, PReluGradOp, GatherGradOp,
+                 L2NormalizeGradOp, ResizeGradOp, RecurrentOp, RecurrentGradOp, UnaryGradOp, ReduceGradOp,
+                 StridedSliceGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

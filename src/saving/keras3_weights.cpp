@@ -38,6 +38,10 @@ class ChildNames {
   std::map<std::string, int> used_;
 };
 
+// keras.ops operations are not Keras layers: saving_lib walks model.layers, which leaves them
+// out, so they take no path (nor a place in the counts of their class names).
+bool is_operation(const LayerImpl& layer) { return layer.module().rfind("keras.src.ops", 0) == 0; }
+
 class Loader {
  public:
   explicit Loader(const hdf5::Group& root) : root_(root) {}
@@ -45,6 +49,7 @@ class Loader {
   void load_model(FunctionalImpl& model, const std::string& path) {
     ChildNames names;
     for (const Layer& child : model.layers()) {
+      if (is_operation(*child)) continue;
       std::string child_path = join(path, "layers/" + names.next(*child));
       if (!visited_.insert(child.impl().get()).second) continue;
       if (auto* nested = dynamic_cast<FunctionalImpl*>(child.impl().get()))
@@ -100,6 +105,7 @@ class Saver {
     make_vars(join(path, "vars"), model.name());
     ChildNames names;
     for (const Layer& child : model.layers()) {
+      if (is_operation(*child)) continue;
       std::string child_path = join(path, "layers/" + names.next(*child));
       if (!visited_.insert(child.impl().get()).second) continue;
       if (auto* nested = dynamic_cast<FunctionalImpl*>(child.impl().get()))

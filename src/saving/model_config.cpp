@@ -6,6 +6,7 @@
 
 #include "keras/errors.h"
 #include "layers/core/input_layer.h"
+#include "layers/operations/operation.h"
 #include "layers/rnn/recurrent.h"
 #include "saving/config_utils.h"
 #include "saving/keras_files.h"
@@ -58,6 +59,13 @@ json serialize_layer(const LayerImpl& layer) {
          {"class_name", "Sequential"},
          {"config", layer.get_config()},
          {"registered_name", nullptr}};
+  } else if (layer.module().rfind("keras.src.ops", 0) == 0) {
+    // Keras 3's serialize_keras_object of an Operation: no build config, its class as the
+    // registered name.
+    return {{"module", layer.module()},
+            {"class_name", layer.class_name()},
+            {"config", layer.get_config()},
+            {"registered_name", layer.class_name()}};
   } else if (layer.class_name() == "Functional") {
     j = {{"module", "keras.src.models.functional"},
          {"class_name", "Functional"},
@@ -98,6 +106,12 @@ json functional_config(const FunctionalImpl& model) {
       if (node->inputs.empty()) continue;
       json args = json::array();
       json kwargs = json::object();
+      std::vector<json> tensors;
+      for (const KerasTensor& t : node->inputs) tensors.push_back(keras_tensor_config(t));
+      if (json call = l->call_arguments(tensors); !call.is_null()) {
+        inbound.push_back(call);
+        continue;
+      }
       if (layers::rnn::takes_initial_state(*l) && node->inputs.size() > 1) {
         args.push_back(keras_tensor_config(node->inputs[0]));
         json states = json::array();
@@ -205,24 +219,17 @@ std::string entry_name(const json& entry) {
 
 void find_unsupported(const json& model_config, std::vector<std::string>& out);
 
-// Keras 3 serialises `x * 2.0`, `keras.ops.mean(x)`... in a functional config as operation
-// entries from keras.src.ops.*, whose class names can collide with layers (Multiply, Add): they
-// must never load as those layers.
-bool is_keras_operation(const json& entry) {
-  if (!entry.contains("module") || !entry["module"].is_string()) return false;
-  const std::string& m = entry["module"].get_ref<const std::string&>();
-  return m.rfind("keras.src.ops", 0) == 0 || m.rfind("keras.ops", 0) == 0;
-}
-
 void find_unsupported_entry(const json& entry, std::vector<std::string>& out) {
   std::string cls = entry.value("class_name", "");
   if (is_model_class(cls)) {
     find_unsupported(entry, out);
     return;
   }
-  if (is_keras_operation(entry)) {
-    out.push_back(cls + " \"" + entry_name(entry) + "\" (a keras.ops operation, " + entry["module"].get<std::string>() +
-                  ")");
+  // Keras 3's keras.ops operations (whose class names can collide with layers: Multiply, Add)
+  // and tf.keras's op layers.
+  if (layers::operations::is_operation_entry(entry)) {
+    std::string why = layers::operations::unsupported_reason(entry);
+    if (!why.empty()) out.push_back(cls + " \"" + entry_name(entry) + "\" (" + why + ")");
     return;
   }
   if (!find_layer_factory(cls)) {
@@ -248,7 +255,9 @@ Layer build_layer(const json& entry, const ConfigContext& ctx) {
     throw ValueError("A layer entry lacks its class_name: " + entry.dump().substr(0, 200));
   std::string cls = entry["class_name"];
   if (is_model_class(cls)) return build_model(entry, ctx);
-  if (is_keras_operation(entry)) throw UnsupportedLayers("Unsupported keras.ops operation " + cls);
+  if (layers::operations::is_operation_entry(entry))
+    throw ValueError("The operation \"" + entry_name(entry) + "\" (" + cls +
+                     ") is only meaningful in a functional model");
   const LayerFactory* factory = find_layer_factory(cls);
   if (!factory) throw UnsupportedLayers("Unknown layer class " + cls);
   const json& config = entry.contains("config") ? entry["config"] : json::object();
@@ -331,6 +340,33 @@ std::vector<TensorRef> parse_io_list(const json& j) {
   return refs;
 }
 
+// An operation (keras.ops, tf.keras op layers) with its calls' tensors: the constants of its
+// calls are part of the layer, so every call must have the same ones.
+std::pair<Layer, std::vector<std::vector<TensorRef>>> build_operation(const json& entry, const ConfigContext& ctx) {
+  std::string where = (ctx.source.empty() ? "" : ctx.source + ": ") + "operation \"" + entry_name(entry) + "\" (" +
+                      entry.value("class_name", "") + "): ";
+  const json& nodes = entry.value("inbound_nodes", json::array());
+  if (!nodes.is_array() || nodes.empty()) throw ValueError(where + "it is never called in the model config");
+  std::vector<layers::operations::CallArguments> calls;
+  std::vector<std::vector<TensorRef>> refs;
+  try {
+    for (const json& node : nodes) {
+      calls.push_back(layers::operations::read_node(node));
+      if (!layers::operations::same_constants(calls.front(), calls.back()))
+        throw ValueError("its calls differ in their constant arguments, which keras.cpp does not support");
+      refs.emplace_back();
+      for (const json& r : layers::operations::tensor_refs(calls.back())) refs.back().push_back(parse_ref(r));
+    }
+    return {layers::operations::from_entry(entry, calls.front()), std::move(refs)};
+  } catch (const UnsupportedLayers&) {
+    throw;
+  } catch (const Error& e) {
+    throw ValueError(where + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw ValueError(where + "malformed config: " + e.what());
+  }
+}
+
 Model build_functional(const json& model_config, const ConfigContext& ctx) {
   const json& c = model_config.at("config");
   std::string name = get_string(c, "name", "");
@@ -342,6 +378,14 @@ Model build_functional(const json& model_config, const ConfigContext& ctx) {
   std::vector<Pending> pending;
   std::map<std::string, std::vector<std::vector<KerasTensor>>> outputs;  // layer -> node -> tensors
   for (const json& entry : c.at("layers")) {
+    if (layers::operations::is_operation_entry(entry)) {
+      auto [layer, nodes] = build_operation(entry, ctx);
+      if (outputs.count(layer.name()))
+        throw ValueError("The name \"" + layer.name() + "\" is used 2 times in the model config");
+      outputs[layer.name()];
+      pending.push_back(Pending{layer, std::move(nodes), 0});
+      continue;
+    }
     Pending p{build_layer(entry, ctx), {}, 0};
     std::string lname = entry_name(entry);
     if (outputs.count(lname)) throw ValueError("The name \"" + lname + "\" is used 2 times in the model config");

@@ -16,6 +16,7 @@
 #include "ops/broadcast.h"
 #include "ops/dropout.h"
 #include "ops/l2_normalize.h"
+#include "ops/numpy_ops.h"
 #include "ops/optimizer_update.h"
 #include "ops/rectifier.h"
 #include "ops/window.h"
@@ -102,6 +103,9 @@ FnOperator::Fn merge_grad(const ops::MergeGradOp& a) {
         case K::kMultiply:
           for (size_t j = 0; j < n; ++j)
             if (j != wrt) g *= in[j][i];
+          break;
+        case K::kDivide:  // y = x0 / x1
+          g = wrt == 0 ? g / in[1][i] : -g * in[0][i] / (in[1][i] * in[1][i]);
           break;
         case K::kMaximum:
         case K::kMinimum: {
@@ -284,6 +288,9 @@ FnOperator::Fn merge(const ops::MergeOp& a) {
             break;
           case K::kMinimum:
             y[i] = std::min(y[i], v);
+            break;
+          case K::kDivide:
+            y[i] /= v;
             break;
         }
       }
@@ -639,6 +646,22 @@ class ReferenceBackend final : public Backend {
                 std::copy(data, data + state->size(), out[0]);
               else
                 std::copy(in[0], in[0] + state->size(), data);
+            };
+          if constexpr (std::is_same_v<T, ops::UnaryOp>)
+            return [a](Inputs in, Outputs out) { ops::unary(a, in[0], out[0]); };
+          if constexpr (std::is_same_v<T, ops::UnaryGradOp>)
+            return [a](Inputs in, Outputs out) { ops::unary_grad(a.forward, in[0], in[1], in[2], out[0]); };
+          if constexpr (std::is_same_v<T, ops::ReduceOp>)
+            return [a](Inputs in, Outputs out) { ops::reduce(a, in[0], out[0]); };
+          if constexpr (std::is_same_v<T, ops::ReduceGradOp>)
+            return [a](Inputs in, Outputs out) { ops::reduce_grad(a.forward, in[0], in[1], in[2], out[0]); };
+          if constexpr (std::is_same_v<T, ops::StridedSliceOp>)
+            return [a, x = op.inputs.at(0), y = op.outputs.at(0)](Inputs in, Outputs out) {
+              ops::strided_slice(a, x, y, in[0], out[0]);
+            };
+          if constexpr (std::is_same_v<T, ops::StridedSliceGradOp>)
+            return [a, x = op.outputs.at(0), y = op.inputs.at(0)](Inputs in, Outputs out) {
+              ops::strided_slice_grad(a.forward, x, y, in[0], out[0]);
             };
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
           if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);

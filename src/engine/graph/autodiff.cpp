@@ -180,7 +180,9 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::BroadcastOp>(op.attrs) || std::holds_alternative<ops::PadOp>(op.attrs) ||
          std::holds_alternative<ops::CropOp>(op.attrs) || std::holds_alternative<ops::ResizeOp>(op.attrs) ||
          std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs) ||
-         std::holds_alternative<ops::MaskOp>(op.attrs) || std::holds_alternative<ops::StateOp>(op.attrs);
+         std::holds_alternative<ops::MaskOp>(op.attrs) || std::holds_alternative<ops::StateOp>(op.attrs) ||
+         std::holds_alternative<ops::UnaryOp>(op.attrs) || std::holds_alternative<ops::ReduceOp>(op.attrs) ||
+         std::holds_alternative<ops::StridedSliceOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation, bool always) {
@@ -265,6 +267,14 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     if (need[0]) r.inputs[0] = emit1(g, {ops::RectifierGradOp{*f}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* l2 = std::get_if<ops::L2NormalizeOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {ops::L2NormalizeGradOp{*l2}}, {inputs[0], dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* u = std::get_if<ops::UnaryOp>(&op.attrs)) {
+    if (need[0])
+      r.inputs[0] = emit1(g, {ops::UnaryGradOp{*u}}, {inputs[0], outputs[0], dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* red = std::get_if<ops::ReduceOp>(&op.attrs)) {
+    if (need[0])
+      r.inputs[0] = emit1(g, {ops::ReduceGradOp{*red}}, {inputs[0], outputs[0], dy[0]}, op.inputs[0], {}, layer);
+  } else if (const auto* sl = std::get_if<ops::StridedSliceOp>(&op.attrs)) {
+    if (need[0]) r.inputs[0] = emit1(g, {ops::StridedSliceGradOp{*sl}}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (const auto* rev = std::get_if<ops::ReverseOp>(&op.attrs)) {
     if (need[0]) r.inputs[0] = emit1(g, {*rev}, {dy[0]}, op.inputs[0], {}, layer);
   } else if (std::holds_alternative<ops::BroadcastOp>(op.attrs)) {
