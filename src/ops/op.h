@@ -118,9 +118,10 @@ struct AffineOp {
 };
 
 // y = x0 (op) x1 (op) ... on equal shapes: Keras's merge layers, and keras.ops' binary
-// arithmetic once its operands are broadcast (kDivide: true division, only there).
+// arithmetic once its operands are broadcast (kDivide: true division, kPower: x0 ** x1, only
+// there).
 struct MergeOp {
-  enum class Kind { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum, kDivide };
+  enum class Kind { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum, kDivide, kPower };
   Kind kind = Kind::kAdd;
   Dim size = 0;
 };

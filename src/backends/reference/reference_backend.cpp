@@ -107,6 +107,11 @@ FnOperator::Fn merge_grad(const ops::MergeGradOp& a) {
         case K::kDivide:  // y = x0 / x1
           g = wrt == 0 ? g / in[1][i] : -g * in[0][i] / (in[1][i] * in[1][i]);
           break;
+        case K::kPower: {  // y = x0 ** x1; TensorFlow's: no gradient for the exponent where x0 <= 0
+          float x = in[0][i], p = in[1][i];
+          g = wrt == 0 ? g * p * std::pow(x, p - 1) : x > 0 ? g * std::pow(x, p) * std::log(x) : 0.0f;
+          break;
+        }
         case K::kMaximum:
         case K::kMinimum: {
           size_t winner = 0;
@@ -291,6 +296,9 @@ FnOperator::Fn merge(const ops::MergeOp& a) {
             break;
           case K::kDivide:
             y[i] /= v;
+            break;
+          case K::kPower:
+            y[i] = std::pow(y[i], v);
             break;
         }
       }

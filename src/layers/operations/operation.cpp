@@ -28,6 +28,7 @@ enum class Fn {
   kDivide,
   kMaximum,
   kMinimum,
+  kPower,
   kMatmul,
   kReshape,
   kTranspose,
@@ -85,6 +86,7 @@ std::vector<Spec> make_specs() {
   binary("TrueDivide", Fn::kDivide, {});
   binary("Maximum", Fn::kMaximum, {"math.maximum"});
   binary("Minimum", Fn::kMinimum, {"math.minimum"});
+  binary("Power", Fn::kPower, {"math.pow"});
   s.push_back({"Matmul", kNumpy, Fn::kMatmul, {}, {{"x1", "x"}, {"x2", "y"}}});
   s.push_back({"linalg.matmul",
                nullptr,
@@ -665,6 +667,7 @@ class OperationImpl : public LayerImpl {
       case Fn::kDivide:
       case Fn::kMaximum:
       case Fn::kMinimum:
+      case Fn::kPower:
         return broadcast_shapes(shape_of(operand(roles_["x"]), in), shape_of(operand(roles_["y"]), in));
       case Fn::kMatmul:
         return matmul_shape(in);
@@ -849,6 +852,8 @@ class OperationImpl : public LayerImpl {
         return binary(g, in, shapes, y, ops::MergeOp::Kind::kMaximum);
       case Fn::kMinimum:
         return binary(g, in, shapes, y, ops::MergeOp::Kind::kMinimum);
+      case Fn::kPower:
+        return binary(g, in, shapes, y, ops::MergeOp::Kind::kPower);
       case Fn::kMatmul:
         return matmul(g, in, shapes, y);
       case Fn::kReshape:
