@@ -167,5 +167,121 @@ TEST(KerasTestValues, BatchNormalizationCorrectness) {
       }
 }
 
+// keras/src/activations/activations_test.py:33 _ref_silu, :556 test_gelu (x * norm.cdf(x) and the
+// tanh form), :643 test_exponential (np.exp), over [-6, 6]. The tanh gelu is keras.ops.gelu's
+// default, run as the Keras 3 Gelu operation.
+TEST(KerasTestValues, SiluGeluExponential) {
+  auto ref_silu = [](double x) { return x / (1 + std::exp(-x)); };
+  auto ref_gelu = [](double x) { return x * 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  auto ref_gelu_tanh = [](double x) {
+    return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * std::pow(x, 3))));
+  };
+  std::vector<float> xs;
+  for (int i = -48; i <= 48; ++i) xs.push_back(static_cast<float>(i) / 8.0f);
+  Tensor x(Shape{1, static_cast<Dim>(xs.size())}, xs);
+  std::string gelu_op = R"({"module": "keras.src.models.functional", "class_name": "Functional", "config": {
+      "name": "f", "trainable": true, "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "registered_name": null, "name": "x",
+         "inbound_nodes": [], "config": {"batch_shape": [null, 97], "dtype": "float32", "name": "x"}},
+        {"module": "keras.src.ops.nn", "class_name": "Gelu", "config": {"approximate": true},
+         "registered_name": "Gelu", "name": "gelu", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
+         "config": {"shape": [null, 97], "dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}],
+      "input_layers": ["x", 0, 0], "output_layers": ["gelu", 0, 0]}, "registered_name": "Functional"})";
+  Tensor silu = run(layers::Activation("silu"), x), gelu = run(layers::Activation("gelu"), x),
+         exponential = run(layers::Activation("exponential"), x), gelu_tanh = model_from_json(gelu_op).predict(x);
+  auto close = [](float got, double want) { return std::abs(got - want) <= 1e-6 + 1e-5 * std::abs(want); };
+  for (size_t i = 0; i < xs.size(); ++i) {
+    EXPECT_PRED2(close, silu.data()[i], ref_silu(xs[i])) << xs[i];
+    EXPECT_PRED2(close, gelu.data()[i], ref_gelu(xs[i])) << xs[i];
+    EXPECT_PRED2(close, gelu_tanh.data()[i], ref_gelu_tanh(xs[i])) << xs[i];
+    EXPECT_PRED2(close, exponential.data()[i], std::exp(double(xs[i]))) << xs[i];
+  }
+}
+
+// np.arange(24).reshape((2, 3, 4)) as Keras's pooling tests use it, and its (2, 4, 3) swap for
+// channels_first; x[n][t][c] of the channels-last view.
+Tensor arange_2x3x4() {
+  std::vector<float> v(24);
+  for (int i = 0; i < 24; ++i) v[size_t(i)] = float(i);
+  return Tensor(Shape{2, 3, 4}, v);
+}
+
+// keras/src/layers/pooling/max_pooling_test.py:17 np_maxpool1d and average_pooling_test.py:18
+// np_avgpool1d (channels_first: swapaxes(1, 2), pool along the steps, swap back), with the
+// parameters of their test_max_pooling1d / test_average_pooling1d. 'same' pads with -inf at the
+// end (_same_padding); the average's cases are 'valid' only.
+TEST(KerasTestValues, Pooling1DBothDataFormats) {
+  struct Case {
+    Dim pool, stride;
+    std::string padding, data_format;
+    bool max;
+  };
+  std::vector<Case> cases;
+  for (std::string df : {"channels_last", "channels_first"}) {
+    cases.push_back({2, 1, "valid", df, true});
+    cases.push_back({2, 1, "same", df, true});
+    cases.push_back({2, 2, "valid", df, true});
+    cases.push_back({2, 1, "valid", df, false});
+    cases.push_back({2, 2, "valid", df, false});
+  }
+  Tensor x = arange_2x3x4();  // channels_first reads it as (batch, channels 3, steps 4)
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.padding + " " + c.data_format + (c.max ? " max" : " average") + " stride " +
+                 std::to_string(c.stride));
+    bool first = c.data_format == "channels_first";
+    Dim steps = first ? 4 : 3, channels = first ? 3 : 4;
+    auto at = [&](Dim n, Dim t, Dim ch) {
+      return double(x.data()[first ? (n * 12 + ch * 4 + t) : (n * 12 + t * 4 + ch)]);
+    };
+    Dim pad = 0;
+    if (c.padding == "same")
+      pad = steps % c.stride == 0 ? std::max<Dim>(c.pool - c.stride, 0) : std::max<Dim>(c.pool - steps % c.stride, 0);
+    Dim out_steps = (steps + pad - c.pool) / c.stride + 1;
+    layers::Pooling1DOptions o{
+        .pool_size = c.pool, .strides = c.stride, .padding = c.padding, .data_format = c.data_format};
+    Tensor got = run(c.max ? layers::MaxPooling1D(o) : layers::AveragePooling1D(o), x);
+    ASSERT_EQ(got.shape(), first ? Shape({2, channels, out_steps}) : Shape({2, out_steps, channels}));
+    for (Dim n = 0; n < 2; ++n)
+      for (Dim t = 0; t < out_steps; ++t)
+        for (Dim ch = 0; ch < channels; ++ch) {
+          double want = c.max ? -INFINITY : 0;
+          for (Dim k = 0; k < c.pool; ++k) {
+            Dim s = t * c.stride + k;
+            double v = s < steps ? at(n, s, ch) : -INFINITY;
+            want = c.max ? std::max(want, v) : want + v / double(c.pool);
+          }
+          float g = got.data()[first ? (n * channels + ch) * out_steps + t : (n * out_steps + t) * channels + ch];
+          EXPECT_NEAR(g, want, 1e-6) << n << " " << t << " " << ch;
+        }
+  }
+}
+
+// keras/src/layers/pooling/global_average_pooling_test.py:100 np_gap1d and
+// global_max_pooling_test.py:98 np_global_max_pool1d: the mean / max over the steps axis (1, or
+// 2 for channels_first), expanded back there with keepdims.
+TEST(KerasTestValues, GlobalPooling1DKeepdims) {
+  Tensor x = arange_2x3x4();
+  for (std::string df : {"channels_last", "channels_first"})
+    for (bool keepdims : {false, true})
+      for (bool max : {false, true}) {
+        SCOPED_TRACE(df + (keepdims ? " keepdims" : "") + (max ? " max" : " average"));
+        bool first = df == "channels_first";
+        Dim steps = first ? 4 : 3, channels = first ? 3 : 4;
+        layers::GlobalPoolingOptions o{.data_format = df, .keepdims = keepdims};
+        Tensor got = run(max ? layers::GlobalMaxPooling1D(o) : layers::GlobalAveragePooling1D(o), x);
+        Shape want_shape = !keepdims ? Shape{2, channels} : first ? Shape{2, channels, 1} : Shape{2, 1, channels};
+        ASSERT_EQ(got.shape(), want_shape);
+        for (Dim n = 0; n < 2; ++n)
+          for (Dim ch = 0; ch < channels; ++ch) {
+            double want = max ? -INFINITY : 0;
+            for (Dim t = 0; t < steps; ++t) {
+              double v = x.data()[first ? n * 12 + ch * 4 + t : n * 12 + t * 4 + ch];
+              want = max ? std::max(want, v) : want + v / double(steps);
+            }
+            EXPECT_NEAR(got.data()[n * channels + ch], want, 1e-6) << n << " " << ch;
+          }
+      }
+}
+
 }  // namespace
 }  // namespace keras
