@@ -283,5 +283,110 @@ TEST(KerasTestValues, GlobalPooling1DKeepdims) {
       }
 }
 
+// keras/src/layers/convolutional/conv_test.py:92 np_conv2d (channels_first: the input transposed
+// to channels last, the result back), with _same_padding's split (the odd pixel after) and the
+// dilated kernel's zeros, and the parameters of its test_conv2d: groups 1 and 2, dilation (2, 2)
+// and (2, 3), strides (2, 1), both data formats; inputs of shape (2, 8, 8, 4) either way.
+TEST(KerasTestValues, Conv2DGroupsAgainstKerasReference) {
+  struct Case {
+    Dim filters;
+    layers::IntPair kernel, stride;
+    std::string padding, data_format;
+    layers::IntPair dilation;
+    Dim groups;
+  };
+  for (const Case& c : std::vector<Case>{{5, {2, 2}, {1, 1}, "valid", "channels_last", {1, 1}, 1},
+                                         {4, {3, 3}, {2, 2}, "same", "channels_last", {1, 1}, 1},
+                                         {6, {2, 2}, {1, 1}, "same", "channels_last", {2, 2}, 2},
+                                         {6, {2, 2}, {1, 1}, "same", "channels_last", {2, 3}, 2},
+                                         {6, {4, 3}, {2, 1}, "valid", "channels_last", {1, 1}, 2},
+                                         {6, {4, 3}, {2, 1}, "valid", "channels_first", {1, 1}, 2}}) {
+    SCOPED_TRACE(c.padding + " " + c.data_format + " groups " + std::to_string(c.groups));
+    Layer conv = layers::Conv2D({.filters = c.filters,
+                                 .kernel_size = c.kernel,
+                                 .strides = c.stride,
+                                 .padding = c.padding,
+                                 .data_format = c.data_format,
+                                 .dilation_rate = c.dilation,
+                                 .groups = c.groups,
+                                 .bias_initializer = "random_uniform"});
+    Tensor x = testing::random_tensor({2, 8, 8, 4}, 13);
+    Tensor got = run(conv, x);
+    std::vector<Tensor> w = conv.get_weights();
+    bool first = c.data_format == "channels_first";
+    // The channels-last view: x[b][i][j][ch].
+    Dim rows = 8, cols = first ? 4 : 8, channels = first ? 8 : 4;
+    auto at = [&](Dim b, Dim i, Dim j, Dim ch) {
+      return double(x.data()[first ? ((b * 8 + ch) * 8 + i) * 4 + j : ((b * 8 + i) * 8 + j) * 4 + ch]);
+    };
+    Dim kh = w[0].dim(0), kw = w[0].dim(1), ch_in = w[0].dim(2), ch_out = w[0].dim(3);
+    Dim keh = kh + (c.dilation.first - 1) * (kh - 1), kew = kw + (c.dilation.second - 1) * (kw - 1);
+    auto same = [](Dim in, Dim k, Dim s) {
+      return in % s == 0 ? std::max<Dim>(k - s, 0) : std::max<Dim>(k - in % s, 0);
+    };
+    Dim ph = c.padding == "same" ? same(rows, keh, c.stride.first) : 0;
+    Dim pw = c.padding == "same" ? same(cols, kew, c.stride.second) : 0;
+    Dim top = ph / 2, left = pw / 2;
+    Dim out_h = (rows + ph - keh) / c.stride.first + 1, out_w = (cols + pw - kew) / c.stride.second + 1;
+    ASSERT_EQ(got.shape(), first ? Shape({2, ch_out, out_h, out_w}) : Shape({2, out_h, out_w, ch_out}));
+    ASSERT_EQ(channels, ch_in * c.groups);
+    Dim per_group = ch_out / c.groups;
+    for (Dim b = 0; b < 2; ++b)
+      for (Dim i = 0; i < out_h; ++i)
+        for (Dim j = 0; j < out_w; ++j)
+          for (Dim o = 0; o < ch_out; ++o) {
+            Dim g = o / per_group;
+            double want = w[1].data()[o];
+            for (Dim u = 0; u < kh; ++u)
+              for (Dim v = 0; v < kw; ++v) {
+                Dim si = i * c.stride.first + u * c.dilation.first - top;
+                Dim sj = j * c.stride.second + v * c.dilation.second - left;
+                if (si < 0 || si >= rows || sj < 0 || sj >= cols) continue;  // the zero padding
+                for (Dim ch = 0; ch < ch_in; ++ch)
+                  want += at(b, si, sj, g * ch_in + ch) * w[0].data()[((u * kw + v) * ch_in + ch) * ch_out + o];
+              }
+            float g_val = got.data()[first ? ((b * ch_out + o) * out_h + i) * out_w + j
+                                           : ((b * out_h + i) * out_w + j) * ch_out + o];
+            EXPECT_NEAR(g_val, want, 1e-5 + 1e-4 * std::abs(want)) << b << " " << i << " " << j << " " << o;
+          }
+  }
+}
+
+// keras/src/layers/merging/merging_test.py:29, Subtract's np_op np.subtract (its
+// test_correctness_static: the layer's output equals np_op(x1, x2)).
+TEST(KerasTestValues, Subtract) {
+  Tensor a = testing::random_tensor({2, 4, 5}, 3), b = testing::random_tensor({2, 4, 5}, 4);
+  KerasTensor x1 = Input(Shape{4, 5}), x2 = Input(Shape{4, 5});
+  Tensor got = Model({x1, x2}, {layers::subtract({x1, x2})}).predict({a, b})[0];
+  for (Dim i = 0; i < a.size(); ++i) EXPECT_EQ(got.data()[i], a.data()[i] - b.data()[i]) << i;
+}
+
+// keras/src/layers/pooling/global_average_pooling_test.py:138 np_gap2d and
+// global_max_pooling_test.py:121 np_global_max_pool2d: mean / max over both spatial axes, kept
+// with keepdims, both data formats.
+TEST(KerasTestValues, GlobalPooling2DKeepdims) {
+  Tensor x = testing::random_tensor({2, 3, 4, 5}, 9);
+  for (std::string df : {"channels_last", "channels_first"})
+    for (bool max : {false, true}) {
+      SCOPED_TRACE(df + (max ? " max" : " average"));
+      bool first = df == "channels_first";
+      Dim channels = first ? 3 : 5, h = first ? 4 : 3, wd = first ? 5 : 4;
+      layers::GlobalPoolingOptions o{.data_format = df, .keepdims = true};
+      Tensor got = run(max ? layers::GlobalMaxPooling2D(o) : layers::GlobalAveragePooling2D(o), x);
+      ASSERT_EQ(got.shape(), first ? Shape({2, channels, 1, 1}) : Shape({2, 1, 1, channels}));
+      for (Dim n = 0; n < 2; ++n)
+        for (Dim ch = 0; ch < channels; ++ch) {
+          double want = max ? -INFINITY : 0;
+          for (Dim i = 0; i < h; ++i)
+            for (Dim j = 0; j < wd; ++j) {
+              double v =
+                  x.data()[first ? ((n * channels + ch) * h + i) * wd + j : ((n * h + i) * wd + j) * channels + ch];
+              want = max ? std::max(want, v) : want + v / double(h * wd);
+            }
+          EXPECT_NEAR(got.data()[n * channels + ch], want, 1e-6) << n << " " << ch;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace keras
