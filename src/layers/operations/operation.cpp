@@ -1,217 +1,22 @@
-// keras.ops operations and tf.keras op layers as layers. One table says, for each Keras 3
-// operation class (keras/src/ops/numpy.py, nn.py, core.py: its __init__ and call arguments)
-// and each TensorFlow function tf.keras records (tf.math.multiply(x, y), tf.reshape(tensor,
-// shape)...), which computation it is and what its arguments mean; the computations are
-// described as ops, with numpy's broadcasting and indexing rules, as Keras's TensorFlow
-// backend computes them.
+// keras.ops operations and tf.keras op layers as layers: the table (specs.h) says which
+// computation an entry is and what its arguments mean; here they are bound to the call's
+// tensors and constants and described as ops, with numpy's broadcasting and indexing rules
+// (numpy_rules.h), as Keras's TensorFlow backend computes them.
 #include "layers/operations/operation.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
-#include <optional>
-#include <set>
 
 #include "engine/graph/lowering.h"
 #include "keras/errors.h"
+#include "layers/operations/numpy_rules.h"
+#include "layers/operations/specs.h"
 
 namespace keras::layers::operations {
 
 using nlohmann::json;
 
 namespace {
-
-enum class Fn {
-  kAdd,
-  kSubtract,
-  kMultiply,
-  kDivide,
-  kMaximum,
-  kMinimum,
-  kPower,
-  kMatmul,
-  kReshape,
-  kTranspose,
-  kConcatenate,
-  kStack,
-  kExpandDims,
-  kSqueeze,
-  kSum,
-  kMean,
-  kMax,
-  kMin,
-  kUnary,
-  kClip,
-  kCast,
-  kGetItem,
-  kActivation,  // a Keras activation by name over the last axis
-  kLeakyRelu,
-  kElu,
-  kGelu,
-  kSoftmax,  // over `axis`, as log_softmax
-  kLogSoftmax,
-};
-
-// A parameter as the file names it, and what it means here ("x", "y", "xs", "axis"...; "" for
-// arguments that change nothing, such as TensorFlow's `name`).
-struct Param {
-  const char* name;
-  const char* role;
-};
-
-struct Spec {
-  const char* key;     // the Keras 3 class, or the TensorFlow function tf.keras records
-  const char* module;  // Keras 3's module; nullptr for a TensorFlow function
-  Fn fn;
-  std::vector<Param> init;  // Keras 3: the __init__ arguments, in the config
-  std::vector<Param> call;  // the call's parameters in positional order
-  const char* defaults = "{}";
-  const char* detail = "";  // the activation's name, or the unary op's kind
-};
-
-constexpr const char* kNumpy = "keras.src.ops.numpy";
-constexpr const char* kNn = "keras.src.ops.nn";
-constexpr const char* kCore = "keras.src.ops.core";
-
-std::vector<Spec> make_specs() {
-  std::vector<Spec> s;
-  auto binary = [&](const char* cls, Fn fn, std::initializer_list<const char*> tf) {
-    s.push_back({cls, kNumpy, fn, {}, {{"x1", "x"}, {"x2", "y"}}});
-    for (const char* f : tf) s.push_back({f, nullptr, fn, {}, {{"x", "x"}, {"y", "y"}, {"name", ""}}});
-  };
-  binary("Add", Fn::kAdd, {"__operators__.add", "math.add"});
-  binary("Subtract", Fn::kSubtract, {"math.subtract"});
-  binary("Multiply", Fn::kMultiply, {"math.multiply"});
-  binary("Divide", Fn::kDivide, {"math.truediv", "math.divide"});
-  binary("TrueDivide", Fn::kDivide, {});
-  binary("Maximum", Fn::kMaximum, {"math.maximum"});
-  binary("Minimum", Fn::kMinimum, {"math.minimum"});
-  binary("Power", Fn::kPower, {"math.pow"});
-  s.push_back({"Matmul", kNumpy, Fn::kMatmul, {}, {{"x1", "x"}, {"x2", "y"}}});
-  s.push_back({"linalg.matmul",
-               nullptr,
-               Fn::kMatmul,
-               {},
-               {{"a", "x"},
-                {"b", "y"},
-                {"transpose_a", "transpose_a"},
-                {"transpose_b", "transpose_b"},
-                {"adjoint_a", "transpose_a"},
-                {"adjoint_b", "transpose_b"},
-                {"a_is_sparse", ""},
-                {"b_is_sparse", ""},
-                {"output_type", ""},
-                {"name", ""}}});
-  s.push_back({"Reshape", kNumpy, Fn::kReshape, {{"newshape", "shape"}}, {{"x", "x"}}});
-  s.push_back({"reshape", nullptr, Fn::kReshape, {}, {{"tensor", "x"}, {"shape", "shape"}, {"name", ""}}});
-  s.push_back({"Transpose", kNumpy, Fn::kTranspose, {{"axes", "axes"}}, {{"x", "x"}}});
-  s.push_back(
-      {"transpose", nullptr, Fn::kTranspose, {}, {{"a", "x"}, {"perm", "axes"}, {"conjugate", ""}, {"name", ""}}});
-  s.push_back({"Concatenate", kNumpy, Fn::kConcatenate, {{"axis", "axis"}}, {{"xs", "xs"}}, R"({"axis": 0})"});
-  s.push_back({"concat", nullptr, Fn::kConcatenate, {}, {{"values", "xs"}, {"axis", "axis"}, {"name", ""}}});
-  s.push_back({"Stack", kNumpy, Fn::kStack, {{"axis", "axis"}}, {{"xs", "xs"}}, R"({"axis": 0})"});
-  s.push_back({"stack", nullptr, Fn::kStack, {}, {{"values", "xs"}, {"axis", "axis"}, {"name", ""}}, R"({"axis": 0})"});
-  s.push_back({"ExpandDims", kNumpy, Fn::kExpandDims, {{"axis", "axis"}}, {{"x", "x"}}});
-  s.push_back({"expand_dims", nullptr, Fn::kExpandDims, {}, {{"input", "x"}, {"axis", "axis"}, {"name", ""}}});
-  s.push_back({"Squeeze", kNumpy, Fn::kSqueeze, {{"axis", "axis"}}, {{"x", "x"}}});
-  s.push_back({"squeeze", nullptr, Fn::kSqueeze, {}, {{"input", "x"}, {"axis", "axis"}, {"name", ""}}});
-  auto reduction = [&](const char* cls, const char* tf, Fn fn, bool initial) {
-    std::vector<Param> init{{"axis", "axis"}, {"keepdims", "keepdims"}};
-    if (initial) init.push_back({"initial", "initial"});
-    s.push_back({cls, kNumpy, fn, init, {{"x", "x"}}});
-    s.push_back(
-        {tf, nullptr, fn, {}, {{"input_tensor", "x"}, {"axis", "axis"}, {"keepdims", "keepdims"}, {"name", ""}}});
-  };
-  reduction("Sum", "math.reduce_sum", Fn::kSum, false);
-  reduction("Mean", "math.reduce_mean", Fn::kMean, false);
-  reduction("Max", "math.reduce_max", Fn::kMax, true);
-  reduction("Min", "math.reduce_min", Fn::kMin, true);
-  auto unary = [&](const char* cls, const char* tf, const char* kind) {
-    if (cls) s.push_back({cls, kNumpy, Fn::kUnary, {}, {{"x", "x"}}, "{}", kind});
-    if (tf) s.push_back({tf, nullptr, Fn::kUnary, {}, {{"x", "x"}, {"name", ""}}, "{}", kind});
-  };
-  unary("Exp", "math.exp", "exp");
-  unary("Log", "math.log", "log");
-  unary("Sqrt", "math.sqrt", "sqrt");
-  unary("Square", "math.square", "square");
-  unary("Absolute", "math.abs", "abs");
-  unary("Abs", nullptr, "abs");
-  unary("Negative", "math.negative", "negative");
-  s.push_back({"Clip", kNumpy, Fn::kClip, {{"x_min", "x_min"}, {"x_max", "x_max"}}, {{"x", "x"}}});
-  s.push_back({"clip_by_value",
-               nullptr,
-               Fn::kClip,
-               {},
-               {{"t", "x"}, {"clip_value_min", "x_min"}, {"clip_value_max", "x_max"}, {"name", ""}}});
-  s.push_back({"Cast", kCore, Fn::kCast, {{"dtype", "dtype"}}, {{"x", "x"}}});
-  s.push_back({"cast", nullptr, Fn::kCast, {}, {{"x", "x"}, {"dtype", "dtype"}, {"name", ""}}});
-  s.push_back({"GetItem", kNumpy, Fn::kGetItem, {}, {{"x", "x"}, {"key", "key"}}});
-  s.push_back(
-      {"__operators__.getitem", nullptr, Fn::kGetItem, {}, {{"tensor", "x"}, {"slice_spec", "key"}, {"var", ""}}});
-  // Activations: Keras 3's nn ops (and numpy's Tanh), TensorFlow's functions by each name
-  // tf.keras may record for them.
-  auto act = [&](const char* cls, const char* module, std::initializer_list<const char*> tf, const char* name) {
-    if (cls) s.push_back({cls, module, Fn::kActivation, {}, {{"x", "x"}}, "{}", name});
-    for (const char* f : tf)
-      s.push_back({f, nullptr, Fn::kActivation, {}, {{"features", "x"}, {"name", ""}}, "{}", name});
-  };
-  act("Relu", kNn, {"nn.relu"}, "relu");
-  act("Relu6", kNn, {"nn.relu6"}, "relu6");
-  act("Softplus", kNn, {"math.softplus", "nn.softplus"}, "softplus");
-  act("Softsign", kNn, {"nn.softsign", "math.softsign"}, "softsign");
-  act("Selu", kNn, {"nn.selu"}, "selu");
-  act("HardSigmoid", kNn, {}, "hard_sigmoid");
-  act("HardSilu", kNn, {}, "hard_silu");
-  act(nullptr, kNn, {"nn.elu"}, "elu");  // TensorFlow's has no alpha; Keras 3's Elu is below
-  // Their TensorFlow functions name the argument x.
-  for (auto [cls, module, name, tfs] :
-       std::initializer_list<std::tuple<const char*, const char*, const char*, std::vector<const char*>>>{
-           {"Sigmoid", kNn, "sigmoid", {"math.sigmoid", "nn.sigmoid"}},
-           {"Tanh", kNumpy, "tanh", {"math.tanh", "nn.tanh"}},
-           {"LogSigmoid", kNn, "log_sigmoid", {"math.log_sigmoid"}}}) {
-    s.push_back({cls, module, Fn::kActivation, {}, {{"x", "x"}}, "{}", name});
-    for (const char* f : tfs) s.push_back({f, nullptr, Fn::kActivation, {}, {{"x", "x"}, {"name", ""}}, "{}", name});
-  }
-  s.push_back({"Silu", kNn, Fn::kActivation, {}, {{"x", "x"}}, "{}", "silu"});
-  for (const char* f : {"nn.silu", "nn.swish"})
-    s.push_back({f, nullptr, Fn::kActivation, {}, {{"features", "x"}, {"beta", "beta"}, {"name", ""}}, "{}", "silu"});
-  s.push_back({"LeakyRelu",
-               kNn,
-               Fn::kLeakyRelu,
-               {{"negative_slope", "negative_slope"}},
-               {{"x", "x"}},
-               R"({"negative_slope": 0.2})"});
-  s.push_back({"nn.leaky_relu",
-               nullptr,
-               Fn::kLeakyRelu,
-               {},
-               {{"features", "x"}, {"alpha", "negative_slope"}, {"name", ""}},
-               R"({"negative_slope": 0.2})"});
-  s.push_back({"Elu", kNn, Fn::kElu, {{"alpha", "alpha"}}, {{"x", "x"}}, R"({"alpha": 1.0})"});
-  s.push_back({"Gelu", kNn, Fn::kGelu, {{"approximate", "approximate"}}, {{"x", "x"}}, R"({"approximate": true})"});
-  s.push_back({"nn.gelu",
-               nullptr,
-               Fn::kGelu,
-               {},
-               {{"features", "x"}, {"approximate", "approximate"}, {"name", ""}},
-               R"({"approximate": false})"});
-  s.push_back({"Softmax", kNn, Fn::kSoftmax, {{"axis", "axis"}}, {{"x", "x"}}, R"({"axis": -1})"});
-  s.push_back({"LogSoftmax", kNn, Fn::kLogSoftmax, {{"axis", "axis"}}, {{"x", "x"}}, R"({"axis": -1})"});
-  for (const char* f : {"nn.softmax", "math.softmax"})
-    s.push_back({f, nullptr, Fn::kSoftmax, {}, {{"logits", "x"}, {"axis", "axis"}, {"name", ""}}, R"({"axis": -1})"});
-  for (const char* f : {"nn.log_softmax", "math.log_softmax"})
-    s.push_back(
-        {f, nullptr, Fn::kLogSoftmax, {}, {{"logits", "x"}, {"axis", "axis"}, {"name", ""}}, R"({"axis": -1})"});
-  return s;
-}
-
-// `module`: Keras 3's, for a Keras 3 class; nullptr for a TensorFlow function.
-const Spec* find_spec(const std::string& key, const char* module) {
-  static const std::vector<Spec> specs = make_specs();
-  for (const Spec& s : specs)
-    if (key == s.key && (module ? s.module && std::string(module) == s.module : !s.module)) return &s;
-  return nullptr;
-}
 
 bool is_op_lambda_class(const std::string& cls) { return cls == "TFOpLambda" || cls == "SlicingOpLambda"; }
 
@@ -235,263 +40,6 @@ std::string tf_function(const json& entry) {
   const json& c = entry_config(entry);
   std::string f = c.contains("function") && c["function"].is_string() ? c["function"].get<std::string>() : "";
   return f.rfind("tf.", 0) == 0 ? f.substr(3) : f;
-}
-
-// tf.keras's JSON encoder writes tuples as {"class_name": "__tuple__", "items": [...]}.
-json plain(const json& j) {
-  if (j.is_object() && j.value("class_name", "") == "__tuple__" && j.contains("items")) return plain(j["items"]);
-  if (j.is_array()) {
-    json out = json::array();
-    for (const json& e : j) out.push_back(plain(e));
-    return out;
-  }
-  return j;
-}
-
-// ---------------------------------------------------------------- constants
-
-// A number, a (nested) list of numbers, or Keras 3's __numpy__/__tensor__ entry, as float32.
-Tensor constant_tensor(const json& j, Shape& shape) {
-  json value = plain(j);
-  if (value.is_object() &&
-      (value.value("class_name", "") == "__numpy__" || value.value("class_name", "") == "__tensor__"))
-    value = plain(value.at("config").at("value"));
-  std::vector<Dim> dims;
-  for (const json* p = &value; p->is_array(); p = &(*p)[0]) {
-    dims.push_back(static_cast<Dim>(p->size()));
-    if (p->empty()) break;
-  }
-  std::vector<float> data;
-  std::function<void(const json&, size_t)> walk = [&](const json& v, size_t depth) {
-    if (depth == dims.size()) {
-      if (!v.is_number() && !v.is_boolean()) throw ValueError("a constant argument is not a number: " + v.dump());
-      data.push_back(v.is_boolean() ? (v.get<bool>() ? 1.0f : 0.0f) : v.get<float>());
-      return;
-    }
-    if (!v.is_array() || static_cast<Dim>(v.size()) != dims[depth])
-      throw ValueError("a constant argument is not a rectangular array: " + value.dump().substr(0, 200));
-    for (const json& e : v) walk(e, depth + 1);
-  };
-  walk(value, 0);
-  shape = Shape(dims);
-  return Tensor(dims.empty() ? Shape{1} : Shape(dims), std::move(data));
-}
-
-// ---------------------------------------------------------------- shapes
-
-Dim product(const Shape& s, int from, int to) {
-  Dim p = 1;
-  for (int i = from; i < to; ++i) p *= s[i];
-  return p;
-}
-
-std::vector<int> axes_of(const json& axis, int rank, const std::string& what) {
-  std::vector<int> out;
-  json a = plain(axis);
-  if (a.is_number_integer()) a = json::array({a});
-  if (!a.is_array()) throw ValueError(what + " must be an integer or a list of integers, got " + a.dump());
-  for (const json& e : a) {
-    if (!e.is_number_integer()) throw ValueError(what + " must hold integers, got " + a.dump());
-    int v = e.get<int>();
-    if (v < -rank || v >= rank)
-      throw ValueError(what + " " + std::to_string(v) + " is out of bounds for a tensor of rank " +
-                       std::to_string(rank));
-    out.push_back(v < 0 ? v + rank : v);
-  }
-  return out;
-}
-
-Dim broadcast_dim(Dim a, Dim b, const Shape& x, const Shape& y) {
-  if (a == 1) return b;
-  if (b == 1 || a == b) return a;
-  if (a == None) return b;
-  if (b == None) return a;
-  throw ValueError("Cannot broadcast shapes " + x.str() + " and " + y.str());
-}
-
-Shape broadcast_shapes(const Shape& x, const Shape& y) {
-  int r = std::max(x.rank(), y.rank());
-  std::vector<Dim> out(static_cast<size_t>(r));
-  for (int i = 1; i <= r; ++i) {
-    Dim a = i <= x.rank() ? x[x.rank() - i] : 1, b = i <= y.rank() ? y[y.rank() - i] : 1;
-    out[static_cast<size_t>(r - i)] = broadcast_dim(a, b, x, y);
-  }
-  return Shape(out);
-}
-
-// One entry of a numpy index: an integer, a slice, a new axis (None) or an ellipsis.
-struct IndexItem {
-  enum class Kind { kIndex, kSlice, kNewAxis, kEllipsis };
-  Kind kind = Kind::kIndex;
-  int64_t index = 0;
-  std::optional<int64_t> start, stop, step;
-};
-
-std::optional<int64_t> optional_int(const json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-  if (!j[key].is_number_integer()) throw ValueError(std::string("slice ") + key + " must be an integer or None");
-  return j[key].get<int64_t>();
-}
-
-IndexItem index_item(const json& j) {
-  IndexItem it;
-  if (j.is_null()) {
-    it.kind = IndexItem::Kind::kNewAxis;
-  } else if (j.is_number_integer()) {
-    it.index = j.get<int64_t>();
-  } else if (j.is_string() && j == "...") {
-    it.kind = IndexItem::Kind::kEllipsis;
-  } else if (j.is_object() && j.value("class_name", "") == "__ellipsis__") {
-    it.kind = IndexItem::Kind::kEllipsis;
-  } else if (j.is_object()) {
-    // Keras 3: {"class_name": "__slice__", "config": {...}}; tf.keras: {"start", "stop", "step"}.
-    const json& c = j.value("class_name", "") == "__slice__" ? j.at("config") : j;
-    if (!c.contains("start") && !c.contains("stop") && !c.contains("step"))
-      throw ValueError("unsupported index " + j.dump());
-    it.kind = IndexItem::Kind::kSlice;
-    it.start = optional_int(c, "start");
-    it.stop = optional_int(c, "stop");
-    it.step = optional_int(c, "step");
-    if (it.step && *it.step == 0) throw ValueError("slice step cannot be zero");
-  } else {
-    throw ValueError("unsupported index " + j.dump() + " (integers, slices, None and ... are)");
-  }
-  return it;
-}
-
-std::vector<IndexItem> index_items(const json& key) {
-  std::vector<IndexItem> items;
-  json k = key.is_object() && key.value("class_name", "") == "__tuple__" ? key["items"] : key;
-  if (k.is_array()) {
-    for (const json& e : k) items.push_back(index_item(e));
-  } else {
-    items.push_back(index_item(k));
-  }
-  return items;
-}
-
-// Python's slice.indices(n) and the resulting length.
-void slice_bounds(const IndexItem& it, Dim n, Dim& begin, Dim& step, Dim& length) {
-  step = it.step.value_or(1);
-  auto clamp_to = [&](int64_t v, int64_t lo, int64_t hi) {
-    if (v < 0) v += n;
-    return std::clamp<int64_t>(v, lo, hi);
-  };
-  Dim stop = 0;
-  if (step > 0) {
-    begin = it.start ? clamp_to(*it.start, 0, n) : 0;
-    stop = it.stop ? clamp_to(*it.stop, 0, n) : n;
-    length = stop > begin ? (stop - begin + step - 1) / step : 0;
-  } else {
-    begin = it.start ? clamp_to(*it.start, -1, n - 1) : n - 1;
-    stop = it.stop ? clamp_to(*it.stop, -1, n - 1) : -1;
-    length = begin > stop ? (begin - stop - step - 1) / -step : 0;
-  }
-}
-
-// How an index applies to a shape: per input axis, what it keeps (begin, step, length; an
-// integer keeps length 1 and drops the axis); the output shape with new axes.
-struct Indexing {
-  std::vector<Dim> begin, step, length;
-  Shape sliced, output;
-  bool identity = true;
-};
-
-Indexing plan_indexing(const std::vector<IndexItem>& items, const Shape& in) {
-  int used = 0, ellipses = 0;
-  for (const IndexItem& it : items) {
-    if (it.kind == IndexItem::Kind::kIndex || it.kind == IndexItem::Kind::kSlice) ++used;
-    if (it.kind == IndexItem::Kind::kEllipsis) ++ellipses;
-  }
-  if (ellipses > 1) throw ValueError("an index can only have a single ellipsis ('...')");
-  if (used > in.rank())
-    throw ValueError("too many indices for a tensor of rank " + std::to_string(in.rank()) + " (shape " + in.str() +
-                     ")");
-  Indexing r;
-  std::vector<Dim> out;
-  int axis = 0;
-  auto keep_whole = [&]() {
-    r.begin.push_back(0);
-    r.step.push_back(1);
-    r.length.push_back(in[axis]);
-    out.push_back(in[axis]);
-    ++axis;
-  };
-  for (const IndexItem& it : items) {
-    switch (it.kind) {
-      case IndexItem::Kind::kNewAxis:
-        out.push_back(1);
-        break;
-      case IndexItem::Kind::kEllipsis:
-        for (int k = 0; k < in.rank() - used; ++k) keep_whole();
-        break;
-      case IndexItem::Kind::kIndex: {
-        Dim n = in[axis];
-        int64_t i = it.index < 0 && n != None ? it.index + n : it.index;
-        if (n != None && (i < 0 || i >= n))
-          throw ValueError("index " + std::to_string(it.index) + " is out of bounds for axis " + std::to_string(axis) +
-                           " with size " + std::to_string(n));
-        r.begin.push_back(i);
-        r.step.push_back(1);
-        r.length.push_back(1);
-        r.identity = false;
-        ++axis;
-        break;
-      }
-      case IndexItem::Kind::kSlice: {
-        Dim n = in[axis], begin = 0, step = 1, length = None;
-        if (n != None) slice_bounds(it, n, begin, step, length);
-        r.identity = r.identity && n != None && begin == 0 && step == 1 && length == n;
-        r.begin.push_back(begin);
-        r.step.push_back(step);
-        r.length.push_back(length);
-        out.push_back(length);
-        ++axis;
-        break;
-      }
-    }
-  }
-  while (axis < in.rank()) keep_whole();
-  r.sliced = Shape(r.length);
-  r.output = Shape(out);
-  return r;
-}
-
-// Numpy's reshape target: one -1 takes what is left; unknown input sizes leave it unknown.
-Shape reshape_target(const Shape& in, const json& shape_arg) {
-  json s = plain(shape_arg);
-  if (s.is_number_integer()) s = json::array({s});
-  if (!s.is_array()) throw ValueError("the new shape must be a list of integers, got " + s.dump());
-  std::vector<Dim> dims;
-  int unknown = -1;
-  Dim known = 1;
-  for (const json& d : s) {
-    if (!d.is_number_integer()) throw ValueError("the new shape must be a list of integers, got " + s.dump());
-    Dim v = d.get<Dim>();
-    if (v == -1) {
-      if (unknown >= 0) throw ValueError("the new shape " + s.dump() + " has more than one -1");
-      unknown = static_cast<int>(dims.size());
-    } else if (v < 0) {
-      throw ValueError("the new shape " + s.dump() + " has a negative size");
-    } else {
-      known *= v;
-    }
-    dims.push_back(v);
-  }
-  if (!in.fully_defined()) {
-    if (unknown >= 0) dims[static_cast<size_t>(unknown)] = None;
-    return Shape(dims);
-  }
-  Dim total = in.num_elements();
-  if (unknown >= 0) {
-    if (known == 0 || total % known != 0)
-      throw ValueError("cannot reshape a tensor of shape " + in.str() + " into " + s.dump());
-    dims[static_cast<size_t>(unknown)] = total / known;
-  } else if (known != total) {
-    throw ValueError("cannot reshape a tensor of shape " + in.str() + " (" + std::to_string(total) + " values) into " +
-                     s.dump());
-  }
-  return Shape(dims);
 }
 
 std::string dtype_name(const json& d) {
@@ -839,21 +387,21 @@ class OperationImpl : public LayerImpl {
     for (int v : in) shapes.push_back(g.shape(v));
     Shape y = output_shape(shapes);
     auto x = [&] { return operand(roles_["x"]); };
+    using K = ops::MergeOp::Kind;
     switch (spec_.fn) {
       case Fn::kAdd:
-        return binary(g, in, shapes, y, ops::MergeOp::Kind::kAdd);
       case Fn::kSubtract:
-        return binary(g, in, shapes, y, ops::MergeOp::Kind::kSubtract);
       case Fn::kMultiply:
-        return binary(g, in, shapes, y, ops::MergeOp::Kind::kMultiply);
       case Fn::kDivide:
-        return binary(g, in, shapes, y, ops::MergeOp::Kind::kDivide);
       case Fn::kMaximum:
-        return binary(g, in, shapes, y, ops::MergeOp::Kind::kMaximum);
       case Fn::kMinimum:
-        return binary(g, in, shapes, y, ops::MergeOp::Kind::kMinimum);
-      case Fn::kPower:
-        return binary(g, in, shapes, y, ops::MergeOp::Kind::kPower);
+      case Fn::kPower: {
+        static const std::map<Fn, K> kinds = {{Fn::kAdd, K::kAdd},           {Fn::kSubtract, K::kSubtract},
+                                              {Fn::kMultiply, K::kMultiply}, {Fn::kDivide, K::kDivide},
+                                              {Fn::kMaximum, K::kMaximum},   {Fn::kMinimum, K::kMinimum},
+                                              {Fn::kPower, K::kPower}};
+        return binary(g, in, shapes, y, kinds.at(spec_.fn));
+      }
       case Fn::kMatmul:
         return matmul(g, in, shapes, y);
       case Fn::kReshape:
