@@ -58,6 +58,7 @@ KERAS_LAYER_FACTORY(up_sampling1d_from_config);
 KERAS_LAYER_FACTORY(up_sampling2d_from_config);
 // normalization
 KERAS_LAYER_FACTORY(batch_normalization_from_config);
+KERAS_LAYER_FACTORY(layer_normalization_from_config);
 // merging
 KERAS_LAYER_FACTORY(concatenate_from_config);
 KERAS_LAYER_FACTORY(add_from_config);

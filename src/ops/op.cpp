@@ -38,6 +38,8 @@ const char* kind_name(const Op& op) {
                                            "dropout",
                                            "batch_norm",
                                            "batch_norm_grad",
+                                           "layer_norm",
+                                           "layer_norm_grad",
                                            "slice",
                                            "reduce_to",
                                            "merge_grad",

@@ -319,6 +319,21 @@ struct BatchNormGradOp {
   BatchNormOp forward;
 };
 
+// Keras's LayerNormalization over rows of n values (the normalized axes moved last; ops/
+// layer_norm.h): y = (x - mean) * rsqrt(var + epsilon) * gamma + beta with each row's mean and
+// biased variance; `rms` (Keras 3.1's rms_scaling): y = x * rsqrt(var + epsilon) * gamma.
+// Weights: gamma (when `gamma`), beta (when `beta`), each [n].
+struct LayerNormOp {
+  Dim rows = 0, n = 0;
+  double epsilon = 1e-3;
+  bool gamma = true, beta = true, rms = false;
+};
+// Its gradients. Inputs: x, dy; weights: gamma (when the op has it). Outputs: dx, then dgamma
+// and dbeta as the op has them.
+struct LayerNormGradOp {
+  LayerNormOp forward;
+};
+
 // Rows of `width` values at `offset` within rows of `total`, `outer` rows: a ConcatOp input's
 // gradient, cut from the output's.
 struct SliceOp {
@@ -428,9 +443,9 @@ using OpAttrs =
                  GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp, CropOp, ResizeOp,
                  MaskOp, StateOp, UnaryOp, ReduceOp, StridedSliceOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp,
                  ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
-                 BatchNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp, PReluGradOp, GatherGradOp,
-                 L2NormalizeGradOp, ResizeGradOp, RecurrentOp, RecurrentGradOp, UnaryGradOp, ReduceGradOp,
-                 StridedSliceGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;
+                 BatchNormGradOp, LayerNormOp, LayerNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp,
+                 PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, RecurrentOp, RecurrentGradOp, UnaryGradOp,
+                 ReduceGradOp, StridedSliceGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;
 
 struct Op {
   OpAttrs attrs;

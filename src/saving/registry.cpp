@@ -73,6 +73,7 @@ std::map<std::string, LayerFactory>& table() {
       {"BatchNormalizationV1", layers::batch_normalization_from_config},
       {"BatchNormalizationV2", layers::batch_normalization_from_config},
       {"SyncBatchNormalization", layers::batch_normalization_from_config},
+      {"LayerNormalization", layers::layer_normalization_from_config},
       // reshaping
       {"Flatten", layers::flatten_from_config},
       {"Reshape", layers::reshape_from_config},

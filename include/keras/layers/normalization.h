@@ -1,5 +1,5 @@
 #pragma once
-// keras.layers normalization layers: BatchNormalization.
+// keras.layers normalization layers: BatchNormalization, LayerNormalization.
 #include <string>
 
 #include "keras/initializers.h"
@@ -27,5 +27,21 @@ struct BatchNormalizationOptions {
 // Weights, in order: gamma (if scale), beta (if center), moving_mean, moving_variance (the last
 // two non-trainable); each of shape (C,) with C the size of `axis`.
 Layer BatchNormalization(const BatchNormalizationOptions& options = {});
+
+struct LayerNormalizationOptions {
+  Axes axis = -1;  // the axes normalized together, per sample
+  double epsilon = 1e-3;
+  bool center = true;        // add beta
+  bool scale = true;         // multiply by gamma
+  bool rms_scaling = false;  // Keras 3.1: y = x / sqrt(var + epsilon) * gamma (no centring, no beta)
+  Initializer beta_initializer = "zeros";
+  Initializer gamma_initializer = "ones";
+  std::string name;
+};
+// Each sample's values over `axis` normalized by their own mean and (biased) variance: y = (x -
+// mean) / sqrt(var + epsilon) * gamma + beta, the same in training and inference. Weights, in
+// order: gamma (if scale or rms_scaling), beta (if center and not rms_scaling), of shape (the
+// input's sizes on `axis`, in its order).
+Layer LayerNormalization(const LayerNormalizationOptions& options = {});
 
 }  // namespace keras::layers

@@ -16,6 +16,7 @@
 #include "ops/broadcast.h"
 #include "ops/dropout.h"
 #include "ops/l2_normalize.h"
+#include "ops/layer_norm.h"
 #include "ops/numpy_ops.h"
 #include "ops/optimizer_update.h"
 #include "ops/rectifier.h"
@@ -266,6 +267,22 @@ FnOperator::Fn affine(const ops::Op& op, const ops::AffineOp& a) {
     const float* scale = scale_t->data();
     const float* shift = shift_t->data();
     for (Dim i = 0; i < a.size; ++i) out[0][i] = in[0][i] * scale[i % a.channels] + shift[i % a.channels];
+  };
+}
+
+FnOperator::Fn layer_norm(const ops::Op& op, const ops::LayerNormOp& a) {
+  const Tensor* gamma = a.gamma ? op.weights.at(0) : nullptr;
+  const Tensor* beta = a.beta ? op.weights.at(a.gamma ? 1 : 0) : nullptr;
+  return [a, gamma, beta](Inputs in, Outputs out) { ops::layer_norm(a, in[0], data_of(gamma), data_of(beta), out[0]); };
+}
+
+FnOperator::Fn layer_norm_grad(const ops::Op& op, const ops::LayerNormGradOp& g) {
+  const Tensor* gamma = g.forward.gamma ? op.weights.at(0) : nullptr;
+  return [a = g.forward, gamma](Inputs in, Outputs out) {
+    size_t k = 1;
+    float* dgamma = a.gamma ? out[k++] : nullptr;
+    float* dbeta = a.beta ? out[k++] : nullptr;
+    ops::layer_norm_grad(a, in[0], data_of(gamma), in[1], out[0], dgamma, dbeta);
   };
 }
 
@@ -671,6 +688,8 @@ class ReferenceBackend final : public Backend {
             return [a, x = op.outputs.at(0), y = op.inputs.at(0)](Inputs in, Outputs out) {
               ops::strided_slice_grad(a.forward, x, y, in[0], out[0]);
             };
+          if constexpr (std::is_same_v<T, ops::LayerNormOp>) return layer_norm(op, a);
+          if constexpr (std::is_same_v<T, ops::LayerNormGradOp>) return layer_norm_grad(op, a);
           if constexpr (std::is_same_v<T, ops::PadOp>) return pad(op, a);
           if constexpr (std::is_same_v<T, ops::CropOp>) return crop(op, a);
           if constexpr (std::is_same_v<T, ops::ResizeOp>)

@@ -105,6 +105,18 @@ OpGradients batch_norm(Lowering& g, const ops::Op& op, const ops::BatchNormOp& a
   return {{out[0]}, std::vector<ValueId>(out.begin() + 1, out.end())};
 }
 
+// dx, dgamma and dbeta of a LayerNormOp in one op.
+OpGradients layer_norm(Lowering& g, const ops::Op& op, const ops::LayerNormOp& a, ValueId x, ValueId dy) {
+  ops::Op back{.attrs = ops::LayerNormGradOp{a},
+               .inputs = {op.inputs[0], op.inputs[0]},
+               .outputs = {op.inputs[0]},
+               .layer = op.layer};
+  if (a.gamma) back.weights.push_back(op.weights[0]);
+  for (const Tensor* w : op.weights) back.outputs.push_back(w->shape());
+  std::vector<ValueId> out = g.emit(std::move(back), {x, dy});
+  return {{out[0]}, std::vector<ValueId>(out.begin() + 1, out.end())};
+}
+
 // Backpropagation through time in one op, from the forward's saved outputs (after y and the
 // final states).
 OpGradients recurrent(Lowering& g, const ops::Op& op, const ops::RecurrentOp& a, const std::vector<ValueId>& inputs,
@@ -182,7 +194,7 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs) ||
          std::holds_alternative<ops::MaskOp>(op.attrs) || std::holds_alternative<ops::StateOp>(op.attrs) ||
          std::holds_alternative<ops::UnaryOp>(op.attrs) || std::holds_alternative<ops::ReduceOp>(op.attrs) ||
-         std::holds_alternative<ops::StridedSliceOp>(op.attrs);
+         std::holds_alternative<ops::StridedSliceOp>(op.attrs) || std::holds_alternative<ops::LayerNormOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation, bool always) {
@@ -238,6 +250,7 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     return {{need[0] ? d[0] : -1}, {d[1]}};
   }
   if (const auto* n = std::get_if<ops::BatchNormOp>(&op.attrs)) return batch_norm(g, op, *n, inputs, outputs, dy);
+  if (const auto* ln = std::get_if<ops::LayerNormOp>(&op.attrs)) return layer_norm(g, op, *ln, inputs[0], dy[0]);
   if (const auto* rnn = std::get_if<ops::RecurrentOp>(&op.attrs))
     return recurrent(g, op, *rnn, inputs, outputs, dy, need);
   OpGradients r{std::vector<ValueId>(inputs.size(), -1), {}};
