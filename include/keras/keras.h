@@ -14,6 +14,8 @@
 #include "keras/layers/merging.h"
 #include "keras/layers/normalization.h"
 #include "keras/layers/pooling.h"
+#include "keras/layers/preprocessing.h"
+#include "keras/layers/regularization.h"
 #include "keras/layers/reshaping.h"
 #include "keras/layers/rnn.h"
 #include "keras/losses.h"

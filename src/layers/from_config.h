@@ -20,6 +20,7 @@ KERAS_LAYER_FACTORY(spatial_dropout2d_from_config);
 KERAS_LAYER_FACTORY(spatial_dropout3d_from_config);
 KERAS_LAYER_FACTORY(embedding_from_config);
 KERAS_LAYER_FACTORY(masking_from_config);
+KERAS_LAYER_FACTORY(identity_from_config);
 // activations
 KERAS_LAYER_FACTORY(relu_from_config);
 KERAS_LAYER_FACTORY(leaky_relu_from_config);
@@ -59,6 +60,15 @@ KERAS_LAYER_FACTORY(up_sampling2d_from_config);
 // normalization
 KERAS_LAYER_FACTORY(batch_normalization_from_config);
 KERAS_LAYER_FACTORY(layer_normalization_from_config);
+KERAS_LAYER_FACTORY(group_normalization_from_config);
+KERAS_LAYER_FACTORY(unit_normalization_from_config);
+// regularization
+KERAS_LAYER_FACTORY(gaussian_noise_from_config);
+KERAS_LAYER_FACTORY(gaussian_dropout_from_config);
+KERAS_LAYER_FACTORY(alpha_dropout_from_config);
+KERAS_LAYER_FACTORY(activity_regularization_from_config);
+// preprocessing
+KERAS_LAYER_FACTORY(rescaling_from_config);
 // merging
 KERAS_LAYER_FACTORY(concatenate_from_config);
 KERAS_LAYER_FACTORY(add_from_config);

@@ -1,5 +1,6 @@
 #include "ops/dropout.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -46,6 +47,55 @@ void scale_by_mask(float* y, const Shape& shape, const float* k, const Shape& ma
       m -= stride[u] * index[u];
       index[u] = 0;
     }
+  }
+}
+
+namespace {
+
+// n draws of N(mean, stddev), two per hash: Box-Muller on the hash's 32-bit halves.
+void draw_normal(uint64_t seed, double mean, double stddev, float* out, Dim n) {
+  constexpr double kTwoPi = 6.283185307179586;
+  for (Dim pair = 0; 2 * pair < n; ++pair) {
+    uint64_t bits = engine::mix_seed(seed, static_cast<uint64_t>(pair));
+    double u1 = (double(bits & 0xffffffffu) + 0.5) / 4294967296.0, u2 = (double(bits >> 32) + 0.5) / 4294967296.0;
+    double r = std::sqrt(-2.0 * std::log(u1));
+    out[2 * pair] = static_cast<float>(mean + stddev * r * std::cos(kTwoPi * u2));
+    if (2 * pair + 1 < n) out[2 * pair + 1] = static_cast<float>(mean + stddev * r * std::sin(kTwoPi * u2));
+  }
+}
+
+}  // namespace
+
+void apply_noise(const DropoutOp& a, uint64_t seed, const float* x, const Shape& shape, float* y, float* slope,
+                 float* noise) {
+  Dim n = shape.num_elements();
+  switch (a.kind) {
+    case DropoutOp::Kind::kGaussianNoise:
+      draw_normal(seed, 0.0, a.rate, y, n);
+      for (Dim i = 0; i < n; ++i) y[i] += x[i];
+      std::fill(slope, slope + n, 1.0f);
+      return;
+    case DropoutOp::Kind::kGaussianDropout:
+      draw_normal(seed, 1.0, std::sqrt(a.rate / (1.0 - a.rate)), slope, n);
+      for (Dim i = 0; i < n; ++i) y[i] = x[i] * slope[i];
+      return;
+    case DropoutOp::Kind::kAlphaDropout: {
+      // keras/src/layers/regularization/alpha_dropout.py: kept where uniform >= rate.
+      constexpr double kAlpha = 1.6732632423543772848170429916717, kScale = 1.0507009873554804934193349852946;
+      const double alpha_p = -kAlpha * kScale;
+      double a_ = std::pow((1 - a.rate) * (1 + a.rate * alpha_p * alpha_p), -0.5), b = -a_ * alpha_p * a.rate;
+      draw_dropout_mask(a.rate, seed, noise, a.noise.num_elements());  // 0 or 1/(1-rate): kept where nonzero
+      std::fill(slope, slope + n, 1.0f);
+      scale_by_mask(slope, shape, noise, a.noise);
+      for (Dim i = 0; i < n; ++i) {
+        bool kept = slope[i] != 0.0f;
+        y[i] = static_cast<float>(a_ * (kept ? x[i] : alpha_p) + b);
+        slope[i] = kept ? static_cast<float>(a_) : 0.0f;
+      }
+      return;
+    }
+    case DropoutOp::Kind::kDropout:
+      break;
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "keras/shape.h"
+#include "ops/op.h"
 
 namespace keras::ops {
 
@@ -18,5 +19,11 @@ void draw_dropout_mask_range(double rate, uint64_t seed, float* mask, Dim begin,
 // y[i] *= mask[...] over y's shape, the mask (of mask_shape, same rank, each axis 1 or y's)
 // broadcast along its size-1 axes.
 void scale_by_mask(float* y, const Shape& shape, const float* mask, const Shape& mask_shape);
+
+// The training call of GaussianNoise, GaussianDropout and AlphaDropout (DropoutOp's other
+// kinds) on x of `shape`: y, and dy/dx in `slope`; `noise` holds elements(a.noise) floats of
+// scratch. Gaussian draws are Box-Muller pairs from the same counter-based hash as the masks.
+void apply_noise(const DropoutOp& a, uint64_t seed, const float* x, const Shape& shape, float* y, float* slope,
+                 float* noise);
 
 }  // namespace keras::ops

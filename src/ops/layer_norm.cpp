@@ -20,6 +20,11 @@ RowStats stats(const LayerNormOp& a, const float* x) {
   return {mean, 1.0 / std::sqrt(var + a.epsilon)};
 }
 
+// The parameter of value i in row `row`.
+Dim param(const LayerNormOp& a, Dim row, Dim i) {
+  return a.param_width ? (row % a.param_groups) * a.param_width + i % a.param_width : i;
+}
+
 }  // namespace
 
 void layer_norm(const LayerNormOp& a, const float* x, const float* gamma, const float* beta, float* y) {
@@ -29,8 +34,9 @@ void layer_norm(const LayerNormOp& a, const float* x, const float* gamma, const 
     RowStats s = stats(a, xr);
     auto r = static_cast<float>(s.r), mean = static_cast<float>(s.mean);
     for (Dim i = 0; i < a.n; ++i) {
-      float inv = gamma ? r * gamma[i] : r;
-      yr[i] = a.rms ? xr[i] * inv : xr[i] * inv + ((beta ? beta[i] : 0.0f) - mean * inv);
+      Dim p = param(a, row, i);
+      float inv = gamma ? r * gamma[p] : r;
+      yr[i] = a.rms ? xr[i] * inv : xr[i] * inv + ((beta ? beta[p] : 0.0f) - mean * inv);
     }
   }
 }
@@ -39,24 +45,26 @@ void layer_norm(const LayerNormOp& a, const float* x, const float* gamma, const 
 // rms (y = x r g, r of the centred variance): dx = r g dy - r^3 (x - mean) / n * sum(dy g x).
 void layer_norm_grad(const LayerNormOp& a, const float* x, const float* gamma, const float* dy, float* dx,
                      float* dgamma, float* dbeta) {
-  if (dgamma) std::fill(dgamma, dgamma + a.n, 0.0f);
-  if (dbeta) std::fill(dbeta, dbeta + a.n, 0.0f);
+  Dim params = a.param_width ? a.param_groups * a.param_width : a.n;
+  if (dgamma) std::fill(dgamma, dgamma + params, 0.0f);
+  if (dbeta) std::fill(dbeta, dbeta + params, 0.0f);
   for (Dim row = 0; row < a.rows; ++row) {
     const float *xr = x + row * a.n, *dyr = dy + row * a.n;
     float* dxr = dx + row * a.n;
     RowStats s = stats(a, xr);
     double sum_d = 0, sum_dxh = 0;
     for (Dim i = 0; i < a.n; ++i) {
-      double g = gamma ? gamma[i] : 1.0, d = dyr[i] * g;
+      Dim p = param(a, row, i);
+      double g = gamma ? gamma[p] : 1.0, d = dyr[i] * g;
       double xh = a.rms ? xr[i] * s.r : (xr[i] - s.mean) * s.r;
       sum_d += d;
       sum_dxh += a.rms ? d * xr[i] : d * xh;
-      if (dgamma) dgamma[i] += static_cast<float>(dyr[i] * xh);
-      if (dbeta) dbeta[i] += dyr[i];
+      if (dgamma) dgamma[p] += static_cast<float>(dyr[i] * xh);
+      if (dbeta) dbeta[p] += dyr[i];
     }
     double n = double(a.n);
     for (Dim i = 0; i < a.n; ++i) {
-      double g = gamma ? gamma[i] : 1.0, d = dyr[i] * g, c = xr[i] - s.mean;
+      double g = gamma ? gamma[param(a, row, i)] : 1.0, d = dyr[i] * g, c = xr[i] - s.mean;
       dxr[i] = static_cast<float>(a.rms ? s.r * d - s.r * s.r * s.r * c / n * sum_dxh
                                         : s.r * (d - sum_d / n - c * s.r * sum_dxh / n));
     }

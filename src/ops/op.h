@@ -251,9 +251,11 @@ struct MatMulOp {
   Dim batch = 1;
 };
 
-// keras.ops.normalize (order 2) of x viewed as [outer, n, inner] along n (ops/l2_normalize.h).
+// keras.ops.normalize (order 2) of x viewed as [outer, n, inner] along n (ops/l2_normalize.h):
+// x * min(rsqrt(sum(x^2)), max_scale) (1/epsilon; UnitNormalization's is 1e6).
 struct L2NormalizeOp {
   Dim outer = 0, n = 0, inner = 0;
+  double max_scale = 1e7;
 };
 
 // db[c] = sum over rows of dz[r, c]: a bias's gradient.
@@ -291,9 +293,14 @@ struct GlobalPoolGradOp {
 // Inverted dropout in a training step: y = x * mask, the mask (of the noise shape, broadcast
 // over x) drawn by ops::draw_dropout_mask from the step's seed (RunContext::seed), mixed with
 // `seed` when the layer has one of its own, else with the layer's name (engine::layer_seed),
-// as the Dropout layers' own call. Outputs: y, and the mask broadcast to x's shape (what the
-// gradient multiplies).
+// as the Dropout layers' own call. Outputs: y, and dy/dx (the mask broadcast to x's shape: what
+// the gradient multiplies). The other noise layers' training calls (ops/dropout.h apply_noise):
+// kGaussianNoise y = x + N(0, rate) (rate: the stddev), kGaussianDropout y = x * N(1,
+// sqrt(rate / (1 - rate))), kAlphaDropout y = a * (x * kept + alpha' * (1 - kept)) + b with kept
+// drawn over the noise shape (Keras's AlphaDropout).
 struct DropoutOp {
+  enum class Kind { kDropout, kGaussianNoise, kGaussianDropout, kAlphaDropout };
+  Kind kind = Kind::kDropout;
   double rate = 0;
   Shape noise;
   std::optional<uint64_t> seed;
@@ -322,11 +329,15 @@ struct BatchNormGradOp {
 // Keras's LayerNormalization over rows of n values (the normalized axes moved last; ops/
 // layer_norm.h): y = (x - mean) * rsqrt(var + epsilon) * gamma + beta with each row's mean and
 // biased variance; `rms` (Keras 3.1's rms_scaling): y = x * rsqrt(var + epsilon) * gamma.
-// Weights: gamma (when `gamma`), beta (when `beta`), each [n].
+// Weights: gamma (when `gamma`), beta (when `beta`), each [n]; with `param_width` (Keras's
+// GroupNormalization, rows = (sample, group), values = (spatial, channel in group)), each of
+// [param_groups * param_width] instead, value i of row r taking parameter (r % param_groups) *
+// param_width + i % param_width.
 struct LayerNormOp {
   Dim rows = 0, n = 0;
   double epsilon = 1e-3;
   bool gamma = true, beta = true, rms = false;
+  Dim param_groups = 1, param_width = 0;
 };
 // Its gradients. Inputs: x, dy; weights: gamma (when the op has it). Outputs: dx, then dgamma
 // and dbeta as the op has them.

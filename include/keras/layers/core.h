@@ -77,4 +77,7 @@ struct MaskingOptions {
 Layer Masking(const MaskingOptions& options);
 Layer Masking(double mask_value = 0.0);
 
+// Keras's Identity: its input, unchanged (masks too).
+Layer Identity(const std::string& name = "");
+
 }  // namespace keras::layers

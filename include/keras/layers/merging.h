@@ -32,7 +32,7 @@ Layer Maximum(const MergeOptions& options = {});
 Layer Minimum(const MergeOptions& options = {});
 
 struct DotOptions {
-  Axes axes = -1;  // one axis for both inputs, or {axis of input 0, axis of input 1}
+  Axes axes = -1;          // one axis for both inputs, or {axis of input 0, axis of input 1}
   bool normalize = false;  // L2-normalise along the axes first (cosine proximity)
   std::string name;
 };

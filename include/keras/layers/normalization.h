@@ -1,5 +1,6 @@
 #pragma once
-// keras.layers normalization layers: BatchNormalization, LayerNormalization.
+// keras.layers normalization layers: BatchNormalization, LayerNormalization,
+// GroupNormalization, UnitNormalization.
 #include <string>
 
 #include "keras/initializers.h"
@@ -43,5 +44,27 @@ struct LayerNormalizationOptions {
 // order: gamma (if scale or rms_scaling), beta (if center and not rms_scaling), of shape (the
 // input's sizes on `axis`, in its order).
 Layer LayerNormalization(const LayerNormalizationOptions& options = {});
+
+struct GroupNormalizationOptions {
+  Dim groups = 32;  // -1: one group per channel
+  int axis = -1;    // the channel axis
+  double epsilon = 1e-3;
+  bool center = true;
+  bool scale = true;
+  Initializer beta_initializer = "zeros";
+  Initializer gamma_initializer = "ones";
+  std::string name;
+};
+// The channels split into `groups`; each sample's values of one group (every other axis but the
+// batch) normalized by their mean and biased variance, then y = xh * gamma + beta per channel.
+// Weights: gamma (if scale), beta (if center), of shape (channels,).
+Layer GroupNormalization(const GroupNormalizationOptions& options = {});
+
+struct UnitNormalizationOptions {
+  Axes axis = -1;
+  std::string name;
+};
+// x / sqrt(max(sum(x^2) over `axis`, 1e-12)): each sample's vectors along `axis` scaled to norm 1.
+Layer UnitNormalization(const UnitNormalizationOptions& options = {});
 
 }  // namespace keras::layers

@@ -261,7 +261,8 @@ class BatchNormOperator final : public Operator {
 bool supports_elementwise(const ops::Op& op) {
   if (const auto* m = std::get_if<ops::MergeOp>(&op.attrs))
     return m->kind == ops::MergeOp::Kind::kAdd || m->kind == ops::MergeOp::Kind::kMultiply;
-  if (std::holds_alternative<ops::DropoutOp>(op.attrs)) return std::get<ops::DropoutOp>(op.attrs).noise == op.inputs[0];
+  if (const auto* d = std::get_if<ops::DropoutOp>(&op.attrs))  // the other noise kinds: the reference backend's
+    return d->kind == ops::DropoutOp::Kind::kDropout && d->noise == op.inputs[0];
   if (const auto* g = std::get_if<ops::GlobalPoolOp>(&op.attrs); g && g->masked) return false;
   return std::holds_alternative<ops::ActivationOp>(op.attrs) || std::holds_alternative<ops::RectifierOp>(op.attrs) ||
          std::holds_alternative<ops::AffineOp>(op.attrs) || std::holds_alternative<ops::GlobalPoolOp>(op.attrs) ||

@@ -472,6 +472,8 @@ class DropoutOperator final : public Operator {
   void run(Inputs in, Outputs out, void* workspace, const RunContext& ctx) const override {
     uint64_t seed = a_.seed ? engine::mix_seed(*a_.seed, ctx.seed) : engine::layer_seed(ctx.seed, layer_);
     auto* mask = static_cast<float*>(workspace);
+    if (a_.kind != ops::DropoutOp::Kind::kDropout)
+      return ops::apply_noise(a_, seed, in[0], shape_, out[0], out[1], mask);
     ops::draw_dropout_mask(a_.rate, seed, mask, elements(a_.noise));
     Dim n = elements(shape_);
     std::copy(in[0], in[0] + n, out[0]);
@@ -641,10 +643,11 @@ class ReferenceBackend final : public Backend {
           if constexpr (std::is_same_v<T, ops::GatherOp>) return gather(op, a);
           if constexpr (std::is_same_v<T, ops::GatherGradOp>) return gather_grad(op, a);
           if constexpr (std::is_same_v<T, ops::L2NormalizeOp>)
-            return [a](Inputs in, Outputs out) { ops::l2_normalize(in[0], out[0], a.outer, a.n, a.inner); };
+            return
+                [a](Inputs in, Outputs out) { ops::l2_normalize(in[0], out[0], a.outer, a.n, a.inner, a.max_scale); };
           if constexpr (std::is_same_v<T, ops::L2NormalizeGradOp>)
             return [f = a.forward](Inputs in, Outputs out) {
-              ops::l2_normalize_grad(in[0], in[1], out[0], f.outer, f.n, f.inner);
+              ops::l2_normalize_grad(in[0], in[1], out[0], f.outer, f.n, f.inner, f.max_scale);
             };
           if constexpr (std::is_same_v<T, ops::PReluOp>) return prelu(op);
           if constexpr (std::is_same_v<T, ops::PReluGradOp>) return prelu_grad(op);

@@ -42,6 +42,19 @@ ValueId move_axes_back(Lowering& g, ValueId v, const std::vector<int>& perm, con
   return std::is_sorted(perm.begin(), perm.end()) ? v : transpose(g, v, inverse_permutation(perm), layer);
 }
 
+ValueId broadcast_to(Lowering& g, ValueId v, const Shape& from, const Shape& to, const std::string& layer) {
+  std::vector<Dim> d(static_cast<size_t>(to.rank() - from.rank()), 1);
+  d.insert(d.end(), from.begin(), from.end());
+  v = g.view(v, Shape(d));
+  return Shape(d) == to ? v : emit1(g, ops::BroadcastOp{}, {v}, to, {}, layer);
+}
+
+ValueId broadcast_constant(Lowering& g, const Tensor& c, const Shape& shape, const Shape& to,
+                           const std::string& layer) {
+  ValueId v = emit1(g, ops::StateOp{ops::StateOp::Mode::kRead}, {}, c.shape(), {&c}, layer);
+  return broadcast_to(g, v, shape, to, layer);
+}
+
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer) {
   int rank = g.shape(v).rank();
   std::vector<int> perm{0};

@@ -75,6 +75,13 @@ ValueId move_axes_last(Lowering& g, ValueId v, const std::vector<bool>& moved, s
                        const std::string& layer);
 ValueId move_axes_back(Lowering& g, ValueId v, const std::vector<int>& perm, const std::string& layer);
 
+// v, whose logical shape is `from` (numpy's: a scalar's is ()), with numpy's broadcasting to
+// `to`: aligned on the right, size-1 axes repeated (a view, then a BroadcastOp if needed).
+ValueId broadcast_to(Lowering& g, ValueId v, const Shape& from, const Shape& to, const std::string& layer);
+// A constant the layer owns (it outlives the plans) as a value (a StateOp read: never
+// differentiated), of logical shape `shape`, broadcast to `to`.
+ValueId broadcast_constant(Lowering& g, const Tensor& c, const Shape& shape, const Shape& to, const std::string& layer);
+
 // Shared lowerings of layout moves: (N, C, d...) <-> (N, d..., C) as transpose ops.
 ValueId to_channels_last(Lowering& g, ValueId v, const std::string& layer);
 ValueId to_channels_first(Lowering& g, ValueId v, const std::string& layer);

@@ -110,7 +110,8 @@ TEST(BatchNormalizationTraining, TwoStepsOfMovingStatisticsFollowTheMomentumForm
 TEST(BatchNormalizationTraining, ModelRoutesStateUpdatesToItsLayers) {
   auto in = Input({2});
   auto bn = layers::BatchNormalization({.momentum = 0.5});
-  Model model(in, bn(layers::Dense({.units = 2, .use_bias = false, .kernel_initializer = Initializer("identity")})(in)));
+  Model model(in,
+              bn(layers::Dense({.units = 2, .use_bias = false, .kernel_initializer = Initializer("identity")})(in)));
   SavedState saved;
   model->call({Tensor(Shape{2, 2}, {1, 2, 3, 6})}, {.training = true, .saved = &saved});
   model->apply_state_updates(saved);

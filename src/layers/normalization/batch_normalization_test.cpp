@@ -91,10 +91,14 @@ TEST(BatchNormalization, Keras2BuiltAxisListAndKeras1Config) {
   Layer k2 = layers::batch_normalization_from_config({{"axis", {3}}, {"name", "bn2"}}, {});
   k2->build({Shape{None, 2, 2, 5}});
   EXPECT_EQ(k2.get_weights()[0].shape(), (Shape{5}));
-  Layer k1 = layers::batch_normalization_from_config(
-      {{"name", "bn1"}, {"mode", 0}, {"axis", -1}, {"epsilon", 0.001}, {"momentum", 0.99}, {"gamma_init", "one"},
-       {"beta_init", "zero"}},
-      {});
+  Layer k1 = layers::batch_normalization_from_config({{"name", "bn1"},
+                                                      {"mode", 0},
+                                                      {"axis", -1},
+                                                      {"epsilon", 0.001},
+                                                      {"momentum", 0.99},
+                                                      {"gamma_init", "one"},
+                                                      {"beta_init", "zero"}},
+                                                     {});
   k1->build({Shape{None, 3}});
   EXPECT_EQ(k1.get_weights().size(), 4u);
   EXPECT_THROW(layers::batch_normalization_from_config({{"mode", 2}}, {}), ValueError);
@@ -113,7 +117,9 @@ TEST(BatchNormalization, ConfigUsesKeras3Spelling) {
 TEST(BatchNormalization, InputSpecErrors) {
   Layer bn = layers::BatchNormalization({.name = "bn"});
   bn->build({Shape{None, 3}});
-  EXPECT_EQ(testing::value_error_of([&] { bn->compute_output_shape({Shape{None, 4}}); }),
+  EXPECT_EQ(testing::value_error_of([&] {
+              bn->compute_output_shape({Shape{None, 4}});
+            }),
             "Input 0 of layer \"bn\" is incompatible with the layer: expected axis -1 of input shape to have value 3, "
             "but received input with shape (None, 4)");
   EXPECT_THROW(bn->compute_output_shape({Shape{None, 2, 3}}), ValueError);

@@ -374,14 +374,6 @@ class OperationImpl : public LayerImpl {
     return graph::emit1(g, ops::StateOp{ops::StateOp::Mode::kRead}, {}, c.shape(), {&c}, name());
   }
 
-  // v (of logical shape `from`) with numpy's broadcasting to `to`.
-  int broadcast_to(graph::Lowering& g, int v, const Shape& from, const Shape& to) const {
-    std::vector<Dim> d(static_cast<size_t>(to.rank() - from.rank()), 1);
-    d.insert(d.end(), from.begin(), from.end());
-    v = g.view(v, Shape(d));
-    return Shape(d) == to ? v : graph::emit1(g, ops::BroadcastOp{}, {v}, to, {}, name());
-  }
-
   int emit(graph::Lowering& g, const std::vector<int>& in) const {
     std::vector<Shape> shapes;
     for (int v : in) shapes.push_back(g.shape(v));
@@ -449,8 +441,8 @@ class OperationImpl : public LayerImpl {
   int binary(graph::Lowering& g, const std::vector<int>& in, const std::vector<Shape>& shapes, const Shape& y,
              ops::MergeOp::Kind kind) const {
     Operand a = operand(roles_["x"]), b = operand(roles_["y"]);
-    int va = broadcast_to(g, value_of(g, in, a), shape_of(a, shapes), y);
-    int vb = broadcast_to(g, value_of(g, in, b), shape_of(b, shapes), y);
+    int va = graph::broadcast_to(g, value_of(g, in, a), shape_of(a, shapes), y, name());
+    int vb = graph::broadcast_to(g, value_of(g, in, b), shape_of(b, shapes), y, name());
     Shape flat{y.num_elements()};
     return g.view(
         graph::emit1(g, ops::MergeOp{kind, y.num_elements()}, {g.view(va, flat), g.view(vb, flat)}, flat, {}, name()),
@@ -487,8 +479,8 @@ class OperationImpl : public LayerImpl {
       std::vector<Dim> da = batch.dims(), db = batch.dims();
       da.insert(da.end(), {m, k});
       db.insert(db.end(), {k, n});
-      a = broadcast_to(g, a, sa, Shape(da));
-      b = broadcast_to(g, b, sb, Shape(db));
+      a = graph::broadcast_to(g, a, sa, Shape(da), name());
+      b = graph::broadcast_to(g, b, sb, Shape(db), name());
       Dim count = batch.num_elements();
       c = graph::emit1(g, ops::MatMulOp{.m = m, .n = n, .k = k, .batch = count},
                        {g.view(a, Shape{count * m, k}), g.view(b, Shape{count * k, n})}, Shape{count * m, n}, {},
