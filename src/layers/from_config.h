@@ -69,6 +69,7 @@ KERAS_LAYER_FACTORY(alpha_dropout_from_config);
 KERAS_LAYER_FACTORY(activity_regularization_from_config);
 // preprocessing
 KERAS_LAYER_FACTORY(rescaling_from_config);
+KERAS_LAYER_FACTORY(normalization_from_config);
 // merging
 KERAS_LAYER_FACTORY(concatenate_from_config);
 KERAS_LAYER_FACTORY(add_from_config);

@@ -122,4 +122,33 @@ void strided_slice_grad(const StridedSliceOp& a, const Shape& in, const Shape& o
   each_slice_index(a, in, out, [&](Dim src, Dim o) { dx[src] += dy[o]; });
 }
 
+void moments(const float* x, const Shape& shape, const std::vector<bool>& keep, std::vector<double>& mean,
+             std::vector<double>& var) {
+  Dim kept = 1;
+  for (int d = 0; d < shape.rank(); ++d)
+    if (keep[size_t(d)]) kept *= shape[d];
+  Dim total = shape.num_elements(), count = kept ? total / kept : 0;
+  mean.assign(size_t(kept), 0.0);
+  var.assign(size_t(kept), 0.0);
+  // The kept position of each flat index, from its multi-index.
+  std::vector<Dim> at(static_cast<size_t>(shape.rank()), 0), position(static_cast<size_t>(total));
+  for (Dim i = 0; i < total; ++i) {
+    Dim p = 0;
+    for (int d = 0; d < shape.rank(); ++d)
+      if (keep[size_t(d)]) p = p * shape[d] + at[size_t(d)];
+    position[size_t(i)] = p;
+    for (int d = shape.rank() - 1; d >= 0; --d) {
+      if (++at[size_t(d)] < shape[d]) break;
+      at[size_t(d)] = 0;
+    }
+  }
+  for (Dim i = 0; i < total; ++i) mean[size_t(position[size_t(i)])] += x[i];
+  for (double& m : mean) m /= double(count);
+  for (Dim i = 0; i < total; ++i) {
+    double c = x[i] - mean[size_t(position[size_t(i)])];
+    var[size_t(position[size_t(i)])] += c * c;
+  }
+  for (double& v : var) v /= double(count);
+}
+
 }  // namespace keras::ops

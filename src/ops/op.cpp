@@ -24,6 +24,7 @@ const char* kind_name(const Op& op) {
                                            "resize",
                                            "mask",
                                            "state",
+                                           "variable",
                                            "unary",
                                            "reduce",
                                            "strided_slice",

@@ -208,6 +208,10 @@ struct StateOp {
   Mode mode = Mode::kRead;
 };
 
+// A layer's variable (its one weight) as a value, for layers whose arithmetic on it is made of
+// other ops (Normalization's statistics). Its gradient is the output's: the weight's gradient.
+struct VariableOp {};
+
 // keras.ops' elementwise math on every value (ops/numpy_ops.h): exp, log, sqrt, square,
 // absolute, negative, and clip to [lo, hi].
 struct UnaryOp {
@@ -452,8 +456,8 @@ struct LayerGradOp {
 using OpAttrs =
     std::variant<DenseOp, Conv2DOp, Conv2DTransposeOp, Pool2DOp, GlobalPoolOp, ActivationOp, RectifierOp, PReluOp,
                  GatherOp, AffineOp, MergeOp, BroadcastOp, ConcatOp, TransposeOp, ReverseOp, PadOp, CropOp, ResizeOp,
-                 MaskOp, StateOp, UnaryOp, ReduceOp, StridedSliceOp, LayerCallOp, MatMulOp, L2NormalizeOp, BiasGradOp,
-                 ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
+                 MaskOp, StateOp, VariableOp, UnaryOp, ReduceOp, StridedSliceOp, LayerCallOp, MatMulOp, L2NormalizeOp,
+                 BiasGradOp, ActivationGradOp, Conv2DGradOp, Pool2DGradOp, GlobalPoolGradOp, DropoutOp, BatchNormOp,
                  BatchNormGradOp, LayerNormOp, LayerNormGradOp, SliceOp, ReduceToOp, MergeGradOp, RectifierGradOp,
                  PReluGradOp, GatherGradOp, L2NormalizeGradOp, ResizeGradOp, RecurrentOp, RecurrentGradOp, UnaryGradOp,
                  ReduceGradOp, StridedSliceGradOp, UpdateOp, LayerTrainOp, LayerGradOp>;

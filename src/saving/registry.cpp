@@ -81,6 +81,7 @@ std::map<std::string, LayerFactory>& table() {
       {"AlphaDropout", layers::alpha_dropout_from_config},
       {"ActivityRegularization", layers::activity_regularization_from_config},
       {"Rescaling", layers::rescaling_from_config},
+      {"Normalization", layers::normalization_from_config},
       {"Identity", layers::identity_from_config},
       // reshaping
       {"Flatten", layers::flatten_from_config},

@@ -675,6 +675,8 @@ class ReferenceBackend final : public Backend {
               else
                 std::copy(in[0], in[0] + state->size(), data);
             };
+          if constexpr (std::is_same_v<T, ops::VariableOp>)
+            return [w = op.weights.at(0)](Inputs, Outputs out) { std::copy(w->data(), w->data() + w->size(), out[0]); };
           if constexpr (std::is_same_v<T, ops::UnaryOp>)
             return [a](Inputs in, Outputs out) { ops::unary(a, in[0], out[0]); };
           if constexpr (std::is_same_v<T, ops::UnaryGradOp>)

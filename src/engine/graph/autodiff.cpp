@@ -194,7 +194,8 @@ bool differentiable(const ops::Op& op) {
          std::holds_alternative<ops::RecurrentOp>(op.attrs) || std::holds_alternative<ops::LayerTrainOp>(op.attrs) ||
          std::holds_alternative<ops::MaskOp>(op.attrs) || std::holds_alternative<ops::StateOp>(op.attrs) ||
          std::holds_alternative<ops::UnaryOp>(op.attrs) || std::holds_alternative<ops::ReduceOp>(op.attrs) ||
-         std::holds_alternative<ops::StridedSliceOp>(op.attrs) || std::holds_alternative<ops::LayerNormOp>(op.attrs);
+         std::holds_alternative<ops::StridedSliceOp>(op.attrs) || std::holds_alternative<ops::LayerNormOp>(op.attrs) ||
+         std::holds_alternative<ops::VariableOp>(op.attrs);
 }
 
 bool split_activation(const ops::Op& op, ops::Op& product, ops::Op& activation, bool always) {
@@ -249,6 +250,7 @@ OpGradients emit_gradients(Lowering& g, const ops::Op& op, const std::vector<Val
     std::vector<ValueId> d = g.emit(std::move(back), {inputs[0], dy[0]});
     return {{need[0] ? d[0] : -1}, {d[1]}};
   }
+  if (std::holds_alternative<ops::VariableOp>(op.attrs)) return {{}, {dy[0]}};
   if (const auto* n = std::get_if<ops::BatchNormOp>(&op.attrs)) return batch_norm(g, op, *n, inputs, outputs, dy);
   if (const auto* ln = std::get_if<ops::LayerNormOp>(&op.attrs)) return layer_norm(g, op, *ln, inputs[0], dy[0]);
   if (const auto* rnn = std::get_if<ops::RecurrentOp>(&op.attrs))

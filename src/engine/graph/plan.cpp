@@ -581,9 +581,13 @@ void Plan::build_backward(PlanBuilder& b, const std::vector<const Variable*>& va
     while (at(v).parent >= 0) v = at(v).parent;
     return bool(requires_grad[static_cast<size_t>(v)]);
   };
+  const std::set<const Variable*> differentiated(variables.begin(), variables.end());
   for (const Step& s : steps_) {
     const auto* t = std::get_if<ops::LayerTrainOp>(&s.op.attrs);
     bool r = !s.op.weights.empty() || (t && !std::as_const(*t->layer).variables().empty());
+    // A variable read as a value needs a gradient only when the plan differentiates it.
+    if (std::holds_alternative<ops::VariableOp>(s.op.attrs))
+      r = differentiated.count(b.variable_of(s.op.weights[0])) > 0;
     for (int v : s.inputs) r = r || needs_grad(v);
     // Masks and RNN states have no gradient.
     if (std::holds_alternative<ops::MaskOp>(s.op.attrs) || std::holds_alternative<ops::StateOp>(s.op.attrs)) r = false;
