@@ -4,27 +4,18 @@
 #include "engine/graph/lowering.h"
 #include "keras/layers/normalization.h"
 #include "layers/from_config.h"
+#include "layers/ops_layer.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
 
 namespace {
 
-class GroupNormalizationImpl : public LayerImpl {
+class GroupNormalizationImpl : public SameShapeLayerImpl {
  public:
   explicit GroupNormalizationImpl(const GroupNormalizationOptions& o)
-      : LayerImpl(o.name, "group_normalization"), options_(o) {}
+      : SameShapeLayerImpl(o.name, "group_normalization"), options_(o) {}
   std::string class_name() const override { return "GroupNormalization"; }
-  bool supports_masking() const override { return true; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
-    expect_inputs(in, 1);
-    channel_axis(in[0]);
-    return in;
-  }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    return call_ops(inputs, ctx);
-  }
-  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
 
   // Described once, as ops: channels moved last, then [N, spatial, G, C/G] transposed to [N, G,
   // spatial, C/G] so that each (sample, group) is one row of a LayerNormOp whose parameters
@@ -70,6 +61,7 @@ class GroupNormalizationImpl : public LayerImpl {
   }
 
  protected:
+  void check_input(const Shape& s) const override { channel_axis(s); }
   // Keras's build: groups=-1 means one per channel; the channels must split evenly.
   void build_weights(const std::vector<Shape>& in) override {
     expect_inputs(in, 1);

@@ -5,35 +5,24 @@
 #include "engine/graph/lowering.h"
 #include "keras/layers/normalization.h"
 #include "layers/from_config.h"
+#include "layers/ops_layer.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
 
 namespace {
 
-class LayerNormalizationImpl : public LayerImpl {
+class LayerNormalizationImpl : public SameShapeLayerImpl {
  public:
   explicit LayerNormalizationImpl(const LayerNormalizationOptions& o)
-      : LayerImpl(o.name, "layer_normalization"), options_(o) {
+      : SameShapeLayerImpl(o.name, "layer_normalization"), options_(o) {
     if (o.axis.size() == 0) throw ValueError("LayerNormalization needs at least one axis; received axis=[]");
   }
   std::string class_name() const override { return "LayerNormalization"; }
-  bool supports_masking() const override { return true; }
-
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
-    expect_inputs(in, 1);
-    normalized_axes(in[0]);
-    return in;
-  }
 
   // Described once, as ops: the normalized axes moved last in ascending order (a transpose unless
   // they are already; Keras reshapes gamma and beta onto them the same way), then one
   // LayerNormOp over rows of their size.
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    return call_ops(inputs, ctx);
-  }
-  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
-
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     const Shape s = g.shape(in.at(0));
     std::vector<bool> normalized(static_cast<size_t>(s.rank()), false);
@@ -75,6 +64,7 @@ class LayerNormalizationImpl : public LayerImpl {
   }
 
  protected:
+  void check_input(const Shape& s) const override { normalized_axes(s); }
   void build_weights(const std::vector<Shape>& in) override {
     expect_inputs(in, 1);
     std::vector<int> axes = normalized_axes(in[0]);

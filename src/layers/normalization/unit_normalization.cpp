@@ -7,29 +7,20 @@
 #include "engine/graph/lowering.h"
 #include "keras/layers/normalization.h"
 #include "layers/from_config.h"
+#include "layers/ops_layer.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
 
 namespace {
 
-class UnitNormalizationImpl : public LayerImpl {
+class UnitNormalizationImpl : public SameShapeLayerImpl {
  public:
   explicit UnitNormalizationImpl(const UnitNormalizationOptions& o)
-      : LayerImpl(o.name, "unit_normalization"), options_(o) {
+      : SameShapeLayerImpl(o.name, "unit_normalization"), options_(o) {
     if (o.axis.size() == 0) throw ValueError("UnitNormalization needs at least one axis; received axis=[]");
   }
   std::string class_name() const override { return "UnitNormalization"; }
-  bool supports_masking() const override { return true; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
-    expect_inputs(in, 1);
-    normalized(in[0]);
-    return in;
-  }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    return call_ops(inputs, ctx);
-  }
-  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     const Shape s = g.shape(in.at(0));
     std::vector<bool> axes = normalized(s);
@@ -51,6 +42,9 @@ class UnitNormalizationImpl : public LayerImpl {
     c["axis"] = a.size() == 1 ? nlohmann::json(a[0]) : nlohmann::json(a);
     return c;
   }
+
+ protected:
+  void check_input(const Shape& s) const override { normalized(s); }
 
  private:
   std::vector<bool> normalized(const Shape& s) const {

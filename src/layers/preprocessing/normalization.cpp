@@ -7,6 +7,7 @@
 #include "engine/graph/lowering.h"
 #include "keras/layers/preprocessing.h"
 #include "layers/from_config.h"
+#include "layers/ops_layer.h"
 #include "ops/numpy_ops.h"
 #include "saving/config_utils.h"
 
@@ -16,26 +17,16 @@ namespace {
 
 constexpr float kEpsilon = 1e-7f;  // keras.backend.epsilon()
 
-class NormalizationImpl : public LayerImpl {
+class NormalizationImpl : public SameShapeLayerImpl {
  public:
   explicit NormalizationImpl(const NormalizationOptions& o)
-      : LayerImpl(o.name, "normalization"), options_(o), epsilon_(Shape{1}, std::vector<float>{kEpsilon}) {
+      : SameShapeLayerImpl(o.name, "normalization"), options_(o), epsilon_(Shape{1}, std::vector<float>{kEpsilon}) {
     if (o.mean.empty() != o.variance.empty())
       throw ValueError("When setting values directly, both `mean` and `variance` must be set. Received: mean=" +
                        std::string(o.mean.empty() ? "None" : "[...]") +
                        " and variance=" + (o.variance.empty() ? "None" : "[...]"));
   }
   std::string class_name() const override { return "Normalization"; }
-  bool supports_masking() const override { return true; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
-    expect_inputs(in, 1);
-    kept_axes(in[0]);
-    return in;
-  }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    return call_ops(inputs, ctx);
-  }
-  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
 
   // Described once, as ops on the statistics' own shape (sqrt, max with epsilon), broadcast onto
   // the input, then subtract and divide (invert: multiply and add). The statistics are read when
@@ -108,6 +99,7 @@ class NormalizationImpl : public LayerImpl {
   }
 
  protected:
+  void check_input(const Shape& s) const override { kept_axes(s); }
   void build_weights(const std::vector<Shape>& in) override {
     expect_inputs(in, 1);
     std::vector<bool> keep = kept_axes(in[0]);

@@ -5,6 +5,7 @@
 #include "engine/graph/lowering.h"
 #include "keras/layers/preprocessing.h"
 #include "layers/from_config.h"
+#include "layers/ops_layer.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
@@ -14,10 +15,10 @@ namespace {
 // A scalar's logical shape is (), a list's (n,).
 Shape logical_shape(const std::vector<float>& v, bool scalar) { return scalar ? Shape{} : Shape{Dim(v.size())}; }
 
-class RescalingImpl : public LayerImpl {
+class RescalingImpl : public SameShapeLayerImpl {
  public:
   RescalingImpl(const RescalingOptions& o, bool scalar_scale, bool scalar_offset)
-      : LayerImpl(o.name, "rescaling"),
+      : SameShapeLayerImpl(o.name, "rescaling"),
         scale_(Shape{Dim(o.scale.size())}, o.scale),
         offset_(Shape{Dim(o.offset.size())}, o.offset),
         scale_shape_(logical_shape(o.scale, scalar_scale)),
@@ -25,22 +26,9 @@ class RescalingImpl : public LayerImpl {
     if (o.scale.empty() || o.offset.empty()) throw ValueError("Rescaling needs a scale and an offset");
   }
   std::string class_name() const override { return "Rescaling"; }
-  bool supports_masking() const override { return true; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
-    expect_inputs(in, 1);
-    for (const Shape* c : {&scale_shape_, &offset_shape_})
-      if (c->rank() == 1 && (in[0].rank() == 0 || (in[0][-1] >= 0 && in[0][-1] != (*c)[0] && (*c)[0] != 1)))
-        fail("a scale or offset of " + std::to_string((*c)[0]) + " values does not broadcast to an input of shape " +
-             in[0].str());
-    return in;
-  }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext& ctx) const override {
-    return call_ops(inputs, ctx);
-  }
-  Gradients backward(const BackwardArgs& a) const override { return backward_ops(a); }
   bool lower(graph::Lowering& g, const std::vector<int>& in, std::vector<int>& out) const override {
     const Shape s = g.shape(in.at(0));
-    compute_output_shape({s});
+    check_input(s);
     Shape flat{s.num_elements()};
     auto merge = [&](ops::MergeOp::Kind kind, int x, const Tensor& c, const Shape& c_shape) {
       int k = graph::broadcast_constant(g, c, c_shape, s, name());
@@ -61,6 +49,14 @@ class RescalingImpl : public LayerImpl {
     c["scale"] = value(scale_, scale_shape_);
     c["offset"] = value(offset_, offset_shape_);
     return c;
+  }
+
+ protected:
+  void check_input(const Shape& s) const override {
+    for (const Shape* c : {&scale_shape_, &offset_shape_})
+      if (c->rank() == 1 && (s.rank() == 0 || (s[-1] >= 0 && s[-1] != (*c)[0] && (*c)[0] != 1)))
+        fail("a scale or offset of " + std::to_string((*c)[0]) + " values does not broadcast to an input of shape " +
+             s.str());
   }
 
  private:
