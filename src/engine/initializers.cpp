@@ -1,6 +1,7 @@
 #include "keras/initializers.h"
 
 #include <cmath>
+#include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -130,6 +131,10 @@ Initializer::Initializer(const std::string& n) : name(canonical(n)) {
 }
 
 Tensor Initializer::operator()(const Shape& shape) const {
+  if (name == "custom")
+    throw ValueError("The initializer " + nlohmann::json::parse(custom_config).value("class_name", std::string("?")) +
+                     " is not one keras.cpp can run (a Python class or function): give the layer weights " +
+                     shape.str() + " from a model file or set_weights()");
   Tensor t(shape);
   if (name == "zeros") return t;
   if (name == "ones" || name == "constant") {
@@ -203,8 +208,20 @@ Tensor Initializer::operator()(const Shape& shape) const {
 
 Initializer initializer_from_config(const nlohmann::json& j) {
   if (j.is_string()) return Initializer(j.get<std::string>());
-  if (!j.is_object() || !j.contains("class_name")) throw ValueError("Malformed initializer config: " + j.dump());
-  Initializer init(j["class_name"].get<std::string>());
+  if (!j.is_object() || !j.contains("class_name") || !j["class_name"].is_string())
+    throw ValueError("Malformed initializer config: " + j.dump());
+  std::string cls = j["class_name"].get<std::string>();
+  Initializer init;
+  try {
+    init = Initializer(cls);
+  } catch (const ValueError&) {
+    init.name = "custom";
+    init.custom_config = j.dump();
+    std::cerr << "WARNING: the initializer " << cls
+              << " is not one keras.cpp can run (a Python class or function); layers using it need their weights "
+                 "from the model file\n";
+    return init;
+  }
   const nlohmann::json c = j.value("config", nlohmann::json::object());
   auto num = [&](const char* k, double d) { return c.contains(k) && c[k].is_number() ? c[k].get<double>() : d; };
   init.scale = num("scale", num("gain", init.scale));
@@ -223,6 +240,7 @@ Initializer initializer_from_config(const nlohmann::json& j) {
 }
 
 nlohmann::json initializer_to_config(const Initializer& init) {
+  if (!init.custom_config.empty()) return nlohmann::json::parse(init.custom_config);
   nlohmann::json c = nlohmann::json::object();
   std::string cls;
   if (init.name == "zeros")

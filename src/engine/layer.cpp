@@ -202,7 +202,13 @@ std::shared_ptr<Node> LayerImpl::add_node(std::vector<KerasTensor> inputs) {
 }
 
 Variable& LayerImpl::add_weight(const std::string& name, const Shape& shape, const Initializer& init, bool trainable) {
-  variables_.push_back(Variable{name, engine::SkipInitializers::active() ? Tensor(shape) : init(shape), trainable});
+  Tensor value;
+  try {
+    value = engine::SkipInitializers::active() ? Tensor(shape) : init(shape);
+  } catch (const ValueError& e) {
+    fail(std::string("weight \"") + name + "\": " + e.what());
+  }
+  variables_.push_back(Variable{name, std::move(value), trainable});
   return variables_.back();
 }
 

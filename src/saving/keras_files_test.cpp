@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "saving/hdf5.h"
 #include "test_helpers.h"
@@ -415,6 +416,38 @@ TEST(HardSigmoid, AKeras2OneIsWrittenAsKerasNamesItAndReadBackWithItsMeaning) {
   k3.save(dir / "k3.keras");
   EXPECT_EQ(k3.to_json().find("keras2"), std::string::npos);
   EXPECT_FLOAT_EQ(load_model(dir / "k3.keras").predict(x).data()[0], 1.0f / 6.0f + 0.5f);
+}
+
+}  // namespace
+}  // namespace keras
+
+namespace keras {
+namespace {
+
+// A layer naming an initializer keras.cpp cannot build (a user's Python class) loads from a file
+// that has its weights, with a warning, and is written back with the initializer's config as
+// it was; without weights (model_from_json) building it is an error naming the layer and class.
+TEST(CustomInitializer, LoadsWhenTheWeightsComeFromTheFile) {
+  testing::TempDir dir;
+  Model m = Sequential({Input({3}), layers::Dense({.units = 2, .name = "d"})});
+  std::vector<Tensor> w = m.get_weights();
+  nlohmann::json config = nlohmann::json::parse(m.to_json());
+  nlohmann::json custom = {
+      {"module", "__main__"}, {"class_name", "MyInit"}, {"config", {{"k", 3}}}, {"registered_name", "Custom>MyInit"}};
+  config["config"]["layers"][1]["config"]["kernel_initializer"] = custom;
+  {
+    hdf5::File f = hdf5::File::create(dir / "w.h5");
+    saving::save_keras3_weights(m, f.root());
+    f.close();
+  }
+  saving::write_keras_archive(dir / "m.keras", R"({"keras_version": "3.1.0"})", config.dump(), dir / "w.h5", "m.keras");
+  Model loaded = load_model(dir / "m.keras");
+  EXPECT_EQ(loaded.get_weights(), w);
+  nlohmann::json back = nlohmann::json::parse(loaded.to_json());
+  EXPECT_EQ(back["config"]["layers"][1]["config"]["kernel_initializer"], custom);
+  std::string e = testing::value_error_of([&] { model_from_json(config.dump()); });
+  EXPECT_NE(e.find("\"d\""), std::string::npos) << e;
+  EXPECT_NE(e.find("MyInit is not one keras.cpp can run"), std::string::npos) << e;
 }
 
 }  // namespace
