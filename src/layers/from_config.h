@@ -86,6 +86,7 @@ KERAS_LAYER_FACTORY(lstm_from_config);
 KERAS_LAYER_FACTORY(gru_from_config);
 KERAS_LAYER_FACTORY(cudnn_lstm_from_config);
 KERAS_LAYER_FACTORY(cudnn_gru_from_config);
+KERAS_LAYER_FACTORY(rnn_from_config);
 KERAS_LAYER_FACTORY(conv_lstm2d_from_config);
 KERAS_LAYER_FACTORY(bidirectional_from_config);
 KERAS_LAYER_FACTORY(time_distributed_from_config);

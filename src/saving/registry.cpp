@@ -110,6 +110,7 @@ std::map<std::string, LayerFactory>& table() {
       {"GRU", layers::gru_from_config},
       {"CuDNNLSTM", layers::cudnn_lstm_from_config},
       {"CuDNNGRU", layers::cudnn_gru_from_config},
+      {"RNN", layers::rnn_from_config},
       {"ConvLSTM2D", layers::conv_lstm2d_from_config},
       {"Bidirectional", layers::bidirectional_from_config},
       {"TimeDistributed", layers::time_distributed_from_config},

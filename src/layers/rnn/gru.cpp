@@ -15,14 +15,14 @@ class GRUImpl : public rnn::RecurrentImpl {
     ops::activation_grad(o.activation);
     ops::activation_grad(o.recurrent_activation);
   }
-  std::string class_name() const override { return "GRU"; }
+  std::string class_name() const override { return class_or_rnn("GRU"); }
 
   nlohmann::json get_config() const override {
     auto c = RecurrentImpl::get_config();
     add_cell_config(c, options_);
     c["recurrent_activation"] = options_.recurrent_activation.empty() ? "linear" : options_.recurrent_activation;
     c["reset_after"] = options_.reset_after;
-    return c;
+    return rnn_form(c);
   }
 
  protected:

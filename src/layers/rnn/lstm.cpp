@@ -15,14 +15,14 @@ class LSTMImpl : public rnn::RecurrentImpl {
     ops::activation_grad(o.activation);
     ops::activation_grad(o.recurrent_activation);
   }
-  std::string class_name() const override { return "LSTM"; }
+  std::string class_name() const override { return class_or_rnn("LSTM"); }
 
   nlohmann::json get_config() const override {
     auto c = RecurrentImpl::get_config();
     add_cell_config(c, options_);
     c["recurrent_activation"] = options_.recurrent_activation.empty() ? "linear" : options_.recurrent_activation;
     c["unit_forget_bias"] = options_.unit_forget_bias;
-    return c;
+    return rnn_form(c);
   }
 
  protected:

@@ -164,6 +164,36 @@ json RecurrentImpl::get_config() const {
   return c;
 }
 
+void RecurrentImpl::wrap_in_rnn(std::string cell_class, std::string cell_name) {
+  cell_class_ = std::move(cell_class);
+  cell_name_ = std::move(cell_name);
+}
+
+// keras/src/layers/rnn/rnn.py get_config: the RNN's own arguments and its serialized cell,
+// whose config holds the rest (the cell has no activity_regularizer).
+json RecurrentImpl::rnn_form(json config) const {
+  if (cell_class_.empty()) return config;
+  json rnn = json::object(), cell = config;
+  for (const char* k : {"name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards", "stateful",
+                        "unroll", "zero_output_for_mask", "activity_regularizer"}) {
+    if (!config.contains(k)) continue;
+    if (!config[k].is_null()) rnn[k] = config[k];  // Keras writes no activity_regularizer unless set
+    cell.erase(k);
+  }
+  json head = {{"name", cell_name_}, {"trainable", config.value("trainable", true)}};
+  // Keras 3 serializes a nested layer's dtype as its policy, as the model's layers.
+  if (config.contains("dtype"))
+    head["dtype"] = config["dtype"] == "float32" ? json{{"module", "keras"},
+                                                        {"class_name", "DTypePolicy"},
+                                                        {"config", {{"name", "float32"}}},
+                                                        {"registered_name", nullptr}}
+                                                 : config["dtype"];
+  head.update(cell);
+  rnn["cell"] = {
+      {"module", "keras.layers"}, {"class_name", cell_class_}, {"config", head}, {"registered_name", nullptr}};
+  return rnn;
+}
+
 // ---------------------------------------------------------------- config reading
 
 SequenceArgs sequence_args_from_config(const json& c) {

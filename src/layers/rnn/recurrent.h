@@ -51,6 +51,9 @@ class RecurrentImpl : public LayerImpl {
   int num_states() const { return num_states_; }
   const SequenceArgs& sequence_args() const { return args_; }
   void set_zero_output_for_mask(bool zero) { args_.zero_output_for_mask = zero; }
+  // Keras's RNN(cell=LSTMCell(...)) computes what LSTM(...) does: the layer keeps the class
+  // "RNN" and writes its config as that RNN with its cell (`cell_class`, named `cell_name`).
+  void wrap_in_rnn(std::string cell_class, std::string cell_name);
   // Masks: the input's mask skips steps (ops::RecurrentOp::masked); with return_sequences the
   // output keeps it (Keras's RNN.compute_mask; Keras since July 2026 drops it, every release
   // before and tf.keras keep it).
@@ -93,6 +96,10 @@ class RecurrentImpl : public LayerImpl {
   Initializer bias_initializer_ = "zeros";
 
   const Tensor& kernel() const { return variables()[0]->value; }
+  // The layer's class: `layer_class` ("LSTM"), or "RNN" once wrapped.
+  std::string class_or_rnn(const char* layer_class) const { return cell_class_.empty() ? layer_class : "RNN"; }
+  // The layer's config (the subclass's get_config), or once wrapped the RNN's with its cell's.
+  nlohmann::json rnn_form(nlohmann::json config) const;
   // Keras's cell arguments dropout and recurrent_dropout (clamped to [0, 1] as Keras does);
   // they act only in training mode and only strictly between 0 and 1.
   void set_dropout(double dropout, double recurrent_dropout);
@@ -104,6 +111,7 @@ class RecurrentImpl : public LayerImpl {
   SequenceArgs args_;
   double dropout_ = 0.0, recurrent_dropout_ = 0.0;
   std::vector<Tensor> states_;  // stateful: [batch, units] per state, written by the plans
+  std::string cell_class_, cell_name_;
 };
 
 // A layer wrapping others (Bidirectional: forward, backward; TimeDistributed: its layer).

@@ -320,3 +320,26 @@ TEST(RecurrentWeights, Keras3GroupsFollowTheCell) {
 
 }  // namespace
 }  // namespace keras
+
+namespace keras {
+namespace {
+
+// RNN(LSTMCell(4)) as Keras 3 writes it (the fixture's hand-written config): read as the LSTM
+// computation, written back as that RNN with its cell.
+TEST(RnnCell, WrittenBackAsAnRnnWithItsCell) {
+  for (const char* name : {"rnn_k3_lstm_cell", "rnn_k3_gru_cell_sequences", "rnn_k3_simple_rnn_cell"}) {
+    SCOPED_TRACE(name);
+    testing::Fixture f =
+        testing::load_fixture(testing::source_dir() / "tests/fixtures/layers" / (std::string(name) + ".json"));
+    nlohmann::json want = nlohmann::json::parse(f.model_json)["config"]["layers"][1];
+    nlohmann::json got = nlohmann::json::parse(model_from_json(f.model_json).to_json())["config"]["layers"][1];
+    EXPECT_EQ(got["class_name"], "RNN");
+    EXPECT_EQ(got["config"]["cell"], want["config"]["cell"]);
+    for (const char* k : {"name", "return_sequences", "return_state", "go_backwards", "stateful", "unroll"})
+      EXPECT_EQ(got["config"][k], want["config"][k]) << k;
+    EXPECT_FALSE(got["config"].contains("units"));
+  }
+}
+
+}  // namespace
+}  // namespace keras

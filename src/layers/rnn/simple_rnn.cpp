@@ -14,12 +14,12 @@ class SimpleRNNImpl : public rnn::RecurrentImpl {
     // Keras's error for an unknown name at construction, not at the first call.
     ops::activation_grad(o.activation);
   }
-  std::string class_name() const override { return "SimpleRNN"; }
+  std::string class_name() const override { return class_or_rnn("SimpleRNN"); }
 
   nlohmann::json get_config() const override {
     auto c = RecurrentImpl::get_config();
     add_cell_config(c, options_);
-    return c;
+    return rnn_form(c);
   }
 
  protected:
