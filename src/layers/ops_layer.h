@@ -1,6 +1,7 @@
 #pragma once
 // Bases for layers that describe themselves only as ops (LayerImpl::lower): their call() and
-// backward() run those ops (LayerImpl::call_ops, backward_ops).
+// backward() run those ops (LayerImpl::call_ops, backward_ops); and for those that return their
+// input.
 #include "keras/layer.h"
 
 namespace keras::layers {
@@ -28,6 +29,25 @@ class SameShapeLayerImpl : public OpsLayerImpl {
 
  protected:
   virtual void check_input(const Shape&) const {}
+};
+
+// Its input, unchanged (Identity, ActivityRegularization).
+class PassThroughLayerImpl : public LayerImpl {
+ public:
+  using LayerImpl::LayerImpl;
+  bool supports_masking() const override { return true; }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
+    expect_inputs(in, 1);
+    return in;
+  }
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
+    return {inputs.at(0)};
+  }
+  bool lower(graph::Lowering&, const std::vector<int>& in, std::vector<int>& out) const override {
+    out = {in.at(0)};
+    return true;
+  }
+  Gradients backward(const BackwardArgs& a) const override { return {{a.output_grads.at(0)}, {}}; }
 };
 
 }  // namespace keras::layers

@@ -5,32 +5,20 @@
 #include "keras/layers/regularization.h"
 #include "keras/regularizers.h"
 #include "layers/from_config.h"
+#include "layers/ops_layer.h"
 #include "saving/config_utils.h"
 
 namespace keras::layers {
 
 namespace {
 
-class ActivityRegularizationImpl : public LayerImpl {
+class ActivityRegularizationImpl : public PassThroughLayerImpl {
  public:
   explicit ActivityRegularizationImpl(const ActivityRegularizationOptions& o)
-      : LayerImpl(o.name, "activity_regularization"), options_(o) {
+      : PassThroughLayerImpl(o.name, "activity_regularization"), options_(o) {
     set_activity_regularizer(regularizers::L1L2(o.l1, o.l2));
   }
   std::string class_name() const override { return "ActivityRegularization"; }
-  bool supports_masking() const override { return true; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) const override {
-    expect_inputs(in, 1);
-    return in;
-  }
-  std::vector<Tensor> call(const std::vector<Tensor>& inputs, const CallContext&) const override {
-    return {inputs.at(0)};
-  }
-  bool lower(graph::Lowering&, const std::vector<int>& in, std::vector<int>& out) const override {
-    out = {in.at(0)};
-    return true;
-  }
-  Gradients backward(const BackwardArgs& a) const override { return {{a.output_grads.at(0)}, {}}; }
   // Keras writes l1 and l2, not the activity_regularizer they make.
   nlohmann::json get_config() const override {
     auto c = LayerImpl::get_config();
