@@ -611,8 +611,8 @@ std::string unsupported_reason(const json& entry) {
     from_entry(entry, read_node(nodes[0]));
   } catch (const UnsupportedLayers& e) {
     return what(entry) + ": " + e.what();
-  } catch (const Error&) {
-    // Reported with its layer when the model is built.
+  } catch (const std::exception&) {
+    // Any other fault of the entry is reported with its layer when the model is built.
   }
   return "";
 }
